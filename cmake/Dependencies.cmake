@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Every library comes from Debian's -dev packages (scripts/install-deps.sh).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+macro(parley_pkg target module)
+  pkg_check_modules(${target} REQUIRED IMPORTED_TARGET ${module})
+endmacro()
+
+parley_pkg(SNDFILE sndfile)
+parley_pkg(SOXR soxr)
+parley_pkg(WEBRTC_APM webrtc-audio-processing)
+# Debian's pocketsphinx.pc names include directories that do not exist
+# (/usr/include/sphinxbase); an imported target would refuse them, so build
+# the interface target from the directories that do.
+pkg_check_modules(POCKETSPHINX REQUIRED pocketsphinx)
+add_library(parley_pocketsphinx INTERFACE)
+foreach(dir IN LISTS POCKETSPHINX_INCLUDE_DIRS)
+  if(EXISTS "${dir}")
+    target_include_directories(parley_pocketsphinx SYSTEM INTERFACE "${dir}")
+  endif()
+endforeach()
+target_link_libraries(parley_pocketsphinx INTERFACE ${POCKETSPHINX_LINK_LIBRARIES})
+parley_pkg(ESPEAK espeak-ng)
+
+find_package(nlohmann_json 3.10 REQUIRED)
+
+if(PARLEY_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(PARLEY_BUILD_BENCH)
+  find_package(benchmark QUIET)
+endif()

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every Debian package parley needs to build, run and test.
+# Idempotent: packages already present are skipped quickly. Used by the README's
+# run and test commands and by CI. Needs root (or sudo) on Debian 12.
+set -euo pipefail
+
+packages=(
+  # toolchain and test frameworks
+  build-essential cmake pkg-config git ca-certificates
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # audio in/out and resampling
+  libsndfile1-dev libsoxr-dev
+  # engines: VAD, STT, MT, TTS
+  libwebrtc-audio-processing-dev
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
+  apertium apertium-eng-spa apertium-eng-cat apertium-en-gl
+  apertium-fr-es apertium-es-pt apertium-spa-ita
+  libespeak-ng-dev espeak-ng-data
+  # JSON at the edges
+  nlohmann-json3-dev
+  # real speech with reference transcripts, for tests and the demo run
+  pocketsphinx-testdata
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `parley translate IN.wav --from en --to es,fr,pt --out DIR`
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "app/args.h"
+#include "app/commands.h"
+#include "app/engine_set.h"
+#include "app/progress.h"
+#include "app/report.h"
+#include "audio/wav_io.h"
+#include "core/clock.h"
+#include "engines/language.h"
+#include "transcript/captions.h"
+
+namespace parley::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kUsage = R"(usage: parley translate IN.wav --to LANG[,LANG...] [options]
+
+Translates recorded speech: detects utterances, transcribes them, translates
+each into every target language and synthesises the translation. Writes, per
+target, DIR/<lang>.wav (speech placed at the source's timing) and
+DIR/<lang>.vtt (captions timed from the source), plus DIR/source.vtt and
+DIR/report.json (texts and per-stage timings).
+
+options:
+  --from LANG           language spoken in IN (default: en)
+  --to LANG[,LANG...]   target languages, e.g. es,fr,pt (see: parley languages)
+  --out DIR             output directory (default: parley-out)
+  --glossary FILE       term pairs translations must honour (tab-separated:
+                        from, to or *, source term, target term)
+  --no-speech           captions only; skip speech synthesis
+  --speech-start-ms N   voiced audio needed to open an utterance (default 60)
+  --hangover-ms N       silence that closes an utterance (default 500)
+  --quiet               no progress output
+)";
+
+// Collects what the pipeline produces for the output files.
+class Collector final : public pipeline::PipelineListener {
+ public:
+  std::vector<UtteranceRecord> records;
+  std::map<std::string, std::vector<float>> speech_track;  // language → timeline
+  std::map<std::string, std::vector<float>> pending;       // this utterance's speech
+  int speech_rate_hz = 0;
+  int n_errors = 0;
+
+  void on_final(const pipeline::Utterance& u) override {
+    if (!u.text.empty()) records.push_back({u, {}});
+  }
+  void on_translation(const pipeline::Utterance& u, const pipeline::TranslationResult& t) override {
+    if (!records.empty() && records.back().utterance.id == u.id) records.back().translations[t.language] = t;
+  }
+  void on_speech_chunk(const pipeline::Utterance&, const std::string& lang,
+                       const engines::tts::SpeechChunk& chunk, int64_t) override {
+    auto& buf = pending[lang];
+    buf.insert(buf.end(), chunk.audio.begin(), chunk.audio.end());
+  }
+  void on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t) override {
+    if (!records.empty() && records.back().utterance.id == u.id) {
+      records.back().translations[t.language] = t;  // now with TTS timings
+    }
+    // Place the speech where the source utterance started, or right after
+    // the previous one when translations run longer than the original.
+    auto& track = speech_track[t.language];
+    auto& speech = pending[t.language];
+    size_t at = std::max(track.size(), static_cast<size_t>(u.start_ms * speech_rate_hz / 1000));
+    track.resize(at, 0.0F);
+    track.insert(track.end(), speech.begin(), speech.end());
+    speech.clear();
+  }
+  void on_error(const core::Status& st) override {
+    ++n_errors;
+    print_error("warning: " + st.message());
+  }
+};
+
+core::Status write_text(const fs::path& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out) return core::unavailable("cannot write '" + path.string() + "'");
+  return {};
+}
+
+}  // namespace
+
+int run_translate(const std::vector<std::string>& argv) {
+  auto args = Args::parse(argv, {{"from", "to", "out", "glossary", "speech-start-ms", "hangover-ms"},
+                                 {"no-speech", "quiet", "help"}});
+  if (!args) {
+    print_error(args.status().message());
+    return 2;
+  }
+  if (args->has("help")) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (args->positionals().size() != 1) {
+    print_error("give exactly one input recording; see: parley translate --help");
+    return 2;
+  }
+  const std::string input = args->positionals()[0];
+  auto from = engines::normalize_language(args->get_or("from", "en"));
+  if (!from) {
+    print_error("'" + args->get_or("from", "") + "' is not a language code; use e.g. en");
+    return 2;
+  }
+  std::vector<std::string> targets;
+  for (const auto& t : split_list(args->get_or("to", ""))) {
+    auto n = engines::normalize_language(t);
+    if (!n) {
+      print_error("'" + t + "' is not a language code; see: parley languages");
+      return 2;
+    }
+    if (*n == *from) {
+      print_error("target '" + *n + "' is the source language; drop it from --to");
+      return 2;
+    }
+    if (std::find(targets.begin(), targets.end(), *n) == targets.end()) targets.push_back(*n);
+  }
+  if (targets.empty()) {
+    print_error("--to is required, e.g. --to es,fr; see: parley languages");
+    return 2;
+  }
+  auto start_ms = args->get_int("speech-start-ms", 60, 10, 2000);
+  auto hangover_ms = args->get_int("hangover-ms", 500, 50, 5000);
+  for (const auto* v : {&start_ms, &hangover_ms}) {
+    if (!*v) {
+      print_error(v->status().message());
+      return 2;
+    }
+  }
+
+  std::shared_ptr<const engines::mt::Glossary> glossary;
+  if (auto g = args->get("glossary")) {
+    auto loaded = engines::mt::Glossary::load(*g);
+    if (!loaded) {
+      print_error(loaded.status().message());
+      return 2;
+    }
+    glossary = std::make_shared<const engines::mt::Glossary>(std::move(*loaded));
+  }
+
+  const bool speak = !args->has("no-speech");
+  EngineOptions eo;
+  eo.need_speech_out = speak;
+  auto engines = load_engines(eo);
+  if (!engines) {
+    print_error(engines.status().message());
+    return 1;
+  }
+  auto stt_langs = engines->stt->languages();
+  if (std::find(stt_langs.begin(), stt_langs.end(), *from) == stt_langs.end()) {
+    std::string have;
+    for (const auto& l : stt_langs) have += (have.empty() ? "" : ", ") + l;
+    print_error("no speech recogniser for '" + *from + "' is installed (recognisable: " + have +
+                "); for text, use: parley translate-text");
+    return 2;
+  }
+  for (const auto& t : targets) {
+    if (auto r = engines->router->route(*from, t); !r) {
+      print_error(r.status().message());
+      return 2;
+    }
+  }
+
+  auto audio = audio::read_audio_file_16k(input);
+  if (!audio) {
+    print_error(audio.status().message());
+    return audio.status().code() == core::Code::not_found ? 2 : 1;
+  }
+
+  const fs::path out_dir = args->get_or("out", "parley-out");
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) {
+    print_error("cannot create output directory '" + out_dir.string() + "': " + ec.message());
+    return 1;
+  }
+
+  pipeline::PipelineConfig pc;
+  pc.source_language = *from;
+  pc.targets = targets;
+  pc.synthesize = speak;
+  pc.glossary = glossary;
+  pc.segmenter.speech_start_ms = *start_ms;
+  pc.segmenter.hangover_ms = *hangover_ms;
+  Collector collector;
+  const bool quiet = args->has("quiet");
+  if (!quiet) std::fprintf(stderr, "loading engines…\n");
+  auto pipe = pipeline::SpeakerPipeline::create(*engines, pc, collector);
+  if (!pipe) {
+    print_error(pipe.status().message());
+    return 1;
+  }
+  collector.speech_rate_hz = (*pipe)->sample_rate_hz_out();
+  for (const auto& t : targets) {
+    if (speak && !(*pipe)->has_voice(t)) {
+      print_error("warning: no voice for '" + t + "': writing captions only");
+    }
+  }
+
+  // Feed the recording in 100 ms blocks, as a live stream would arrive.
+  const int64_t t0 = core::now_us();
+  Progress progress("translating", audio->duration_s(), quiet);
+  const size_t block = audio::kPipelineRateHz / 10;
+  const auto& samples = audio->samples;
+  for (size_t off = 0; off < samples.size(); off += block) {
+    size_t n = std::min(block, samples.size() - off);
+    if (auto st = (*pipe)->push_audio(std::span(samples).subspan(off, n)); !st) {
+      print_error(st.message());
+      return 1;
+    }
+    progress.update(static_cast<double>(off + n) / audio::kPipelineRateHz,
+                    std::to_string(collector.records.size()) + " utterances");
+  }
+  (*pipe)->finish();
+  const double processing_s = static_cast<double>(core::now_us() - t0) / 1e6;
+  progress.finish(std::to_string(collector.records.size()) + " utterances");
+
+  // Captions and speech per language.
+  std::vector<transcript::Cue> source_cues;
+  for (const auto& r : collector.records) {
+    source_cues.push_back({r.utterance.start_ms, r.utterance.end_ms, r.utterance.text});
+  }
+  std::vector<fs::path> written;
+  auto emit = [&](const fs::path& p, const std::string& content) {
+    if (auto st = write_text(p, content); !st) {
+      print_error(st.message());
+      return false;
+    }
+    written.push_back(p);
+    return true;
+  };
+  if (!emit(out_dir / "source.vtt", transcript::to_webvtt(source_cues))) return 1;
+  for (const auto& t : targets) {
+    std::vector<transcript::Cue> cues;
+    for (const auto& r : collector.records) {
+      auto it = r.translations.find(t);
+      if (it != r.translations.end()) cues.push_back({r.utterance.start_ms, r.utterance.end_ms, it->second.text});
+    }
+    if (!emit(out_dir / (t + ".vtt"), transcript::to_webvtt(cues))) return 1;
+    if (speak && (*pipe)->has_voice(t)) {
+      audio::MonoPcm track{collector.speech_track[t], collector.speech_rate_hz};
+      // Match the source's length when the translation ends earlier.
+      size_t src_len = static_cast<size_t>(audio->duration_s() * track.sample_rate_hz);
+      if (track.samples.size() < src_len) track.samples.resize(src_len, 0.0F);
+      auto p = out_dir / (t + ".wav");
+      if (auto st = audio::write_wav16(p.string(), track); !st) {
+        print_error(st.message());
+        return 1;
+      }
+      written.push_back(p);
+    }
+  }
+  RunTotals totals{audio->duration_s(), processing_s, input, *from, targets};
+  auto report = build_report(collector.records, totals);
+  if (!emit(out_dir / "report.json", report.dump(2) + "\n")) return 1;
+
+  std::printf("translated %.1f s of audio in %.2f s (real-time factor %.3f): %zu utterances\n",
+              audio->duration_s(), processing_s, processing_s / std::max(1e-9, audio->duration_s()),
+              collector.records.size());
+  for (const auto& p : written) std::printf("  %s\n", p.string().c_str());
+  return collector.n_errors > 0 ? 1 : 0;
+}
+
+}  // namespace parley::app

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Reading and writing audio files through libsndfile. Any rate, any channel
+// count and any PCM/float encoding libsndfile understands is accepted; channels
+// are averaged to mono. Thread-safe (no shared state).
+#pragma once
+
+#include <string>
+
+#include "audio/pcm.h"
+#include "core/status.h"
+
+namespace parley::audio {
+
+// Reads a whole file as mono float at its own sample rate. Fails with
+// invalid_argument and a one-line reason when the file is not audio, is empty
+// or is truncated beyond use; not_found when it cannot be opened.
+core::Result<MonoPcm> read_audio_file(const std::string& path);
+
+// Reads and converts to the pipeline's 16 kHz mono.
+core::Result<MonoPcm> read_audio_file_16k(const std::string& path);
+
+// Writes mono PCM16 WAV at pcm.sample_rate_hz.
+core::Status write_wav16(const std::string& path, const MonoPcm& pcm);
+
+}  // namespace parley::audio

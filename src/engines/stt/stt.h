@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Speech to text: the engine contract.
+//
+// A Model is loaded once, immutable and shareable across threads; it names the
+// languages it recognises. A Stream is one speaker's recogniser: it is kept
+// alive across that speaker's utterances (engines adapt to the voice and the
+// channel — pocketsphinx's cepstral normalisation loses 10–60 WER points when
+// cold), and it is driven by exactly one thread. Stream calls block only on
+// computation, never on I/O. A Whisper-class engine implements the same two
+// classes in its own folder; the pipeline does not change.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace parley::engines::stt {
+
+struct Word {
+  std::string text;
+  // Relative to the start of the utterance's audio, in milliseconds.
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+};
+
+struct Hypothesis {
+  std::string text;         // words separated by single spaces, no fillers
+  std::vector<Word> words;  // empty when the engine gives no timings
+};
+
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  // Starts an utterance. Fails when one is already open.
+  virtual core::Status begin_utterance() = 0;
+  // Feeds 16 kHz mono samples of the open utterance.
+  virtual core::Status accept(std::span<const float> samples) = 0;
+  // The best hypothesis so far; cheap enough to call every 100–200 ms.
+  virtual core::Result<Hypothesis> partial() = 0;
+  // Closes the utterance and returns the final hypothesis (text may be empty).
+  virtual core::Result<Hypothesis> end_utterance() = 0;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::string name() const = 0;
+  // Normalised language codes this model recognises ("en").
+  virtual std::vector<std::string> languages() const = 0;
+  // Thread-safe; may take a second (loading acoustic models). Fails with
+  // not_found for a language the model does not recognise.
+  virtual core::Result<std::unique_ptr<Stream>> open_stream(const std::string& language) const = 0;
+};
+
+}  // namespace parley::engines::stt

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Text to speech: the engine contract.
+//
+// A Model is loaded once and shared; it lists the voices it has. A Stream
+// speaks one language for one session and is driven by one thread at a time.
+// synthesize() delivers audio in chunks as the engine produces them (so a
+// listener can hear the start before the end is made) together with phoneme
+// and word events whose positions are sample indices into the utterance's
+// audio: the avatar's lip-sync is built from them. It blocks for the engine's
+// compute time only. Engines whose library has global state (espeak-ng)
+// serialise inside the engine; callers need not know.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audio/pcm.h"
+#include "core/status.h"
+
+namespace parley::engines::tts {
+
+struct PhonemeEvent {
+  std::string symbol;  // IPA where the engine can give it
+  int64_t sample = 0;  // index into the utterance's audio
+};
+
+struct WordEvent {
+  int64_t text_offset = 0;  // in characters of the synthesized text
+  int64_t text_length = 0;
+  int64_t sample = 0;
+};
+
+struct SpeechChunk {
+  std::span<const float> audio;        // next samples, contiguous with the last chunk
+  std::span<const PhonemeEvent> phonemes;
+  std::span<const WordEvent> words;
+};
+
+// A whole utterance's speech.
+struct Speech {
+  audio::MonoPcm audio;
+  std::vector<PhonemeEvent> phonemes;
+  std::vector<WordEvent> words;
+};
+
+struct Voice {
+  std::string language;  // normalised code
+  std::string name;      // engine's voice identifier
+};
+
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  virtual int sample_rate_hz() const = 0;
+  // Calls on_chunk zero or more times, in order, before returning.
+  virtual core::Status synthesize(std::string_view text,
+                                  const std::function<void(const SpeechChunk&)>& on_chunk) = 0;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::string name() const = 0;
+  virtual std::vector<Voice> voices() const = 0;
+  // Thread-safe. not_found when the model has no voice for the language.
+  virtual core::Result<std::unique_ptr<Stream>> open_stream(const std::string& language) const = 0;
+};
+
+// Collects every chunk of one utterance.
+core::Result<Speech> synthesize_all(Stream& stream, std::string_view text);
+
+}  // namespace parley::engines::tts

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "pipeline/pipeline.h"
+
+#include "audio/pcm.h"
+#include "core/clock.h"
+#include "pipeline/text.h"
+
+namespace parley::pipeline {
+
+using engines::mt::Translator;
+
+// Per target language: the translator and the voice.
+struct SpeakerPipeline::Lane {
+  std::string language;
+  std::unique_ptr<Translator> translator;
+  std::unique_ptr<engines::tts::Stream> voice;  // null when not synthesising
+};
+
+core::Result<std::unique_ptr<SpeakerPipeline>> SpeakerPipeline::create(const Engines& engines,
+                                                                       PipelineConfig config,
+                                                                       PipelineListener& listener) {
+  if (!engines.vad || !engines.stt || !engines.router) {
+    return core::invalid_argument("a pipeline needs VAD, STT and MT engines");
+  }
+  auto targets = config.targets;
+  std::unique_ptr<SpeakerPipeline> p(new SpeakerPipeline(engines, std::move(config), listener));
+  auto vad = engines.vad->open_stream();
+  if (!vad) return vad.status();
+  SegmenterListener& as_listener = *p;  // private base: convert here, not in make_unique
+  p->segmenter_ = std::make_unique<Segmenter>(std::move(*vad), p->c_.segmenter, as_listener);
+  auto stt = engines.stt->open_stream(p->c_.source_language);
+  if (!stt) return stt.status();
+  p->stt_ = std::move(*stt);
+  p->c_.targets.clear();
+  for (const auto& t : targets) {
+    auto st = p->add_target(t);
+    if (!st) return st;
+  }
+  return p;
+}
+
+SpeakerPipeline::SpeakerPipeline(const Engines& engines, PipelineConfig config,
+                                 PipelineListener& listener)
+    : engines_(engines), c_(std::move(config)), listener_(listener) {}
+
+SpeakerPipeline::~SpeakerPipeline() = default;
+
+core::Status SpeakerPipeline::add_target(const std::string& language) {
+  if (lanes_.count(language) != 0) return {};
+  auto lane = std::make_unique<Lane>();
+  lane->language = language;
+  auto tr = Translator::open(*engines_.router, c_.source_language, language, c_.glossary,
+                             engines_.mt_cache);
+  if (!tr) return tr.status();
+  lane->translator = std::move(*tr);
+  if (c_.synthesize && engines_.tts) {
+    // A language without a voice still gets captions.
+    auto voice = engines_.tts->open_stream(language);
+    if (voice) {
+      lane->voice = std::move(*voice);
+    } else if (voice.status().code() != core::Code::not_found) {
+      return voice.status();
+    }
+  }
+  lanes_.emplace(language, std::move(lane));
+  return {};
+}
+
+bool SpeakerPipeline::has_voice(const std::string& language) const {
+  auto it = lanes_.find(language);
+  return it != lanes_.end() && it->second->voice != nullptr;
+}
+
+void SpeakerPipeline::remove_target(const std::string& language) { lanes_.erase(language); }
+
+std::vector<std::string> SpeakerPipeline::targets() const {
+  std::vector<std::string> out;
+  for (const auto& [lang, lane] : lanes_) out.push_back(lang);
+  return out;
+}
+
+int SpeakerPipeline::sample_rate_hz_out() const {
+  for (const auto& [lang, lane] : lanes_) {
+    if (lane->voice) return lane->voice->sample_rate_hz();
+  }
+  return 0;
+}
+
+core::Status SpeakerPipeline::push_audio(std::span<const float> samples) {
+  return segmenter_->push(samples);
+}
+
+void SpeakerPipeline::finish() { segmenter_->flush(); }
+
+void SpeakerPipeline::on_utterance_start(int64_t start_sample) {
+  current_ = Utterance{};
+  current_.id = next_id_++;
+  current_.start_ms = audio::samples_to_ms(start_sample, audio::kPipelineRateHz);
+  current_.times.first_audio_us = core::now_us();
+  revision_ = 0;
+  last_partial_.clear();
+  samples_since_partial_ = 0;
+  int64_t t0 = core::now_us();
+  auto st = stt_->begin_utterance();
+  current_.times.stt_ms += core::elapsed_ms(t0, core::now_us());
+  stt_failed_ = !st.is_ok();
+  if (stt_failed_) listener_.on_error(st);
+}
+
+void SpeakerPipeline::on_utterance_audio(std::span<const float> samples) {
+  current_.times.last_audio_us = core::now_us();
+  if (stt_failed_) return;
+  int64_t t0 = core::now_us();
+  auto st = stt_->accept(samples);
+  if (!st) {
+    stt_failed_ = true;
+    listener_.on_error(st);
+    return;
+  }
+  samples_since_partial_ += static_cast<int64_t>(samples.size());
+  if (samples_since_partial_ >=
+      audio::ms_to_samples(c_.partial_interval_ms, audio::kPipelineRateHz)) {
+    samples_since_partial_ = 0;
+    auto hyp = stt_->partial();
+    if (hyp && !hyp->text.empty() && hyp->text != last_partial_) {
+      last_partial_ = hyp->text;
+      listener_.on_partial(current_.id, ++revision_, to_sentence(hyp->text, c_.source_language));
+    }
+  }
+  current_.times.stt_ms += core::elapsed_ms(t0, core::now_us());
+}
+
+void SpeakerPipeline::on_utterance_end(int64_t end_sample, EndReason /*reason*/) {
+  current_.times.vad_end_us = core::now_us();
+  current_.end_ms = audio::samples_to_ms(end_sample, audio::kPipelineRateHz);
+  if (!stt_failed_) {
+    int64_t t0 = core::now_us();
+    auto hyp = stt_->end_utterance();
+    current_.times.stt_final_us = core::now_us();
+    current_.times.stt_ms += core::elapsed_ms(t0, current_.times.stt_final_us);
+    if (hyp) {
+      current_.words = hyp->text;
+      current_.text = to_sentence(hyp->text, c_.source_language);
+      for (auto w : hyp->words) {
+        w.start_ms += current_.start_ms;
+        w.end_ms += current_.start_ms;
+        current_.word_times.push_back(std::move(w));
+      }
+    } else {
+      listener_.on_error(hyp.status());
+    }
+  }
+  listener_.on_final(current_);
+  if (current_.text.empty()) return;
+  for (auto& [lang, lane] : lanes_) translate_and_speak(current_, *lane);
+}
+
+void SpeakerPipeline::translate_and_speak(const Utterance& u, Lane& lane) {
+  TranslationResult r;
+  r.language = lane.language;
+  r.route = lane.translator->route().describe();
+  auto tr = lane.translator->translate(u.text);
+  r.times.mt_done_us = core::now_us();
+  if (!tr) {
+    listener_.on_error(core::Status(tr.status().code(), lane.language + ": " + tr.status().message()));
+    return;
+  }
+  r.text = tr->text;
+  r.cache_hit = tr->cache_hit;
+  r.n_glossary_terms = tr->n_glossary_terms;
+  r.times.mt_ms = tr->mt_ms;
+  listener_.on_translation(u, r);
+  if (!lane.voice || r.text.empty()) return;
+
+  int64_t t0 = core::now_us();
+  int64_t n_samples = 0;
+  auto st = lane.voice->synthesize(r.text, [&](const engines::tts::SpeechChunk& chunk) {
+    if (r.times.tts_first_audio_us == 0 && !chunk.audio.empty()) {
+      r.times.tts_first_audio_us = core::now_us();
+    }
+    listener_.on_speech_chunk(u, lane.language, chunk, n_samples);
+    n_samples += static_cast<int64_t>(chunk.audio.size());
+  });
+  r.times.tts_done_us = core::now_us();
+  r.times.tts_ms = core::elapsed_ms(t0, r.times.tts_done_us);
+  if (!st) {
+    listener_.on_error(core::Status(st.code(), lane.language + ": " + st.message()));
+    return;
+  }
+  listener_.on_speech_end(u, r);
+}
+
+}  // namespace parley::pipeline

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// One speaker's pipeline: VAD segmentation → streaming STT (partials, final) →
+// MT per target language → TTS per target language.
+//
+// Threading: a SpeakerPipeline is driven by exactly one thread (push_audio,
+// finish, add_target, remove_target); listener callbacks run on that thread,
+// synchronously, in order, and must not block for long — the live server
+// hands results to its fan-out through bounded queues. Engines are shared
+// through `Engines`; per-session state (decoder, VAD, translators, voices)
+// is owned here.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "engines/mt/glossary.h"
+#include "engines/mt/router.h"
+#include "engines/mt/translator.h"
+#include "engines/stt/stt.h"
+#include "engines/tts/tts.h"
+#include "engines/vad/vad.h"
+#include "pipeline/segmenter.h"
+#include "pipeline/utterance.h"
+
+namespace parley::pipeline {
+
+// The loaded engines, shared by every pipeline in the process.
+struct Engines {
+  std::shared_ptr<const engines::vad::Model> vad;
+  std::shared_ptr<const engines::stt::Model> stt;
+  std::shared_ptr<const engines::mt::Router> router;
+  std::shared_ptr<const engines::tts::Model> tts;  // may be null: captions only
+  std::shared_ptr<engines::mt::TranslationCache> mt_cache;
+};
+
+struct PipelineConfig {
+  std::string source_language = "en";
+  std::vector<std::string> targets;
+  SegmenterConfig segmenter;
+  // Audio between partial hypotheses.
+  int partial_interval_ms = 200;
+  bool synthesize = true;
+  std::shared_ptr<const engines::mt::Glossary> glossary;
+};
+
+class PipelineListener {
+ public:
+  virtual ~PipelineListener() = default;
+  // A revised guess for the open utterance; revision starts at 1.
+  virtual void on_partial(uint64_t /*utterance_id*/, uint32_t /*revision*/,
+                          const std::string& /*text*/) {}
+  // The utterance is final. Empty text means nothing was recognised: a page
+  // clears its partial.
+  virtual void on_final(const Utterance& /*u*/) {}
+  virtual void on_translation(const Utterance& /*u*/, const TranslationResult& /*t*/) {}
+  // Translated speech as it is synthesised; `first_sample` is the chunk's
+  // offset within this utterance's speech for `language`.
+  virtual void on_speech_chunk(const Utterance& /*u*/, const std::string& /*language*/,
+                               const engines::tts::SpeechChunk& /*chunk*/,
+                               int64_t /*first_sample*/) {}
+  virtual void on_speech_end(const Utterance& /*u*/, const TranslationResult& /*t*/) {}
+  // A stage failed for one utterance or language; the pipeline carries on.
+  virtual void on_error(const core::Status& /*status*/) {}
+};
+
+class SpeakerPipeline final : private SegmenterListener {
+ public:
+  static core::Result<std::unique_ptr<SpeakerPipeline>> create(const Engines& engines,
+                                                               PipelineConfig config,
+                                                               PipelineListener& listener);
+  ~SpeakerPipeline() override;
+
+  // 16 kHz mono samples, any block size.
+  core::Status push_audio(std::span<const float> samples);
+  // Ends the open utterance, if any, and processes it.
+  void finish();
+
+  // Starts or stops a target language (the live server follows its listeners).
+  // not_found when no translation route exists.
+  core::Status add_target(const std::string& language);
+  void remove_target(const std::string& language);
+  std::vector<std::string> targets() const;
+  // False for a target whose language has no voice: it gets captions only.
+  bool has_voice(const std::string& language) const;
+
+  int sample_rate_hz_out() const;  // TTS rate; 0 without TTS
+
+ private:
+  struct Lane;
+  SpeakerPipeline(const Engines& engines, PipelineConfig config, PipelineListener& listener);
+
+  void on_utterance_start(int64_t start_sample) override;
+  void on_utterance_audio(std::span<const float> samples) override;
+  void on_utterance_end(int64_t end_sample, EndReason reason) override;
+  void translate_and_speak(const Utterance& u, Lane& lane);
+
+  Engines engines_;
+  PipelineConfig c_;
+  PipelineListener& listener_;
+  std::unique_ptr<Segmenter> segmenter_;
+  std::unique_ptr<engines::stt::Stream> stt_;
+  std::map<std::string, std::unique_ptr<Lane>> lanes_;
+
+  Utterance current_;
+  uint64_t next_id_ = 1;
+  uint32_t revision_ = 0;
+  std::string last_partial_;
+  int64_t samples_since_partial_ = 0;
+  bool stt_failed_ = false;
+};
+
+}  // namespace parley::pipeline

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// What the pipeline produces per utterance, with the stage timestamps that
+// travel with it. Timestamps are core::now_us() values (monotonic µs; 0 = not
+// reached); *_ms durations are compute time spent in one engine.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engines/stt/stt.h"
+
+namespace parley::pipeline {
+
+struct UtteranceTimes {
+  int64_t first_audio_us = 0;  // first sample of the utterance entered the pipeline
+  int64_t last_audio_us = 0;   // last sample entered
+  int64_t vad_end_us = 0;      // the segmenter declared the end
+  int64_t stt_final_us = 0;    // the final hypothesis was ready
+  double stt_ms = 0;           // recogniser compute for this utterance
+};
+
+struct Utterance {
+  uint64_t id = 0;          // 1, 2, … per pipeline
+  int64_t start_ms = 0;     // position in the source stream
+  int64_t end_ms = 0;
+  std::string words;        // the recogniser's words, as it gave them
+  std::string text;         // as a sentence; empty when nothing was recognised
+  std::vector<engines::stt::Word> word_times;  // relative to the stream start
+  UtteranceTimes times;
+};
+
+struct TargetTimes {
+  int64_t mt_done_us = 0;
+  int64_t tts_first_audio_us = 0;
+  int64_t tts_done_us = 0;
+  double mt_ms = 0;   // 0 on a cache hit
+  double tts_ms = 0;
+};
+
+struct TranslationResult {
+  std::string language;
+  std::string text;
+  std::string route;  // "en→es→fr"
+  bool cache_hit = false;
+  size_t n_glossary_terms = 0;
+  TargetTimes times;
+};
+
+}  // namespace parley::pipeline
