@@ -64,6 +64,8 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
 
   // The error; an ok Status when a value is held.
   Status status() const { return is_ok() ? Status::ok() : std::get<Status>(v_); }
