@@ -76,7 +76,9 @@ TEST(SttAccuracy, LibrivoxWerWithinMeasuredBounds) {
               warm.counts.n_reference, 100 * cold.counts.wer(), 100 * warm.counts.wer(),
               warm.counts.n_substitutions, warm.counts.n_deletions, warm.counts.n_insertions);
   EXPECT_LE(warm.counts.wer(), 0.35);
-  EXPECT_LE(cold.counts.wer(), 0.60);
+  // Measured here: cold 28 %, warm 24 % (docs/benchmarks.md); bounds leave room
+  // for decoder-version noise, not for regressions of a whole class.
+  EXPECT_LE(cold.counts.wer(), 0.45);
 }
 
 }  // namespace

@@ -32,6 +32,9 @@ class Stream {
   virtual ~Stream() = default;
   // One sentence or a short paragraph of plain text, without markup.
   virtual core::Result<std::string> translate(std::string_view text) = 0;
+  // Loads whatever the engine loads lazily, so the first sentence does not
+  // pay for it. Optional; blocks up to the engine's start-up time.
+  virtual core::Status prepare() { return {}; }
 };
 
 class Model {

@@ -22,6 +22,12 @@ class ChainStream final : public Stream {
     }
     return current;
   }
+  core::Status prepare() override {
+    for (auto& hop : hops_) {
+      if (auto st = hop->prepare(); !st) return st;
+    }
+    return {};
+  }
 
  private:
   std::vector<std::unique_ptr<Stream>> hops_;

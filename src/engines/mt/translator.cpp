@@ -32,6 +32,7 @@ core::Result<std::unique_ptr<Translator>> Translator::open(const Router& router,
   if (!route) return route.status();
   auto stream = router.open(*route);
   if (!stream) return stream.status();
+  if (auto st = (*stream)->prepare(); !st) return st;
   return std::unique_ptr<Translator>(new Translator(std::move(*route), std::move(*stream),
                                                     std::move(glossary), std::move(cache)));
 }

@@ -251,6 +251,10 @@ class ApertiumStream final : public Stream {
     return apertium_clean_output(*raw);
   }
 
+  // Starts a pipeline and runs one word through it: the tools load their
+  // transducers on first input.
+  core::Status prepare() override { return translate("Ok.").status(); }
+
  private:
   std::shared_ptr<DirectionPool> pool_;
   std::chrono::milliseconds timeout_;

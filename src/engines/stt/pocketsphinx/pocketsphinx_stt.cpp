@@ -113,12 +113,14 @@ class PsModel final : public Model {
     std::lock_guard lock(g_init_mu);
     // Live cepstral normalisation: batch CMN needs the whole utterance and
     // would make partial hypotheses useless. The stream warms up over time.
+    // Real-time settings: -fwdflat no skips the second search pass, which
+    // only refines the final and delays it (final-caption latency counts
+    // more than a point of WER); -maxhmmpf caps the active HMMs per frame so
+    // one noisy stretch cannot blow the CPU budget of every other session.
     std::vector<std::string> args = {"-hmm", hmm, "-lm", lm, "-dict", dict, "-cmn", "live",
+                                     "-fwdflat", "no", "-maxhmmpf", "3000",
                                      "-logfn", "/dev/null"};
-    if (c_.lw > 0) {
-      args.emplace_back("-lw");
-      args.emplace_back(std::to_string(c_.lw));
-    }
+    args.insert(args.end(), c_.extra_args.begin(), c_.extra_args.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     cmd_ln_t* config = cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(argv.size()),

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "engines/stt/stt.h"
@@ -15,8 +16,9 @@ struct PocketsphinxConfig {
   // Directory holding en-us/, en-us.lm.bin and cmudict-en-us.dict.
   std::string model_dir = "/usr/share/pocketsphinx/model/en-us";
   std::string language = "en";
-  // Language-model weight and beam widths: pocketsphinx's defaults unless set.
-  double lw = 0.0;
+  // Further decoder options as pocketsphinx flags, e.g. {"-beam", "1e-40"};
+  // later ones override the defaults set by parley.
+  std::vector<std::string> extra_args;
 };
 
 // Fails with unavailable, naming the package to install, when model files are missing.
