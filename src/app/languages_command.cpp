@@ -11,6 +11,16 @@
 #include "engines/language.h"
 
 namespace parley::app {
+namespace {
+
+// Pads to a width in characters, not bytes ("→" is three bytes).
+std::string pad(const std::string& s, size_t width) {
+  size_t chars = 0;
+  for (unsigned char c : s) chars += (c & 0xC0) != 0x80 ? 1 : 0;
+  return s + std::string(chars < width ? width - chars : 0, ' ');
+}
+
+}  // namespace
 
 int run_languages(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {{}, {"json", "help"}});
@@ -66,8 +76,8 @@ int run_languages(const std::vector<std::string>& argv) {
                 speech ? " — speech and text" : " — text only");
     for (const auto& [to, route] : engines->router->targets_from(from)) {
       std::string how = route.pivoted() ? "pivot  " + route.describe() : "direct";
-      std::printf("    %s→%-6s %-22s %-26s %s\n", from.c_str(), to.c_str(),
-                  engines::language_name(to).c_str(), how.c_str(),
+      std::printf("    %s %s %s %s\n", pad(from + "→" + to, 9).c_str(),
+                  pad(engines::language_name(to), 22).c_str(), pad(how, 22).c_str(),
                   has_voice(to) ? "voice" : "captions only");
     }
   }
