@@ -23,6 +23,14 @@ endforeach()
 target_link_libraries(parley_pocketsphinx INTERFACE ${POCKETSPHINX_LINK_LIBRARIES})
 parley_pkg(ESPEAK espeak-ng)
 
+parley_pkg(OPUS opus)
+parley_pkg(OGG ogg)
+parley_pkg(SQLITE sqlite3)
+parley_pkg(QRENCODE libqrencode)
+find_package(OpenSSL REQUIRED)
+# Boost 1.81 (libboost1.81-dev) for Beast; header-only parts plus system.
+find_package(Boost 1.81 REQUIRED CONFIG)
+
 find_package(nlohmann_json 3.10 REQUIRED)
 
 if(PARLEY_BUILD_TESTS)

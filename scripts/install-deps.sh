@@ -18,9 +18,18 @@ packages=(
   libespeak-ng-dev espeak-ng-data
   # JSON at the edges
   nlohmann-json3-dev
+  # live server: HTTP/WebSocket, TLS, persistence, listener audio, QR codes
+  libboost1.81-dev libssl-dev libsqlite3-dev libopus-dev libogg-dev libqrencode-dev
+  # browser tests: Debian's Chromium, driven by playwright-core from npm
+  chromium
   # real speech with reference transcripts, for tests and the demo run
   pocketsphinx-testdata
 )
+# Node.js runs the browser tests. Use the machine's own when it has one:
+# Debian's nodejs package conflicts with other installations of npm.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

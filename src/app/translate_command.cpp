@@ -45,7 +45,6 @@ class Collector final : public pipeline::PipelineListener {
  public:
   std::vector<UtteranceRecord> records;
   std::map<std::string, std::vector<float>> speech_track;  // language → timeline
-  std::map<std::string, std::vector<float>> pending;       // this utterance's speech
   int speech_rate_hz = 0;
   int n_errors = 0;
 
@@ -55,23 +54,17 @@ class Collector final : public pipeline::PipelineListener {
   void on_translation(const pipeline::Utterance& u, const pipeline::TranslationResult& t) override {
     if (!records.empty() && records.back().utterance.id == u.id) records.back().translations[t.language] = t;
   }
-  void on_speech_chunk(const pipeline::Utterance&, const std::string& lang,
-                       const engines::tts::SpeechChunk& chunk, int64_t) override {
-    auto& buf = pending[lang];
-    buf.insert(buf.end(), chunk.audio.begin(), chunk.audio.end());
-  }
-  void on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t) override {
+  void on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t,
+                     const engines::tts::Speech& speech) override {
     if (!records.empty() && records.back().utterance.id == u.id) {
       records.back().translations[t.language] = t;  // now with TTS timings
     }
     // Place the speech where the source utterance started, or right after
     // the previous one when translations run longer than the original.
     auto& track = speech_track[t.language];
-    auto& speech = pending[t.language];
     size_t at = std::max(track.size(), static_cast<size_t>(u.start_ms * speech_rate_hz / 1000));
     track.resize(at, 0.0F);
-    track.insert(track.end(), speech.begin(), speech.end());
-    speech.clear();
+    track.insert(track.end(), speech.audio.samples.begin(), speech.audio.samples.end());
   }
   void on_error(const core::Status& st) override {
     ++n_errors;

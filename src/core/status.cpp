@@ -10,6 +10,8 @@ const char* code_name(Code code) noexcept {
     case Code::not_found: return "not_found";
     case Code::unavailable: return "unavailable";
     case Code::resource_exhausted: return "resource_exhausted";
+    case Code::failed_precondition: return "failed_precondition";
+    case Code::permission_denied: return "permission_denied";
     case Code::internal: return "internal";
   }
   return "unknown";

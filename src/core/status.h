@@ -18,6 +18,8 @@ enum class Code {
   not_found,         // a named thing does not exist: language pair, voice, file
   unavailable,       // a dependency is missing or died: engine process, package
   resource_exhausted,  // a bound was hit: queue full, too many sessions
+  failed_precondition,  // not allowed in the current state: pausing an ended session
+  permission_denied,    // the caller lacks the right token
   internal,          // a bug or an engine failure we cannot classify
 };
 
@@ -45,6 +47,8 @@ inline Status invalid_argument(std::string m) { return {Code::invalid_argument, 
 inline Status not_found(std::string m) { return {Code::not_found, std::move(m)}; }
 inline Status unavailable(std::string m) { return {Code::unavailable, std::move(m)}; }
 inline Status resource_exhausted(std::string m) { return {Code::resource_exhausted, std::move(m)}; }
+inline Status failed_precondition(std::string m) { return {Code::failed_precondition, std::move(m)}; }
+inline Status permission_denied(std::string m) { return {Code::permission_denied, std::move(m)}; }
 inline Status internal_error(std::string m) { return {Code::internal, std::move(m)}; }
 
 // Either a value or a non-ok Status.

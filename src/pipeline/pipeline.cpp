@@ -124,7 +124,14 @@ void SpeakerPipeline::on_utterance_audio(std::span<const float> samples) {
     auto hyp = stt_->partial();
     if (hyp && !hyp->text.empty() && hyp->text != last_partial_) {
       last_partial_ = hyp->text;
-      listener_.on_partial(current_.id, ++revision_, to_sentence(hyp->text, c_.source_language));
+      const std::string sentence = to_sentence(hyp->text, c_.source_language);
+      listener_.on_partial(current_.id, ++revision_, sentence);
+      if (c_.translate_partials) {
+        for (auto& [lang, lane] : lanes_) {
+          auto t = lane->translator->translate(sentence);
+          if (t) listener_.on_partial_translation(current_.id, revision_, lang, t->text);
+        }
+      }
     }
   }
   current_.times.stt_ms += core::elapsed_ms(t0, core::now_us());
@@ -173,13 +180,18 @@ void SpeakerPipeline::translate_and_speak(const Utterance& u, Lane& lane) {
   if (!lane.voice || r.text.empty()) return;
 
   int64_t t0 = core::now_us();
-  int64_t n_samples = 0;
+  engines::tts::Speech speech;
+  speech.audio.sample_rate_hz = lane.voice->sample_rate_hz();
   auto st = lane.voice->synthesize(r.text, [&](const engines::tts::SpeechChunk& chunk) {
     if (r.times.tts_first_audio_us == 0 && !chunk.audio.empty()) {
       r.times.tts_first_audio_us = core::now_us();
     }
-    listener_.on_speech_chunk(u, lane.language, chunk, n_samples);
-    n_samples += static_cast<int64_t>(chunk.audio.size());
+    listener_.on_speech_chunk(u, lane.language, chunk,
+                              static_cast<int64_t>(speech.audio.samples.size()));
+    auto& a = speech.audio.samples;
+    a.insert(a.end(), chunk.audio.begin(), chunk.audio.end());
+    speech.phonemes.insert(speech.phonemes.end(), chunk.phonemes.begin(), chunk.phonemes.end());
+    speech.words.insert(speech.words.end(), chunk.words.begin(), chunk.words.end());
   });
   r.times.tts_done_us = core::now_us();
   r.times.tts_ms = core::elapsed_ms(t0, r.times.tts_done_us);
@@ -187,7 +199,7 @@ void SpeakerPipeline::translate_and_speak(const Utterance& u, Lane& lane) {
     listener_.on_error(core::Status(st.code(), lane.language + ": " + st.message()));
     return;
   }
-  listener_.on_speech_end(u, r);
+  listener_.on_speech_end(u, r, speech);
 }
 
 }  // namespace parley::pipeline

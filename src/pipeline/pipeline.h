@@ -45,6 +45,8 @@ struct PipelineConfig {
   // Audio between partial hypotheses.
   int partial_interval_ms = 200;
   bool synthesize = true;
+  // Translate partial captions too (a few ms per partial and language).
+  bool translate_partials = false;
   std::shared_ptr<const engines::mt::Glossary> glossary;
 };
 
@@ -63,7 +65,13 @@ class PipelineListener {
   virtual void on_speech_chunk(const Utterance& /*u*/, const std::string& /*language*/,
                                const engines::tts::SpeechChunk& /*chunk*/,
                                int64_t /*first_sample*/) {}
-  virtual void on_speech_end(const Utterance& /*u*/, const TranslationResult& /*t*/) {}
+  // The utterance's whole speech for t.language, after its last chunk.
+  virtual void on_speech_end(const Utterance& /*u*/, const TranslationResult& /*t*/,
+                             const engines::tts::Speech& /*speech*/) {}
+  // A partial, translated (only with PipelineConfig::translate_partials).
+  virtual void on_partial_translation(uint64_t /*utterance_id*/, uint32_t /*revision*/,
+                                      const std::string& /*language*/,
+                                      const std::string& /*text*/) {}
   // A stage failed for one utterance or language; the pipeline carries on.
   virtual void on_error(const core::Status& /*status*/) {}
 };

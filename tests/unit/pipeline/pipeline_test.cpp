@@ -19,7 +19,8 @@ class Events final : public PipelineListener {
   std::vector<std::pair<uint64_t, uint32_t>> partials;
   std::vector<Utterance> finals;
   std::vector<TranslationResult> translations;
-  std::map<std::string, int64_t> speech_samples;
+  std::map<std::string, int64_t> speech_samples;  // all utterances
+  std::map<std::string, int64_t> current_samples;  // the utterance being spoken
   std::vector<TranslationResult> speech_ends;
   std::vector<std::string> errors;
   void on_partial(uint64_t id, uint32_t rev, const std::string&) override { partials.emplace_back(id, rev); }
@@ -27,10 +28,15 @@ class Events final : public PipelineListener {
   void on_translation(const Utterance&, const TranslationResult& t) override { translations.push_back(t); }
   void on_speech_chunk(const Utterance&, const std::string& lang, const engines::tts::SpeechChunk& c,
                        int64_t first) override {
-    EXPECT_EQ(first, speech_samples[lang]) << "chunks must be contiguous";
+    EXPECT_EQ(first, current_samples[lang]) << "chunks must be contiguous";
+    current_samples[lang] += static_cast<int64_t>(c.audio.size());
     speech_samples[lang] += static_cast<int64_t>(c.audio.size());
   }
-  void on_speech_end(const Utterance&, const TranslationResult& t) override { speech_ends.push_back(t); }
+  void on_speech_end(const Utterance&, const TranslationResult& t, const engines::tts::Speech& s) override {
+    EXPECT_EQ(static_cast<int64_t>(s.audio.samples.size()), current_samples[t.language]);
+    current_samples[t.language] = 0;
+    speech_ends.push_back(t);
+  }
   void on_error(const core::Status& s) override { errors.push_back(s.message()); }
 };
 

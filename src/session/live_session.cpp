@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "session/live_session.h"
+
+#include <algorithm>
+
+#include "audio/pcm.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "session/wire.h"
+
+namespace parley::session {
+
+namespace {
+constexpr const char* kSpeakerKey = "speaker";
+// Longest speaker frame accepted: one second at the declared rate.
+constexpr int kMaxFrameSeconds = 1;
+
+double ms_between(int64_t from_us, int64_t to_us) { return core::elapsed_ms(from_us, to_us); }
+}  // namespace
+
+// Forwards pipeline callbacks to the session (worker thread).
+class LiveSession::Events final : public pipeline::PipelineListener {
+ public:
+  explicit Events(LiveSession& s) : s_(s) {}
+  void on_partial(uint64_t id, uint32_t rev, const std::string& text) override { s_.on_partial(id, rev, text); }
+  void on_partial_translation(uint64_t id, uint32_t rev, const std::string& lang,
+                              const std::string& text) override {
+    s_.on_partial_translation(id, rev, lang, text);
+  }
+  void on_final(const pipeline::Utterance& u) override { s_.on_final(u); }
+  void on_translation(const pipeline::Utterance& u, const pipeline::TranslationResult& t) override {
+    s_.on_translation(u, t);
+  }
+  void on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t,
+                     const engines::tts::Speech& speech) override {
+    s_.on_speech_end(u, t, speech);
+  }
+  void on_error(const core::Status& st) override { s_.on_error(st); }
+
+ private:
+  LiveSession& s_;
+};
+
+std::shared_ptr<LiveSession> LiveSession::create(SessionInfo info, std::string token_hash,
+                                                 pipeline::Engines engines,
+                                                 std::shared_ptr<store::Store> store,
+                                                 LiveConfig config) {
+  std::shared_ptr<LiveSession> s(new LiveSession(std::move(info), std::move(token_hash),
+                                                 std::move(engines), std::move(store),
+                                                 std::move(config)));
+  s->worker_ = std::thread([raw = s.get()] { raw->run_worker(); });
+  return s;
+}
+
+LiveSession::LiveSession(SessionInfo info, std::string token_hash, pipeline::Engines engines,
+                         std::shared_ptr<store::Store> store, LiveConfig config)
+    : code_(info.code),
+      token_hash_(std::move(token_hash)),
+      engines_(std::move(engines)),
+      store_(std::move(store)),
+      config_(std::move(config)),
+      info_(std::move(info)),
+      last_activity_ms_(wall_clock_ms()) {}
+
+LiveSession::~LiveSession() {
+  post(Stop{});
+  if (worker_.joinable()) {
+    if (worker_.get_id() == std::this_thread::get_id()) {
+      worker_.detach();  // the worker dropped the last reference; it exits next
+    } else {
+      worker_.join();
+    }
+  }
+}
+
+SessionInfo LiveSession::info() const {
+  std::lock_guard lock(info_mu_);
+  return info_;
+}
+
+bool LiveSession::token_matches(std::string_view token) const {
+  return digests_equal(hash_token(token), token_hash_);
+}
+
+int64_t LiveSession::last_seq() const {
+  std::lock_guard lock(fan_mu_);
+  return next_seq_ - 1;
+}
+
+int64_t LiveSession::idle_ms() const { return wall_clock_ms() - last_activity_ms_.load(); }
+
+void LiveSession::touch() { last_activity_ms_ = wall_clock_ms(); }
+
+core::Result<State> LiveSession::apply(Action action) {
+  if (action == Action::end) {
+    {
+      std::lock_guard lock(info_mu_);
+      if (info_.state == State::ended) return transition(State::ended, action);
+    }
+    end("ended by the speaker");
+    return State::ended;
+  }
+  State next;
+  int64_t id = 0;
+  {
+    std::lock_guard lock(info_mu_);
+    auto t = transition(info_.state, action);
+    if (!t) return t;
+    next = *t;
+    info_.state = next;
+    id = info_.id;
+  }
+  touch();
+  if (store_) {
+    if (auto st = store_->set_state(id, next, wall_clock_ms()); !st) core::log_error("session", st.message());
+  }
+  if (action == Action::pause) post(Flush{});  // finish the utterance in flight
+  auto msg = wire::state(next);
+  listeners_.broadcast_all(msg);
+  speaker_.broadcast_all(msg);
+  return next;
+}
+
+void LiveSession::end(const std::string& reason) {
+  if (ended_.exchange(true)) return;
+  int64_t id = 0;
+  {
+    std::lock_guard lock(info_mu_);
+    info_.state = State::ended;
+    info_.ended_at_ms = wall_clock_ms();
+    id = info_.id;
+  }
+  if (store_) {
+    if (auto st = store_->set_state(id, State::ended, wall_clock_ms()); !st) core::log_error("session", st.message());
+    store_->set_metric(id, "utterances", static_cast<double>(counters_.utterances.load()));
+    store_->set_metric(id, "audio_frames_in", static_cast<double>(counters_.audio_frames_in.load()));
+    store_->set_metric(id, "audio_frames_dropped", static_cast<double>(counters_.audio_frames_dropped.load()));
+  }
+  // The worker finishes the utterance in flight, then says goodbye (see Stop).
+  {
+    std::lock_guard lock(inbox_mu_);
+    end_reason_ = reason;
+  }
+  post(Flush{});
+  post(Stop{});
+}
+
+void LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> speaker) {
+  touch();
+  wire::Welcome w{"speaker", info(), "", last_seq()};
+  speaker->deliver(wire::welcome(w));
+  speaker->deliver(wire::listeners(listeners_.counts()));
+  speaker_.add(kSpeakerKey, std::move(speaker));
+}
+
+void LiveSession::detach_speaker(const fanout::Subscriber* speaker) { speaker_.remove(kSpeakerKey, speaker); }
+
+core::Status LiveSession::push_audio(uint32_t seq, std::span<const int16_t> pcm, int rate_hz) {
+  if (rate_hz < 8000 || rate_hz > 48000) {
+    return core::invalid_argument("sample rate " + std::to_string(rate_hz) +
+                                  " Hz is not supported; send 8000–48000 Hz (16000 preferred)");
+  }
+  if (pcm.size() > static_cast<size_t>(rate_hz * kMaxFrameSeconds)) {
+    return core::invalid_argument("audio frame longer than 1 s; send 20–100 ms frames");
+  }
+  touch();
+  {
+    std::lock_guard lock(info_mu_);
+    if (info_.state != State::active) {
+      ++counters_.audio_frames_ignored;
+      return {};
+    }
+  }
+  ++counters_.audio_frames_in;
+  {
+    std::lock_guard lock(inbox_mu_);
+    if (have_audio_seq_ && seq != 0) {
+      if (seq <= last_audio_seq_) {
+        return core::invalid_argument("frame sequence " + std::to_string(seq) + " after " +
+                                      std::to_string(last_audio_seq_) + "; sequence numbers must increase");
+      }
+      counters_.sequence_gaps += seq - last_audio_seq_ - 1;
+    }
+    have_audio_seq_ = true;
+    last_audio_seq_ = seq;
+    if (audio_in_.size() >= config_.audio_queue_frames) {
+      audio_in_.pop_front();  // the worker is behind: the oldest audio is the least useful
+      ++counters_.audio_frames_dropped;
+    }
+    audio_in_.push_back({std::vector<int16_t>(pcm.begin(), pcm.end()), rate_hz});
+  }
+  inbox_cv_.notify_one();
+  return {};
+}
+
+bool LiveSession::reachable(const std::string& language) const {
+  const auto& source = info_.spec.source_language;  // immutable after creation
+  if (language == source) return true;
+  return engines_.router && engines_.router->route(source, language).is_ok();
+}
+
+core::Status LiveSession::add_listener(std::shared_ptr<fanout::Subscriber> listener,
+                                       const std::string& language, int64_t after_seq) {
+  if (!reachable(language)) {
+    return core::not_found("this session cannot be heard in '" + language + "': no translation from '" +
+                           info_.spec.source_language + "' is installed");
+  }
+  touch();
+  SessionInfo snapshot = info();
+  if (snapshot.state == State::ended) return core::failed_precondition("the session has ended");
+  std::vector<store::HistoryItem> older;
+  int64_t first_in_memory = 0;
+  {
+    std::lock_guard lock(fan_mu_);
+    first_in_memory = history_.empty() ? next_seq_ : history_.front().seq;
+  }
+  if (store_ && after_seq + 1 < first_in_memory) {
+    auto rows = store_->history(snapshot.id, after_seq, static_cast<size_t>(first_in_memory - after_seq - 1));
+    if (rows) older = std::move(*rows);
+  }
+  size_t n_after = 0;
+  {
+    std::lock_guard lock(fan_mu_);
+    listener->deliver(wire::welcome({"listener", snapshot, language, next_seq_ - 1}));
+    for (const auto& item : older) {
+      if (item.seq < first_in_memory && (language == snapshot.spec.source_language ||
+                                         item.translations.count(language) != 0)) {
+        listener->deliver(wire::final_caption(item, language, true));
+      }
+    }
+    for (const auto& item : history_) {
+      if (item.seq <= after_seq) continue;
+      if (language == snapshot.spec.source_language || item.translations.count(language) != 0) {
+        listener->deliver(wire::final_caption(item, language, true));
+      }
+    }
+    n_after = listeners_.add(language, std::move(listener));
+  }
+  if (n_after == 1 && language != snapshot.spec.source_language) post(AddTarget{language});
+  notify_speaker_counts();
+  return {};
+}
+
+void LiveSession::remove_listener(const std::string& language, const fanout::Subscriber* listener) {
+  size_t left = listeners_.remove(language, listener);
+  const auto& targets = info_.spec.default_targets;
+  if (left == 0 && language != info_.spec.source_language &&
+      std::find(targets.begin(), targets.end(), language) == targets.end() && streams_.count(language) == 0) {
+    post(RemoveTarget{language});
+  }
+  notify_speaker_counts();
+}
+
+core::Status LiveSession::add_audio_stream(std::shared_ptr<fanout::Subscriber> stream,
+                                           const std::string& language) {
+  if (language == info_.spec.source_language || !reachable(language)) {
+    return core::not_found("no translated speech in '" + language + "' for this session");
+  }
+  if (!engines_.tts) return core::unavailable("speech synthesis is off on this server");
+  touch();
+  if (streams_.add(language, std::move(stream)) == 1 && listeners_.count(language) == 0) {
+    post(AddTarget{language});
+  }
+  return {};
+}
+
+void LiveSession::remove_audio_stream(const std::string& language, const fanout::Subscriber* stream) {
+  streams_.remove(language, stream);
+}
+
+void LiveSession::notify_speaker_counts() { speaker_.broadcast_all(wire::listeners(listeners_.counts())); }
+
+void LiveSession::post(Command c) {
+  {
+    std::lock_guard lock(inbox_mu_);
+    commands_.push_back(std::move(c));
+  }
+  inbox_cv_.notify_one();
+}
+
+void LiveSession::run_worker() {
+  Events events(*this);
+  pipeline::PipelineConfig pc;
+  SessionInfo snapshot = info();
+  pc.source_language = snapshot.spec.source_language;
+  pc.targets = snapshot.spec.default_targets;
+  pc.segmenter = config_.segmenter;
+  pc.synthesize = engines_.tts != nullptr;
+  pc.translate_partials = true;
+  std::unique_ptr<pipeline::SpeakerPipeline> pipe;
+  if (auto p = pipeline::SpeakerPipeline::create(engines_, pc, events); p) {
+    pipe = std::move(*p);
+  } else {
+    ++counters_.engine_errors;
+    core::log_error("session", code_ + ": cannot start the pipeline: " + p.status().message());
+    speaker_.broadcast_all(wire::error("engine", "the speech pipeline could not start: " + p.status().message()));
+  }
+  std::unique_ptr<audio::StreamResampler> resampler;
+  std::vector<float> samples, resampled;
+  bool stop = false;
+  while (!stop) {
+    std::deque<Command> commands;
+    std::optional<AudioFrame> frame;
+    {
+      std::unique_lock lock(inbox_mu_);
+      inbox_cv_.wait(lock, [&] { return !commands_.empty() || !audio_in_.empty(); });
+      commands.swap(commands_);
+      if (commands.empty() && !audio_in_.empty()) {
+        frame = std::move(audio_in_.front());
+        audio_in_.pop_front();
+      }
+    }
+    for (const auto& c : commands) handle(c, pipe.get(), stop);
+    if (!frame || !pipe || stop) continue;
+    samples = audio::from_pcm16(frame->pcm);
+    std::span<const float> in = samples;
+    if (frame->rate_hz != audio::kPipelineRateHz) {
+      if (!resampler || resampler->in_rate_hz() != frame->rate_hz) {
+        auto r = audio::StreamResampler::create(frame->rate_hz, audio::kPipelineRateHz);
+        if (!r) continue;
+        resampler = std::move(*r);
+      }
+      resampled.clear();
+      resampler->process(samples, resampled);
+      in = resampled;
+    }
+    if (auto st = pipe->push_audio(in); !st) on_error(st);
+  }
+  // Goodbye: everything in flight has been processed (Flush precedes Stop).
+  std::string reason;
+  {
+    std::lock_guard lock(inbox_mu_);
+    reason = end_reason_;
+  }
+  if (ended_) {
+    auto bye = wire::session_ended(reason.empty() ? "ended" : reason);
+    listeners_.broadcast_all(bye);
+    speaker_.broadcast_all(bye);
+    listeners_.close_all("session ended");
+    speaker_.close_all("session ended");
+    streams_.close_all("session ended");
+    listeners_.clear();
+    speaker_.clear();
+    streams_.clear();
+  }
+}
+
+void LiveSession::handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool& stop) {
+  if (std::holds_alternative<Stop>(c)) {
+    stop = true;
+    return;
+  }
+  if (!pipe) return;
+  if (std::holds_alternative<Flush>(c)) {
+    // Process what the speaker sent before the pause or end, then close the utterance.
+    std::deque<AudioFrame> rest;
+    {
+      std::lock_guard lock(inbox_mu_);
+      rest.swap(audio_in_);
+    }
+    for (const auto& f : rest) {
+      if (f.rate_hz == audio::kPipelineRateHz) (void)pipe->push_audio(audio::from_pcm16(f.pcm));
+    }
+    pipe->finish();
+  } else if (const auto* add = std::get_if<AddTarget>(&c)) {
+    if (auto st = pipe->add_target(add->language); !st) {
+      on_error(st);
+      return;
+    }
+    backfill(add->language);
+  } else if (const auto* rm = std::get_if<RemoveTarget>(&c)) {
+    if (listeners_.count(rm->language) == 0 && streams_.count(rm->language) == 0) pipe->remove_target(rm->language);
+  }
+}
+
+void LiveSession::backfill(const std::string& language) {
+  // Finals from before this language had listeners, so late joiners read them too.
+  std::vector<std::pair<int64_t, std::string>> todo;
+  {
+    std::lock_guard lock(fan_mu_);
+    for (const auto& item : history_) {
+      if (item.translations.count(language) == 0) todo.emplace_back(item.seq, item.source_text);
+    }
+  }
+  if (todo.empty()) return;
+  auto tr = engines::mt::Translator::open(*engines_.router, info_.spec.source_language, language,
+                                          nullptr, engines_.mt_cache);
+  if (!tr) return;
+  const int64_t id = info().id;
+  for (const auto& [seq, text] : todo) {
+    auto out = (*tr)->translate(text);
+    if (!out) continue;
+    store::TranslationRow row{language, out->text, (*tr)->route().describe(), {}};
+    row.latencies.mt_ms = out->mt_ms;
+    {
+      std::lock_guard lock(fan_mu_);
+      auto it = std::find_if(history_.begin(), history_.end(), [&](const auto& h) { return h.seq == seq; });
+      if (it == history_.end() || it->translations.count(language) != 0) continue;
+      it->translations[language] = row;
+      listeners_.broadcast(language, wire::final_caption(*it, language, true));
+    }
+    if (store_) (void)store_->add_translation(id, seq, row);
+  }
+}
+
+void LiveSession::on_partial(uint64_t id, uint32_t rev, const std::string& text) {
+  const auto& source = info_.spec.source_language;
+  auto m = wire::partial(id, rev, source, text, text);
+  speaker_.broadcast_all(m);
+  listeners_.broadcast(source, m);
+}
+
+void LiveSession::on_partial_translation(uint64_t id, uint32_t rev, const std::string& lang,
+                                         const std::string& text) {
+  if (listeners_.count(lang) == 0) return;
+  listeners_.broadcast(lang, wire::partial(id, rev, lang, "", text));
+}
+
+void LiveSession::on_final(const pipeline::Utterance& u) {
+  if (u.text.empty()) {
+    auto m = wire::discard(u.id);
+    speaker_.broadcast_all(m);
+    listeners_.broadcast_all(m);
+    return;
+  }
+  ++counters_.utterances;
+  store::HistoryItem item;
+  item.utterance_id = u.id;
+  item.start_ms = u.start_ms;
+  item.end_ms = u.end_ms;
+  item.source_text = u.text;
+  item.created_at_ms = wall_clock_ms();
+  item.stt_ms = u.times.stt_ms;
+  {
+    std::lock_guard lock(fan_mu_);
+    item.seq = next_seq_++;
+    history_.push_back(item);
+    while (history_.size() > config_.history_in_memory) history_.pop_front();
+    auto m = wire::final_caption(item, info_.spec.source_language, false);
+    speaker_.broadcast_all(m);
+    listeners_.broadcast(info_.spec.source_language, m);
+  }
+  seq_of_utterance_[u.id] = item.seq;
+  if (seq_of_utterance_.size() > 64) seq_of_utterance_.erase(seq_of_utterance_.begin());
+  if (store_) {
+    if (auto st = store_->add_utterance(info().id, item); !st) core::log_error("store", st.message());
+  }
+}
+
+void LiveSession::on_translation(const pipeline::Utterance& u, const pipeline::TranslationResult& t) {
+  auto sit = seq_of_utterance_.find(u.id);
+  if (sit == seq_of_utterance_.end()) return;
+  store::TranslationRow row{t.language, t.text, t.route, {}};
+  row.latencies.stt_final_ms = ms_between(u.times.vad_end_us, u.times.stt_final_us);
+  row.latencies.mt_ms = t.times.mt_ms;
+  {
+    std::lock_guard lock(fan_mu_);
+    auto it = std::find_if(history_.rbegin(), history_.rend(), [&](const auto& h) { return h.seq == sit->second; });
+    if (it == history_.rend()) return;
+    it->translations[t.language] = row;
+    listeners_.broadcast(t.language, wire::final_caption(*it, t.language, false));
+  }
+  if (store_) (void)store_->add_translation(info().id, sit->second, row);
+}
+
+void LiveSession::on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t,
+                                const engines::tts::Speech& speech) {
+  if (listeners_.count(t.language) == 0 && streams_.count(t.language) == 0) return;
+  auto sit = seq_of_utterance_.find(u.id);
+  if (sit == seq_of_utterance_.end() || speech.audio.samples.empty()) return;
+  auto ogg = audio::encode_ogg_opus(speech.audio, next_stream_serial_++, config_.opus);
+  if (!ogg) {
+    on_error(ogg.status());
+    return;
+  }
+  const auto duration_ms = static_cast<int64_t>(speech.audio.duration_s() * 1000);
+  listeners_.broadcast(t.language, wire::speech(sit->second, u.id, duration_ms, *ogg));
+  streams_.broadcast(t.language, fanout::make_binary(fanout::Kind::audio, std::move(*ogg)));
+  if (store_) {
+    store::TranslationRow row{t.language, t.text, t.route, {}};
+    row.latencies.stt_final_ms = ms_between(u.times.vad_end_us, u.times.stt_final_us);
+    row.latencies.mt_ms = t.times.mt_ms;
+    row.latencies.tts_first_audio_ms = ms_between(u.times.vad_end_us, t.times.tts_first_audio_us);
+    row.latencies.tts_ms = t.times.tts_ms;
+    (void)store_->add_translation(info().id, sit->second, row);
+  }
+}
+
+void LiveSession::on_error(const core::Status& s) {
+  ++counters_.engine_errors;
+  core::log_warn("session", code_ + ": " + s.message());
+  speaker_.broadcast_all(wire::error("engine", s.message()));
+}
+
+}  // namespace parley::session

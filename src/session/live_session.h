@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// A session while it is live: its state, its speaker and listeners, and the
+// worker thread that runs the speaker's pipeline.
+//
+// Threads. Public methods are thread-safe and never block on engines: they
+// are called from the network threads. Audio and commands go to the worker
+// through a bounded inbox (audio: drop the oldest frame and count it;
+// commands: never dropped — they are few). The worker owns the
+// SpeakerPipeline; its callbacks build each message once and hand it to the
+// Hub, which queues it on every subscriber (see fanout/). `fan_mu_` makes
+// "append to history and broadcast" atomic with "replay history and
+// subscribe", so a joining listener sees every final exactly once.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "audio/opus_ogg.h"
+#include "audio/resampler.h"
+#include "fanout/hub.h"
+#include "pipeline/pipeline.h"
+#include "session/session.h"
+#include "store/store.h"
+
+namespace parley::session {
+
+struct LiveConfig {
+  size_t audio_queue_frames = 500;  // speaker frames waiting for the worker (~10 s of 20 ms frames)
+  size_t history_in_memory = 2000;  // older finals are replayed from the store
+  pipeline::SegmenterConfig segmenter;
+  audio::OpusSettings opus;
+};
+
+struct LiveCounters {
+  std::atomic<uint64_t> audio_frames_in{0};
+  std::atomic<uint64_t> audio_frames_dropped{0};   // worker fell behind: oldest dropped
+  std::atomic<uint64_t> audio_frames_ignored{0};   // arrived while not ACTIVE
+  std::atomic<uint64_t> sequence_gaps{0};          // frames the speaker says it sent but we never got
+  std::atomic<uint64_t> utterances{0};
+  std::atomic<uint64_t> engine_errors{0};
+};
+
+class LiveSession : public std::enable_shared_from_this<LiveSession> {
+ public:
+  static std::shared_ptr<LiveSession> create(SessionInfo info, std::string token_hash,
+                                             pipeline::Engines engines,
+                                             std::shared_ptr<store::Store> store, LiveConfig config);
+  ~LiveSession();
+  LiveSession(const LiveSession&) = delete;
+  LiveSession& operator=(const LiveSession&) = delete;
+
+  const std::string& code() const { return code_; }
+  SessionInfo info() const;
+  bool token_matches(std::string_view token) const;
+
+  // State changes; the caller has checked the token.
+  core::Result<State> apply(Action action);
+
+  // The speaker's connection: receives its transcript and listener counts.
+  void attach_speaker(std::shared_ptr<fanout::Subscriber> speaker);
+  void detach_speaker(const fanout::Subscriber* speaker);
+  // One frame of mono PCM16 at `rate_hz`. `seq` counts frames from the speaker
+  // (gaps are counted). invalid_argument for an unusable rate or an oversized frame.
+  core::Status push_audio(uint32_t seq, std::span<const int16_t> pcm, int rate_hz);
+
+  // A listener in `language` (the source language, or any reachable target).
+  // Sends the welcome and every final with seq > after_seq, then the live
+  // stream. not_found when the language cannot be reached.
+  core::Status add_listener(std::shared_ptr<fanout::Subscriber> listener,
+                            const std::string& language, int64_t after_seq);
+  void remove_listener(const std::string& language, const fanout::Subscriber* listener);
+  // Plain HTTP players: chained Ogg Opus links of the language's speech.
+  core::Status add_audio_stream(std::shared_ptr<fanout::Subscriber> stream, const std::string& language);
+  void remove_audio_stream(const std::string& language, const fanout::Subscriber* stream);
+
+  std::map<std::string, size_t> listener_counts() const { return listeners_.counts(); }
+  size_t n_listeners() const { return listeners_.total(); }
+  int64_t last_seq() const;
+  int64_t idle_ms() const;
+  const LiveCounters& counters() const { return counters_; }
+  bool has_ended() const { return ended_.load(); }
+
+  // Ends the session (from any state), finishing the utterance in flight,
+  // telling every client and closing them. Idempotent.
+  void end(const std::string& reason);
+
+ private:
+  struct AudioFrame {
+    std::vector<int16_t> pcm;
+    int rate_hz;
+  };
+  struct AddTarget { std::string language; };
+  struct RemoveTarget { std::string language; };
+  struct Flush {};
+  struct Stop {};
+  using Command = std::variant<AddTarget, RemoveTarget, Flush, Stop>;
+  class Events;
+
+  LiveSession(SessionInfo info, std::string token_hash, pipeline::Engines engines,
+              std::shared_ptr<store::Store> store, LiveConfig config);
+  void post(Command c);
+  void run_worker();
+  void handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool& stop);
+  void backfill(const std::string& language);
+  void touch();
+  void notify_speaker_counts();
+  bool reachable(const std::string& language) const;
+
+  // Pipeline events (worker thread).
+  void on_partial(uint64_t id, uint32_t rev, const std::string& text);
+  void on_partial_translation(uint64_t id, uint32_t rev, const std::string& lang, const std::string& text);
+  void on_final(const pipeline::Utterance& u);
+  void on_translation(const pipeline::Utterance& u, const pipeline::TranslationResult& t);
+  void on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t,
+                     const engines::tts::Speech& speech);
+  void on_error(const core::Status& s);
+
+  const std::string code_;
+  const std::string token_hash_;
+  pipeline::Engines engines_;
+  std::shared_ptr<store::Store> store_;
+  LiveConfig config_;
+  LiveCounters counters_;
+
+  mutable std::mutex info_mu_;
+  SessionInfo info_;  // guarded by info_mu_
+
+  // Ordering of history and broadcasts.
+  mutable std::mutex fan_mu_;
+  std::deque<store::HistoryItem> history_;  // guarded by fan_mu_
+  int64_t next_seq_ = 1;                    // guarded by fan_mu_
+  fanout::Hub listeners_;                   // by language
+  fanout::Hub streams_;                     // HTTP audio streams by language
+  fanout::Hub speaker_;                     // key "speaker"
+  std::map<uint64_t, int64_t> seq_of_utterance_;  // worker thread only
+
+  // Worker inbox.
+  std::mutex inbox_mu_;
+  std::condition_variable inbox_cv_;
+  std::deque<AudioFrame> audio_in_;
+  std::deque<Command> commands_;
+  uint32_t last_audio_seq_ = 0;  // guarded by inbox_mu_
+  std::string end_reason_;       // guarded by inbox_mu_
+  bool have_audio_seq_ = false;
+  std::atomic<int64_t> last_activity_ms_;
+  std::atomic<bool> ended_{false};
+  uint32_t next_stream_serial_ = 1;  // worker thread only
+  std::thread worker_;
+};
+
+}  // namespace parley::session

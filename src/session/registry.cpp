@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "session/registry.h"
+
+#include <algorithm>
+
+#include "engines/language.h"
+
+namespace parley::session {
+
+Registry::Registry(pipeline::Engines engines, std::shared_ptr<store::Store> store, LiveConfig config,
+                   size_t max_sessions)
+    : engines_(std::move(engines)), store_(std::move(store)), config_(std::move(config)),
+      max_sessions_(max_sessions) {}
+
+core::Result<Created> Registry::create(SessionSpec spec) {
+  auto src = engines::normalize_language(spec.source_language);
+  if (!src) return core::invalid_argument("'" + spec.source_language + "' is not a language code");
+  spec.source_language = *src;
+  auto langs = engines_.stt ? engines_.stt->languages() : std::vector<std::string>{};
+  if (std::find(langs.begin(), langs.end(), *src) == langs.end()) {
+    std::string have;
+    for (const auto& l : langs) have += (have.empty() ? "" : ", ") + l;
+    return core::invalid_argument("speech in '" + *src + "' cannot be recognised here (recognisable: " + have + ")");
+  }
+  std::vector<std::string> targets;
+  for (const auto& t : spec.default_targets) {
+    auto n = engines::normalize_language(t);
+    if (!n) return core::invalid_argument("'" + t + "' is not a language code");
+    if (*n == *src) continue;
+    if (auto r = engines_.router->route(*src, *n); !r) return core::invalid_argument(r.status().message());
+    if (std::find(targets.begin(), targets.end(), *n) == targets.end()) targets.push_back(*n);
+  }
+  spec.default_targets = targets;
+  if (spec.name.size() > 200) spec.name.resize(200);
+
+  SessionInfo info;
+  info.spec = std::move(spec);
+  info.state = State::created;
+  info.created_at_ms = wall_clock_ms();
+  std::string token = random_token();
+  std::string token_hash = hash_token(token);
+  std::lock_guard lock(mu_);
+  if (by_code_.size() >= max_sessions_) {
+    return core::resource_exhausted("this server already runs " + std::to_string(max_sessions_) +
+                                    " live sessions; end one or raise --max-sessions");
+  }
+  do {
+    info.code = random_code();
+  } while (by_code_.count(info.code) != 0);
+  if (store_) {
+    auto id = store_->create_session(info, token_hash);
+    if (!id) return id.status();
+    info.id = *id;
+  }
+  auto s = LiveSession::create(info, token_hash, engines_, store_, config_);
+  by_code_[info.code] = s;
+  return Created{s, token};
+}
+
+std::shared_ptr<LiveSession> Registry::find(const std::string& code) const {
+  std::lock_guard lock(mu_);
+  auto it = by_code_.find(code);
+  return it == by_code_.end() ? nullptr : it->second;
+}
+
+size_t Registry::reap(int64_t idle_ms) {
+  std::vector<std::shared_ptr<LiveSession>> idle, gone;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = by_code_.begin(); it != by_code_.end();) {
+      if (it->second->has_ended()) {
+        gone.push_back(it->second);  // destroyed outside the lock
+        it = by_code_.erase(it);
+        continue;
+      }
+      if (idle_ms > 0 && it->second->idle_ms() > idle_ms) idle.push_back(it->second);
+      ++it;
+    }
+  }
+  for (auto& s : idle) s->end("ended after being idle");
+  return idle.size();
+}
+
+void Registry::end_all(const std::string& reason) {
+  for (auto& s : all()) s->end(reason);
+}
+
+size_t Registry::size() const {
+  std::lock_guard lock(mu_);
+  return by_code_.size();
+}
+
+std::vector<std::shared_ptr<LiveSession>> Registry::all() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<LiveSession>> out;
+  for (const auto& [code, s] : by_code_) out.push_back(s);
+  return out;
+}
+
+}  // namespace parley::session

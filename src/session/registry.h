@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The live sessions of this process, by code. Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "session/live_session.h"
+
+namespace parley::session {
+
+struct Created {
+  std::shared_ptr<LiveSession> session;
+  std::string speaker_token;  // shown once, to the creator
+};
+
+class Registry {
+ public:
+  Registry(pipeline::Engines engines, std::shared_ptr<store::Store> store, LiveConfig config,
+           size_t max_sessions);
+
+  // resource_exhausted at max_sessions; invalid_argument for an unknown
+  // source language or target.
+  core::Result<Created> create(SessionSpec spec);
+  std::shared_ptr<LiveSession> find(const std::string& code) const;
+
+  // Ends sessions idle longer than idle_ms and forgets ended ones. Returns
+  // how many were ended for idleness.
+  size_t reap(int64_t idle_ms);
+  // Ends every session (server shutdown).
+  void end_all(const std::string& reason);
+
+  size_t size() const;
+  std::vector<std::shared_ptr<LiveSession>> all() const;
+
+ private:
+  pipeline::Engines engines_;
+  std::shared_ptr<store::Store> store_;
+  LiveConfig config_;
+  size_t max_sessions_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<LiveSession>> by_code_;
+};
+
+}  // namespace parley::session

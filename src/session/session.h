@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// A session's identity and its state machine, free of threads and I/O.
+//
+//   CREATED --start--> ACTIVE --pause--> PAUSED --resume--> ACTIVE
+//   any state but ENDED --end--> ENDED
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace parley::session {
+
+enum class State { created, active, paused, ended };
+enum class Action { start, pause, resume, end };
+
+// "CREATED", "ACTIVE", "PAUSED", "ENDED" (the wire and store spelling).
+const char* state_name(State s);
+std::optional<State> parse_state(std::string_view s);
+std::optional<Action> parse_action(std::string_view s);
+const char* action_name(Action a);
+
+// The state after `a`, or failed_precondition saying why not.
+core::Result<State> transition(State from, Action a);
+
+// What a speaker chose when creating a session.
+struct SessionSpec {
+  std::string name;
+  std::string source_language = "en";
+  std::string avatar = "ada";
+  std::vector<std::string> default_targets;
+};
+
+struct SessionInfo {
+  int64_t id = 0;            // store key
+  std::string code;          // 6 digits, unique among live sessions
+  SessionSpec spec;
+  State state = State::created;
+  int64_t created_at_ms = 0;  // wall clock, ms since the epoch
+  int64_t ended_at_ms = 0;
+};
+
+// Six random decimal digits, first digit not 0.
+std::string random_code();
+// True for exactly six decimal digits.
+bool is_valid_code(std::string_view code);
+// 256 random bits, hex.
+std::string random_token();
+// SHA-256 of the token, hex: what the store keeps.
+std::string hash_token(std::string_view token);
+// Constant-time comparison of two hex digests.
+bool digests_equal(std::string_view a, std::string_view b);
+
+int64_t wall_clock_ms();
+
+}  // namespace parley::session

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The WebSocket wire format of session events (protocol version 1; see
+// docs/protocol.md). Outgoing messages are built here, once per event and
+// language, and shared by every recipient; JSON stays in this file and in
+// the transport layer that parses incoming messages.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "fanout/message.h"
+#include "session/session.h"
+#include "store/store.h"
+
+namespace parley::session::wire {
+
+inline constexpr int kProtocolVersion = 1;
+
+// Binary speech messages start with this 16-byte header (big-endian):
+//   0: 'P'  1: version (1)  2: kind (1 = Ogg Opus utterance)  3: 0
+//   4: seq (uint32)  8: utterance id (uint32)  12: duration in ms (uint32)
+inline constexpr size_t kSpeechHeaderBytes = 16;
+
+struct Welcome {
+  std::string role;  // "speaker" | "listener"
+  SessionInfo info;
+  std::string language;  // listener's language
+  int64_t last_seq = 0;
+};
+
+fanout::MessagePtr welcome(const Welcome& w);
+fanout::MessagePtr state(State s);
+fanout::MessagePtr session_ended(const std::string& reason);
+fanout::MessagePtr error(const std::string& code, const std::string& message);
+fanout::MessagePtr partial(uint64_t utterance_id, uint32_t revision, const std::string& language,
+                           const std::string& source, const std::string& text);
+fanout::MessagePtr discard(uint64_t utterance_id);
+// A final caption in `language` (the source language gives source == text).
+fanout::MessagePtr final_caption(const store::HistoryItem& item, const std::string& language,
+                                 bool from_history);
+fanout::MessagePtr listeners(const std::map<std::string, size_t>& by_language);
+fanout::MessagePtr speech(int64_t seq, uint64_t utterance_id, int64_t duration_ms,
+                          const std::string& ogg_opus);
+
+}  // namespace parley::session::wire

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <mutex>
+
+namespace parley::store {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=NORMAL;
+PRAGMA foreign_keys=ON;
+CREATE TABLE IF NOT EXISTS sessions (
+  id INTEGER PRIMARY KEY,
+  code TEXT NOT NULL,
+  name TEXT NOT NULL,
+  source_language TEXT NOT NULL,
+  avatar TEXT NOT NULL,
+  default_targets TEXT NOT NULL,
+  state TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  ended_at_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS sessions_by_code ON sessions(code, id);
+CREATE TABLE IF NOT EXISTS utterances (
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  seq INTEGER NOT NULL,
+  utterance_id INTEGER NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  source_text TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  stt_ms REAL NOT NULL,
+  PRIMARY KEY (session_id, seq)
+);
+CREATE TABLE IF NOT EXISTS translations (
+  session_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  language TEXT NOT NULL,
+  text TEXT NOT NULL,
+  route TEXT NOT NULL,
+  stt_final_ms REAL NOT NULL,
+  mt_ms REAL NOT NULL,
+  tts_first_audio_ms REAL NOT NULL,
+  tts_ms REAL NOT NULL,
+  PRIMARY KEY (session_id, seq, language),
+  FOREIGN KEY (session_id, seq) REFERENCES utterances(session_id, seq)
+);
+CREATE TABLE IF NOT EXISTS session_metrics (
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  key TEXT NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (session_id, key)
+);
+)sql";
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+  return s;
+}
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t c = s.find(',', start);
+    if (c == std::string::npos) c = s.size();
+    if (c > start) out.push_back(s.substr(start, c - start));
+    start = c + 1;
+  }
+  return out;
+}
+
+// A prepared statement, finalised on scope exit.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &st_, nullptr); }
+  ~Stmt() { sqlite3_finalize(st_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Stmt& bind(int i, int64_t v) { sqlite3_bind_int64(st_, i, v); return *this; }
+  Stmt& bind(int i, double v) { sqlite3_bind_double(st_, i, v); return *this; }
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  int step() { return sqlite3_step(st_); }
+  int64_t i64(int c) { return sqlite3_column_int64(st_, c); }
+  double dbl(int c) { return sqlite3_column_double(st_, c); }
+  std::string text(int c) {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(st_, c))) : std::string();
+  }
+  core::Status done(const char* what) {
+    int rc = step();
+    if (rc != SQLITE_DONE) return core::unavailable(std::string(what) + ": " + sqlite3_errmsg(db_));
+    return {};
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+  int rc_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override { sqlite3_close_v2(db_); }
+
+  core::Result<int64_t> create_session(const session::SessionInfo& info,
+                                       const std::string& token_hash) override {
+    std::lock_guard lock(mu_);
+    Stmt st(db_, "INSERT INTO sessions(code,name,source_language,avatar,default_targets,state,"
+                 "token_hash,created_at_ms) VALUES(?,?,?,?,?,?,?,?)");
+    if (!st.ok()) return error("prepare create_session");
+    st.bind(1, info.code).bind(2, info.spec.name).bind(3, info.spec.source_language)
+        .bind(4, info.spec.avatar).bind(5, join(info.spec.default_targets))
+        .bind(6, std::string(session::state_name(info.state))).bind(7, token_hash)
+        .bind(8, info.created_at_ms);
+    if (auto s = st.done("create_session"); !s) return s;
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+  }
+
+  core::Status set_state(int64_t id, session::State state, int64_t at_ms) override {
+    std::lock_guard lock(mu_);
+    const bool ended = state == session::State::ended;
+    Stmt st(db_, ended ? "UPDATE sessions SET state=?, ended_at_ms=? WHERE id=?"
+                       : "UPDATE sessions SET state=? WHERE id=?");
+    if (!st.ok()) return error("prepare set_state");
+    st.bind(1, std::string(session::state_name(state)));
+    if (ended) {
+      st.bind(2, at_ms).bind(3, id);
+    } else {
+      st.bind(2, id);
+    }
+    return st.done("set_state");
+  }
+
+  core::Status add_utterance(int64_t id, const HistoryItem& item) override {
+    std::lock_guard lock(mu_);
+    exec("BEGIN");
+    Stmt st(db_, "INSERT OR REPLACE INTO utterances(session_id,seq,utterance_id,start_ms,end_ms,"
+                 "source_text,created_at_ms,stt_ms) VALUES(?,?,?,?,?,?,?,?)");
+    if (!st.ok()) {
+      exec("ROLLBACK");
+      return error("prepare add_utterance");
+    }
+    st.bind(1, id).bind(2, item.seq).bind(3, static_cast<int64_t>(item.utterance_id))
+        .bind(4, item.start_ms).bind(5, item.end_ms).bind(6, item.source_text)
+        .bind(7, item.created_at_ms).bind(8, item.stt_ms);
+    if (auto s = st.done("add_utterance"); !s) {
+      exec("ROLLBACK");
+      return s;
+    }
+    for (const auto& [lang, t] : item.translations) {
+      if (auto s = insert_translation(id, item.seq, t); !s) {
+        exec("ROLLBACK");
+        return s;
+      }
+    }
+    exec("COMMIT");
+    return {};
+  }
+
+  core::Status add_translation(int64_t id, int64_t seq, const TranslationRow& t) override {
+    std::lock_guard lock(mu_);
+    return insert_translation(id, seq, t);
+  }
+
+  core::Result<std::optional<StoredSession>> find_session(const std::string& code) override {
+    std::lock_guard lock(mu_);
+    Stmt st(db_, "SELECT id,code,name,source_language,avatar,default_targets,state,token_hash,"
+                 "created_at_ms,ended_at_ms FROM sessions WHERE code=? ORDER BY id DESC LIMIT 1");
+    if (!st.ok()) return error("prepare find_session");
+    st.bind(1, code);
+    int rc = st.step();
+    if (rc == SQLITE_DONE) return std::optional<StoredSession>();
+    if (rc != SQLITE_ROW) return error("find_session");
+    StoredSession s;
+    s.info.id = st.i64(0);
+    s.info.code = st.text(1);
+    s.info.spec.name = st.text(2);
+    s.info.spec.source_language = st.text(3);
+    s.info.spec.avatar = st.text(4);
+    s.info.spec.default_targets = split(st.text(5));
+    s.info.state = session::parse_state(st.text(6)).value_or(session::State::ended);
+    s.token_hash = st.text(7);
+    s.info.created_at_ms = st.i64(8);
+    s.info.ended_at_ms = st.i64(9);
+    return std::optional<StoredSession>(std::move(s));
+  }
+
+  core::Result<std::vector<HistoryItem>> history(int64_t id, int64_t after_seq, size_t limit) override {
+    std::lock_guard lock(mu_);
+    std::vector<HistoryItem> items;
+    {
+      Stmt st(db_, "SELECT seq,utterance_id,start_ms,end_ms,source_text,created_at_ms,stt_ms "
+                   "FROM utterances WHERE session_id=? AND seq>? ORDER BY seq LIMIT ?");
+      if (!st.ok()) return error("prepare history");
+      st.bind(1, id).bind(2, after_seq).bind(3, static_cast<int64_t>(limit));
+      while (st.step() == SQLITE_ROW) {
+        HistoryItem h;
+        h.seq = st.i64(0);
+        h.utterance_id = static_cast<uint64_t>(st.i64(1));
+        h.start_ms = st.i64(2);
+        h.end_ms = st.i64(3);
+        h.source_text = st.text(4);
+        h.created_at_ms = st.i64(5);
+        h.stt_ms = st.dbl(6);
+        items.push_back(std::move(h));
+      }
+    }
+    if (items.empty()) return items;
+    Stmt st(db_, "SELECT seq,language,text,route,stt_final_ms,mt_ms,tts_first_audio_ms,tts_ms "
+                 "FROM translations WHERE session_id=? AND seq BETWEEN ? AND ?");
+    if (!st.ok()) return error("prepare history translations");
+    st.bind(1, id).bind(2, items.front().seq).bind(3, items.back().seq);
+    while (st.step() == SQLITE_ROW) {
+      int64_t seq = st.i64(0);
+      auto it = std::lower_bound(items.begin(), items.end(), seq,
+                                 [](const HistoryItem& h, int64_t s) { return h.seq < s; });
+      if (it == items.end() || it->seq != seq) continue;
+      TranslationRow t;
+      t.language = st.text(1);
+      t.text = st.text(2);
+      t.route = st.text(3);
+      t.latencies = {st.dbl(4), st.dbl(5), st.dbl(6), st.dbl(7)};
+      it->translations[t.language] = std::move(t);
+    }
+    return items;
+  }
+
+  core::Status set_metric(int64_t id, const std::string& key, double value) override {
+    std::lock_guard lock(mu_);
+    Stmt st(db_, "INSERT OR REPLACE INTO session_metrics(session_id,key,value) VALUES(?,?,?)");
+    if (!st.ok()) return error("prepare set_metric");
+    st.bind(1, id).bind(2, key).bind(3, value);
+    return st.done("set_metric");
+  }
+
+  core::Result<int> end_interrupted_sessions(int64_t at_ms) override {
+    std::lock_guard lock(mu_);
+    Stmt st(db_, "UPDATE sessions SET state='ENDED', ended_at_ms=? WHERE state!='ENDED'");
+    if (!st.ok()) return error("prepare end_interrupted_sessions");
+    st.bind(1, at_ms);
+    if (auto s = st.done("end_interrupted_sessions"); !s) return s;
+    return sqlite3_changes(db_);
+  }
+
+ private:
+  core::Status insert_translation(int64_t id, int64_t seq, const TranslationRow& t) {
+    Stmt st(db_, "INSERT OR REPLACE INTO translations(session_id,seq,language,text,route,"
+                 "stt_final_ms,mt_ms,tts_first_audio_ms,tts_ms) VALUES(?,?,?,?,?,?,?,?,?)");
+    if (!st.ok()) return error("prepare add_translation");
+    st.bind(1, id).bind(2, seq).bind(3, t.language).bind(4, t.text).bind(5, t.route)
+        .bind(6, t.latencies.stt_final_ms).bind(7, t.latencies.mt_ms)
+        .bind(8, t.latencies.tts_first_audio_ms).bind(9, t.latencies.tts_ms);
+    return st.done("add_translation");
+  }
+  void exec(const char* sql) { sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
+  core::Status error(const std::string& what) {
+    return core::unavailable("database error in " + what + ": " + sqlite3_errmsg(db_));
+  }
+
+  std::mutex mu_;
+  sqlite3* db_;
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return core::unavailable("cannot open database '" + path + "': " + why +
+                             "; check the directory exists and is writable");
+  }
+  sqlite3_busy_timeout(db, 5000);
+  char* err = nullptr;
+  if (sqlite3_exec(db, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string why = err ? err : "unknown";
+    sqlite3_free(err);
+    sqlite3_close_v2(db);
+    return core::unavailable("cannot initialise database '" + path + "': " + why);
+  }
+  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(db));
+}
+
+}  // namespace parley::store

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Persistence of sessions, utterances, translations and per-stage latencies,
+// behind one interface (SQLite today; PostgreSQL for multi-node later).
+//
+// Thread-safe: every method may be called from any thread; implementations
+// serialise internally. Calls block for one local write or read (SQLite in
+// WAL mode: ~0.1 ms) and are made from session workers and HTTP handlers,
+// never from the fan-out path.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "session/session.h"
+
+namespace parley::store {
+
+struct StoredSession {
+  session::SessionInfo info;
+  std::string token_hash;
+};
+
+struct StageLatencies {
+  // Milliseconds from the end of speech (VAD end); -1 when not reached.
+  double stt_final_ms = -1;
+  double mt_ms = -1;             // engine time for this language
+  double tts_first_audio_ms = -1;
+  double tts_ms = -1;
+};
+
+struct TranslationRow {
+  std::string language;
+  std::string text;
+  std::string route;
+  StageLatencies latencies;
+};
+
+// One finished utterance with every translation made so far.
+struct HistoryItem {
+  int64_t seq = 0;              // per session, 1, 2, …: the order listeners see
+  uint64_t utterance_id = 0;
+  int64_t start_ms = 0;         // in the session's audio
+  int64_t end_ms = 0;
+  std::string source_text;
+  int64_t created_at_ms = 0;    // wall clock
+  double stt_ms = 0;            // recogniser compute
+  std::map<std::string, TranslationRow> translations;  // by language
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Assigns info.id.
+  virtual core::Result<int64_t> create_session(const session::SessionInfo& info,
+                                               const std::string& token_hash) = 0;
+  virtual core::Status set_state(int64_t session_id, session::State state, int64_t at_ms) = 0;
+  virtual core::Status add_utterance(int64_t session_id, const HistoryItem& item) = 0;
+  virtual core::Status add_translation(int64_t session_id, int64_t seq, const TranslationRow& t) = 0;
+  // The newest session that used this code.
+  virtual core::Result<std::optional<StoredSession>> find_session(const std::string& code) = 0;
+  // Items with seq > after_seq, oldest first, at most `limit`.
+  virtual core::Result<std::vector<HistoryItem>> history(int64_t session_id, int64_t after_seq,
+                                                         size_t limit) = 0;
+  virtual core::Status set_metric(int64_t session_id, const std::string& key, double value) = 0;
+  // Sessions left CREATED/ACTIVE/PAUSED by a crash become ENDED; returns how many.
+  virtual core::Result<int> end_interrupted_sessions(int64_t at_ms) = 0;
+};
+
+}  // namespace parley::store
