@@ -22,6 +22,8 @@ constexpr const char* kHelp = R"(parley — self-hosted real-time speech transla
 usage: parley COMMAND [options]
 
 commands:
+  serve                         run the live server (speaker and listener pages,
+                                REST API, WebSocket, audio streams)
   translate IN.wav --to es,fr   translate a recording: captions (.vtt), speech
                                 (.wav) and a timing report per target language
   translate-text --from en --to fr
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
   if (command == "translate") return app::run_translate(args);
   if (command == "translate-text") return app::run_translate_text(args);
   if (command == "languages") return app::run_languages(args);
+  if (command == "serve") return app::run_serve(args);
   app::print_error("unknown command '" + command + "'; run 'parley --help'");
   return 2;
 }

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "transport/http/api.h"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <set>
+
+#include "engines/language.h"
+#include "session/session.h"
+#include "transcript/captions.h"
+#include "transport/http/assets.h"
+#include "transport/http/qr.h"
+
+namespace parley::transport {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxHistoryPage = 500;
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+Response make(const Request& req, http::status st, std::string_view type, std::string body) {
+  Response res{st, req.version()};
+  res.set(http::field::server, "parley");
+  res.set(http::field::content_type, type);
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response json_response(const Request& req, http::status st, const json& j) {
+  return make(req, st, "application/json", dump(j));
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size()) {
+      int v = 0;
+      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      if (ec == std::errc() && p == s.data() + i + 3) {
+        out += static_cast<char>(v);
+        i += 2;
+      } else {
+        out += s[i];
+      }
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) parts.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+std::string base_url(const ApiContext& ctx, const Request& req) {
+  if (!ctx.public_url.empty()) return ctx.public_url;
+  auto host = req[http::field::host];
+  return "http://" + std::string(host.empty() ? "localhost" : host);
+}
+
+std::optional<std::string> bearer(const Request& req) {
+  auto h = req[http::field::authorization];
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (h.size() <= kPrefix.size() || h.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  return std::string(h.substr(kPrefix.size()));
+}
+
+json session_json(const session::SessionInfo& info, bool live, const std::map<std::string, size_t>& counts) {
+  json listeners = json::object();
+  size_t total = 0;
+  for (const auto& [l, n] : counts) {
+    listeners[l] = n;
+    total += n;
+  }
+  return {{"code", info.code},
+          {"name", info.spec.name},
+          {"state", session::state_name(info.state)},
+          {"sourceLanguage", info.spec.source_language},
+          {"avatar", info.spec.avatar},
+          {"targets", info.spec.default_targets},
+          {"live", live},
+          {"createdAtMs", info.created_at_ms},
+          {"endedAtMs", info.ended_at_ms},
+          {"listeners", {{"total", total}, {"byLanguage", listeners}}}};
+}
+
+// The session by code: live first, else the newest stored one.
+struct Found {
+  std::shared_ptr<session::LiveSession> live;
+  session::SessionInfo info;
+};
+core::Result<Found> find_session(const ApiContext& ctx, const std::string& code) {
+  if (!session::is_valid_code(code)) {
+    return core::not_found("'" + code + "' is not a session code; codes have six digits");
+  }
+  if (auto live = ctx.registry->find(code)) return Found{live, live->info()};
+  if (ctx.store) {
+    auto s = ctx.store->find_session(code);
+    if (!s) return s.status();
+    if (*s) return Found{nullptr, (*s)->info};
+  }
+  return core::not_found("no session with code " + code + "; check the code with the speaker");
+}
+
+Response create_session(const ApiContext& ctx, const Request& req) {
+  json body = json::parse(req.body(), nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return error_response(req, core::invalid_argument("the body must be a JSON object"));
+  }
+  session::SessionSpec spec;
+  auto str = [&](const char* key, const std::string& fallback) {
+    auto it = body.find(key);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : fallback;
+  };
+  spec.name = str("name", "Untitled session");
+  spec.source_language = str("sourceLanguage", "en");
+  spec.avatar = str("avatar", "ada");
+  if (spec.avatar.size() > 32) return error_response(req, core::invalid_argument("avatar name too long"));
+  if (auto t = body.find("targets"); t != body.end()) {
+    if (!t->is_array() || t->size() > 32) {
+      return error_response(req, core::invalid_argument("targets must be an array of language codes"));
+    }
+    for (const auto& x : *t) {
+      if (!x.is_string()) return error_response(req, core::invalid_argument("targets must be strings"));
+      spec.default_targets.push_back(x.get<std::string>());
+    }
+  }
+  auto created = ctx.registry->create(spec);
+  if (!created) return error_response(req, created.status());
+  const auto info = created->session->info();
+  const std::string base = base_url(ctx, req);
+  return json_response(req, http::status::created,
+                       {{"code", info.code},
+                        {"speakerToken", created->speaker_token},
+                        {"listenerUrl", base + "/listener/" + info.code},
+                        {"state", session::state_name(info.state)},
+                        {"session", session_json(info, true, {})}});
+}
+
+Response control(const ApiContext& ctx, const Request& req, const std::string& code, session::Action action) {
+  auto token = bearer(req);
+  if (!token) {
+    return error_response(req, core::Status(core::Code::permission_denied,
+                                            "send the speaker token as 'Authorization: Bearer <token>'"));
+  }
+  auto live = ctx.registry->find(code);
+  if (!live) {
+    auto found = find_session(ctx, code);
+    if (!found) return error_response(req, found.status());
+    return error_response(req, core::failed_precondition("session " + code + " has ended"));
+  }
+  if (!live->token_matches(*token)) {
+    return error_response(req, core::permission_denied("this token does not control session " + code));
+  }
+  auto next = live->apply(action);
+  if (!next) return error_response(req, next.status());
+  return json_response(req, http::status::ok, {{"code", code}, {"state", session::state_name(*next)}});
+}
+
+core::Result<std::vector<store::HistoryItem>> all_history(const ApiContext& ctx, int64_t id) {
+  std::vector<store::HistoryItem> all;
+  int64_t after = 0;
+  for (;;) {
+    auto page = ctx.store->history(id, after, kMaxHistoryPage);
+    if (!page) return page.status();
+    if (page->empty()) break;
+    after = page->back().seq;
+    for (auto& h : *page) all.push_back(std::move(h));
+    if (all.size() > 200000) break;  // a day of speech; bounded memory
+  }
+  return all;
+}
+
+json item_json(const store::HistoryItem& h) {
+  json tr = json::object();
+  for (const auto& [lang, t] : h.translations) tr[lang] = t.text;
+  return {{"seq", h.seq},          {"utteranceId", h.utterance_id}, {"startMs", h.start_ms},
+          {"endMs", h.end_ms},     {"source", h.source_text},       {"translations", tr},
+          {"createdAtMs", h.created_at_ms}};
+}
+
+Response history(const ApiContext& ctx, const Request& req, const Target& t, const std::string& code) {
+  auto found = find_session(ctx, code);
+  if (!found) return error_response(req, found.status());
+  int64_t after = 0;
+  long limit = 100;
+  {
+    auto a = t.query("after", "0");
+    auto l = t.query("limit", "100");
+    auto [p1, e1] = std::from_chars(a.data(), a.data() + a.size(), after);
+    auto [p2, e2] = std::from_chars(l.data(), l.data() + l.size(), limit);
+    if (e1 != std::errc() || e2 != std::errc() || after < 0 || limit < 1) {
+      return error_response(req, core::invalid_argument("after must be ≥ 0 and limit ≥ 1"));
+    }
+    limit = std::min<long>(limit, kMaxHistoryPage);
+  }
+  auto page = ctx.store->history(found->info.id, after, static_cast<size_t>(limit) + 1);
+  if (!page) return error_response(req, page.status());
+  bool more = page->size() > static_cast<size_t>(limit);
+  if (more) page->pop_back();
+  json items = json::array();
+  for (const auto& h : *page) items.push_back(item_json(h));
+  json out = {{"code", code}, {"items", items}, {"more", more}};
+  if (!page->empty()) out["nextAfter"] = page->back().seq;
+  return json_response(req, http::status::ok, out);
+}
+
+Response transcript(const ApiContext& ctx, const Request& req, const Target& t, const std::string& code) {
+  auto found = find_session(ctx, code);
+  if (!found) return error_response(req, found.status());
+  const std::string format = t.query("format", "vtt");
+  auto lang_in = t.query("lang", found->info.spec.source_language);
+  auto lang = engines::normalize_language(lang_in);
+  if (!lang) return error_response(req, core::invalid_argument("'" + lang_in + "' is not a language code"));
+  if (format != "vtt" && format != "srt" && format != "json") {
+    return error_response(req, core::invalid_argument("format must be vtt, srt or json"));
+  }
+  auto all = all_history(ctx, found->info.id);
+  if (!all) return error_response(req, all.status());
+  const bool source = *lang == found->info.spec.source_language;
+  if (format == "json") {
+    json items = json::array();
+    for (const auto& h : *all) {
+      auto it = h.translations.find(*lang);
+      if (!source && it == h.translations.end()) continue;
+      items.push_back({{"seq", h.seq}, {"startMs", h.start_ms}, {"endMs", h.end_ms},
+                       {"source", h.source_text}, {"text", source ? h.source_text : it->second.text}});
+    }
+    return json_response(req, http::status::ok, {{"code", code}, {"language", *lang}, {"items", items}});
+  }
+  std::vector<transcript::Cue> cues;
+  for (const auto& h : *all) {
+    auto it = h.translations.find(*lang);
+    if (!source && it == h.translations.end()) continue;
+    cues.push_back({h.start_ms, h.end_ms, source ? h.source_text : it->second.text});
+  }
+  auto res = make(req, http::status::ok, format == "vtt" ? "text/vtt; charset=utf-8" : "application/x-subrip",
+                  format == "vtt" ? transcript::to_webvtt(cues) : transcript::to_srt(cues));
+  res.set(http::field::content_disposition,
+          "attachment; filename=\"parley-" + code + "-" + *lang + "." + format + "\"");
+  return res;
+}
+
+Response languages(const ApiContext& ctx, const Request& req) {
+  json speech = ctx.engines.stt ? json(ctx.engines.stt->languages()) : json::array();
+  std::set<std::string> voiced;
+  if (ctx.engines.tts) {
+    for (const auto& v : ctx.engines.tts->voices()) voiced.insert(v.language);
+  }
+  json targets = json::object();
+  for (const auto& src : speech) {
+    json list = json::array();
+    for (const auto& [to, route] : ctx.engines.router->targets_from(src.get<std::string>())) {
+      list.push_back({{"language", to},
+                      {"name", engines::language_name(to)},
+                      {"route", route.describe()},
+                      {"pivoted", route.pivoted()},
+                      {"voice", voiced.count(to) != 0 || voiced.count(to.substr(0, to.find('-'))) != 0}});
+    }
+    targets[src.get<std::string>()] = list;
+  }
+  json names = json::object();
+  for (const auto& src : speech) names[src.get<std::string>()] = engines::language_name(src.get<std::string>());
+  return json_response(req, http::status::ok, {{"speech", speech}, {"names", names}, {"targets", targets}});
+}
+
+Response page(const Request& req, std::string_view name, http::status st = http::status::ok) {
+  auto a = find_asset(name);
+  if (!a) return error_response(req, core::not_found("no such page"));
+  return make(req, st, a->content_type, std::string(a->body));
+}
+
+Response unknown_session_page(const Request& req, const std::string& code, const std::string& why) {
+  std::string safe;
+  for (char c : code.substr(0, 16)) safe += std::isalnum(static_cast<unsigned char>(c)) ? c : '?';
+  std::string html =
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width,initial-scale=1\"><title>No such session — parley</title>"
+      "<link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"card notice\">"
+      "<h1>No session " + safe + "</h1><p id=\"error\">" + why +
+      "</p><p>Check the code with the speaker, or scan their QR code again.</p></main></body></html>";
+  return make(req, http::status::not_found, "text/html; charset=utf-8", html);
+}
+
+}  // namespace
+
+std::string Target::query(const std::string& key, const std::string& fallback) const {
+  size_t i = 0;
+  while (i <= raw_query.size()) {
+    size_t amp = raw_query.find('&', i);
+    if (amp == std::string::npos) amp = raw_query.size();
+    std::string_view kv(raw_query.data() + i, amp - i);
+    size_t eq = kv.find('=');
+    if (url_decode(kv.substr(0, eq)) == key) {
+      return eq == std::string_view::npos ? "" : url_decode(kv.substr(eq + 1));
+    }
+    i = amp + 1;
+  }
+  return fallback;
+}
+
+Target parse_target(std::string_view target) {
+  Target t;
+  size_t q = target.find('?');
+  t.path = url_decode(target.substr(0, q));
+  if (q != std::string_view::npos) t.raw_query = std::string(target.substr(q + 1));
+  return t;
+}
+
+http::status http_status(core::Code code) {
+  switch (code) {
+    case core::Code::ok: return http::status::ok;
+    case core::Code::invalid_argument: return http::status::bad_request;
+    case core::Code::not_found: return http::status::not_found;
+    case core::Code::unavailable: return http::status::service_unavailable;
+    case core::Code::resource_exhausted: return http::status::too_many_requests;
+    case core::Code::failed_precondition: return http::status::conflict;
+    case core::Code::permission_denied: return http::status::forbidden;
+    case core::Code::internal: return http::status::internal_server_error;
+  }
+  return http::status::internal_server_error;
+}
+
+Response error_response(const Request& req, const core::Status& status) {
+  auto res = json_response(req, http_status(status.code()),
+                           {{"error", {{"code", core::code_name(status.code())}, {"message", status.message()}}}});
+  if (status.code() == core::Code::permission_denied && req[http::field::authorization].empty()) {
+    res.result(http::status::unauthorized);
+    res.set(http::field::www_authenticate, "Bearer");
+  }
+  return res;
+}
+
+Response handle_request(const ApiContext& ctx, const Request& req) {
+  if (ctx.metrics) ++ctx.metrics->http_requests;
+  const Target t = parse_target(req.target());
+  const auto parts = split_path(t.path);
+  const auto method = req.method();
+  const bool get = method == http::verb::get || method == http::verb::head;
+
+  if (parts.empty()) {
+    if (!get) return error_response(req, core::invalid_argument("only GET here"));
+    Response res = make(req, http::status::found, "text/plain", "");
+    res.set(http::field::location, "/speaker");
+    return res;
+  }
+  if (parts[0] == "healthz" && get) return json_response(req, http::status::ok, {{"status", "ok"}});
+  if (parts[0] == "speaker" && parts.size() == 1 && get) return page(req, "speaker.html");
+  if (parts[0] == "listener" && parts.size() == 2 && get) {
+    auto found = find_session(ctx, parts[1]);
+    if (!found) return unknown_session_page(req, parts[1], found.status().message());
+    return page(req, "listener.html");
+  }
+  if (parts[0] == "static" && parts.size() >= 2 && get) {
+    std::string name = t.path.substr(std::string("/static/").size());
+    if (name.find("..") != std::string::npos) return error_response(req, core::not_found("no such file"));
+    return page(req, name);
+  }
+  if (parts[0] == "qr.svg" && get) {
+    auto svg = qr_svg(t.query("data"));
+    if (!svg) return error_response(req, svg.status());
+    return make(req, http::status::ok, "image/svg+xml", *svg);
+  }
+  if (parts[0] != "api") return error_response(req, core::not_found("no such page: " + t.path));
+
+  // /api/...
+  if (parts.size() == 2 && parts[1] == "languages" && get) return languages(ctx, req);
+  if (parts.size() == 2 && parts[1] == "sessions") {
+    if (method == http::verb::post) return create_session(ctx, req);
+    return error_response(req, core::invalid_argument("use POST to create a session"));
+  }
+  if (parts.size() >= 3 && parts[1] == "sessions") {
+    const std::string& code = parts[2];
+    if (parts.size() == 3 && get) {
+      auto found = find_session(ctx, code);
+      if (!found) return error_response(req, found.status());
+      auto counts = found->live ? found->live->listener_counts() : std::map<std::string, size_t>{};
+      return json_response(req, http::status::ok, session_json(found->info, found->live != nullptr, counts));
+    }
+    if (parts.size() == 4 && method == http::verb::post) {
+      if (auto action = session::parse_action(parts[3])) return control(ctx, req, code, *action);
+    }
+    if (parts.size() == 4 && parts[3] == "history" && get) return history(ctx, req, t, code);
+    if (parts.size() == 4 && parts[3] == "transcript" && get) return transcript(ctx, req, t, code);
+  }
+  return error_response(req, core::not_found("no API route " + std::string(req.method_string()) + " " + t.path));
+}
+
+}  // namespace parley::transport

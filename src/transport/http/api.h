@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The REST API and the pages, as plain request → response functions (no
+// sockets), so they can be tested directly. Errors are JSON
+// {"error": {"code", "message"}} with the HTTP status chosen in one place
+// (http_status()).
+#pragma once
+
+#include <boost/beast/http.hpp>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "pipeline/pipeline.h"
+#include "session/registry.h"
+#include "store/store.h"
+#include "transport/metrics.h"
+
+namespace parley::transport {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+struct ApiContext {
+  session::Registry* registry = nullptr;
+  std::shared_ptr<store::Store> store;
+  pipeline::Engines engines;
+  std::string public_url;  // e.g. "https://talks.example.org"; empty: from the Host header
+  Metrics* metrics = nullptr;
+};
+
+// The one mapping from error classes to HTTP statuses.
+http::status http_status(core::Code code);
+Response error_response(const Request& req, const core::Status& status);
+
+// Handles every HTTP route except the WebSocket upgrade and audio streams.
+Response handle_request(const ApiContext& ctx, const Request& req);
+
+// Splits "/a/b?x=1&y=2" into path and a query lookup.
+struct Target {
+  std::string path;
+  std::string query(const std::string& key, const std::string& fallback = "") const;
+  std::string raw_query;
+};
+Target parse_target(std::string_view target);
+
+}  // namespace parley::transport

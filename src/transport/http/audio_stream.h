@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// GET /listen/<code>/<lang>.ogg: a language's translated speech as one
+// endless chained Ogg Opus stream for players without JavaScript (VLC, mpv,
+// radios). Each utterance is the same Ogg link that WebSocket listeners get;
+// between utterances the stream is kept at real time with shared, pre-encoded
+// links of silence. A player that falls behind loses links (counted), never
+// memory.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "fanout/message.h"
+#include "session/live_session.h"
+#include "transport/context.h"
+
+namespace parley::transport {
+
+class AudioStreamSession final : public fanout::Subscriber,
+                                 public std::enable_shared_from_this<AudioStreamSession> {
+ public:
+  AudioStreamSession(boost::asio::ip::tcp::socket socket, const Context& ctx,
+                     std::shared_ptr<session::LiveSession> live, std::string language);
+  ~AudioStreamSession() override;
+  void run();
+  void deliver(fanout::MessagePtr message) override;
+  void close(const std::string& reason) override;
+
+  // Seconds of audio in one Ogg Opus link, from its last granule position.
+  static double link_duration_s(std::string_view ogg);
+
+ private:
+  void enqueue(fanout::MessagePtr m);
+  void write_next();
+  void tick();
+  void stop();
+
+  boost::beast::tcp_stream stream_;
+  const Context& ctx_;
+  std::shared_ptr<session::LiveSession> live_;
+  std::string language_;
+  boost::asio::steady_timer timer_;
+  std::deque<fanout::MessagePtr> queue_;
+  size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool stopped_ = false;
+  std::chrono::steady_clock::time_point started_;
+  double audio_sent_s_ = 0;  // stream time handed to the socket
+  int silence_index_ = 0;
+};
+
+}  // namespace parley::transport

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "transport/http/server.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "core/log.h"
+#include "session/session.h"
+#include "transport/http/audio_stream.h"
+#include "transport/ws/ws_session.h"
+
+namespace parley::transport {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr auto kHttpReadTimeout = std::chrono::seconds(30);
+
+// One HTTP connection: reads requests, answers them, hands WebSocket
+// upgrades and audio streams to their own session types.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket socket, const Context& ctx) : stream_(std::move(socket)), ctx_(ctx) {}
+
+  void run() {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::read, shared_from_this()));
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(ctx_.limits.max_http_body_bytes);
+    stream_.expires_after(kHttpReadTimeout);
+    beast::http::async_read(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, size_t) {
+    if (ec == beast::http::error::end_of_stream || ec == beast::error::timeout) return close();
+    if (ec) {
+      if (ec == beast::http::error::body_limit) {
+        Request req;
+        req.version(11);
+        write(error_response(req, core::invalid_argument("request body too large")), true);
+      }
+      return close();
+    }
+    Request req = parser_->release();
+    const Target t = parse_target(req.target());
+    if (beast::websocket::is_upgrade(req)) {
+      if (t.path != "/ws") return write(error_response(req, core::not_found("WebSocket endpoint is /ws")), true);
+      stream_.expires_never();
+      std::make_shared<WsSession>(stream_.release_socket(), ctx_)->run(std::move(req));
+      return;
+    }
+    if (t.path.rfind("/listen/", 0) == 0 && req.method() == beast::http::verb::get) return stream_audio(req, t);
+    write(handle_request(ctx_.api, req), !req.keep_alive());
+  }
+
+  // /listen/<code>/<lang>.ogg
+  void stream_audio(const Request& req, const Target& t) {
+    std::string rest = t.path.substr(std::string("/listen/").size());
+    auto slash = rest.find('/');
+    std::string code = rest.substr(0, slash);
+    std::string file = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    if (file.size() < 5 || file.substr(file.size() - 4) != ".ogg") {
+      return write(error_response(req, core::not_found("stream URLs look like /listen/<code>/<lang>.ogg")), true);
+    }
+    auto live = ctx_.api.registry->find(code);
+    if (!live || live->has_ended()) {
+      return write(error_response(req, core::not_found("no live session with code " + code.substr(0, 16))), true);
+    }
+    std::string lang = file.substr(0, file.size() - 4);
+    stream_.expires_never();
+    auto s = std::make_shared<AudioStreamSession>(stream_.release_socket(), ctx_, live, lang);
+    s->run();
+  }
+
+  void write(Response res, bool close_after) {
+    auto sp = std::make_shared<Response>(std::move(res));
+    stream_.expires_after(kHttpReadTimeout);
+    beast::http::async_write(stream_, *sp, [self = shared_from_this(), sp, close_after](beast::error_code ec, size_t) {
+      if (ec || close_after || sp->need_eof()) return self->close();
+      self->read();
+    });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  const Context& ctx_;
+  std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(ServerConfig c) : config(std::move(c)), ioc(std::max(1, config.io_threads)), acceptor(ioc) {}
+
+  void accept(const Context& ctx) {
+    acceptor.async_accept(net::make_strand(ioc), [this, &ctx](beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+      if (!ec) {
+        std::make_shared<HttpSession>(std::move(socket), ctx)->run();
+      } else if (ec == net::error::no_descriptors) {
+        core::log_warn("http", "out of file descriptors; refusing connections for 100 ms");
+        backoff.expires_after(std::chrono::milliseconds(100));
+        backoff.async_wait([this, &ctx](beast::error_code) { accept(ctx); });
+        return;
+      }
+      accept(ctx);
+    });
+  }
+
+  ServerConfig config;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  net::steady_timer backoff{ioc};
+  // A function run every period on the I/O loop until stop().
+  struct Periodic {
+    Periodic(net::io_context& ioc, std::chrono::milliseconds p, std::function<void()> f)
+        : timer(ioc), period(p), fn(std::move(f)) {}
+    void arm() {
+      timer.expires_after(period);
+      timer.async_wait([this](beast::error_code ec) {
+        if (ec) return;
+        fn();
+        arm();
+      });
+    }
+    net::steady_timer timer;
+    std::chrono::milliseconds period;
+    std::function<void()> fn;
+  };
+  std::vector<std::unique_ptr<Periodic>> periodics;
+  net::steady_timer grace{ioc};
+  std::atomic<bool> stopped{false};
+};
+
+Server::Server(ServerConfig config, Context context)
+    : impl_(std::make_unique<Impl>(std::move(config))), context_(std::make_unique<Context>(std::move(context))) {}
+
+Server::~Server() {
+  stop(std::chrono::milliseconds(0));
+}
+
+core::Status Server::listen() {
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl_->config.host, ec);
+  if (ec) return core::invalid_argument("'" + impl_->config.host + "' is not an IP address to listen on");
+  tcp::endpoint ep(address, impl_->config.port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return core::unavailable("cannot listen on " + impl_->config.host + ":" + std::to_string(impl_->config.port) +
+                             ": " + ec.message() + (ec == net::error::address_in_use ? "; choose another --port" : ""));
+  }
+  impl_->accept(*context_);
+  return {};
+}
+
+uint16_t Server::port() const {
+  beast::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void Server::every(std::chrono::milliseconds period, std::function<void()> fn) {
+  auto p = std::make_unique<Impl::Periodic>(impl_->ioc, period, std::move(fn));
+  p->arm();
+  impl_->periodics.push_back(std::move(p));
+}
+
+void Server::run() {
+  std::vector<std::thread> extra;
+  for (int i = 1; i < impl_->config.io_threads; ++i) extra.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : extra) t.join();
+}
+
+void Server::stop(std::chrono::milliseconds grace) {
+  if (impl_->stopped.exchange(true)) return;
+  net::post(impl_->ioc, [this, grace] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+    for (auto& p : impl_->periodics) p->timer.cancel();
+    // Connections still open after the grace period are cut.
+    impl_->grace.expires_after(grace);
+    impl_->grace.async_wait([this](beast::error_code) { impl_->ioc.stop(); });
+  });
+}
+
+}  // namespace parley::transport

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The HTTP and WebSocket server: one port, a pool of I/O threads, one strand
+// per connection.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "transport/context.h"
+
+namespace parley::transport {
+
+struct ServerConfig {
+  std::string host = "0.0.0.0";
+  uint16_t port = 8080;  // 0 picks a free port (tests)
+  int io_threads = 2;
+};
+
+class Server {
+ public:
+  Server(ServerConfig config, Context context);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens; unavailable with a hint when the port is taken.
+  core::Status listen();
+  uint16_t port() const;
+  // Serves on the I/O threads until stop(); returns when they have finished.
+  void run();
+  // Stops accepting, gives open connections `grace` to finish, then ends
+  // the I/O loop (run() returns). Thread-safe; idempotent.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+  // For timers that live on the I/O loop (idle reaping).
+  void every(std::chrono::milliseconds period, std::function<void()> fn);
+
+  const Context& context() const { return *context_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<Context> context_;
+};
+
+}  // namespace parley::transport

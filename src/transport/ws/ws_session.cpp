@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "transport/ws/ws_session.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "engines/language.h"
+#include "session/wire.h"
+
+namespace parley::transport {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using nlohmann::json;
+
+namespace {
+// Speaker frames: uint32 little-endian sequence number, then PCM16 LE samples.
+constexpr size_t kFrameHeaderBytes = 4;
+// At most this many error messages a second to one client; the rest are counted.
+constexpr uint64_t kErrorsPerSecond = 10;
+// Superseded partials are dropped once this many messages wait.
+constexpr size_t kPartialQueueLimit = 32;
+}  // namespace
+
+WsSession::WsSession(net::ip::tcp::socket socket, const Context& ctx)
+    : ws_(std::move(socket)), ctx_(ctx) {
+  ++ctx_.api.metrics->ws_connections;
+}
+
+WsSession::~WsSession() { --ctx_.api.metrics->ws_connections; }
+
+void WsSession::run(beast::http::request<beast::http::string_body> upgrade) {
+  beast::error_code ec;
+  auto& sock = beast::get_lowest_layer(ws_).socket();
+  sock.set_option(net::socket_base::send_buffer_size(ctx_.limits.socket_send_buffer_bytes), ec);
+  sock.set_option(net::ip::tcp::no_delay(true), ec);
+  ws_.read_message_max(ctx_.limits.max_ws_message_bytes);
+  ws_.auto_fragment(false);
+  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+    res.set(beast::http::field::server, "parley");
+  }));
+  beast::get_lowest_layer(ws_).expires_after(std::chrono::milliseconds(ctx_.limits.join_timeout_ms));
+  ws_.async_accept(upgrade, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+}
+
+void WsSession::on_accept(beast::error_code ec) {
+  if (ec) return;
+  read();
+}
+
+void WsSession::read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+}
+
+void WsSession::on_read(beast::error_code ec, size_t) {
+  if (ec) {
+    if (ec == websocket::error::message_too_big) {
+      ++ctx_.api.metrics->ws_bad_frames;
+      core::log_info("ws", "closing a connection that sent an oversized message");
+    }
+    detach();
+    return;
+  }
+  std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+  if (ws_.got_text()) {
+    handle_text(data);
+  } else {
+    handle_binary(data);
+  }
+  buffer_.consume(buffer_.size());
+  if (!close_requested_) read();
+}
+
+void WsSession::handle_text(std::string_view text) {
+  if (role_ == Role::none) {
+    handle_join(text);
+    return;
+  }
+  json msg = json::parse(text, nullptr, false);
+  if (msg.is_discarded() || !msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) {
+    ++ctx_.api.metrics->ws_bad_frames;
+    send_error("bad_message", "messages must be JSON objects with a \"type\"");
+    return;
+  }
+  const std::string type = msg["type"];
+  if (type == "ping") {
+    enqueue(fanout::make_text(fanout::Kind::control, R"({"type":"pong"})"));
+  } else if (type == "control" && role_ == Role::speaker) {
+    auto action = msg.contains("action") && msg["action"].is_string()
+                      ? session::parse_action(msg["action"].get<std::string>())
+                      : std::nullopt;
+    if (!action) {
+      send_error("bad_message", "control needs an action: start, pause, resume or end");
+      return;
+    }
+    auto r = session_->apply(*action);
+    if (!r) send_error(core::code_name(r.status().code()), r.status().message());
+  } else {
+    send_error("bad_message", "unknown message type '" + type + "' for this connection");
+  }
+}
+
+void WsSession::handle_join(std::string_view text) {
+  json msg = json::parse(text, nullptr, false);
+  auto str = [&](const char* k) {
+    return msg.is_object() && msg.contains(k) && msg[k].is_string() ? msg[k].get<std::string>() : std::string();
+  };
+  if (msg.is_discarded() || str("type") != "join") {
+    ++ctx_.api.metrics->ws_bad_frames;
+    send_error("bad_message", "the first message must be {\"type\":\"join\", …}");
+    close_with(websocket::close_code::policy_error, "join first");
+    return;
+  }
+  if (msg.contains("protocol") && msg["protocol"] != session::wire::kProtocolVersion) {
+    send_error("protocol", "this server speaks protocol version 1");
+    close_with(websocket::close_code::policy_error, "unsupported protocol");
+    return;
+  }
+  const std::string code = str("code");
+  auto live = ctx_.api.registry->find(code);
+  if (!live || live->has_ended()) {
+    send_error("not_found", "no live session with code " + code.substr(0, 16) + "; check the code");
+    close_with(static_cast<websocket::close_code>(4404), "no such session");
+    return;
+  }
+  const std::string role = str("role");
+  beast::get_lowest_layer(ws_).expires_never();
+  if (role == "speaker") {
+    if (!live->token_matches(str("token"))) {
+      send_error("permission_denied", "this token does not control session " + code);
+      close_with(static_cast<websocket::close_code>(4403), "wrong token");
+      return;
+    }
+    if (msg.contains("sampleRate")) {
+      if (!msg["sampleRate"].is_number_integer()) {
+        send_error("bad_message", "sampleRate must be an integer");
+      } else {
+        sample_rate_hz_ = msg["sampleRate"].get<int>();
+      }
+    }
+    if (sample_rate_hz_ < 8000 || sample_rate_hz_ > 48000) {
+      send_error("bad_sample_rate", "sampleRate " + std::to_string(sample_rate_hz_) +
+                                        " Hz is not supported; send 16000 Hz mono PCM16 (8000–48000 accepted)");
+      close_with(websocket::close_code::policy_error, "bad sample rate");
+      return;
+    }
+    role_ = Role::speaker;
+    session_ = live;
+    session_->attach_speaker(shared_from_this());
+    return;
+  }
+  if (role == "listener") {
+    auto lang = engines::normalize_language(str("language"));
+    if (!lang) {
+      send_error("bad_language", "choose a language code, e.g. \"es\"");
+      close_with(websocket::close_code::policy_error, "bad language");
+      return;
+    }
+    int64_t since = 0;
+    if (msg.contains("since") && msg["since"].is_number_integer()) since = std::max<int64_t>(0, msg["since"].get<int64_t>());
+    role_ = Role::listener;
+    session_ = live;
+    language_ = *lang;
+    if (auto st = session_->add_listener(shared_from_this(), language_, since); !st) {
+      role_ = Role::none;
+      session_.reset();
+      send_error(core::code_name(st.code()), st.message());
+      close_with(websocket::close_code::policy_error, "cannot listen");
+    }
+    return;
+  }
+  send_error("bad_message", "role must be \"speaker\" or \"listener\"");
+  close_with(websocket::close_code::policy_error, "bad role");
+}
+
+void WsSession::handle_binary(std::string_view bytes) {
+  if (role_ != Role::speaker) {
+    ++ctx_.api.metrics->ws_bad_frames;
+    send_error("bad_frame", "only a joined speaker sends audio");
+    return;
+  }
+  if (bytes.size() < kFrameHeaderBytes + 2 || (bytes.size() - kFrameHeaderBytes) % 2 != 0) {
+    ++ctx_.api.metrics->ws_bad_frames;
+    send_error("bad_frame", "audio frames are a 4-byte sequence number and PCM16 samples (an even byte count)");
+    return;
+  }
+  uint32_t seq = 0;
+  for (int i = 3; i >= 0; --i) seq = (seq << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  const size_t n = (bytes.size() - kFrameHeaderBytes) / 2;
+  pcm_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto lo = static_cast<unsigned char>(bytes[kFrameHeaderBytes + 2 * i]);
+    auto hi = static_cast<unsigned char>(bytes[kFrameHeaderBytes + 2 * i + 1]);
+    pcm_[i] = static_cast<int16_t>(static_cast<uint16_t>(lo | (hi << 8)));
+  }
+  if (auto st = session_->push_audio(seq, pcm_, sample_rate_hz_); !st) {
+    ++ctx_.api.metrics->ws_bad_frames;
+    send_error("bad_frame", st.message());
+  }
+}
+
+void WsSession::send_error(const std::string& code, const std::string& message) {
+  auto now = std::chrono::steady_clock::now();
+  if (now - error_window_start_ > std::chrono::seconds(1)) {
+    error_window_start_ = now;
+    n_errors_sent_ = 0;
+  }
+  if (++n_errors_sent_ > kErrorsPerSecond) return;  // counted in metrics by the caller
+  enqueue(session::wire::error(code, message));
+}
+
+void WsSession::deliver(fanout::MessagePtr message) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(message)]() mutable {
+    self->enqueue(std::move(m));
+  });
+}
+
+void WsSession::close(const std::string& reason) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), reason] {
+    self->close_with(websocket::close_code::going_away, reason);
+  });
+}
+
+void WsSession::enqueue(fanout::MessagePtr m) {
+  if (closing_) return;
+  auto* metrics = ctx_.api.metrics;
+  const auto now = std::chrono::steady_clock::now();
+  if (m->kind == fanout::Kind::audio && queued_bytes_ > ctx_.limits.queue_soft_bytes) {
+    ++metrics->ws_audio_dropped;
+    return;
+  }
+  if (m->kind == fanout::Kind::partial && queue_.size() > kPartialQueueLimit) {
+    ++metrics->ws_partials_dropped;
+    return;
+  }
+  const bool stuck = !queue_.empty() &&
+                     now - queue_.front().at > std::chrono::milliseconds(ctx_.limits.slow_listener_ms);
+  if (stuck || queued_bytes_ + m->bytes.size() > ctx_.limits.queue_hard_bytes) {
+    ++metrics->ws_evictions;
+    core::log_info("ws", "disconnecting a listener that stopped reading");
+    // The close frame cannot pass a full socket; drop the connection.
+    closing_ = true;
+    detach();
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(ws_).close();
+    return;
+  }
+  queued_bytes_ += m->bytes.size();
+  queue_.push_back({std::move(m), now});
+  if (!writing_) write_next();
+}
+
+void WsSession::write_next() {
+  if (queue_.empty() || closing_) {
+    writing_ = false;
+    return;
+  }
+  writing_ = true;
+  const auto& m = queue_.front().message;
+  ws_.binary(m->binary);
+  ws_.async_write(net::buffer(m->bytes), beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+}
+
+void WsSession::on_write(beast::error_code ec, size_t) {
+  if (ec) {
+    writing_ = false;
+    detach();
+    return;
+  }
+  ++ctx_.api.metrics->ws_messages_sent;
+  queued_bytes_ -= queue_.front().message->bytes.size();
+  queue_.pop_front();
+  write_next();
+}
+
+void WsSession::close_with(websocket::close_code code, const std::string& reason) {
+  if (closing_ || close_requested_) return;
+  close_requested_ = true;
+  detach();
+  // Let queued messages (the error, the goodbye) go first, then close.
+  auto self = shared_from_this();
+  auto do_close = [self, code, reason] {
+    self->closing_ = true;
+    self->ws_.async_close(websocket::close_reason(code, reason.substr(0, 120)), [self](beast::error_code) {});
+  };
+  if (!writing_ && queue_.empty()) {
+    do_close();
+    return;
+  }
+  // Poll until the queue drains (bounded by the slow-listener timeout).
+  auto timer = std::make_shared<net::steady_timer>(ws_.get_executor());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx_.limits.slow_listener_ms);
+  auto check = std::make_shared<std::function<void()>>();
+  *check = [self, timer, deadline, do_close, check] {
+    if ((!self->writing_ && self->queue_.empty()) || std::chrono::steady_clock::now() > deadline) {
+      do_close();
+      *check = nullptr;  // break the self-reference
+      return;
+    }
+    timer->expires_after(std::chrono::milliseconds(20));
+    timer->async_wait([check](beast::error_code) {
+      if (*check) (*check)();
+    });
+  };
+  (*check)();
+}
+
+void WsSession::detach() {
+  if (!session_) return;
+  if (role_ == Role::speaker) session_->detach_speaker(this);
+  if (role_ == Role::listener) session_->remove_listener(language_, this);
+  session_.reset();
+  role_ = Role::none;
+}
+
+}  // namespace parley::transport

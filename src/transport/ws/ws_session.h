@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// One WebSocket connection: a speaker streaming audio, or a listener
+// receiving captions and speech (protocol: docs/protocol.md).
+//
+// Threads: all socket work runs on the connection's strand. deliver() may be
+// called from any thread; it posts to the strand. One write is in flight at a
+// time; the outgoing queue applies the overflow policy of fanout::Kind
+// (speech dropped first, superseded partials next, finals and control never)
+// and disconnects a listener that stops reading.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+
+#include "fanout/message.h"
+#include "session/live_session.h"
+#include "transport/context.h"
+
+namespace parley::transport {
+
+class WsSession final : public fanout::Subscriber, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(boost::asio::ip::tcp::socket socket, const Context& ctx);
+  ~WsSession() override;
+  // Takes over after the HTTP upgrade request was read.
+  void run(boost::beast::http::request<boost::beast::http::string_body> upgrade);
+
+  void deliver(fanout::MessagePtr message) override;
+  void close(const std::string& reason) override;
+
+ private:
+  enum class Role { none, speaker, listener };
+  struct Queued {
+    fanout::MessagePtr message;
+    std::chrono::steady_clock::time_point at;
+  };
+
+  void on_accept(boost::beast::error_code ec);
+  void read();
+  void on_read(boost::beast::error_code ec, size_t bytes);
+  void handle_text(std::string_view text);
+  void handle_join(std::string_view text);
+  void handle_binary(std::string_view bytes);
+  void send_error(const std::string& code, const std::string& message);
+  void enqueue(fanout::MessagePtr m);
+  void write_next();
+  void on_write(boost::beast::error_code ec, size_t bytes);
+  void close_with(boost::beast::websocket::close_code code, const std::string& reason);
+  void detach();
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  const Context& ctx_;
+  Role role_ = Role::none;
+  std::shared_ptr<session::LiveSession> session_;
+  std::string language_;
+  int sample_rate_hz_ = 16000;
+  std::deque<Queued> queue_;
+  size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;          // the close is under way: nothing more is sent
+  bool close_requested_ = false;  // no more input is handled
+  uint64_t n_errors_sent_ = 0;
+  std::chrono::steady_clock::time_point error_window_start_{};
+  std::vector<int16_t> pcm_;
+};
+
+}  // namespace parley::transport
