@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Live sessions against a real `parley serve` on loopback: REST control,
+// WebSocket speaker and listeners, real LibriVox speech streamed in real time.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <cmath>
+#include <filesystem>
+#include <thread>
+
+#include "audio/pcm.h"
+#include "audio/wav_io.h"
+#include "support/librivox.h"
+#include "support/server_process.h"
+#include "support/ws_client.h"
+
+namespace parley {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::http_request;
+using testing::Received;
+using testing::ServerProcess;
+using testing::WsClient;
+
+std::string temp_db(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("parley-live-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto p = dir / (name + ".db");
+  fs::remove(p);
+  return p.string();
+}
+
+struct Created {
+  std::string code, token;
+};
+
+Created create_session(unsigned short port, const json& body = {{"name", "Test"}, {"sourceLanguage", "en"}}) {
+  auto r = http_request(port, "POST", "/api/sessions", body.dump());
+  EXPECT_EQ(r.status, 201) << r.body;
+  auto j = json::parse(r.body);
+  return {j["code"], j["speakerToken"]};
+}
+
+int control(unsigned short port, const Created& s, const std::string& action, const std::string& token = "") {
+  return http_request(port, "POST", "/api/sessions/" + s.code + "/" + action, "{}",
+                      token.empty() ? s.token : token)
+      .status;
+}
+
+std::vector<int16_t> recording_pcm(size_t index, double trailing_silence_s) {
+  auto recs = testing::librivox_recordings();
+  auto pcm = audio::read_audio_file_16k(recs.at(index).wav_path);
+  EXPECT_TRUE(pcm.is_ok());
+  auto s = audio::to_pcm16(pcm->samples);
+  s.resize(s.size() + static_cast<size_t>(trailing_silence_s * 16000), 0);
+  return s;
+}
+
+// Streams PCM as 20 ms frames at real-time pace.
+void stream_real_time(WsClient& speaker, const std::vector<int16_t>& pcm, uint32_t& seq) {
+  constexpr size_t kFrame = 320;
+  auto next = std::chrono::steady_clock::now();
+  for (size_t off = 0; off < pcm.size(); off += kFrame) {
+    std::vector<int16_t> f(pcm.begin() + static_cast<long>(off),
+                           pcm.begin() + static_cast<long>(std::min(pcm.size(), off + kFrame)));
+    speaker.send_frame(++seq, f);
+    next += 20ms;
+    std::this_thread::sleep_until(next);
+  }
+}
+
+WsClient& join_listener(WsClient& c, const std::string& code, const std::string& lang, int64_t since = 0) {
+  c.send_json({{"type", "join"}, {"role", "listener"}, {"code", code}, {"language", lang}, {"since", since}});
+  return c;
+}
+
+size_t count_speech(const WsClient& c) {
+  size_t n = 0;
+  for (const auto& m : c.messages()) {
+    if (m.binary && m.bytes.size() > 16 && m.bytes[0] == 'P' && m.bytes.compare(16, 4, "OggS") == 0) ++n;
+  }
+  return n;
+}
+
+class LiveSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(testing::librivox_recordings().empty()) << "install pocketsphinx-testdata";
+  }
+};
+
+TEST_F(LiveSessionTest, ThreeListenersTwoLanguagesGetPartialsFinalsAndSpeech) {
+  ServerProcess server(temp_db("main"), {"--slow-listener-ms", "3000"});
+  const auto port = server.port();
+  Created s = create_session(port);
+
+  WsClient speaker(port);
+  speaker.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}, {"sampleRate", 16000}});
+  ASSERT_TRUE(speaker.wait_for_type("welcome", 5s));
+  WsClient es1(port), es2(port), fr(port);
+  join_listener(es1, s.code, "es");
+  join_listener(es2, s.code, "es");
+  join_listener(fr, s.code, "fr");
+  // A listener that never reads, with a tiny receive buffer.
+  WsClient stuck(port, /*read=*/false, /*receive_buffer_bytes=*/2048);
+  join_listener(stuck, s.code, "es");
+  for (auto* c : {&es1, &es2, &fr}) ASSERT_TRUE(c->wait_for_type("welcome", 5s));
+  ASSERT_TRUE(speaker.wait_for([](const std::vector<Received>& got) {
+    for (const auto& m : got) {
+      if (!m.binary && m.json.value("type", "") == "listeners" && m.json["total"] == 4) return true;
+    }
+    return false;
+  }, 5s)) << "the speaker sees the listener count";
+
+  ASSERT_EQ(control(port, s, "start"), 200);
+  uint32_t seq = 0;
+  stream_real_time(speaker, recording_pcm(0, 1.5), seq);
+
+  for (auto* c : {&es1, &es2, &fr}) {
+    ASSERT_TRUE(c->wait_for_type("final", 10s)) << "a final caption arrives";
+    ASSERT_TRUE(c->wait_for([](const auto&) { return true; }, 0ms) || true);
+  }
+  for (auto* c : {&es1, &es2}) {
+    auto finals = c->of_type("final");
+    ASSERT_FALSE(finals.empty());
+    EXPECT_EQ(finals[0]["language"], "es");
+    EXPECT_NE(finals[0]["text"], finals[0]["source"]) << "translated, not the source";
+    EXPECT_FALSE(c->of_type("partial").empty()) << "partials before the final";
+    EXPECT_TRUE(c->wait_for([&](const auto&) { return count_speech(*c) >= 1; }, 10s)) << "translated speech";
+  }
+  auto fr_finals = fr.of_type("final");
+  EXPECT_EQ(fr_finals[0]["language"], "fr");
+  EXPECT_NE(fr_finals[0]["text"], es1.of_type("final")[0]["text"]);
+  EXPECT_TRUE(fr.wait_for([&](const auto&) { return count_speech(fr) >= 1; }, 10s));
+  // Partials carry revisions that count up within an utterance.
+  auto partials = es1.of_type("partial");
+  for (size_t i = 1; i < partials.size(); ++i) {
+    if (partials[i]["utteranceId"] == partials[i - 1]["utteranceId"]) {
+      EXPECT_GT(partials[i]["revision"].get<int>(), partials[i - 1]["revision"].get<int>());
+    }
+  }
+  EXPECT_FALSE(speaker.of_type("final").empty()) << "the speaker sees its own transcript";
+  EXPECT_EQ(speaker.n_binary(), 0U) << "the speaker never receives translated audio";
+
+  // Pause: nothing more comes out while audio keeps arriving.
+  ASSERT_EQ(control(port, s, "pause"), 200);
+  ASSERT_TRUE(es1.wait_for_type("state", 5s));
+  std::this_thread::sleep_for(500ms);
+  const size_t finals_before = es1.of_type("final").size();
+  stream_real_time(speaker, recording_pcm(1, 1.0), seq);
+  EXPECT_EQ(es1.of_type("final").size(), finals_before) << "paused sessions produce nothing";
+
+  // Resume: output starts again. This also shows the stuck listener did not hold anyone up.
+  ASSERT_EQ(control(port, s, "resume"), 200);
+  auto resumed_at = std::chrono::steady_clock::now();
+  stream_real_time(speaker, recording_pcm(3, 1.5), seq);
+  ASSERT_TRUE(es2.wait_for([&](const auto&) { return es2.of_type("final").size() > finals_before; }, 10s));
+  auto last_final_at = resumed_at;
+  for (const auto& m : es2.messages()) {
+    if (!m.binary && m.json.value("type", "") == "final") last_final_at = m.at;
+  }
+  const double after_audio_s =
+      std::chrono::duration<double>(last_final_at - resumed_at).count() - (recording_pcm(3, 1.5).size() / 16000.0);
+  EXPECT_LT(after_audio_s, 2.0) << "the final arrives soon after the speech ends, despite a stuck listener";
+
+  // End: everyone is told and disconnected.
+  ASSERT_EQ(control(port, s, "end"), 200);
+  for (auto* c : {&es1, &es2, &fr, &speaker}) {
+    EXPECT_TRUE(c->wait_for_type("sessionEnded", 10s));
+    EXPECT_TRUE(c->wait_for([&](const auto&) { return c->closed(); }, 10s)) << "closed after the end";
+  }
+  auto info = http_request(port, "GET", "/api/sessions/" + s.code);
+  EXPECT_EQ(json::parse(info.body)["state"], "ENDED");
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
+TEST_F(LiveSessionTest, WrongTokenIs403AndChangesNothing) {
+  ServerProcess server(temp_db("token"));
+  Created s = create_session(server.port());
+  EXPECT_EQ(control(server.port(), s, "start", "not-the-token"), 403);
+  auto r = http_request(server.port(), "POST", "/api/sessions/" + s.code + "/start", "{}");
+  EXPECT_EQ(r.status, 401) << "no token at all";
+  EXPECT_NE(r.body.find("Authorization: Bearer"), std::string::npos);
+  EXPECT_EQ(json::parse(http_request(server.port(), "GET", "/api/sessions/" + s.code).body)["state"], "CREATED");
+  EXPECT_EQ(control(server.port(), s, "pause"), 409) << "pausing a session that has not started";
+  EXPECT_EQ(control(server.port(), s, "start"), 200);
+}
+
+TEST_F(LiveSessionTest, UnknownCodeIsAClear404InTheApiAndOnThePage) {
+  ServerProcess server(temp_db("unknown"));
+  auto api = http_request(server.port(), "GET", "/api/sessions/999999");
+  EXPECT_EQ(api.status, 404);
+  EXPECT_NE(json::parse(api.body)["error"]["message"].get<std::string>().find("no session with code 999999"),
+            std::string::npos);
+  auto page = http_request(server.port(), "GET", "/listener/999999");
+  EXPECT_EQ(page.status, 404);
+  EXPECT_NE(page.content_type.find("text/html"), std::string::npos);
+  EXPECT_NE(page.body.find("No session 999999"), std::string::npos);
+  auto bad = http_request(server.port(), "GET", "/api/sessions/abc");
+  EXPECT_EQ(bad.status, 404);
+  WsClient ws(server.port());
+  join_listener(ws, "999999", "es");
+  ASSERT_TRUE(ws.wait_for_type("error", 5s));
+  EXPECT_EQ(ws.of_type("error")[0]["code"], "not_found");
+  EXPECT_TRUE(ws.wait_for([&](const auto&) { return ws.closed(); }, 5s));
+}
+
+TEST_F(LiveSessionTest, MalformedInputGetsErrorsAndTheSessionCarriesOn) {
+  ServerProcess server(temp_db("malformed"));
+  const auto port = server.port();
+  Created s = create_session(port);
+  WsClient speaker(port);
+  speaker.send_text("this is not json");
+  ASSERT_TRUE(speaker.wait_for_type("error", 5s)) << "a first message that is not a join";
+  WsClient sp(port);
+  sp.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}});
+  ASSERT_TRUE(sp.wait_for_type("welcome", 5s));
+  WsClient listener(port);
+  join_listener(listener, s.code, "es");
+  ASSERT_TRUE(listener.wait_for_type("welcome", 5s));
+  ASSERT_EQ(control(port, s, "start"), 200);
+  sp.send_binary(std::string("\x01\x00\x00", 3));            // shorter than a header
+  sp.send_binary(std::string("\x02\x00\x00\x00\x01", 5));    // odd number of PCM bytes
+  sp.send_text("{\"type\":42}");                             // JSON, wrong shape
+  sp.send_text("{\"type\":\"dance\"}");                      // unknown type
+  sp.send_frame(5, std::vector<int16_t>(16001 * 3, 0));       // longer than a second
+  ASSERT_TRUE(sp.wait_for_type("error", 5s, 5)) << "one error per bad message";
+  for (const auto& e : sp.of_type("error")) EXPECT_FALSE(e["message"].get<std::string>().empty());
+  // Listeners joining with bad languages are refused clearly.
+  WsClient bad_lang(port);
+  join_listener(bad_lang, s.code, "xx");
+  ASSERT_TRUE(bad_lang.wait_for_type("error", 5s));
+  EXPECT_NE(bad_lang.of_type("error")[0]["message"].get<std::string>().find("cannot be heard in 'xx'"), std::string::npos);
+  // The session still works.
+  uint32_t seq = 10;
+  stream_real_time(sp, recording_pcm(1, 1.5), seq);
+  EXPECT_TRUE(listener.wait_for_type("final", 10s)) << "the session carries on after bad input";
+}
+
+TEST_F(LiveSessionTest, LateJoinerGetsHistoryAndReconnectGetsNoRepeats) {
+  ServerProcess server(temp_db("history"));
+  const auto port = server.port();
+  Created s = create_session(port, {{"name", "History"}, {"sourceLanguage", "en"}, {"targets", {"es"}}});
+  WsClient sp(port);
+  sp.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}});
+  ASSERT_TRUE(sp.wait_for_type("welcome", 5s));
+  ASSERT_EQ(control(port, s, "start"), 200);
+  uint32_t seq = 0;
+  stream_real_time(sp, recording_pcm(1, 1.2), seq);
+  stream_real_time(sp, recording_pcm(4, 1.2), seq);
+  ASSERT_TRUE(sp.wait_for_type("final", 10s, 2));
+
+  // Late, in a language nobody had chosen: history arrives, translated.
+  WsClient late(port);
+  join_listener(late, s.code, "pt");
+  ASSERT_TRUE(late.wait_for_type("final", 10s, 2));
+  auto finals = late.of_type("final");
+  EXPECT_EQ(finals[0]["seq"], 1);
+  EXPECT_EQ(finals[1]["seq"], 2);
+  EXPECT_EQ(finals[0]["language"], "pt");
+  EXPECT_TRUE(finals[0]["history"].get<bool>());
+  // Reconnect after seq 1: only seq 2 comes back.
+  WsClient again(port);
+  join_listener(again, s.code, "es", 1);
+  ASSERT_TRUE(again.wait_for_type("final", 10s));
+  std::this_thread::sleep_for(300ms);
+  auto replay = again.of_type("final");
+  ASSERT_EQ(replay.size(), 1U);
+  EXPECT_EQ(replay[0]["seq"], 2);
+}
+
+TEST_F(LiveSessionTest, HistoryAndExportsSurviveSigkill) {
+  const std::string db = temp_db("crash");
+  Created s;
+  std::string source_text;
+  {
+    ServerProcess server(db);
+    const auto port = server.port();
+    s = create_session(port, {{"name", "Crash"}, {"sourceLanguage", "en"}, {"targets", {"es", "fr"}}});
+    WsClient sp(port);
+    sp.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}});
+    ASSERT_TRUE(sp.wait_for_type("welcome", 5s));
+    ASSERT_EQ(control(port, s, "start"), 200);
+    uint32_t seq = 0;
+    stream_real_time(sp, recording_pcm(2, 1.2), seq);
+    ASSERT_TRUE(sp.wait_for_type("final", 10s));
+    source_text = sp.of_type("final")[0]["text"];
+    // Mid-session: more audio in flight, then the process is killed.
+    auto more = recording_pcm(0, 0);
+    more.resize(16000);
+    stream_real_time(sp, more, seq);
+    std::this_thread::sleep_for(300ms);  // the translations of the first utterance are committed by now
+    EXPECT_EQ(server.stop(SIGKILL), 128 + SIGKILL);
+  }
+  ServerProcess server(db);
+  const auto port = server.port();
+  auto info = json::parse(http_request(port, "GET", "/api/sessions/" + s.code).body);
+  EXPECT_EQ(info["state"], "ENDED") << "a session cut by a crash is closed on restart";
+  auto hist = http_request(port, "GET", "/api/sessions/" + s.code + "/history");
+  ASSERT_EQ(hist.status, 200) << hist.body;
+  auto items = json::parse(hist.body)["items"];
+  ASSERT_GE(items.size(), 1U);
+  EXPECT_EQ(items[0]["source"], source_text);
+  EXPECT_FALSE(items[0]["translations"]["es"].get<std::string>().empty());
+  EXPECT_FALSE(items[0]["translations"]["fr"].get<std::string>().empty());
+  auto vtt = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=es&format=vtt");
+  EXPECT_EQ(vtt.status, 200);
+  EXPECT_EQ(vtt.body.rfind("WEBVTT", 0), 0U);
+  EXPECT_NE(vtt.body.find(items[0]["translations"]["es"].get<std::string>()), std::string::npos);
+  auto srt = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=fr&format=srt");
+  EXPECT_EQ(srt.status, 200);
+  EXPECT_EQ(srt.body.rfind("1\n00:", 0), 0U);
+  auto js = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=en&format=json");
+  EXPECT_EQ(json::parse(js.body)["items"][0]["text"], source_text);
+}
+
+TEST_F(LiveSessionTest, HttpAudioStreamServesChainedOggOpus) {
+  ServerProcess server(temp_db("stream"));
+  const auto port = server.port();
+  Created s = create_session(port);
+  // A raw HTTP client reading the stream for a while.
+  namespace net = boost::asio;
+  net::io_context ioc;
+  net::ip::tcp::socket sock(ioc);
+  sock.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  std::string req = "GET /listen/" + s.code + "/es.ogg HTTP/1.1\r\nHost: x\r\n\r\n";
+  net::write(sock, net::buffer(req));
+  std::string got;
+  std::array<char, 8192> buf{};
+  auto until = std::chrono::steady_clock::now() + 2500ms;
+  sock.non_blocking(true);
+  while (std::chrono::steady_clock::now() < until) {
+    boost::system::error_code ec;
+    size_t n = sock.read_some(net::buffer(buf), ec);
+    if (!ec) got.append(buf.data(), n);
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(got.rfind("HTTP/1.1 200 OK", 0), 0U);
+  EXPECT_NE(got.find("Content-Type: audio/ogg"), std::string::npos);
+  size_t heads = 0;
+  for (size_t p = got.find("OpusHead"); p != std::string::npos; p = got.find("OpusHead", p + 1)) ++heads;
+  EXPECT_GE(heads, 2U) << "silence links keep a player fed in real time";
+  EXPECT_LE(heads, 5U) << "but not faster than real time";
+  auto missing = http_request(port, "GET", "/listen/999999/es.ogg");
+  EXPECT_EQ(missing.status, 404);
+}
+
+}  // namespace
+}  // namespace parley

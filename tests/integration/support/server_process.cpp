@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "support/server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+namespace parley::testing {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+
+ServerProcess::ServerProcess(std::string db_path, std::vector<std::string> extra_args) {
+  const char* bin = std::getenv("PARLEY_BIN");
+  if (bin == nullptr) throw std::runtime_error("PARLEY_BIN is not set (run through ctest)");
+  int out[2];
+  if (::pipe(out) != 0) throw std::runtime_error("pipe");
+  stderr_path_ = db_path + ".stderr.log";
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::dup2(out[1], 1);
+    int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (err >= 0) ::dup2(err, 2);
+    ::close(out[0]);
+    ::close(out[1]);
+    std::vector<std::string> args = {bin, "serve", "--host", "127.0.0.1", "--port", "0", "--db", db_path};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin, argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  // "parley is serving on port N — …"
+  std::string line;
+  char c = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline && ::read(out[0], &c, 1) == 1) {
+    if (c == '\n') break;
+    line += c;
+  }
+  ::close(out[0]);
+  auto at = line.find("port ");
+  if (at == std::string::npos) {
+    stop(SIGKILL);
+    throw std::runtime_error("parley serve did not start: '" + line + "'");
+  }
+  port_ = static_cast<unsigned short>(std::stoi(line.substr(at + 5)));
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) stop(SIGKILL);
+}
+
+int ServerProcess::stop(int signal) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, signal);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+HttpResult http_request(unsigned short port, const std::string& method, const std::string& target,
+                        const std::string& body, const std::string& bearer) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(std::chrono::seconds(30));
+  stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
+  if (!body.empty()) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+  }
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(stream, buf, res);
+  beast::error_code ec;
+  stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+  return {static_cast<int>(res.result_int()), res.body(), std::string(res[http::field::content_type])};
+}
+
+}  // namespace parley::testing

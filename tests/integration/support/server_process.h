@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// A real `parley serve` on 127.0.0.1 with a free port and its own database,
+// and small synchronous HTTP helpers to talk to it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace parley::testing {
+
+class ServerProcess {
+ public:
+  // Starts the binary from $PARLEY_BIN; waits until it prints its port.
+  explicit ServerProcess(std::string db_path, std::vector<std::string> extra_args = {});
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  unsigned short port() const { return port_; }
+  // Sends a signal and waits for exit; returns the exit status (128+sig if killed).
+  int stop(int signal);
+  const std::string& stderr_path() const { return stderr_path_; }
+
+ private:
+  pid_t pid_ = -1;
+  unsigned short port_ = 0;
+  std::string stderr_path_;
+};
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+};
+
+HttpResult http_request(unsigned short port, const std::string& method, const std::string& target,
+                        const std::string& body = "", const std::string& bearer = "");
+
+}  // namespace parley::testing

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The listener page: pick a language, read live captions (partials replaced
+// in place, finals kept in order by seq), hear translated speech after one
+// tap, reconnect with catch-up. No control here affects the session.
+'use strict';
+
+(() => {
+  const $ = parley.$;
+  const code = location.pathname.split('/').filter(Boolean)[1];
+  const stats = { partials: 0, finals: 0, speechMessages: 0, speechDecoded: 0, speechPlayed: 0, reconnects: 0 };
+  window.parleyListener = stats;
+  let ws = null, lastSeq = 0, ended = false, language = null, audioCtx = null, playAt = 0;
+  let session = null, backoffMs = 500;
+
+  function status(text, isError) {
+    $('status').textContent = text;
+    $('status').className = isError ? 'error' : 'muted';
+  }
+
+  async function init() {
+    try {
+      session = await parley.api('GET', '/api/sessions/' + code);
+    } catch (e) {
+      $('session-name').textContent = 'No such session';
+      status(e.message, true);
+      return;
+    }
+    $('session-name').textContent = session.name;
+    parley.setState($('state'), session.state);
+    const langs = await parley.api('GET', '/api/languages');
+    const select = $('language');
+    const src = session.sourceLanguage;
+    select.add(new Option((langs.names[src] || src) + ' (original)', src));
+    for (const t of langs.targets[src] || []) select.add(new Option(t.name, t.language));
+    const wanted = new URLSearchParams(location.search).get('lang') || localStorage.getItem('parley-lang') ||
+                   (navigator.language || 'en').slice(0, 2);
+    select.value = Array.from(select.options).some((o) => o.value === wanted) ? wanted : (select.options[1] || select.options[0]).value;
+    select.addEventListener('change', () => switchLanguage(select.value));
+    if (session.state === 'ENDED') {
+      ended = true;
+      status('This session has ended. Its transcript is below.');
+      loadTranscript(select.value);
+      return;
+    }
+    switchLanguage(select.value);
+  }
+
+  async function loadTranscript(lang) {
+    const r = await parley.api('GET', '/api/sessions/' + code + '/transcript?format=json&lang=' + encodeURIComponent(lang));
+    for (const it of r.items) parley.upsertCaption($('history'), it.seq, it.text, it.source);
+  }
+
+  function switchLanguage(lang) {
+    language = lang;
+    localStorage.setItem('parley-lang', lang);
+    document.documentElement.lang = lang;
+    lastSeq = 0;
+    $('history').textContent = '';
+    $('current').textContent = '';
+    $('partial').textContent = '';
+    if (ws) { ws.onclose = null; ws.close(); }
+    connect();
+  }
+
+  function connect() {
+    ws = new WebSocket(parley.wsUrl());
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => {
+      backoffMs = 500;
+      ws.send(JSON.stringify({ type: 'join', protocol: 1, role: 'listener', code, language, since: lastSeq }));
+    };
+    ws.onmessage = (ev) => (typeof ev.data === 'string' ? onText(JSON.parse(ev.data)) : onSpeech(ev.data));
+    ws.onclose = () => {
+      if (ended) return;
+      status('Connection lost — reconnecting…', true);
+      stats.reconnects++;
+      setTimeout(connect, backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 8000);
+    };
+  }
+
+  function onText(m) {
+    switch (m.type) {
+      case 'welcome':
+        parley.setState($('state'), m.state);
+        status(m.state === 'PAUSED' ? 'The speaker has paused.' : 'Connected.');
+        break;
+      case 'state':
+        parley.setState($('state'), m.state);
+        status(m.state === 'PAUSED' ? 'The speaker has paused.' : m.state === 'ACTIVE' ? 'Live.' : '');
+        break;
+      case 'partial':
+        stats.partials++;
+        $('partial').textContent = m.text;
+        break;
+      case 'discard':
+        $('partial').textContent = '';
+        break;
+      case 'final': {
+        stats.finals++;
+        if (m.seq <= lastSeq && !m.history) break;
+        lastSeq = Math.max(lastSeq, m.seq);
+        const p = parley.upsertCaption($('history'), m.seq, m.text, m.source);
+        if (!m.history) {
+          $('current').textContent = m.text;
+          $('partial').textContent = '';
+        }
+        p.scrollIntoView({ block: 'nearest' });
+        break;
+      }
+      case 'sessionEnded':
+        ended = true;
+        parley.setState($('state'), 'ENDED');
+        status('The session has ended. Thank you for listening.');
+        break;
+      case 'error':
+        status(m.message, true);
+        if (m.code === 'not_found') ended = true;
+        break;
+    }
+  }
+
+  async function onSpeech(buf) {
+    stats.speechMessages++;
+    if (!audioCtx) return;  // not tapped yet: captions only
+    const bytes = new Uint8Array(buf);
+    if (bytes.length < 16 || bytes[0] !== 0x50) return;
+    try {
+      const audio = await audioCtx.decodeAudioData(buf.slice(16));
+      stats.speechDecoded++;
+      const node = audioCtx.createBufferSource();
+      node.buffer = audio;
+      node.connect(audioCtx.destination);
+      const at = Math.max(audioCtx.currentTime + 0.05, playAt);
+      node.start(at);
+      playAt = at + audio.duration;
+      node.onended = () => { stats.speechPlayed++; };
+    } catch (e) {
+      status('Could not play translated speech: ' + e.message, true);
+    }
+  }
+
+  $('listen').addEventListener('click', async () => {
+    if (!audioCtx) audioCtx = new AudioContext();
+    await audioCtx.resume();
+    $('listen').textContent = '🔊 Translated speech is on';
+    $('listen').disabled = true;
+  });
+
+  init().catch((e) => status(e.message, true));
+})();

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The speaker page: create a session, control it, stream the microphone as
+// 16 kHz PCM16 over the WebSocket, show the live transcript and listeners.
+// It never plays translated audio (the room would hear it twice).
+'use strict';
+
+(() => {
+  const $ = parley.$;
+  let code = null, token = null, ws = null, seq = 0, audioCtx = null, micStream = null;
+  let state = 'CREATED';
+
+  async function loadLanguages() {
+    const langs = await parley.api('GET', '/api/languages');
+    const source = $('source');
+    for (const l of langs.speech) source.add(new Option(langs.names[l] || l, l));
+    const targets = $('targets');
+    for (const t of langs.targets[langs.speech[0]] || []) {
+      const id = 't-' + t.language;
+      const label = document.createElement('label');
+      label.style.flex = '0 0 auto';
+      label.innerHTML = '<input type="checkbox" style="width:auto"> ';
+      label.firstChild.id = id;
+      label.firstChild.value = t.language;
+      label.append(t.name);
+      targets.appendChild(label);
+    }
+  }
+
+  function showSession(info) {
+    $('create').classList.add('hidden');
+    $('session').classList.remove('hidden');
+    $('transcript-card').classList.remove('hidden');
+    $('session-name').textContent = info.name;
+    $('code').textContent = code;
+    const link = location.origin + '/listener/' + code;
+    $('listener-link').href = link;
+    $('listener-link').textContent = link;
+    $('qr').src = '/qr.svg?data=' + encodeURIComponent(link);
+    setState(info.state);
+  }
+
+  function setState(s) {
+    state = s;
+    parley.setState($('state'), s);
+    $('start').disabled = s !== 'CREATED';
+    $('pause').disabled = s !== 'ACTIVE';
+    $('resume').disabled = s !== 'PAUSED';
+    $('end').disabled = s === 'ENDED';
+    if (s === 'ENDED') stopMic();
+  }
+
+  async function create(ev) {
+    ev.preventDefault();
+    $('create-error').textContent = '';
+    const targets = Array.from(document.querySelectorAll('#targets input:checked')).map((i) => i.value);
+    try {
+      const r = await parley.api('POST', '/api/sessions', {
+        name: $('name').value, sourceLanguage: $('source').value, avatar: $('avatar').value, targets,
+      });
+      code = r.code;
+      token = r.speakerToken;
+      sessionStorage.setItem('parley-speaker', JSON.stringify({ code, token }));
+      showSession(r.session);
+      connect();
+    } catch (e) {
+      $('create-error').textContent = e.message;
+    }
+  }
+
+  function connect() {
+    ws = new WebSocket(parley.wsUrl());
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: 'join', protocol: 1, role: 'speaker', code, token,
+                               sampleRate: audioCtx ? audioCtx.sampleRate : 16000 }));
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== 'string') return;
+      const m = JSON.parse(ev.data);
+      if (m.type === 'welcome' || m.type === 'state') setState(m.state);
+      else if (m.type === 'partial') $('partial').textContent = m.text;
+      else if (m.type === 'discard') $('partial').textContent = '';
+      else if (m.type === 'final') {
+        $('partial').textContent = '';
+        const p = parley.upsertCaption($('transcript'), m.seq, m.text);
+        p.scrollIntoView({ block: 'nearest' });
+      } else if (m.type === 'listeners') {
+        $('listener-total').textContent = m.total;
+        $('listener-langs').textContent = Object.entries(m.byLanguage).map(([l, n]) => l + ': ' + n).join(' · ');
+      } else if (m.type === 'error') $('session-error').textContent = m.message;
+      else if (m.type === 'sessionEnded') setState('ENDED');
+    };
+    ws.onclose = () => {
+      if (state !== 'ENDED') setTimeout(connect, 1000);
+    };
+  }
+
+  async function startMic() {
+    if (audioCtx) return;
+    try {
+      micStream = await navigator.mediaDevices.getUserMedia({
+        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      });
+    } catch (e) {
+      $('mic-status').textContent = 'No microphone: ' + e.message + '. Allow microphone access and reload.';
+      throw e;
+    }
+    audioCtx = new AudioContext({ sampleRate: 16000 });
+    await audioCtx.audioWorklet.addModule('/static/js/capture-worklet.js');
+    const src = audioCtx.createMediaStreamSource(micStream);
+    const node = new AudioWorkletNode(audioCtx, 'parley-capture');
+    node.port.onmessage = (e) => sendFrame(e.data.samples, e.data.peak);
+    src.connect(node);
+    // The worklet must be pulled by the graph; a muted gain keeps the room quiet.
+    const mute = audioCtx.createGain();
+    mute.gain.value = 0;
+    node.connect(mute).connect(audioCtx.destination);
+    $('mic-status').textContent = 'Microphone on (' + audioCtx.sampleRate + ' Hz).';
+    if (ws && ws.readyState === WebSocket.OPEN && audioCtx.sampleRate !== 16000) {
+      ws.close();  // rejoin declaring the real rate
+    }
+  }
+
+  function stopMic() {
+    if (micStream) micStream.getTracks().forEach((t) => t.stop());
+    if (audioCtx) audioCtx.close();
+    micStream = null;
+    audioCtx = null;
+    $('level').style.width = '0';
+  }
+
+  function sendFrame(samples, peak) {
+    $('level').style.width = Math.min(100, Math.round(peak * 140)) + '%';
+    if (!ws || ws.readyState !== WebSocket.OPEN || state !== 'ACTIVE') return;
+    const buf = new ArrayBuffer(4 + samples.length * 2);
+    const view = new DataView(buf);
+    view.setUint32(0, ++seq, true);
+    for (let i = 0; i < samples.length; i++) {
+      const s = Math.max(-1, Math.min(1, samples[i]));
+      view.setInt16(4 + 2 * i, s < 0 ? s * 0x8000 : s * 0x7fff, true);
+    }
+    ws.send(buf);
+  }
+
+  async function control(action) {
+    $('session-error').textContent = '';
+    try {
+      if (action === 'start' || action === 'resume') await startMic();
+      const r = await parley.api('POST', '/api/sessions/' + code + '/' + action, {}, token);
+      setState(r.state);
+    } catch (e) {
+      $('session-error').textContent = e.message;
+    }
+  }
+
+  $('create-form').addEventListener('submit', create);
+  for (const a of ['start', 'pause', 'resume', 'end']) $(a).addEventListener('click', () => control(a));
+  loadLanguages().catch((e) => { $('create-error').textContent = 'Cannot load languages: ' + e.message; });
+})();
