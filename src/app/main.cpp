@@ -40,11 +40,7 @@ Set PARLEY_LOG=debug|info|warn|error for engine diagnostics on stderr.
 int main(int argc, char** argv) {
   using namespace parley;
   if (const char* lvl = std::getenv("PARLEY_LOG")) {
-    std::string l(lvl);
-    core::set_log_level(l == "debug"  ? core::LogLevel::debug
-                        : l == "info" ? core::LogLevel::info
-                        : l == "error" ? core::LogLevel::error
-                                       : core::LogLevel::warn);
+    core::set_log_level(core::parse_log_level(lvl, core::LogLevel::warn));
   }
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
       std::strcmp(argv[1], "help") == 0) {

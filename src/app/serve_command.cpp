@@ -47,11 +47,7 @@ int run_serve(const std::vector<std::string>& argv) {
                 config.usage().c_str());
     return 0;
   }
-  const std::string level = config.get("log");
-  core::set_log_level(level == "debug" ? core::LogLevel::debug
-                      : level == "warn" ? core::LogLevel::warn
-                      : level == "error" ? core::LogLevel::error
-                                         : core::LogLevel::info);
+  core::set_log_level(core::parse_log_level(config.get("log"), core::LogLevel::info));
   auto port = config.get_long("port", 0, 65535);
   auto threads = config.get_long("io-threads", 1, 64);
   auto max_sessions = config.get_long("max-sessions", 1, 100000);

@@ -22,6 +22,13 @@ const char* level_name(LogLevel l) {
 }  // namespace
 
 void set_log_level(LogLevel level) { g_level = level; }
+
+LogLevel parse_log_level(std::string_view name, LogLevel fallback) {
+  for (LogLevel l : {LogLevel::debug, LogLevel::info, LogLevel::warn, LogLevel::error, LogLevel::off}) {
+    if (name == level_name(l)) return l;
+  }
+  return fallback;
+}
 LogLevel log_level() { return g_level; }
 
 void log(LogLevel level, std::string_view component, std::string_view message) {

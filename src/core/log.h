@@ -9,6 +9,8 @@ namespace parley::core {
 enum class LogLevel { debug = 0, info = 1, warn = 2, error = 3, off = 4 };
 
 void set_log_level(LogLevel level);
+// "debug", "info", "warn", "error", "off"; `fallback` for anything else.
+LogLevel parse_log_level(std::string_view name, LogLevel fallback);
 LogLevel log_level();
 void log(LogLevel level, std::string_view component, std::string_view message);
 

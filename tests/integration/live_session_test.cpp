@@ -124,7 +124,6 @@ TEST_F(LiveSessionTest, ThreeListenersTwoLanguagesGetPartialsFinalsAndSpeech) {
 
   for (auto* c : {&es1, &es2, &fr}) {
     ASSERT_TRUE(c->wait_for_type("final", 10s)) << "a final caption arrives";
-    ASSERT_TRUE(c->wait_for([](const auto&) { return true; }, 0ms) || true);
   }
   for (auto* c : {&es1, &es2}) {
     auto finals = c->of_type("final");
