@@ -143,7 +143,7 @@
   $('listen').addEventListener('click', async () => {
     if (!audioCtx) audioCtx = new AudioContext();
     await audioCtx.resume();
-    $('listen').textContent = '🔊 Translated speech is on';
+    $('listen-label').textContent = 'Translated speech is on';
     $('listen').disabled = true;
   });
 

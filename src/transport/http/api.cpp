@@ -287,6 +287,21 @@ Response page(const Request& req, std::string_view name, http::status st = http:
   return make(req, st, a->content_type, std::string(a->body));
 }
 
+std::string html_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 Response unknown_session_page(const Request& req, const std::string& code, const std::string& why) {
   std::string safe;
   for (char c : code.substr(0, 16)) safe += std::isalnum(static_cast<unsigned char>(c)) ? c : '?';
@@ -294,8 +309,8 @@ Response unknown_session_page(const Request& req, const std::string& code, const
       "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
       "content=\"width=device-width,initial-scale=1\"><title>No such session — parley</title>"
       "<link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"card notice\">"
-      "<h1>No session " + safe + "</h1><p id=\"error\">" + why +
-      "</p><p>Check the code with the speaker, or scan their QR code again.</p></main></body></html>";
+      "<h1>No session " + safe + "</h1><p id=\"error\">" + html_escape(why) +
+      "</p><p>Scan the speaker&#39;s QR code again, or ask them for the six-digit code.</p></main></body></html>";
   return make(req, http::status::not_found, "text/html; charset=utf-8", html);
 }
 
@@ -361,6 +376,7 @@ Response handle_request(const ApiContext& ctx, const Request& req) {
     res.set(http::field::location, "/speaker");
     return res;
   }
+  if (parts[0] == "favicon.ico" && get) return page(req, "favicon.svg");
   if (parts[0] == "healthz" && get) return json_response(req, http::status::ok, {{"status", "ok"}});
   if (parts[0] == "speaker" && parts.size() == 1 && get) return page(req, "speaker.html");
   if (parts[0] == "listener" && parts.size() == 2 && get) {

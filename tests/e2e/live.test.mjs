@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Browser test of a live session: headless Chromium opens /speaker with real
+// LibriVox speech as its microphone, creates and starts a session; two more
+// pages follow it in Spanish (on a phone-sized screen) and French, show
+// translated captions and play translated speech. Screenshots are kept in
+// test-artifacts/e2e/.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { launchChromium, librivoxMicrophone, screenshot, startServer, watchPage } from './support.mjs';
+
+const WAIT_MS = 150000;  // bound for anything that needs the speaker to talk
+let server, browser, mic;
+const problems = [];
+
+before(async () => {
+  mic = librivoxMicrophone();
+  server = await startServer();
+  browser = await launchChromium(mic.path);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) {
+    const code = await server.stop();
+    if (code !== 0) console.error(server.log());
+  }
+});
+
+async function openListener(link, lang, viewport) {
+  const context = await browser.newContext({ viewport, isMobile: viewport.width < 500, hasTouch: viewport.width < 500 });
+  const page = await context.newPage();
+  watchPage(page, `listener-${lang}`, problems);
+  await page.goto(`${link}?lang=${lang}`);
+  await page.waitForFunction(() => document.getElementById('session-name').textContent !== 'Joining…');
+  await page.click('#listen');
+  await page.waitForFunction(() => document.getElementById('listen').disabled);
+  return page;
+}
+
+// The captions a listener page shows: translated text and the source under it.
+function shownCaptions(page) {
+  return page.$$eval('#history p', (ps) => ps.map((p) => ({
+    seq: Number(p.dataset.seq),
+    text: p.firstChild && p.firstChild.nodeType === Node.TEXT_NODE ? p.firstChild.textContent : '',
+    source: p.querySelector('.source') ? p.querySelector('.source').textContent : '',
+  })));
+}
+
+test('speaker page with a real recording; Spanish and French listeners get captions and speech', { timeout: 300000 }, async () => {
+  const speakerContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const speaker = await speakerContext.newPage();
+  watchPage(speaker, 'speaker', problems);
+  await speaker.goto(`${server.url}/speaker`);
+  await speaker.waitForFunction(() => document.querySelectorAll('#source option').length > 0);
+  await speaker.fill('#name', 'Browser test');
+  await speaker.selectOption('#source', 'en');
+  await speaker.click('#create-button');
+  await speaker.waitForFunction(() => /^\d{6}$/.test(document.getElementById('code').textContent));
+  const code = await speaker.textContent('#code');
+  const link = await speaker.getAttribute('#listener-link', 'href');
+  assert.equal(link, `${server.url}/listener/${code}`);
+  assert.equal(await speaker.evaluate(() => document.getElementById('qr').naturalWidth > 0 ||
+                                        new Promise((r) => { document.getElementById('qr').onload = () => r(true); })), true,
+               'the QR code of the listener link is shown');
+
+  const es = await openListener(link, 'es', { width: 390, height: 844 });
+  const fr = await openListener(link, 'fr', { width: 1000, height: 900 });
+  await speaker.waitForFunction(() => document.getElementById('listener-total').textContent === '2', null, { timeout: 20000 });
+  const byLanguage = await speaker.textContent('#listener-langs');
+  assert.match(byLanguage, /es: 1/);
+  assert.match(byLanguage, /fr: 1/);
+
+  await speaker.click('#start');
+  await speaker.waitForFunction(() => document.getElementById('state').textContent === 'ACTIVE');
+  assert.match(await speaker.textContent('#mic-status'), /Microphone on/);
+
+  // Both listeners get finals in their language and play translated speech.
+  const enough = () => window.parleyListener.finals >= 2 && window.parleyListener.speechPlayed >= 1;
+  await Promise.all([es, fr].map((p) => p.waitForFunction(enough, null, { timeout: WAIT_MS, polling: 250 })));
+  await speaker.waitForFunction(() => document.querySelectorAll('#transcript p').length >= 2, null, { timeout: WAIT_MS });
+  await Promise.all([screenshot(speaker, 'speaker-live'), screenshot(es, 'listener-es-phone'), screenshot(fr, 'listener-fr')]);
+
+  for (const [page, lang] of [[es, 'es'], [fr, 'fr']]) {
+    assert.equal(await page.evaluate(() => document.documentElement.lang), lang);
+    const stats = await page.evaluate(() => ({ ...window.parleyListener }));
+    assert.ok(stats.speechDecoded >= 1 && stats.speechPlayed >= 1, `${lang}: translated speech played (${JSON.stringify(stats)})`);
+    assert.ok(stats.partials >= 1, `${lang}: live partial captions arrived (${JSON.stringify(stats)})`);
+    const shown = await shownCaptions(page);
+    assert.ok(shown.length >= 2, `${lang}: at least two captions shown`);
+    // What the page shows is the server's translation into this language, with
+    // the English source under it.
+    const res = await fetch(`${server.url}/api/sessions/${code}/transcript?format=json&lang=${lang}`);
+    const items = (await res.json()).items;
+    for (const c of shown) {
+      const item = items.find((i) => i.seq === c.seq);
+      assert.ok(item, `${lang}: caption ${c.seq} is in the transcript`);
+      assert.equal(c.text, item.text);
+      assert.equal(c.source, item.source);
+      assert.notEqual(c.text.toLowerCase(), c.source.toLowerCase(), `${lang}: caption ${c.seq} is translated`);
+    }
+  }
+  const [esCaptions, frCaptions] = [await shownCaptions(es), await shownCaptions(fr)];
+  const common = esCaptions.filter((c) => frCaptions.some((f) => f.seq === c.seq));
+  assert.ok(common.length >= 1);
+  for (const c of common) {
+    const f = frCaptions.find((x) => x.seq === c.seq);
+    assert.equal(c.source, f.source, 'both languages translate the same utterance');
+    assert.notEqual(c.text, f.text, 'Spanish and French captions differ');
+  }
+  // The speaker page shows the English transcript and never decodes speech.
+  const transcript = await speaker.$$eval('#transcript p', (ps) => ps.map((p) => p.textContent));
+  assert.ok(transcript.every((t) => t.trim().length > 0));
+  assert.equal(await speaker.evaluate(() => typeof window.parleyListener), 'undefined');
+
+  // Pause: both listeners see it; then end: both are told and stop reconnecting.
+  await speaker.click('#pause');
+  await Promise.all([es, fr].map((p) => p.waitForFunction(() => document.getElementById('state').textContent === 'PAUSED')));
+  await speaker.click('#end');
+  await Promise.all([es, fr].map((p) => p.waitForFunction(() => document.getElementById('state').textContent === 'ENDED')));
+  assert.match(await es.textContent('#status'), /ended/i);
+  await Promise.all([screenshot(speaker, 'speaker-ended'), screenshot(es, 'listener-es-ended')]);
+
+  assert.deepEqual(problems, [], 'no page errors');
+});
+
+test('a wrong code shows a clear message on the listener page', { timeout: 60000 }, async () => {
+  const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+  const res = await page.goto(`${server.url}/listener/000000`);
+  assert.equal(res.status(), 404);
+  const body = await page.textContent('body');
+  assert.match(body, /no session|not found|unknown/i);
+  await screenshot(page, 'listener-wrong-code');
+  // A hostile "code" is shown as text, never run as markup.
+  await page.goto(`${server.url}/listener/${encodeURIComponent('<img src=x onerror=window.pwned=1>')}`);
+  assert.equal(await page.evaluate(() => document.querySelectorAll('img').length), 0);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+});
