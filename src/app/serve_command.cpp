@@ -31,6 +31,7 @@ int run_serve(const std::vector<std::string>& argv) {
       {"speech-start-ms", "60", "voiced audio that opens an utterance"},
       {"hangover-ms", "500", "silence that closes an utterance"},
       {"slow-listener-ms", "15000", "disconnect a listener whose oldest queued message waited this long"},
+      {"listener-send-buffer", "65536", "kernel send buffer per connection in bytes: what a slow listener can hide"},
       {"log", "info", "log level: debug, info, warn, error"},
   });
   if (auto st = config.load(argv, environ); !st) {
@@ -55,7 +56,8 @@ int run_serve(const std::vector<std::string>& argv) {
   auto start_ms = config.get_long("speech-start-ms", 10, 2000);
   auto hangover_ms = config.get_long("hangover-ms", 50, 5000);
   auto slow_ms = config.get_long("slow-listener-ms", 100, 600000);
-  for (const auto* r : {&port, &threads, &max_sessions, &idle_s, &start_ms, &hangover_ms, &slow_ms}) {
+  auto send_buffer = config.get_long("listener-send-buffer", 4096, 16 * 1024 * 1024);
+  for (const auto* r : {&port, &threads, &max_sessions, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer}) {
     if (!*r) {
       print_error(r->status().message());
       return 2;
@@ -97,8 +99,11 @@ int run_serve(const std::vector<std::string>& argv) {
   session::Registry registry(*engines, shared_store, live, static_cast<size_t>(*max_sessions));
   transport::Metrics metrics;
   transport::Context ctx;
-  ctx.api = {&registry, shared_store, *engines, config.get("public-url"), &metrics};
+  std::atomic<bool> draining{false};
+  ctx.api = {&registry, shared_store, *engines, config.get("public-url"), &metrics, &draining,
+             session::wall_clock_ms()};
   ctx.limits.slow_listener_ms = *slow_ms;
+  ctx.limits.socket_send_buffer_bytes = static_cast<int>(*send_buffer);
   transport::Server server({config.get("host"), static_cast<uint16_t>(*port), static_cast<int>(*threads)}, ctx);
   if (auto st = server.listen(); !st) {
     print_error(st.message());
@@ -111,6 +116,7 @@ int run_serve(const std::vector<std::string>& argv) {
     int sig = 0;
     sigwait(&signals, &sig);
     std::fprintf(stderr, "parley: %s received, finishing live sessions…\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    draining = true;
     registry.end_all("the server is shutting down");
     server.stop(std::chrono::milliseconds(3000));
   });

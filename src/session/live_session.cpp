@@ -16,6 +16,8 @@ constexpr const char* kSpeakerKey = "speaker";
 constexpr int kMaxFrameSeconds = 1;
 
 double ms_between(int64_t from_us, int64_t to_us) { return core::elapsed_ms(from_us, to_us); }
+// Seconds between two stamps for a histogram; negative (not observed) when either is unset.
+double seconds_between(int64_t from_us, int64_t to_us) { return core::elapsed_ms(from_us, to_us) / 1000.0; }
 }  // namespace
 
 // Forwards pipeline callbacks to the session (worker thread).
@@ -60,7 +62,14 @@ LiveSession::LiveSession(SessionInfo info, std::string token_hash, pipeline::Eng
       store_(std::move(store)),
       config_(std::move(config)),
       info_(std::move(info)),
-      last_activity_ms_(wall_clock_ms()) {}
+      last_activity_ms_(wall_clock_ms()) {
+  if (!config_.telemetry) config_.telemetry = std::make_shared<Telemetry>();
+}
+
+void LiveSession::bump(std::atomic<uint64_t> LiveCounters::*field, uint64_t n) {
+  (counters_.*field).fetch_add(n, std::memory_order_relaxed);
+  (config_.telemetry->totals.*field).fetch_add(n, std::memory_order_relaxed);
+}
 
 LiveSession::~LiveSession() {
   post(Stop{});
@@ -132,9 +141,18 @@ void LiveSession::end(const std::string& reason) {
   }
   if (store_) {
     if (auto st = store_->set_state(id, State::ended, wall_clock_ms()); !st) core::log_error("session", st.message());
-    store_->set_metric(id, "utterances", static_cast<double>(counters_.utterances.load()));
-    store_->set_metric(id, "audio_frames_in", static_cast<double>(counters_.audio_frames_in.load()));
-    store_->set_metric(id, "audio_frames_dropped", static_cast<double>(counters_.audio_frames_dropped.load()));
+    const std::pair<const char*, const std::atomic<uint64_t>*> metrics[] = {
+        {"utterances", &counters_.utterances},
+        {"translations", &counters_.translations},
+        {"audio_frames_in", &counters_.audio_frames_in},
+        {"audio_frames_dropped", &counters_.audio_frames_dropped},
+        {"sequence_gaps", &counters_.sequence_gaps},
+        {"engine_errors", &counters_.engine_errors}};
+    for (const auto& [key, value] : metrics) {
+      if (auto st = store_->set_metric(id, key, static_cast<double>(value->load())); !st) {
+        core::log_error("session", st.message());
+      }
+    }
   }
   // The worker finishes the utterance in flight, then says goodbye (see Stop).
   {
@@ -167,11 +185,11 @@ core::Status LiveSession::push_audio(uint32_t seq, std::span<const int16_t> pcm,
   {
     std::lock_guard lock(info_mu_);
     if (info_.state != State::active) {
-      ++counters_.audio_frames_ignored;
+      bump(&LiveCounters::audio_frames_ignored);
       return {};
     }
   }
-  ++counters_.audio_frames_in;
+  bump(&LiveCounters::audio_frames_in);
   {
     std::lock_guard lock(inbox_mu_);
     if (have_audio_seq_ && seq != 0) {
@@ -179,13 +197,13 @@ core::Status LiveSession::push_audio(uint32_t seq, std::span<const int16_t> pcm,
         return core::invalid_argument("frame sequence " + std::to_string(seq) + " after " +
                                       std::to_string(last_audio_seq_) + "; sequence numbers must increase");
       }
-      counters_.sequence_gaps += seq - last_audio_seq_ - 1;
+      bump(&LiveCounters::sequence_gaps, seq - last_audio_seq_ - 1);
     }
     have_audio_seq_ = true;
     last_audio_seq_ = seq;
     if (audio_in_.size() >= config_.audio_queue_frames) {
       audio_in_.pop_front();  // the worker is behind: the oldest audio is the least useful
-      ++counters_.audio_frames_dropped;
+      bump(&LiveCounters::audio_frames_dropped);
     }
     audio_in_.push_back({std::vector<int16_t>(pcm.begin(), pcm.end()), rate_hz});
   }
@@ -291,7 +309,7 @@ void LiveSession::run_worker() {
   if (auto p = pipeline::SpeakerPipeline::create(engines_, pc, events); p) {
     pipe = std::move(*p);
   } else {
-    ++counters_.engine_errors;
+    bump(&LiveCounters::engine_errors);
     core::log_error("session", code_ + ": cannot start the pipeline: " + p.status().message());
     speaker_.broadcast_all(wire::error("engine", "the speech pipeline could not start: " + p.status().message()));
   }
@@ -423,7 +441,7 @@ void LiveSession::on_final(const pipeline::Utterance& u) {
     listeners_.broadcast_all(m);
     return;
   }
-  ++counters_.utterances;
+  bump(&LiveCounters::utterances);
   store::HistoryItem item;
   item.utterance_id = u.id;
   item.start_ms = u.start_ms;
@@ -440,6 +458,9 @@ void LiveSession::on_final(const pipeline::Utterance& u) {
     speaker_.broadcast_all(m);
     listeners_.broadcast(info_.spec.source_language, m);
   }
+  auto& tm = *config_.telemetry;
+  tm.stt_final.observe(seconds_between(u.times.vad_end_us, u.times.stt_final_us));
+  tm.final_caption.observe(seconds_between(u.times.last_audio_us, core::now_us()));
   seq_of_utterance_[u.id] = item.seq;
   if (seq_of_utterance_.size() > 64) seq_of_utterance_.erase(seq_of_utterance_.begin());
   if (store_) {
@@ -460,6 +481,10 @@ void LiveSession::on_translation(const pipeline::Utterance& u, const pipeline::T
     it->translations[t.language] = row;
     listeners_.broadcast(t.language, wire::final_caption(*it, t.language, false));
   }
+  bump(&LiveCounters::translations);
+  auto& tm = *config_.telemetry;
+  if (!t.cache_hit) tm.mt.observe(seconds_between(u.times.stt_final_us, t.times.mt_done_us));
+  tm.translated_caption.observe(seconds_between(u.times.last_audio_us, core::now_us()));
   if (store_) (void)store_->add_translation(info().id, sit->second, row);
 }
 
@@ -468,14 +493,20 @@ void LiveSession::on_speech_end(const pipeline::Utterance& u, const pipeline::Tr
   if (listeners_.count(t.language) == 0 && streams_.count(t.language) == 0) return;
   auto sit = seq_of_utterance_.find(u.id);
   if (sit == seq_of_utterance_.end() || speech.audio.samples.empty()) return;
+  const auto encode_start = core::now_us();
   auto ogg = audio::encode_ogg_opus(speech.audio, next_stream_serial_++, config_.opus);
   if (!ogg) {
     on_error(ogg.status());
     return;
   }
+  auto& tm = *config_.telemetry;
+  tm.encode.observe(seconds_between(encode_start, core::now_us()));
+  tm.tts_first_audio.observe(seconds_between(t.times.mt_done_us, t.times.tts_first_audio_us));
   const auto duration_ms = static_cast<int64_t>(speech.audio.duration_s() * 1000);
   listeners_.broadcast(t.language, wire::speech(sit->second, u.id, duration_ms, *ogg));
   streams_.broadcast(t.language, fanout::make_binary(fanout::Kind::audio, std::move(*ogg)));
+  bump(&LiveCounters::speech_utterances);
+  tm.translated_speech.observe(seconds_between(u.times.last_audio_us, core::now_us()));
   if (store_) {
     store::TranslationRow row{t.language, t.text, t.route, {}};
     row.latencies.stt_final_ms = ms_between(u.times.vad_end_us, u.times.stt_final_us);
@@ -487,7 +518,7 @@ void LiveSession::on_speech_end(const pipeline::Utterance& u, const pipeline::Tr
 }
 
 void LiveSession::on_error(const core::Status& s) {
-  ++counters_.engine_errors;
+  bump(&LiveCounters::engine_errors);
   core::log_warn("session", code_ + ": " + s.message());
   speaker_.broadcast_all(wire::error("engine", s.message()));
 }

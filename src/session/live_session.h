@@ -32,6 +32,7 @@
 #include "fanout/hub.h"
 #include "pipeline/pipeline.h"
 #include "session/session.h"
+#include "session/telemetry.h"
 #include "store/store.h"
 
 namespace parley::session {
@@ -41,16 +42,9 @@ struct LiveConfig {
   size_t history_in_memory = 2000;  // older finals are replayed from the store
   pipeline::SegmenterConfig segmenter;
   audio::OpusSettings opus;
+  std::shared_ptr<Telemetry> telemetry;  // process-wide; a private one when null
 };
 
-struct LiveCounters {
-  std::atomic<uint64_t> audio_frames_in{0};
-  std::atomic<uint64_t> audio_frames_dropped{0};   // worker fell behind: oldest dropped
-  std::atomic<uint64_t> audio_frames_ignored{0};   // arrived while not ACTIVE
-  std::atomic<uint64_t> sequence_gaps{0};          // frames the speaker says it sent but we never got
-  std::atomic<uint64_t> utterances{0};
-  std::atomic<uint64_t> engine_errors{0};
-};
 
 class LiveSession : public std::enable_shared_from_this<LiveSession> {
  public:
@@ -126,6 +120,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t,
                      const engines::tts::Speech& speech);
   void on_error(const core::Status& s);
+  // Counts in this session's counters and the process totals.
+  void bump(std::atomic<uint64_t> LiveCounters::*field, uint64_t n = 1);
 
   const std::string code_;
   const std::string token_hash_;

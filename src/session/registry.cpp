@@ -10,7 +10,9 @@ namespace parley::session {
 Registry::Registry(pipeline::Engines engines, std::shared_ptr<store::Store> store, LiveConfig config,
                    size_t max_sessions)
     : engines_(std::move(engines)), store_(std::move(store)), config_(std::move(config)),
-      max_sessions_(max_sessions) {}
+      max_sessions_(max_sessions) {
+  if (!config_.telemetry) config_.telemetry = std::make_shared<Telemetry>();
+}
 
 core::Result<Created> Registry::create(SessionSpec spec) {
   auto src = engines::normalize_language(spec.source_language);

@@ -33,6 +33,8 @@ class Registry {
   void end_all(const std::string& reason);
 
   size_t size() const;
+  // Counters and latencies of every session this registry ever held.
+  const Telemetry& telemetry() const { return *config_.telemetry; }
   std::vector<std::shared_ptr<LiveSession>> all() const;
 
  private:

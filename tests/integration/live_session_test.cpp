@@ -9,6 +9,8 @@
 #include <boost/asio/write.hpp>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <sstream>
 #include <thread>
 
 #include "audio/pcm.h"
@@ -95,8 +97,32 @@ class LiveSessionTest : public ::testing::Test {
   }
 };
 
+// One sample of GET /metrics (the line "name value"), or -1 when absent.
+double metric(unsigned short port, const std::string& series) {
+  auto r = http_request(port, "GET", "/metrics");
+  std::istringstream lines(r.body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return -1;
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return condition();
+}
+
 TEST_F(LiveSessionTest, ThreeListenersTwoLanguagesGetPartialsFinalsAndSpeech) {
-  ServerProcess server(temp_db("main"), {"--slow-listener-ms", "3000"});
+  // Small kernel buffers, so that a listener that never reads shows up in the
+  // server's queue within the test instead of hiding in the kernel.
+  ServerProcess server(temp_db("main"), {"--slow-listener-ms", "3000", "--listener-send-buffer", "4096"});
   const auto port = server.port();
   Created s = create_session(port);
 
@@ -167,6 +193,16 @@ TEST_F(LiveSessionTest, ThreeListenersTwoLanguagesGetPartialsFinalsAndSpeech) {
   const double after_audio_s =
       std::chrono::duration<double>(last_final_at - resumed_at).count() - (recording_pcm(3, 1.5).size() / 16000.0);
   EXPECT_LT(after_audio_s, 2.0) << "the final arrives soon after the speech ends, despite a stuck listener";
+
+  // The stuck listener was disconnected and counted; the stages were measured.
+  EXPECT_TRUE(eventually([&] { return metric(port, "parley_evictions_total") >= 1; }, 10s))
+      << "the listener that never reads is evicted";
+  EXPECT_GE(metric(port, "parley_stage_seconds_count{stage=\"stt_final\"}"), 2);
+  EXPECT_GE(metric(port, "parley_latency_seconds_count{output=\"translated_speech\"}"), 1);
+  EXPECT_EQ(metric(port, "parley_listeners{language=\"es\"}"), 2) << "the evicted listener is gone";
+  EXPECT_EQ(metric(port, "parley_listeners{language=\"fr\"}"), 1);
+  EXPECT_EQ(metric(port, "parley_sessions{state=\"ACTIVE\"}"), 1);
+  EXPECT_EQ(http_request(port, "GET", "/readyz").status, 200);
 
   // End: everyone is told and disconnected.
   ASSERT_EQ(control(port, s, "end"), 200);

@@ -10,6 +10,7 @@
 #include "session/session.h"
 #include "transcript/captions.h"
 #include "transport/http/assets.h"
+#include "transport/http/metrics_page.h"
 #include "transport/http/qr.h"
 
 namespace parley::transport {
@@ -287,6 +288,22 @@ Response page(const Request& req, std::string_view name, http::status st = http:
   return make(req, st, a->content_type, std::string(a->body));
 }
 
+// Ready to take sessions: not shutting down, and the store answers.
+Response readiness(const ApiContext& ctx, const Request& req) {
+  if (ctx.draining != nullptr && ctx.draining->load()) {
+    return json_response(req, http::status::service_unavailable,
+                         {{"status", "draining"}, {"message", "the server is shutting down"}});
+  }
+  if (ctx.store) {
+    if (auto probe = ctx.store->find_session("000000"); !probe) {
+      return json_response(req, http::status::service_unavailable,
+                           {{"status", "unavailable"}, {"message", "the store does not answer: " + probe.status().message()}});
+    }
+  }
+  const size_t live = ctx.registry != nullptr ? ctx.registry->size() : 0;
+  return json_response(req, http::status::ok, {{"status", "ready"}, {"liveSessions", live}});
+}
+
 std::string html_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -378,6 +395,10 @@ Response handle_request(const ApiContext& ctx, const Request& req) {
   }
   if (parts[0] == "favicon.ico" && get) return page(req, "favicon.svg");
   if (parts[0] == "healthz" && get) return json_response(req, http::status::ok, {{"status", "ok"}});
+  if (parts[0] == "readyz" && get) return readiness(ctx, req);
+  if (parts[0] == "metrics" && get) {
+    return make(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8", render_metrics(ctx));
+  }
   if (parts[0] == "speaker" && parts.size() == 1 && get) return page(req, "speaker.html");
   if (parts[0] == "listener" && parts.size() == 2 && get) {
     auto found = find_session(ctx, parts[1]);

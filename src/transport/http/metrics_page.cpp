@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "transport/http/metrics_page.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace parley::transport {
+
+namespace {
+
+class Writer {
+ public:
+  void family(const std::string& name, const char* type, const char* help) {
+    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+  }
+  void sample(const std::string& name, double value, const std::string& labels = "") {
+    out_ << name;
+    if (!labels.empty()) out_ << '{' << labels << '}';
+    out_ << ' ' << number(value) << '\n';
+  }
+  void histogram(const std::string& name, const std::string& labels, const core::Histogram& h) {
+    const auto snap = h.snapshot();
+    const std::string sep = labels.empty() ? "" : ",";
+    for (size_t i = 0; i < core::Histogram::kBounds.size(); ++i) {
+      sample(name + "_bucket", static_cast<double>(snap.cumulative[i]),
+             labels + sep + "le=\"" + number(core::Histogram::kBounds[i]) + "\"");
+    }
+    sample(name + "_bucket", static_cast<double>(snap.count()), labels + sep + "le=\"+Inf\"");
+    sample(name + "_sum", snap.sum_seconds, labels);
+    sample(name + "_count", static_cast<double>(snap.count()), labels);
+  }
+  std::string str() const { return out_.str(); }
+
+ private:
+  static std::string number(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.10g", v);
+    return buf;
+  }
+  std::ostringstream out_;
+};
+
+std::string label_value(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') { out += "\\n"; continue; }
+    out += c;
+  }
+  return out;
+}
+
+struct ProcessStats {
+  double cpu_seconds = 0;
+  double resident_bytes = 0;
+  double virtual_bytes = 0;
+  double open_fds = 0;
+  double threads = 0;
+};
+
+ProcessStats read_process_stats() {
+  ProcessStats p;
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
+  if (std::ifstream stat("/proc/self/stat"); stat) {
+    std::string line;
+    std::getline(stat, line);
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; rest >> field; ++i) {
+      if (i == 14 || i == 15) p.cpu_seconds += std::stod(field) / ticks;
+      if (i == 20) p.threads = std::stod(field);
+      if (i == 23) p.virtual_bytes = std::stod(field);
+      if (i == 24) p.resident_bytes = std::stod(field) * page;
+    }
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++p.open_fds;
+  }
+  return p;
+}
+
+}  // namespace
+
+std::string render_metrics(const ApiContext& ctx) {
+  Writer w;
+  if (ctx.registry != nullptr) {
+    const auto& tm = ctx.registry->telemetry();
+    const std::string stage = "parley_stage_seconds";
+    w.family(stage, "histogram", "Time spent in one pipeline stage per utterance (per language for mt and tts).");
+    w.histogram(stage, "stage=\"stt_final\"", tm.stt_final);
+    w.histogram(stage, "stage=\"mt\"", tm.mt);
+    w.histogram(stage, "stage=\"tts_first_audio\"", tm.tts_first_audio);
+    w.histogram(stage, "stage=\"encode\"", tm.encode);
+    const std::string e2e = "parley_latency_seconds";
+    w.family(e2e, "histogram",
+             "From the last audio frame of an utterance reaching the server to its output being sent.");
+    w.histogram(e2e, "output=\"final_caption\"", tm.final_caption);
+    w.histogram(e2e, "output=\"translated_caption\"", tm.translated_caption);
+    w.histogram(e2e, "output=\"translated_speech\"", tm.translated_speech);
+
+    const auto& c = tm.totals;
+    auto counter = [&w](const char* name, const char* help, const std::atomic<uint64_t>& v) {
+      w.family(name, "counter", help);
+      w.sample(name, static_cast<double>(v.load()));
+    };
+    counter("parley_audio_frames_received_total", "Speaker audio frames received.", c.audio_frames_in);
+    counter("parley_audio_frames_dropped_total", "Speaker frames dropped because a session worker fell behind.",
+            c.audio_frames_dropped);
+    counter("parley_audio_frames_ignored_total", "Speaker frames received while the session was not ACTIVE.",
+            c.audio_frames_ignored);
+    counter("parley_audio_sequence_gaps_total", "Speaker frames missing from the sequence numbers.", c.sequence_gaps);
+    counter("parley_utterances_total", "Utterances with a final transcript.", c.utterances);
+    counter("parley_translations_total", "Final captions translated (one per utterance and language).",
+            c.translations);
+    counter("parley_speech_utterances_total", "Translated utterances synthesized, encoded once and sent.",
+            c.speech_utterances);
+    counter("parley_engine_errors_total", "Errors reported by STT, MT or TTS engines.", c.engine_errors);
+
+    std::map<std::string, size_t> by_state, by_language;
+    for (const auto& s : ctx.registry->all()) {
+      ++by_state[std::string(session::state_name(s->info().state))];
+      for (const auto& [lang, n] : s->listener_counts()) by_language[lang] += n;
+    }
+    w.family("parley_sessions", "gauge", "Live sessions (in memory) by state.");
+    for (auto st : {session::State::created, session::State::active, session::State::paused, session::State::ended}) {
+      const std::string name(session::state_name(st));
+      w.sample("parley_sessions", static_cast<double>(by_state[name]), "state=\"" + name + "\"");
+    }
+    w.family("parley_listeners", "gauge", "WebSocket listeners by language.");
+    for (const auto& [lang, n] : by_language) {
+      w.sample("parley_listeners", static_cast<double>(n), "language=\"" + label_value(lang) + "\"");
+    }
+  }
+  if (ctx.metrics != nullptr) {
+    const auto& m = *ctx.metrics;
+    auto counter = [&w](const char* name, const char* help, const std::atomic<uint64_t>& v) {
+      w.family(name, "counter", help);
+      w.sample(name, static_cast<double>(v.load()));
+    };
+    auto gauge = [&w](const char* name, const char* help, const std::atomic<uint64_t>& v) {
+      w.family(name, "gauge", help);
+      w.sample(name, static_cast<double>(v.load()));
+    };
+    counter("parley_http_requests_total", "HTTP requests handled.", m.http_requests);
+    gauge("parley_ws_connections", "Open WebSocket connections.", m.ws_connections);
+    gauge("parley_audio_streams", "Open HTTP audio streams (/listen/…).", m.audio_streams);
+    counter("parley_ws_messages_sent_total", "WebSocket messages queued to clients.", m.ws_messages_sent);
+    counter("parley_dropped_speech_total", "Speech messages dropped for listeners that fell behind.",
+            m.ws_audio_dropped);
+    counter("parley_dropped_partials_total", "Superseded partial captions dropped for listeners that fell behind.",
+            m.ws_partials_dropped);
+    counter("parley_evictions_total", "Listeners disconnected because they stopped reading.", m.ws_evictions);
+    counter("parley_bad_frames_total", "Malformed or refused client messages.", m.ws_bad_frames);
+  }
+  const auto p = read_process_stats();
+  w.family("process_cpu_seconds_total", "counter", "User and system CPU time of the process.");
+  w.sample("process_cpu_seconds_total", p.cpu_seconds);
+  w.family("process_resident_memory_bytes", "gauge", "Resident memory.");
+  w.sample("process_resident_memory_bytes", p.resident_bytes);
+  w.family("process_virtual_memory_bytes", "gauge", "Virtual memory.");
+  w.sample("process_virtual_memory_bytes", p.virtual_bytes);
+  w.family("process_open_fds", "gauge", "Open file descriptors.");
+  w.sample("process_open_fds", p.open_fds);
+  w.family("process_threads", "gauge", "Threads of the process.");
+  w.sample("process_threads", p.threads);
+  if (ctx.started_at_ms > 0) {
+    w.family("process_start_time_seconds", "gauge", "When the process started (Unix time).");
+    w.sample("process_start_time_seconds", static_cast<double>(ctx.started_at_ms) / 1000.0);
+  }
+  return w.str();
+}
+
+}  // namespace parley::transport
