@@ -12,6 +12,7 @@ const char* code_name(Code code) noexcept {
     case Code::resource_exhausted: return "resource_exhausted";
     case Code::failed_precondition: return "failed_precondition";
     case Code::permission_denied: return "permission_denied";
+    case Code::unauthenticated: return "unauthenticated";
     case Code::internal: return "internal";
   }
   return "unknown";

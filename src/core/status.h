@@ -20,6 +20,7 @@ enum class Code {
   resource_exhausted,  // a bound was hit: queue full, too many sessions
   failed_precondition,  // not allowed in the current state: pausing an ended session
   permission_denied,    // the caller lacks the right token
+  unauthenticated,      // the caller sent no credentials
   internal,          // a bug or an engine failure we cannot classify
 };
 
@@ -49,6 +50,7 @@ inline Status unavailable(std::string m) { return {Code::unavailable, std::move(
 inline Status resource_exhausted(std::string m) { return {Code::resource_exhausted, std::move(m)}; }
 inline Status failed_precondition(std::string m) { return {Code::failed_precondition, std::move(m)}; }
 inline Status permission_denied(std::string m) { return {Code::permission_denied, std::move(m)}; }
+inline Status unauthenticated(std::string m) { return {Code::unauthenticated, std::move(m)}; }
 inline Status internal_error(std::string m) { return {Code::internal, std::move(m)}; }
 
 // Either a value or a non-ok Status.

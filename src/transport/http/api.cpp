@@ -158,8 +158,7 @@ Response create_session(const ApiContext& ctx, const Request& req) {
 Response control(const ApiContext& ctx, const Request& req, const std::string& code, session::Action action) {
   auto token = bearer(req);
   if (!token) {
-    return error_response(req, core::Status(core::Code::permission_denied,
-                                            "send the speaker token as 'Authorization: Bearer <token>'"));
+    return error_response(req, core::unauthenticated("send the speaker token as 'Authorization: Bearer <token>'"));
   }
   auto live = ctx.registry->find(code);
   if (!live) {
@@ -365,6 +364,7 @@ http::status http_status(core::Code code) {
     case core::Code::resource_exhausted: return http::status::too_many_requests;
     case core::Code::failed_precondition: return http::status::conflict;
     case core::Code::permission_denied: return http::status::forbidden;
+    case core::Code::unauthenticated: return http::status::unauthorized;
     case core::Code::internal: return http::status::internal_server_error;
   }
   return http::status::internal_server_error;
@@ -373,10 +373,7 @@ http::status http_status(core::Code code) {
 Response error_response(const Request& req, const core::Status& status) {
   auto res = json_response(req, http_status(status.code()),
                            {{"error", {{"code", core::code_name(status.code())}, {"message", status.message()}}}});
-  if (status.code() == core::Code::permission_denied && req[http::field::authorization].empty()) {
-    res.result(http::status::unauthorized);
-    res.set(http::field::www_authenticate, "Bearer");
-  }
+  if (status.code() == core::Code::unauthenticated) res.set(http::field::www_authenticate, "Bearer");
   return res;
 }
 
