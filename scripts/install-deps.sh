@@ -20,6 +20,8 @@ packages=(
   nlohmann-json3-dev
   # live server: HTTP/WebSocket, TLS, persistence, listener audio, QR codes
   libboost1.81-dev libssl-dev libsqlite3-dev libopus-dev libogg-dev libqrencode-dev
+  # TLS test certificates
+  openssl
   # browser tests: Debian's Chromium, driven by playwright-core from npm
   chromium
   # real speech with reference transcripts, for tests and the demo run

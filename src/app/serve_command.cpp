@@ -31,6 +31,8 @@ int run_serve(const std::vector<std::string>& argv) {
       {"speech-start-ms", "60", "voiced audio that opens an utterance"},
       {"hangover-ms", "500", "silence that closes an utterance"},
       {"slow-listener-ms", "15000", "disconnect a listener whose oldest queued message waited this long"},
+      {"tls-cert", "", "PEM certificate chain: serve HTTPS and WSS (browsers need it for the microphone off localhost)"},
+      {"tls-key", "", "PEM private key of --tls-cert"},
       {"listener-send-buffer", "65536", "kernel send buffer per connection in bytes: what a slow listener can hide"},
       {"log", "info", "log level: debug, info, warn, error"},
   });
@@ -102,9 +104,12 @@ int run_serve(const std::vector<std::string>& argv) {
   std::atomic<bool> draining{false};
   ctx.api = {&registry, shared_store, *engines, config.get("public-url"), &metrics, &draining,
              session::wall_clock_ms()};
+  ctx.api.tls = !config.get("tls-cert").empty();
   ctx.limits.slow_listener_ms = *slow_ms;
   ctx.limits.socket_send_buffer_bytes = static_cast<int>(*send_buffer);
-  transport::Server server({config.get("host"), static_cast<uint16_t>(*port), static_cast<int>(*threads)}, ctx);
+  transport::Server server({config.get("host"), static_cast<uint16_t>(*port), static_cast<int>(*threads),
+                           config.get("tls-cert"), config.get("tls-key")},
+                          ctx);
   if (auto st = server.listen(); !st) {
     print_error(st.message());
     return 1;
@@ -123,7 +128,7 @@ int run_serve(const std::vector<std::string>& argv) {
 
   const std::string shown_host = config.get("host") == "0.0.0.0" ? "127.0.0.1" : config.get("host");
   const std::string base = config.get("public-url").empty()
-                               ? "http://" + shown_host + ":" + std::to_string(server.port())
+                               ? std::string(server.tls() ? "https://" : "http://") + shown_host + ":" + std::to_string(server.port())
                                : config.get("public-url");
   std::printf("parley is serving on port %u — open %s/speaker\n", server.port(), base.c_str());
   std::fflush(stdout);

@@ -11,26 +11,32 @@ import { chromium } from 'playwright-core';
 export const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
 export const ARTIFACTS = process.env.PARLEY_ARTIFACTS || join(process.cwd(), 'test-artifacts', 'e2e');
 
+export function tempDir(prefix) {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
 // Starts `parley serve --port 0` and resolves once it prints its port.
-export async function startServer(extraArgs = []) {
+export async function startServer(extraArgs = [], scheme = 'http') {
   const bin = process.env.PARLEY_BIN;
   if (!bin) throw new Error('PARLEY_BIN is not set: run this through ctest or set it to the parley binary');
-  const dir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
+  const dir = tempDir('parley-e2e-');
   const child = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'parley.db'),
                             ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = [];
   child.stderr.on('data', (d) => { stderr.push(d); });
+  let banner = '';
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('parley serve printed no port within 60 s')), 60000);
     child.on('exit', (code) => reject(new Error(`parley serve exited with ${code}: ${Buffer.concat(stderr)}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       const m = /port (\d+)/.exec(line);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      if (m) { banner = line; clearTimeout(timer); resolve(Number(m[1])); }
     });
   });
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    banner,
+    url: `${scheme}://127.0.0.1:${port}`,
     dir,
     log: () => Buffer.concat(stderr).toString(),
     async stop() {
@@ -91,19 +97,20 @@ export function librivoxMicrophone() {
   header.writeUInt16LE(16, 34);
   header.write('data', 36, 'ascii');
   header.writeUInt32LE(data.length, 40);
-  const dir = mkdtempSync(join(tmpdir(), 'parley-mic-'));
+  const dir = tempDir('parley-mic-');
   const path = join(dir, 'librivox.wav');
   writeFileSync(path, Buffer.concat([header, data]));
   return { path, seconds: data.length / 2 / rate };
 }
 
-// Debian's Chromium, headless, with `micFile` as its microphone.
+// Debian's Chromium, headless, with `micFile` as its microphone (true: a
+// synthetic beep; absent: no microphone).
 export async function launchChromium(micFile) {
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                 '--disable-background-networking', '--disable-component-update', '--disable-sync'];
   if (micFile) {
-    args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-              `--use-file-for-fake-audio-capture=${micFile}`);
+    args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
+    if (micFile !== true) args.push(`--use-file-for-fake-audio-capture=${micFile}`);
   }
   return chromium.launch({ executablePath: '/usr/bin/chromium', args });
 }

@@ -73,7 +73,7 @@ std::vector<std::string> split_path(const std::string& path) {
 std::string base_url(const ApiContext& ctx, const Request& req) {
   if (!ctx.public_url.empty()) return ctx.public_url;
   auto host = req[http::field::host];
-  return "http://" + std::string(host.empty() ? "localhost" : host);
+  return std::string(ctx.tls ? "https://" : "http://") + std::string(host.empty() ? "localhost" : host);
 }
 
 std::optional<std::string> bearer(const Request& req) {

@@ -29,7 +29,8 @@ struct ApiContext {
   std::string public_url;  // e.g. "https://talks.example.org"; empty: from the Host header
   Metrics* metrics = nullptr;
   const std::atomic<bool>* draining = nullptr;  // set while the server shuts down: /readyz says 503
-  int64_t started_at_ms = 0;                     // wall clock, for parley_process_start_time_seconds
+  int64_t started_at_ms = 0;
+  bool tls = false;  // links handed out are https://                     // wall clock, for parley_process_start_time_seconds
 };
 
 // The one mapping from error classes to HTTP statuses.

@@ -33,7 +33,7 @@ const fanout::MessagePtr& silence(int index) {
 
 }  // namespace
 
-double AudioStreamSession::link_duration_s(std::string_view ogg) {
+double ogg_link_duration_s(std::string_view ogg) {
   size_t last = ogg.rfind("OggS");
   if (last == std::string_view::npos || last + 27 > ogg.size()) return 0;
   uint64_t granule = 0;
@@ -48,60 +48,67 @@ double AudioStreamSession::link_duration_s(std::string_view ogg) {
   return granule > pre_skip ? static_cast<double>(granule - pre_skip) / 48000.0 : 0.0;
 }
 
-AudioStreamSession::AudioStreamSession(net::ip::tcp::socket socket, const Context& ctx,
+template <class Stream>
+AudioStreamSession<Stream>::AudioStreamSession(Stream stream, const Context& ctx,
                                        std::shared_ptr<session::LiveSession> live, std::string language)
-    : stream_(std::move(socket)), ctx_(ctx), live_(std::move(live)), language_(std::move(language)),
+    : stream_(std::move(stream)), ctx_(ctx), live_(std::move(live)), language_(std::move(language)),
       timer_(stream_.get_executor()) {
   ++ctx_.api.metrics->audio_streams;
 }
 
-AudioStreamSession::~AudioStreamSession() { --ctx_.api.metrics->audio_streams; }
+template <class Stream>
+AudioStreamSession<Stream>::~AudioStreamSession() { --ctx_.api.metrics->audio_streams; }
 
-void AudioStreamSession::run() {
+template <class Stream>
+void AudioStreamSession<Stream>::run() {
   static const std::string kHeader =
       "HTTP/1.1 200 OK\r\nServer: parley\r\nContent-Type: audio/ogg\r\nCache-Control: no-store\r\n"
       "Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n";
   started_ = std::chrono::steady_clock::now();
   enqueue(fanout::make_binary(fanout::Kind::control, kHeader));
-  if (auto st = live_->add_audio_stream(shared_from_this(), language_); !st) {
+  if (auto st = live_->add_audio_stream(this->shared_from_this(), language_); !st) {
     stop();
     return;
   }
   tick();
 }
 
-void AudioStreamSession::deliver(fanout::MessagePtr message) {
-  net::post(stream_.get_executor(), [self = shared_from_this(), m = std::move(message)]() mutable {
+template <class Stream>
+void AudioStreamSession<Stream>::deliver(fanout::MessagePtr message) {
+  net::post(stream_.get_executor(), [self = this->shared_from_this(), m = std::move(message)]() mutable {
     self->enqueue(std::move(m));
   });
 }
 
-void AudioStreamSession::close(const std::string&) {
-  net::post(stream_.get_executor(), [self = shared_from_this()] { self->stop(); });
+template <class Stream>
+void AudioStreamSession<Stream>::close(const std::string&) {
+  net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->stop(); });
 }
 
-void AudioStreamSession::enqueue(fanout::MessagePtr m) {
+template <class Stream>
+void AudioStreamSession<Stream>::enqueue(fanout::MessagePtr m) {
   if (stopped_) return;
   if (m->kind == fanout::Kind::audio) {
     if (queued_bytes_ + m->bytes.size() > kMaxQueuedBytes) {
       ++ctx_.api.metrics->ws_audio_dropped;
       return;
     }
-    audio_sent_s_ += link_duration_s(m->bytes);
+    audio_sent_s_ += ogg_link_duration_s(m->bytes);
   }
   queued_bytes_ += m->bytes.size();
   queue_.push_back(std::move(m));
   if (!writing_) write_next();
 }
 
-void AudioStreamSession::write_next() {
+template <class Stream>
+void AudioStreamSession<Stream>::write_next() {
   if (queue_.empty() || stopped_) {
     writing_ = false;
     return;
   }
   writing_ = true;
   net::async_write(stream_, net::buffer(queue_.front()->bytes),
-                   [self = shared_from_this()](beast::error_code ec, size_t) {
+                   [self = this->shared_from_this()](beast::error_code ec, size_t) {
                      if (ec) {
                        self->stop();
                        return;
@@ -112,24 +119,29 @@ void AudioStreamSession::write_next() {
                    });
 }
 
-void AudioStreamSession::tick() {
+template <class Stream>
+void AudioStreamSession<Stream>::tick() {
   if (stopped_) return;
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   if (audio_sent_s_ < wall_s + kLeadS) enqueue(silence(silence_index_++));
   timer_.expires_after(std::chrono::milliseconds(250));
-  timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+  timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
     if (!ec) self->tick();
   });
 }
 
-void AudioStreamSession::stop() {
+template <class Stream>
+void AudioStreamSession<Stream>::stop() {
   if (stopped_) return;
   stopped_ = true;
   timer_.cancel();
   live_->remove_audio_stream(language_, this);
   beast::error_code ec;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
-  stream_.close();
+  beast::get_lowest_layer(stream_).socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(stream_).close();
 }
+
+template class AudioStreamSession<PlainStream>;
+template class AudioStreamSession<TlsStream>;
 
 }  // namespace parley::transport

@@ -18,21 +18,23 @@
 #include "fanout/message.h"
 #include "session/live_session.h"
 #include "transport/context.h"
+#include "transport/stream.h"
 
 namespace parley::transport {
 
+// Seconds of audio in one Ogg Opus link, from its last granule position.
+double ogg_link_duration_s(std::string_view ogg);
+
+template <class Stream>
 class AudioStreamSession final : public fanout::Subscriber,
-                                 public std::enable_shared_from_this<AudioStreamSession> {
+                                 public std::enable_shared_from_this<AudioStreamSession<Stream>> {
  public:
-  AudioStreamSession(boost::asio::ip::tcp::socket socket, const Context& ctx,
+  AudioStreamSession(Stream stream, const Context& ctx,
                      std::shared_ptr<session::LiveSession> live, std::string language);
   ~AudioStreamSession() override;
   void run();
   void deliver(fanout::MessagePtr message) override;
   void close(const std::string& reason) override;
-
-  // Seconds of audio in one Ogg Opus link, from its last granule position.
-  static double link_duration_s(std::string_view ogg);
 
  private:
   void enqueue(fanout::MessagePtr m);
@@ -40,7 +42,7 @@ class AudioStreamSession final : public fanout::Subscriber,
   void tick();
   void stop();
 
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   const Context& ctx_;
   std::shared_ptr<session::LiveSession> live_;
   std::string language_;
@@ -53,5 +55,8 @@ class AudioStreamSession final : public fanout::Subscriber,
   double audio_sent_s_ = 0;  // stream time handed to the socket
   int silence_index_ = 0;
 };
+
+extern template class AudioStreamSession<PlainStream>;
+extern template class AudioStreamSession<TlsStream>;
 
 }  // namespace parley::transport

@@ -7,7 +7,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <type_traits>
 
 #include "core/log.h"
 #include "session/session.h"
@@ -24,23 +26,39 @@ namespace {
 
 constexpr auto kHttpReadTimeout = std::chrono::seconds(30);
 
+constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
+
 // One HTTP connection: reads requests, answers them, hands WebSocket
-// upgrades and audio streams to their own session types.
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// upgrades and audio streams to their own session types. Over TLS it first
+// does the handshake; everything after is the same.
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(tcp::socket socket, const Context& ctx) : stream_(std::move(socket)), ctx_(ctx) {}
+  HttpSession(Stream stream, const Context& ctx) : stream_(std::move(stream)), ctx_(ctx) {}
 
   void run() {
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::read, shared_from_this()));
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->start(); });
   }
 
  private:
+  void start() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      beast::get_lowest_layer(stream_).expires_after(kTlsHandshakeTimeout);
+      stream_.async_handshake(net::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return self->close();  // not TLS, or a bad client: nothing to answer
+        self->read();
+      });
+    } else {
+      read();
+    }
+  }
+
   void read() {
     parser_.emplace();
     parser_->body_limit(ctx_.limits.max_http_body_bytes);
-    stream_.expires_after(kHttpReadTimeout);
+    beast::get_lowest_layer(stream_).expires_after(kHttpReadTimeout);
     beast::http::async_read(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+                            beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, size_t) {
@@ -57,8 +75,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const Target t = parse_target(req.target());
     if (beast::websocket::is_upgrade(req)) {
       if (t.path != "/ws") return write(error_response(req, core::not_found("WebSocket endpoint is /ws")), true);
-      stream_.expires_never();
-      std::make_shared<WsSession>(stream_.release_socket(), ctx_)->run(std::move(req));
+      beast::get_lowest_layer(stream_).expires_never();
+      std::make_shared<WsSession<Stream>>(std::move(stream_), ctx_)->run(std::move(req));
       return;
     }
     if (t.path.rfind("/listen/", 0) == 0 && req.method() == beast::http::verb::get) return stream_audio(req, t);
@@ -79,15 +97,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return write(error_response(req, core::not_found("no live session with code " + code.substr(0, 16))), true);
     }
     std::string lang = file.substr(0, file.size() - 4);
-    stream_.expires_never();
-    auto s = std::make_shared<AudioStreamSession>(stream_.release_socket(), ctx_, live, lang);
+    beast::get_lowest_layer(stream_).expires_never();
+    auto s = std::make_shared<AudioStreamSession<Stream>>(std::move(stream_), ctx_, live, lang);
     s->run();
   }
 
   void write(Response res, bool close_after) {
     auto sp = std::make_shared<Response>(std::move(res));
-    stream_.expires_after(kHttpReadTimeout);
-    beast::http::async_write(stream_, *sp, [self = shared_from_this(), sp, close_after](beast::error_code ec, size_t) {
+    beast::get_lowest_layer(stream_).expires_after(kHttpReadTimeout);
+    beast::http::async_write(stream_, *sp, [self = this->shared_from_this(), sp, close_after](beast::error_code ec, size_t) {
       if (ec || close_after || sp->need_eof()) return self->close();
       self->read();
     });
@@ -95,10 +113,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   const Context& ctx_;
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
@@ -112,8 +130,10 @@ struct Server::Impl {
   void accept(const Context& ctx) {
     acceptor.async_accept(net::make_strand(ioc), [this, &ctx](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) {
-        std::make_shared<HttpSession>(std::move(socket), ctx)->run();
+      if (!ec && tls) {
+        std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *tls), ctx)->run();
+      } else if (!ec) {
+        std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), ctx)->run();
       } else if (ec == net::error::no_descriptors) {
         core::log_warn("http", "out of file descriptors; refusing connections for 100 ms");
         backoff.expires_after(std::chrono::milliseconds(100));
@@ -128,6 +148,7 @@ struct Server::Impl {
   net::io_context ioc;
   tcp::acceptor acceptor;
   net::steady_timer backoff{ioc};
+  std::unique_ptr<net::ssl::context> tls;  // set when serving HTTPS
   // A function run every period on the I/O loop until stop().
   struct Periodic {
     Periodic(net::io_context& ioc, std::chrono::milliseconds p, std::function<void()> f)
@@ -156,8 +177,27 @@ Server::~Server() {
   stop(std::chrono::milliseconds(0));
 }
 
+bool Server::tls() const { return impl_->tls != nullptr; }
+
 core::Status Server::listen() {
   beast::error_code ec;
+  const auto& c = impl_->config;
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    return core::invalid_argument("TLS needs both a certificate (--tls-cert) and its private key (--tls-key)");
+  }
+  if (!c.tls_cert_file.empty()) {
+    auto tls = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+    tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1 |
+                     net::ssl::context::single_dh_use);
+    tls->use_certificate_chain_file(c.tls_cert_file, ec);
+    if (ec) return core::invalid_argument("cannot use certificate " + c.tls_cert_file + ": " + ec.message() +
+                                          " (a PEM file with the certificate chain is expected)");
+    tls->use_private_key_file(c.tls_key_file, net::ssl::context::pem, ec);
+    if (ec) return core::invalid_argument("cannot use private key " + c.tls_key_file + ": " + ec.message() +
+                                          " (a PEM key matching the certificate is expected)");
+    impl_->tls = std::move(tls);
+  }
   auto address = net::ip::make_address(impl_->config.host, ec);
   if (ec) return core::invalid_argument("'" + impl_->config.host + "' is not an IP address to listen on");
   tcp::endpoint ep(address, impl_->config.port);

@@ -20,6 +20,9 @@ struct ServerConfig {
   std::string host = "0.0.0.0";
   uint16_t port = 8080;  // 0 picks a free port (tests)
   int io_threads = 2;
+  // PEM files; both set: every connection is TLS (https://, wss://).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class Server {
@@ -32,6 +35,7 @@ class Server {
   // Binds and listens; unavailable with a hint when the port is taken.
   core::Status listen();
   uint16_t port() const;
+  bool tls() const;
   // Serves on the I/O threads until stop(); returns when they have finished.
   void run();
   // Stops accepting, gives open connections `grace` to finish, then ends

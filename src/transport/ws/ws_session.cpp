@@ -25,14 +25,17 @@ constexpr uint64_t kErrorsPerSecond = 10;
 constexpr size_t kPartialQueueLimit = 32;
 }  // namespace
 
-WsSession::WsSession(net::ip::tcp::socket socket, const Context& ctx)
-    : ws_(std::move(socket)), ctx_(ctx) {
+template <class Stream>
+WsSession<Stream>::WsSession(Stream stream, const Context& ctx)
+    : ws_(std::move(stream)), ctx_(ctx) {
   ++ctx_.api.metrics->ws_connections;
 }
 
-WsSession::~WsSession() { --ctx_.api.metrics->ws_connections; }
+template <class Stream>
+WsSession<Stream>::~WsSession() { --ctx_.api.metrics->ws_connections; }
 
-void WsSession::run(beast::http::request<beast::http::string_body> upgrade) {
+template <class Stream>
+void WsSession<Stream>::run(beast::http::request<beast::http::string_body> upgrade) {
   beast::error_code ec;
   auto& sock = beast::get_lowest_layer(ws_).socket();
   sock.set_option(net::socket_base::send_buffer_size(ctx_.limits.socket_send_buffer_bytes), ec);
@@ -43,19 +46,22 @@ void WsSession::run(beast::http::request<beast::http::string_body> upgrade) {
     res.set(beast::http::field::server, "parley");
   }));
   beast::get_lowest_layer(ws_).expires_after(std::chrono::milliseconds(ctx_.limits.join_timeout_ms));
-  ws_.async_accept(upgrade, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+  ws_.async_accept(upgrade, beast::bind_front_handler(&WsSession<Stream>::on_accept, this->shared_from_this()));
 }
 
-void WsSession::on_accept(beast::error_code ec) {
+template <class Stream>
+void WsSession<Stream>::on_accept(beast::error_code ec) {
   if (ec) return;
   read();
 }
 
-void WsSession::read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+template <class Stream>
+void WsSession<Stream>::read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&WsSession<Stream>::on_read, this->shared_from_this()));
 }
 
-void WsSession::on_read(beast::error_code ec, size_t) {
+template <class Stream>
+void WsSession<Stream>::on_read(beast::error_code ec, size_t) {
   if (ec) {
     if (ec == websocket::error::message_too_big) {
       ++ctx_.api.metrics->ws_bad_frames;
@@ -74,7 +80,8 @@ void WsSession::on_read(beast::error_code ec, size_t) {
   if (!close_requested_) read();
 }
 
-void WsSession::handle_text(std::string_view text) {
+template <class Stream>
+void WsSession<Stream>::handle_text(std::string_view text) {
   if (role_ == Role::none) {
     handle_join(text);
     return;
@@ -103,7 +110,8 @@ void WsSession::handle_text(std::string_view text) {
   }
 }
 
-void WsSession::handle_join(std::string_view text) {
+template <class Stream>
+void WsSession<Stream>::handle_join(std::string_view text) {
   json msg = json::parse(text, nullptr, false);
   auto str = [&](const char* k) {
     return msg.is_object() && msg.contains(k) && msg[k].is_string() ? msg[k].get<std::string>() : std::string();
@@ -149,7 +157,7 @@ void WsSession::handle_join(std::string_view text) {
     }
     role_ = Role::speaker;
     session_ = live;
-    session_->attach_speaker(shared_from_this());
+    session_->attach_speaker(this->shared_from_this());
     return;
   }
   if (role == "listener") {
@@ -164,7 +172,7 @@ void WsSession::handle_join(std::string_view text) {
     role_ = Role::listener;
     session_ = live;
     language_ = *lang;
-    if (auto st = session_->add_listener(shared_from_this(), language_, since); !st) {
+    if (auto st = session_->add_listener(this->shared_from_this(), language_, since); !st) {
       role_ = Role::none;
       session_.reset();
       send_error(core::code_name(st.code()), st.message());
@@ -176,7 +184,8 @@ void WsSession::handle_join(std::string_view text) {
   close_with(websocket::close_code::policy_error, "bad role");
 }
 
-void WsSession::handle_binary(std::string_view bytes) {
+template <class Stream>
+void WsSession<Stream>::handle_binary(std::string_view bytes) {
   if (role_ != Role::speaker) {
     ++ctx_.api.metrics->ws_bad_frames;
     send_error("bad_frame", "only a joined speaker sends audio");
@@ -202,7 +211,8 @@ void WsSession::handle_binary(std::string_view bytes) {
   }
 }
 
-void WsSession::send_error(const std::string& code, const std::string& message) {
+template <class Stream>
+void WsSession<Stream>::send_error(const std::string& code, const std::string& message) {
   auto now = std::chrono::steady_clock::now();
   if (now - error_window_start_ > std::chrono::seconds(1)) {
     error_window_start_ = now;
@@ -212,19 +222,22 @@ void WsSession::send_error(const std::string& code, const std::string& message) 
   enqueue(session::wire::error(code, message));
 }
 
-void WsSession::deliver(fanout::MessagePtr message) {
-  net::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(message)]() mutable {
+template <class Stream>
+void WsSession<Stream>::deliver(fanout::MessagePtr message) {
+  net::post(ws_.get_executor(), [self = this->shared_from_this(), m = std::move(message)]() mutable {
     self->enqueue(std::move(m));
   });
 }
 
-void WsSession::close(const std::string& reason) {
-  net::post(ws_.get_executor(), [self = shared_from_this(), reason] {
+template <class Stream>
+void WsSession<Stream>::close(const std::string& reason) {
+  net::post(ws_.get_executor(), [self = this->shared_from_this(), reason] {
     self->close_with(websocket::close_code::going_away, reason);
   });
 }
 
-void WsSession::enqueue(fanout::MessagePtr m) {
+template <class Stream>
+void WsSession<Stream>::enqueue(fanout::MessagePtr m) {
   if (closing_) return;
   auto* metrics = ctx_.api.metrics;
   const auto now = std::chrono::steady_clock::now();
@@ -254,7 +267,8 @@ void WsSession::enqueue(fanout::MessagePtr m) {
   if (!writing_) write_next();
 }
 
-void WsSession::write_next() {
+template <class Stream>
+void WsSession<Stream>::write_next() {
   if (queue_.empty() || closing_) {
     writing_ = false;
     return;
@@ -262,10 +276,11 @@ void WsSession::write_next() {
   writing_ = true;
   const auto& m = queue_.front().message;
   ws_.binary(m->binary);
-  ws_.async_write(net::buffer(m->bytes), beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+  ws_.async_write(net::buffer(m->bytes), beast::bind_front_handler(&WsSession<Stream>::on_write, this->shared_from_this()));
 }
 
-void WsSession::on_write(beast::error_code ec, size_t) {
+template <class Stream>
+void WsSession<Stream>::on_write(beast::error_code ec, size_t) {
   if (ec) {
     writing_ = false;
     detach();
@@ -277,12 +292,13 @@ void WsSession::on_write(beast::error_code ec, size_t) {
   write_next();
 }
 
-void WsSession::close_with(websocket::close_code code, const std::string& reason) {
+template <class Stream>
+void WsSession<Stream>::close_with(websocket::close_code code, const std::string& reason) {
   if (closing_ || close_requested_) return;
   close_requested_ = true;
   detach();
   // Let queued messages (the error, the goodbye) go first, then close.
-  auto self = shared_from_this();
+  auto self = this->shared_from_this();
   auto do_close = [self, code, reason] {
     self->closing_ = true;
     self->ws_.async_close(websocket::close_reason(code, reason.substr(0, 120)), [self](beast::error_code) {});
@@ -309,12 +325,16 @@ void WsSession::close_with(websocket::close_code code, const std::string& reason
   (*check)();
 }
 
-void WsSession::detach() {
+template <class Stream>
+void WsSession<Stream>::detach() {
   if (!session_) return;
   if (role_ == Role::speaker) session_->detach_speaker(this);
   if (role_ == Role::listener) session_->remove_listener(language_, this);
   session_.reset();
   role_ = Role::none;
 }
+
+template class WsSession<PlainStream>;
+template class WsSession<TlsStream>;
 
 }  // namespace parley::transport

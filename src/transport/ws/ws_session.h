@@ -20,12 +20,14 @@
 #include "fanout/message.h"
 #include "session/live_session.h"
 #include "transport/context.h"
+#include "transport/stream.h"
 
 namespace parley::transport {
 
-class WsSession final : public fanout::Subscriber, public std::enable_shared_from_this<WsSession> {
+template <class Stream>
+class WsSession final : public fanout::Subscriber, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(boost::asio::ip::tcp::socket socket, const Context& ctx);
+  WsSession(Stream stream, const Context& ctx);
   ~WsSession() override;
   // Takes over after the HTTP upgrade request was read.
   void run(boost::beast::http::request<boost::beast::http::string_body> upgrade);
@@ -53,7 +55,7 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   void close_with(boost::beast::websocket::close_code code, const std::string& reason);
   void detach();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<Stream> ws_;
   boost::beast::flat_buffer buffer_;
   const Context& ctx_;
   Role role_ = Role::none;
@@ -69,5 +71,8 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   std::chrono::steady_clock::time_point error_window_start_{};
   std::vector<int16_t> pcm_;
 };
+
+extern template class WsSession<PlainStream>;
+extern template class WsSession<TlsStream>;
 
 }  // namespace parley::transport
