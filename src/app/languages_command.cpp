@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/args.h"
+#include "core/utf8.h"
 #include "app/commands.h"
 #include "app/engine_set.h"
 #include "engines/language.h"
@@ -13,12 +14,6 @@
 namespace parley::app {
 namespace {
 
-// Pads to a width in characters, not bytes ("→" is three bytes).
-std::string pad(const std::string& s, size_t width) {
-  size_t chars = 0;
-  for (unsigned char c : s) chars += (c & 0xC0) != 0x80 ? 1 : 0;
-  return s + std::string(chars < width ? width - chars : 0, ' ');
-}
 
 }  // namespace
 
@@ -76,8 +71,8 @@ int run_languages(const std::vector<std::string>& argv) {
                 speech ? " — speech and text" : " — text only");
     for (const auto& [to, route] : engines->router->targets_from(from)) {
       std::string how = route.pivoted() ? "pivot  " + route.describe() : "direct";
-      std::printf("    %s %s %s %s\n", pad(from + "→" + to, 9).c_str(),
-                  pad(engines::language_name(to), 22).c_str(), pad(how, 22).c_str(),
+      std::printf("    %s %s %s %s\n", core::pad_to_width(from + "→" + to, 9).c_str(),
+                  core::pad_to_width(engines::language_name(to), 22).c_str(), core::pad_to_width(how, 22).c_str(),
                   has_voice(to) ? "voice" : "captions only");
     }
   }

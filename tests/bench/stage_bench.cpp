@@ -10,6 +10,7 @@
 #include <map>
 
 #include "app/engine_set.h"
+#include "core/utf8.h"
 #include "app/report.h"
 #include "audio/wav_io.h"
 #include "core/clock.h"
@@ -28,15 +29,9 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
-// Pads to a width in characters, not bytes ("→" is three bytes).
-std::string pad(const std::string& s, size_t width) {
-  size_t chars = 0;
-  for (unsigned char c : s) chars += (c & 0xC0) != 0x80 ? 1 : 0;
-  return s + std::string(chars < width ? width - chars : 0, ' ');
-}
 
 void row(const std::string& stage, const char* unit, const std::vector<double>& v) {
-  std::printf("%s %-8s n=%-4zu median %9.4f  p95 %9.4f  max %9.4f\n", pad(stage, 34).c_str(), unit,
+  std::printf("%s %-8s n=%-4zu median %9.4f  p95 %9.4f  max %9.4f\n", core::pad_to_width(stage, 34).c_str(), unit,
               v.size(), percentile(v, 0.5), percentile(v, 0.95), percentile(v, 1.0));
 }
 

@@ -14,6 +14,7 @@
 
 #include "audio/resampler.h"
 #include "audio/wav_io.h"
+#include "common/interleaved_wav.h"
 #include "support/librivox.h"
 #include "support/run.h"
 
@@ -168,15 +169,7 @@ TEST_F(Cli, EightKilohertzStereoRecordingWorks) {
     st.push_back(s);
     st.push_back(s);
   }
-  std::ofstream f(path("st8k.wav"), std::ios::binary);
-  auto u32 = [&](uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
-  auto u16 = [&](uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
-  auto bytes = static_cast<uint32_t>(st.size() * 2);
-  f.write("RIFF", 4); u32(36 + bytes); f.write("WAVE", 4);
-  f.write("fmt ", 4); u32(16); u16(1); u16(2); u32(8000); u32(32000); u16(4); u16(16);
-  f.write("data", 4); u32(bytes);
-  f.write(reinterpret_cast<const char*>(st.data()), bytes);
-  f.close();
+  testing::write_interleaved_wav16(path("st8k.wav"), st, 2, 8000);
   auto r = run_parley({"translate", path("st8k.wav"), "--to", "es", "--out", path("o"), "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto report = nlohmann::json::parse(slurp(path("o/report.json")));

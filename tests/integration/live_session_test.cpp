@@ -77,6 +77,12 @@ void stream_real_time(WsClient& speaker, const std::vector<int16_t>& pcm, uint32
   }
 }
 
+// Joins as the session's speaker (16 kHz) and returns whether the welcome came.
+bool join_speaker(WsClient& c, const Created& s) {
+  c.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}, {"sampleRate", 16000}});
+  return c.wait_for_type("welcome", 5s);
+}
+
 WsClient& join_listener(WsClient& c, const std::string& code, const std::string& lang, int64_t since = 0) {
   c.send_json({{"type", "join"}, {"role", "listener"}, {"code", code}, {"language", lang}, {"since", since}});
   return c;
@@ -127,8 +133,7 @@ TEST_F(LiveSessionTest, ThreeListenersTwoLanguagesGetPartialsFinalsAndSpeech) {
   Created s = create_session(port);
 
   WsClient speaker(port);
-  speaker.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}, {"sampleRate", 16000}});
-  ASSERT_TRUE(speaker.wait_for_type("welcome", 5s));
+  ASSERT_TRUE(join_speaker(speaker, s));
   WsClient es1(port), es2(port), fr(port);
   join_listener(es1, s.code, "es");
   join_listener(es2, s.code, "es");
@@ -254,8 +259,7 @@ TEST_F(LiveSessionTest, MalformedInputGetsErrorsAndTheSessionCarriesOn) {
   speaker.send_text("this is not json");
   ASSERT_TRUE(speaker.wait_for_type("error", 5s)) << "a first message that is not a join";
   WsClient sp(port);
-  sp.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}});
-  ASSERT_TRUE(sp.wait_for_type("welcome", 5s));
+  ASSERT_TRUE(join_speaker(sp, s));
   WsClient listener(port);
   join_listener(listener, s.code, "es");
   ASSERT_TRUE(listener.wait_for_type("welcome", 5s));
@@ -283,8 +287,7 @@ TEST_F(LiveSessionTest, LateJoinerGetsHistoryAndReconnectGetsNoRepeats) {
   const auto port = server.port();
   Created s = create_session(port, {{"name", "History"}, {"sourceLanguage", "en"}, {"targets", {"es"}}});
   WsClient sp(port);
-  sp.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}});
-  ASSERT_TRUE(sp.wait_for_type("welcome", 5s));
+  ASSERT_TRUE(join_speaker(sp, s));
   ASSERT_EQ(control(port, s, "start"), 200);
   uint32_t seq = 0;
   stream_real_time(sp, recording_pcm(1, 1.2), seq);
@@ -319,8 +322,7 @@ TEST_F(LiveSessionTest, HistoryAndExportsSurviveSigkill) {
     const auto port = server.port();
     s = create_session(port, {{"name", "Crash"}, {"sourceLanguage", "en"}, {"targets", {"es", "fr"}}});
     WsClient sp(port);
-    sp.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}});
-    ASSERT_TRUE(sp.wait_for_type("welcome", 5s));
+    ASSERT_TRUE(join_speaker(sp, s));
     ASSERT_EQ(control(port, s, "start"), 200);
     uint32_t seq = 0;
     stream_real_time(sp, recording_pcm(2, 1.2), seq);

@@ -34,6 +34,17 @@ class Writer {
     sample(name + "_sum", snap.sum_seconds, labels);
     sample(name + "_count", static_cast<double>(snap.count()), labels);
   }
+  // A family with one unlabelled sample.
+  void single(const char* name, const char* type, const char* help, double value) {
+    family(name, type, help);
+    sample(name, value);
+  }
+  void counter(const char* name, const char* help, const std::atomic<uint64_t>& v) {
+    single(name, "counter", help, static_cast<double>(v.load()));
+  }
+  void gauge(const char* name, const char* help, const std::atomic<uint64_t>& v) {
+    single(name, "gauge", help, static_cast<double>(v.load()));
+  }
   std::string str() const { return out_.str(); }
 
  private:
@@ -108,22 +119,18 @@ std::string render_metrics(const ApiContext& ctx) {
     w.histogram(e2e, "output=\"translated_speech\"", tm.translated_speech);
 
     const auto& c = tm.totals;
-    auto counter = [&w](const char* name, const char* help, const std::atomic<uint64_t>& v) {
-      w.family(name, "counter", help);
-      w.sample(name, static_cast<double>(v.load()));
-    };
-    counter("parley_audio_frames_received_total", "Speaker audio frames received.", c.audio_frames_in);
-    counter("parley_audio_frames_dropped_total", "Speaker frames dropped because a session worker fell behind.",
+    w.counter("parley_audio_frames_received_total", "Speaker audio frames received.", c.audio_frames_in);
+    w.counter("parley_audio_frames_dropped_total", "Speaker frames dropped because a session worker fell behind.",
             c.audio_frames_dropped);
-    counter("parley_audio_frames_ignored_total", "Speaker frames received while the session was not ACTIVE.",
+    w.counter("parley_audio_frames_ignored_total", "Speaker frames received while the session was not ACTIVE.",
             c.audio_frames_ignored);
-    counter("parley_audio_sequence_gaps_total", "Speaker frames missing from the sequence numbers.", c.sequence_gaps);
-    counter("parley_utterances_total", "Utterances with a final transcript.", c.utterances);
-    counter("parley_translations_total", "Final captions translated (one per utterance and language).",
+    w.counter("parley_audio_sequence_gaps_total", "Speaker frames missing from the sequence numbers.", c.sequence_gaps);
+    w.counter("parley_utterances_total", "Utterances with a final transcript.", c.utterances);
+    w.counter("parley_translations_total", "Final captions translated (one per utterance and language).",
             c.translations);
-    counter("parley_speech_utterances_total", "Translated utterances synthesized, encoded once and sent.",
+    w.counter("parley_speech_utterances_total", "Translated utterances synthesized, encoded once and sent.",
             c.speech_utterances);
-    counter("parley_engine_errors_total", "Errors reported by STT, MT or TTS engines.", c.engine_errors);
+    w.counter("parley_engine_errors_total", "Errors reported by STT, MT or TTS engines.", c.engine_errors);
 
     std::map<std::string, size_t> by_state, by_language;
     for (const auto& s : ctx.registry->all()) {
@@ -142,39 +149,26 @@ std::string render_metrics(const ApiContext& ctx) {
   }
   if (ctx.metrics != nullptr) {
     const auto& m = *ctx.metrics;
-    auto counter = [&w](const char* name, const char* help, const std::atomic<uint64_t>& v) {
-      w.family(name, "counter", help);
-      w.sample(name, static_cast<double>(v.load()));
-    };
-    auto gauge = [&w](const char* name, const char* help, const std::atomic<uint64_t>& v) {
-      w.family(name, "gauge", help);
-      w.sample(name, static_cast<double>(v.load()));
-    };
-    counter("parley_http_requests_total", "HTTP requests handled.", m.http_requests);
-    gauge("parley_ws_connections", "Open WebSocket connections.", m.ws_connections);
-    gauge("parley_audio_streams", "Open HTTP audio streams (/listen/…).", m.audio_streams);
-    counter("parley_ws_messages_sent_total", "WebSocket messages queued to clients.", m.ws_messages_sent);
-    counter("parley_dropped_speech_total", "Speech messages dropped for listeners that fell behind.",
+    w.counter("parley_http_requests_total", "HTTP requests handled.", m.http_requests);
+    w.gauge("parley_ws_connections", "Open WebSocket connections.", m.ws_connections);
+    w.gauge("parley_audio_streams", "Open HTTP audio streams (/listen/…).", m.audio_streams);
+    w.counter("parley_ws_messages_sent_total", "WebSocket messages queued to clients.", m.ws_messages_sent);
+    w.counter("parley_dropped_speech_total", "Speech messages dropped for listeners that fell behind.",
             m.ws_audio_dropped);
-    counter("parley_dropped_partials_total", "Superseded partial captions dropped for listeners that fell behind.",
+    w.counter("parley_dropped_partials_total", "Superseded partial captions dropped for listeners that fell behind.",
             m.ws_partials_dropped);
-    counter("parley_evictions_total", "Listeners disconnected because they stopped reading.", m.ws_evictions);
-    counter("parley_bad_frames_total", "Malformed or refused client messages.", m.ws_bad_frames);
+    w.counter("parley_evictions_total", "Listeners disconnected because they stopped reading.", m.ws_evictions);
+    w.counter("parley_bad_frames_total", "Malformed or refused client messages.", m.ws_bad_frames);
   }
   const auto p = read_process_stats();
-  w.family("process_cpu_seconds_total", "counter", "User and system CPU time of the process.");
-  w.sample("process_cpu_seconds_total", p.cpu_seconds);
-  w.family("process_resident_memory_bytes", "gauge", "Resident memory.");
-  w.sample("process_resident_memory_bytes", p.resident_bytes);
-  w.family("process_virtual_memory_bytes", "gauge", "Virtual memory.");
-  w.sample("process_virtual_memory_bytes", p.virtual_bytes);
-  w.family("process_open_fds", "gauge", "Open file descriptors.");
-  w.sample("process_open_fds", p.open_fds);
-  w.family("process_threads", "gauge", "Threads of the process.");
-  w.sample("process_threads", p.threads);
+  w.single("process_cpu_seconds_total", "counter", "User and system CPU time of the process.", p.cpu_seconds);
+  w.single("process_resident_memory_bytes", "gauge", "Resident memory.", p.resident_bytes);
+  w.single("process_virtual_memory_bytes", "gauge", "Virtual memory.", p.virtual_bytes);
+  w.single("process_open_fds", "gauge", "Open file descriptors.", p.open_fds);
+  w.single("process_threads", "gauge", "Threads of the process.", p.threads);
   if (ctx.started_at_ms > 0) {
-    w.family("process_start_time_seconds", "gauge", "When the process started (Unix time).");
-    w.sample("process_start_time_seconds", static_cast<double>(ctx.started_at_ms) / 1000.0);
+    w.single("process_start_time_seconds", "gauge", "When the process started (Unix time).",
+             static_cast<double>(ctx.started_at_ms) / 1000.0);
   }
   return w.str();
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "audio/wav_io.h"
 
+#include "common/interleaved_wav.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -54,15 +56,7 @@ TEST_F(WavIo, EightKilohertzStereoBecomesSixteenKilohertzMono) {
     interleaved.push_back(s);
     interleaved.push_back(s);
   }
-  std::ofstream f(path("st.wav"), std::ios::binary);
-  auto u32 = [&](uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
-  auto u16 = [&](uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
-  uint32_t data_bytes = static_cast<uint32_t>(interleaved.size() * 2);
-  f.write("RIFF", 4); u32(36 + data_bytes); f.write("WAVE", 4);
-  f.write("fmt ", 4); u32(16); u16(1); u16(2); u32(rate); u32(rate * 4); u16(4); u16(16);
-  f.write("data", 4); u32(data_bytes);
-  f.write(reinterpret_cast<const char*>(interleaved.data()), data_bytes);
-  f.close();
+  parley::testing::write_interleaved_wav16(path("st.wav"), interleaved, 2, static_cast<uint32_t>(rate));
 
   auto pcm = read_audio_file_16k(path("st.wav"));
   ASSERT_TRUE(pcm.is_ok()) << pcm.status().message();
