@@ -503,7 +503,9 @@ void LiveSession::on_speech_end(const pipeline::Utterance& u, const pipeline::Tr
   tm.encode.observe(seconds_between(encode_start, core::now_us()));
   tm.tts_first_audio.observe(seconds_between(t.times.mt_done_us, t.times.tts_first_audio_us));
   const auto duration_ms = static_cast<int64_t>(speech.audio.duration_s() * 1000);
-  listeners_.broadcast(t.language, wire::speech(sit->second, u.id, duration_ms, *ogg));
+  // The avatar's lip-sync travels in the same message as the audio it belongs to.
+  const auto timeline = avatar::build_timeline(speech.phonemes, speech.audio.samples, speech.audio.sample_rate_hz);
+  listeners_.broadcast(t.language, wire::speech(sit->second, u.id, duration_ms, timeline, *ogg));
   streams_.broadcast(t.language, fanout::make_binary(fanout::Kind::audio, std::move(*ogg)));
   bump(&LiveCounters::speech_utterances);
   tm.translated_speech.observe(seconds_between(u.times.last_audio_us, core::now_us()));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/wire.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace parley::session::wire {
@@ -82,21 +84,58 @@ fanout::MessagePtr listeners(const std::map<std::string, size_t>& by_language) {
 }
 
 fanout::MessagePtr speech(int64_t seq, uint64_t utterance_id, int64_t duration_ms,
-                          const std::string& ogg_opus) {
+                          const avatar::Timeline& timeline, const std::string& ogg_opus) {
+  constexpr size_t kMaxEntries = 0xFFFF;
+  constexpr int64_t kMaxSample = 0xFFFFFF;
+  const size_t n = std::min(timeline.entries.size(), kMaxEntries);
   std::string b;
-  b.reserve(kSpeechHeaderBytes + ogg_opus.size());
-  b += 'P';
-  b += static_cast<char>(1);
-  b += static_cast<char>(1);
-  b += static_cast<char>(0);
-  auto put32 = [&](uint32_t v) {
-    for (int s = 24; s >= 0; s -= 8) b += static_cast<char>((v >> s) & 0xff);
+  b.reserve(kSpeechFixedHeaderBytes + 4 * n + ogg_opus.size());
+  auto put = [&](uint64_t v, int bytes) {
+    for (int s = 8 * (bytes - 1); s >= 0; s -= 8) b += static_cast<char>((v >> s) & 0xff);
   };
-  put32(static_cast<uint32_t>(seq));
-  put32(static_cast<uint32_t>(utterance_id));
-  put32(static_cast<uint32_t>(duration_ms));
+  b += 'P';
+  put(1, 1);  // kind: speech
+  put(kSpeechHeaderVersion, 1);
+  put(0, 1);
+  put(static_cast<uint32_t>(seq), 4);
+  put(static_cast<uint32_t>(utterance_id), 4);
+  put(static_cast<uint32_t>(duration_ms), 4);
+  put(static_cast<uint32_t>(std::max(0, timeline.sample_rate_hz)), 4);
+  put(n, 2);
+  put(0, 2);
+  for (size_t i = 0; i < n; ++i) {
+    put(static_cast<uint8_t>(timeline.entries[i].viseme), 1);
+    put(static_cast<uint64_t>(std::clamp<int64_t>(timeline.entries[i].sample, 0, kMaxSample)), 3);
+  }
   b += ogg_opus;
   return fanout::make_binary(Kind::audio, std::move(b));
+}
+
+std::optional<SpeechMessage> parse_speech(std::string_view bytes) {
+  auto get = [&](size_t at, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[at + static_cast<size_t>(i)]);
+    return v;
+  };
+  if (bytes.size() < kSpeechFixedHeaderBytes || bytes[0] != 'P' || get(1, 1) != 1 ||
+      get(2, 1) != kSpeechHeaderVersion) {
+    return std::nullopt;
+  }
+  SpeechMessage m;
+  m.seq = static_cast<int64_t>(get(4, 4));
+  m.utterance_id = get(8, 4);
+  m.duration_ms = static_cast<int64_t>(get(12, 4));
+  m.timeline.sample_rate_hz = static_cast<int>(get(16, 4));
+  const size_t n = get(20, 2);
+  if (bytes.size() < kSpeechFixedHeaderBytes + 4 * n) return std::nullopt;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t at = kSpeechFixedHeaderBytes + 4 * i;
+    const auto id = get(at, 1);
+    if (id >= static_cast<uint64_t>(avatar::kVisemeCount)) return std::nullopt;
+    m.timeline.entries.push_back({static_cast<avatar::Viseme>(id), static_cast<int64_t>(get(at + 1, 3))});
+  }
+  m.ogg = bytes.substr(kSpeechFixedHeaderBytes + 4 * n);
+  return m;
 }
 
 }  // namespace parley::session::wire

@@ -7,8 +7,11 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "avatar/viseme.h"
 #include "fanout/message.h"
 #include "session/session.h"
 #include "store/store.h"
@@ -17,10 +20,24 @@ namespace parley::session::wire {
 
 inline constexpr int kProtocolVersion = 1;
 
-// Binary speech messages start with this 16-byte header (big-endian):
-//   0: 'P'  1: version (1)  2: kind (1 = Ogg Opus utterance)  3: 0
+// Binary speech messages (docs/protocol.md), big-endian:
+//   0: 'P'  1: kind (1 = speech)  2: header version (2)  3: 0
 //   4: seq (uint32)  8: utterance id (uint32)  12: duration in ms (uint32)
-inline constexpr size_t kSpeechHeaderBytes = 16;
+//   16: viseme timeline sample rate (uint32)  20: entry count N (uint16)  22: 0
+//   24: N entries of 4 bytes: viseme id (uint8), first sample (uint24)
+//   24 + 4N: the utterance as a complete Ogg Opus file
+inline constexpr size_t kSpeechFixedHeaderBytes = 24;
+inline constexpr uint8_t kSpeechHeaderVersion = 2;
+
+struct SpeechMessage {
+  int64_t seq = 0;
+  uint64_t utterance_id = 0;
+  int64_t duration_ms = 0;
+  avatar::Timeline timeline;
+  std::string_view ogg;  // into the parsed bytes
+};
+// nullopt when the bytes are not a speech message this version can read.
+std::optional<SpeechMessage> parse_speech(std::string_view bytes);
 
 struct Welcome {
   std::string role;  // "speaker" | "listener"
@@ -41,6 +58,6 @@ fanout::MessagePtr final_caption(const store::HistoryItem& item, const std::stri
                                  bool from_history);
 fanout::MessagePtr listeners(const std::map<std::string, size_t>& by_language);
 fanout::MessagePtr speech(int64_t seq, uint64_t utterance_id, int64_t duration_ms,
-                          const std::string& ogg_opus);
+                          const avatar::Timeline& timeline, const std::string& ogg_opus);
 
 }  // namespace parley::session::wire

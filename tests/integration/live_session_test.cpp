@@ -15,6 +15,7 @@
 
 #include "audio/pcm.h"
 #include "audio/wav_io.h"
+#include "session/wire.h"
 #include "support/librivox.h"
 #include "support/server_process.h"
 #include "support/ws_client.h"
@@ -91,7 +92,9 @@ WsClient& join_listener(WsClient& c, const std::string& code, const std::string&
 size_t count_speech(const WsClient& c) {
   size_t n = 0;
   for (const auto& m : c.messages()) {
-    if (m.binary && m.bytes.size() > 16 && m.bytes[0] == 'P' && m.bytes.compare(16, 4, "OggS") == 0) ++n;
+    if (!m.binary) continue;
+    auto speech = session::wire::parse_speech(m.bytes);
+    if (speech && speech->ogg.substr(0, 4) == "OggS" && speech->timeline.entries.size() >= 3) ++n;
   }
   return n;
 }

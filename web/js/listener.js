@@ -10,7 +10,19 @@
   const stats = { partials: 0, finals: 0, speechMessages: 0, speechDecoded: 0, speechPlayed: 0, reconnects: 0 };
   window.parleyListener = stats;
   let ws = null, lastSeq = 0, ended = false, language = null, audioCtx = null, playAt = 0;
-  let session = null, backoffMs = 500;
+  let session = null, backoffMs = 500, avatar = null;
+
+  // The time (on the AudioContext's clock) of the sound reaching the ears
+  // now: the avatar's mouth follows this, not a timer.
+  function audioClock() {
+    if (!audioCtx || audioCtx.state !== 'running') return null;
+    const ts = audioCtx.getOutputTimestamp ? audioCtx.getOutputTimestamp() : null;
+    if (ts && ts.contextTime > 0 && ts.performanceTime > 0) {
+      return ts.contextTime + (performance.now() - ts.performanceTime) / 1000;
+    }
+    return audioCtx.currentTime - (audioCtx.outputLatency || 0);
+  }
+  stats.audioTime = audioClock;
 
   function status(text, isError) {
     $('status').textContent = text;
@@ -26,6 +38,8 @@
       return;
     }
     $('session-name').textContent = session.name;
+    avatar = parleyAvatar.create($('avatar'), session.avatar, audioClock);
+    stats.avatar = avatar;
     parley.setState($('state'), session.state);
     const langs = await parley.api('GET', '/api/languages');
     const select = $('language');
@@ -123,10 +137,10 @@
   async function onSpeech(buf) {
     stats.speechMessages++;
     if (!audioCtx) return;  // not tapped yet: captions only
-    const bytes = new Uint8Array(buf);
-    if (bytes.length < 16 || bytes[0] !== 0x50) return;
+    const speech = parleyAvatar.parseSpeech(buf);
+    if (!speech) return;  // a kind this page does not know
     try {
-      const audio = await audioCtx.decodeAudioData(buf.slice(16));
+      const audio = await audioCtx.decodeAudioData(buf.slice(speech.oggOffset));
       stats.speechDecoded++;
       const node = audioCtx.createBufferSource();
       node.buffer = audio;
@@ -134,6 +148,7 @@
       const at = Math.max(audioCtx.currentTime + 0.05, playAt);
       node.start(at);
       playAt = at + audio.duration;
+      if (avatar) avatar.schedule(speech.utteranceId, at, audio.duration, speech.timeline);
       node.onended = () => { stats.speechPlayed++; };
     } catch (e) {
       status('Could not play translated speech: ' + e.message, true);

@@ -76,7 +76,11 @@ class EspeakStream final : public Stream {
     ctx.on_chunk = &on_chunk;
     ctx.sample_rate_hz = g_sample_rate_hz;
     std::lock_guard lock(g_espeak_mu);
-    if (espeak_SetVoiceByName(voice_.c_str()) != EE_OK) {
+    // By language, not by name: voice names ("English (Great Britain)") are
+    // not the language codes espeak lists ("en-gb").
+    espeak_VOICE wanted{};
+    wanted.languages = voice_.c_str();
+    if (espeak_SetVoiceByProperties(&wanted) != EE_OK) {
       return core::unavailable("espeak-ng could not select voice '" + voice_ + "'");
     }
     espeak_SetParameter(espeakRATE, c_.rate_wpm, 0);
