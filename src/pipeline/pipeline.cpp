@@ -87,10 +87,25 @@ int SpeakerPipeline::sample_rate_hz_out() const {
 }
 
 core::Status SpeakerPipeline::push_audio(std::span<const float> samples) {
+  samples_in_ += static_cast<int64_t>(samples.size());
   return segmenter_->push(samples);
 }
 
 void SpeakerPipeline::finish() { segmenter_->flush(); }
+
+void SpeakerPipeline::submit_text(const std::string& text) {
+  finish();
+  Utterance u;
+  u.id = next_id_++;
+  u.start_ms = u.end_ms = audio::samples_to_ms(samples_in_, audio::kPipelineRateHz);
+  u.words = text;
+  u.text = text;
+  const int64_t now = core::now_us();
+  u.times.first_audio_us = u.times.last_audio_us = u.times.vad_end_us = u.times.stt_final_us = now;
+  listener_.on_final(u);
+  if (u.text.empty()) return;
+  for (auto& [lang, lane] : lanes_) translate_and_speak(u, *lane);
+}
 
 void SpeakerPipeline::on_utterance_start(int64_t start_sample) {
   current_ = Utterance{};

@@ -87,6 +87,9 @@ class SpeakerPipeline final : private SegmenterListener {
   core::Status push_audio(std::span<const float> samples);
   // Ends the open utterance, if any, and processes it.
   void finish();
+  // A typed caption: ends the open utterance, then goes out as an utterance
+  // of its own (final, translations, speech) as if it had been spoken.
+  void submit_text(const std::string& text);
 
   // Starts or stops a target language (the live server follows its listeners).
   // not_found when no translation route exists.
@@ -119,6 +122,7 @@ class SpeakerPipeline final : private SegmenterListener {
   uint32_t revision_ = 0;
   std::string last_partial_;
   int64_t samples_since_partial_ = 0;
+  int64_t samples_in_ = 0;  // stream position, for typed captions
   bool stt_failed_ = false;
 };
 

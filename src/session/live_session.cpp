@@ -14,6 +14,9 @@ namespace {
 constexpr const char* kSpeakerKey = "speaker";
 // Longest speaker frame accepted: one second at the declared rate.
 constexpr int kMaxFrameSeconds = 1;
+constexpr size_t kMaxTypedCaptionBytes = 2000;
+// Typed captions waiting for the worker; more are refused (resource_exhausted).
+constexpr int kMaxPendingTexts = 64;
 
 double ms_between(int64_t from_us, int64_t to_us) { return core::elapsed_ms(from_us, to_us); }
 // Seconds between two stamps for a histogram; negative (not observed) when either is unset.
@@ -211,6 +214,27 @@ core::Status LiveSession::push_audio(uint32_t seq, std::span<const int16_t> pcm,
   return {};
 }
 
+core::Status LiveSession::push_text(std::string text) {
+  // Trim; typed captions are a sentence or two, not documents.
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return core::invalid_argument("the caption is empty");
+  text = text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+  if (text.size() > kMaxTypedCaptionBytes) {
+    return core::invalid_argument("a typed caption holds at most " + std::to_string(kMaxTypedCaptionBytes) + " bytes");
+  }
+  {
+    std::lock_guard lock(info_mu_);
+    if (info_.state != State::active) return core::failed_precondition("start or resume the session to send captions");
+  }
+  if (pending_texts_.load() >= kMaxPendingTexts) {
+    return core::resource_exhausted("too many typed captions waiting; slow down");
+  }
+  touch();
+  pending_texts_.fetch_add(1);
+  post(Text{std::move(text)});
+  return {};
+}
+
 bool LiveSession::reachable(const std::string& language) const {
   const auto& source = info_.spec.source_language;  // immutable after creation
   if (language == source) return true;
@@ -313,8 +337,6 @@ void LiveSession::run_worker() {
     core::log_error("session", code_ + ": cannot start the pipeline: " + p.status().message());
     speaker_.broadcast_all(wire::error("engine", "the speech pipeline could not start: " + p.status().message()));
   }
-  std::unique_ptr<audio::StreamResampler> resampler;
-  std::vector<float> samples, resampled;
   bool stop = false;
   while (!stop) {
     std::deque<Command> commands;
@@ -330,19 +352,7 @@ void LiveSession::run_worker() {
     }
     for (const auto& c : commands) handle(c, pipe.get(), stop);
     if (!frame || !pipe || stop) continue;
-    samples = audio::from_pcm16(frame->pcm);
-    std::span<const float> in = samples;
-    if (frame->rate_hz != audio::kPipelineRateHz) {
-      if (!resampler || resampler->in_rate_hz() != frame->rate_hz) {
-        auto r = audio::StreamResampler::create(frame->rate_hz, audio::kPipelineRateHz);
-        if (!r) continue;
-        resampler = std::move(*r);
-      }
-      resampled.clear();
-      resampler->process(samples, resampled);
-      in = resampled;
-    }
-    if (auto st = pipe->push_audio(in); !st) on_error(st);
+    feed(*pipe, *frame);
   }
   // Goodbye: everything in flight has been processed (Flush precedes Stop).
   std::string reason;
@@ -363,6 +373,25 @@ void LiveSession::run_worker() {
   }
 }
 
+void LiveSession::feed(pipeline::SpeakerPipeline& pipe, const AudioFrame& frame) {
+  samples_ = audio::from_pcm16(frame.pcm);
+  std::span<const float> in = samples_;
+  if (frame.rate_hz != audio::kPipelineRateHz) {
+    if (!resampler_ || resampler_->in_rate_hz() != frame.rate_hz) {
+      auto r = audio::StreamResampler::create(frame.rate_hz, audio::kPipelineRateHz);
+      if (!r) {
+        on_error(r.status());
+        return;
+      }
+      resampler_ = std::move(*r);
+    }
+    resampled_.clear();
+    resampler_->process(samples_, resampled_);
+    in = resampled_;
+  }
+  if (auto st = pipe.push_audio(in); !st) on_error(st);
+}
+
 void LiveSession::handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool& stop) {
   if (std::holds_alternative<Stop>(c)) {
     stop = true;
@@ -376,10 +405,18 @@ void LiveSession::handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool
       std::lock_guard lock(inbox_mu_);
       rest.swap(audio_in_);
     }
-    for (const auto& f : rest) {
-      if (f.rate_hz == audio::kPipelineRateHz) (void)pipe->push_audio(audio::from_pcm16(f.pcm));
-    }
+    for (const auto& f : rest) feed(*pipe, f);
     pipe->finish();
+  } else if (const auto* text = std::get_if<Text>(&c)) {
+    pending_texts_.fetch_sub(1);
+    // Audio that came before the typed caption is processed first.
+    std::deque<AudioFrame> before;
+    {
+      std::lock_guard lock(inbox_mu_);
+      before.swap(audio_in_);
+    }
+    for (const auto& f : before) feed(*pipe, f);
+    pipe->submit_text(text->text);
   } else if (const auto* add = std::get_if<AddTarget>(&c)) {
     if (auto st = pipe->add_target(add->language); !st) {
       on_error(st);

@@ -68,6 +68,10 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // One frame of mono PCM16 at `rate_hz`. `seq` counts frames from the speaker
   // (gaps are counted). invalid_argument for an unusable rate or an oversized frame.
   core::Status push_audio(uint32_t seq, std::span<const int16_t> pcm, int rate_hz);
+  // A typed caption from the speaker, handled like a spoken utterance (after
+  // the audio already sent). failed_precondition unless ACTIVE;
+  // resource_exhausted when too many wait.
+  core::Status push_text(std::string text);
 
   // A listener in `language` (the source language, or any reachable target).
   // Sends the welcome and every final with seq > after_seq, then the live
@@ -98,8 +102,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   struct AddTarget { std::string language; };
   struct RemoveTarget { std::string language; };
   struct Flush {};
+  struct Text { std::string text; };
   struct Stop {};
-  using Command = std::variant<AddTarget, RemoveTarget, Flush, Stop>;
+  using Command = std::variant<AddTarget, RemoveTarget, Flush, Text, Stop>;
   class Events;
 
   LiveSession(SessionInfo info, std::string token_hash, pipeline::Engines engines,
@@ -107,6 +112,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void post(Command c);
   void run_worker();
   void handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool& stop);
+  void feed(pipeline::SpeakerPipeline& pipe, const AudioFrame& frame);
   void backfill(const std::string& language);
   void touch();
   void notify_speaker_counts();
@@ -129,6 +135,10 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   std::shared_ptr<store::Store> store_;
   LiveConfig config_;
   LiveCounters counters_;
+  std::atomic<int> pending_texts_{0};
+  // Worker thread only: speaker audio at other rates is resampled to 16 kHz.
+  std::unique_ptr<audio::StreamResampler> resampler_;
+  std::vector<float> samples_, resampled_;
 
   mutable std::mutex info_mu_;
   SessionInfo info_;  // guarded by info_mu_

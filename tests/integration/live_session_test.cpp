@@ -285,6 +285,35 @@ TEST_F(LiveSessionTest, MalformedInputGetsErrorsAndTheSessionCarriesOn) {
   EXPECT_TRUE(listener.wait_for_type("final", 10s)) << "the session carries on after bad input";
 }
 
+TEST_F(LiveSessionTest, TypedCaptionsAreTranslatedSpokenAndKept) {
+  ServerProcess server(temp_db("typed"));
+  const auto port = server.port();
+  Created s = create_session(port);
+  WsClient sp(port);
+  ASSERT_TRUE(join_speaker(sp, s));
+  WsClient es(port);
+  join_listener(es, s.code, "es");
+  ASSERT_TRUE(es.wait_for_type("welcome", 5s));
+  sp.send_json({{"type", "text"}, {"text", "The coffee break ends at three."}});
+  ASSERT_TRUE(sp.wait_for_type("error", 5s)) << "refused before the session starts";
+  EXPECT_EQ(sp.of_type("error")[0]["code"], "failed_precondition");
+
+  ASSERT_EQ(control(port, s, "start"), 200);
+  sp.send_json({{"type", "text"}, {"text", "   "}});
+  sp.send_json({{"type", "text"}, {"text", 7}});
+  ASSERT_TRUE(sp.wait_for_type("error", 5s, 3)) << "empty and malformed captions are refused";
+  sp.send_json({{"type", "text"}, {"text", "  The coffee break ends at three.  "}});
+  ASSERT_TRUE(es.wait_for_type("final", 10s));
+  auto final = es.of_type("final")[0];
+  EXPECT_EQ(final["source"], "The coffee break ends at three.") << "trimmed, otherwise as typed";
+  EXPECT_EQ(final["language"], "es");
+  EXPECT_NE(final["text"], final["source"]);
+  EXPECT_TRUE(es.wait_for([&](const auto&) { return count_speech(es) >= 1; }, 10s)) << "and spoken";
+  ASSERT_TRUE(sp.wait_for_type("final", 5s)) << "the speaker sees it in its transcript";
+  auto js = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=es&format=json");
+  EXPECT_NE(js.body.find(final["text"].get<std::string>()), std::string::npos) << "kept in the history";
+}
+
 TEST_F(LiveSessionTest, LateJoinerGetsHistoryAndReconnectGetsNoRepeats) {
   ServerProcess server(temp_db("history"));
   const auto port = server.port();

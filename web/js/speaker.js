@@ -46,6 +46,7 @@
     $('pause').disabled = s !== 'ACTIVE';
     $('resume').disabled = s !== 'PAUSED';
     $('end').disabled = s === 'ENDED';
+    $('type-text').disabled = $('type-send').disabled = s !== 'ACTIVE';
     if (s === 'ENDED') stopMic();
   }
 
@@ -154,6 +155,14 @@
   }
 
   $('create-form').addEventListener('submit', create);
+  // Typed captions go out like spoken ones: translated, spoken, kept.
+  $('type-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const text = $('type-text').value.trim();
+    if (!text || !ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ type: 'text', text }));
+    $('type-text').value = '';
+  });
   for (const a of ['start', 'pause', 'resume', 'end']) $(a).addEventListener('click', () => control(a));
   loadLanguages().catch((e) => { $('create-error').textContent = 'Cannot load languages: ' + e.message; });
 })();

@@ -105,6 +105,15 @@ void WsSession<Stream>::handle_text(std::string_view text) {
     }
     auto r = session_->apply(*action);
     if (!r) send_error(core::code_name(r.status().code()), r.status().message());
+  } else if (type == "text" && role_ == Role::speaker) {
+    if (!msg.contains("text") || !msg["text"].is_string()) {
+      send_error("bad_message", "a typed caption is {\"type\":\"text\",\"text\":\"…\"}");
+      return;
+    }
+    if (auto st = session_->push_text(msg["text"].get<std::string>()); !st) {
+      ++ctx_.api.metrics->ws_bad_frames;
+      send_error(core::code_name(st.code()), st.message());
+    }
   } else {
     send_error("bad_message", "unknown message type '" + type + "' for this connection");
   }
