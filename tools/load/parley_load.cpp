@@ -1,0 +1,936 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// parley-load: opens many listener WebSockets against a running server and
+// measures what they experience. Two modes:
+//
+//   captions  one speaker sends typed captions at --rate per second; N
+//             listeners in the source language receive them. Each caption
+//             carries its send time (CLOCK_MONOTONIC is shared by every
+//             process on the machine), so each delivery's latency is exact.
+//             --target parley | socketio | minimal runs the same load against
+//             parley, the Socket.IO baseline, or the minimal C++ sender.
+//   speech    K speakers stream a WAV in real time into K sessions; N
+//             listeners spread over them and over --languages. The tool knows
+//             where speech ends in the file, so per listener it measures the
+//             time from the true end of speech to the final caption and to
+//             the first translated audio.
+//
+// Listeners live in --procs child processes (each holds its sockets, binds its
+// own 127.0.0.x source address so ports do not run out). With --server-pid
+// the server's CPU time and RSS are read from /proc. Prints p50/p95/p99;
+// --json for scripts. Every loop is bounded in count and time.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audio/wav_io.h"
+#include "core/clock.h"
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using nlohmann::json;
+
+int64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+// ---------------------------------------------------------------- options
+
+struct Options {
+  std::string mode;
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;
+  std::string target = "parley";  // parley | socketio | minimal
+  int listeners = 100;
+  int procs = 2;
+  double rate = 5;       // captions per second
+  double duration = 30;  // seconds of sending
+  double drain = 5;      // seconds to wait for the last deliveries
+  std::string wav;
+  int speakers = 1;
+  std::vector<std::string> languages = {"es"};
+  int server_pid = 0;
+  bool json = false;
+};
+
+const char* kUsage = R"(usage: parley-load captions|speech [options]
+
+  --server HOST:PORT     server to load (default 127.0.0.1:8080)
+  --target NAME          captions mode: parley, socketio (tools/baseline) or minimal
+  --listeners N          listener connections (default 100)
+  --procs P              listener processes (default 2; each holds N/P sockets)
+  --rate R               captions per second (default 5)
+  --duration S           seconds of captions or speech (default 30)
+  --drain S              seconds to wait for late deliveries (default 5)
+  --wav FILE             speech mode: 16 kHz mono WAV the speakers stream (looped)
+  --speakers K           speech mode: speakers, one session each (default 1)
+  --languages L1,L2      speech mode: listener languages, spread evenly (default es)
+  --server-pid PID       read the server's CPU time and memory from /proc
+  --json                 one JSON object on stdout instead of the table
+
+Examples:
+  parley-load captions --listeners 10000 --procs 4 --rate 5 --duration 30 --server-pid $(pidof parley)
+  parley-load speech --wav talk.wav --speakers 1 --listeners 100 --languages es,fr --duration 120
+)";
+
+bool parse_options(int argc, char** argv, Options& o) {
+  if (argc < 2) return false;
+  o.mode = argv[1];
+  if (o.mode != "captions" && o.mode != "speech") return false;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--server") {
+      std::string v = value();
+      auto colon = v.rfind(':');
+      if (colon == std::string::npos) throw std::runtime_error("--server is HOST:PORT");
+      o.host = v.substr(0, colon);
+      o.port = static_cast<unsigned short>(std::stoi(v.substr(colon + 1)));
+    } else if (a == "--target") {
+      o.target = value();
+      if (o.target != "parley" && o.target != "socketio" && o.target != "minimal") {
+        throw std::runtime_error("--target is parley, socketio or minimal");
+      }
+    } else if (a == "--listeners") {
+      o.listeners = std::stoi(value());
+    } else if (a == "--procs") {
+      o.procs = std::stoi(value());
+    } else if (a == "--rate") {
+      o.rate = std::stod(value());
+    } else if (a == "--duration") {
+      o.duration = std::stod(value());
+    } else if (a == "--drain") {
+      o.drain = std::stod(value());
+    } else if (a == "--wav") {
+      o.wav = value();
+    } else if (a == "--speakers") {
+      o.speakers = std::stoi(value());
+    } else if (a == "--languages") {
+      o.languages.clear();
+      std::stringstream ss(value());
+      for (std::string l; std::getline(ss, l, ',');) {
+        if (!l.empty()) o.languages.push_back(l);
+      }
+    } else if (a == "--server-pid") {
+      o.server_pid = std::stoi(value());
+    } else if (a == "--json") {
+      o.json = true;
+    } else {
+      throw std::runtime_error("unknown option " + a);
+    }
+  }
+  if (o.listeners < 1 || o.listeners > 200000) throw std::runtime_error("--listeners is 1…200000");
+  if (o.procs < 1 || o.procs > 64) throw std::runtime_error("--procs is 1…64");
+  if (o.rate <= 0 || o.rate > 1000) throw std::runtime_error("--rate is (0, 1000]");
+  if (o.duration <= 0 || o.duration > 3600) throw std::runtime_error("--duration is (0, 3600]");
+  if (o.mode == "speech" && o.wav.empty()) throw std::runtime_error("speech mode needs --wav FILE");
+  if (o.mode == "speech" && o.target != "parley") throw std::runtime_error("speech mode runs against parley only");
+  if (o.speakers < 1 || o.speakers > 64) throw std::runtime_error("--speakers is 1…64");
+  if (o.languages.empty()) throw std::runtime_error("--languages needs at least one language");
+  return true;
+}
+
+// ---------------------------------------------------------------- latency histogram
+
+// 50 µs buckets up to 20 s; beyond goes to the last bucket.
+class Histogram {
+ public:
+  static constexpr int64_t kBucketNs = 50000;
+  static constexpr size_t kBuckets = 400000;
+  Histogram() : counts_(kBuckets, 0) {}
+  void add(int64_t ns) {
+    const auto i = static_cast<size_t>(std::clamp<int64_t>(ns / kBucketNs, 0, kBuckets - 1));
+    ++counts_[i];
+    ++n_;
+  }
+  void merge_line(std::istringstream& in) {
+    size_t i = 0;
+    uint64_t c = 0;
+    char colon = 0;
+    while (in >> i >> colon >> c) {
+      if (i < kBuckets) {
+        counts_[i] += c;
+        n_ += c;
+      }
+    }
+  }
+  std::string serialize() const {
+    std::string out;
+    for (size_t i = 0; i < kBuckets; ++i) {
+      if (counts_[i] != 0) out += std::to_string(i) + ":" + std::to_string(counts_[i]) + " ";
+    }
+    return out;
+  }
+  uint64_t count() const { return n_; }
+  double quantile_ms(double q) const {
+    if (n_ == 0) return 0;
+    const auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(n_)));
+    uint64_t seen = 0;
+    for (size_t i = 0; i < kBuckets; ++i) {
+      seen += counts_[i];
+      if (seen >= std::max<uint64_t>(rank, 1)) return static_cast<double>((i + 1) * kBucketNs) / 1e6;
+    }
+    return static_cast<double>(kBuckets * kBucketNs) / 1e6;
+  }
+
+ private:
+  std::vector<uint64_t> counts_;
+  uint64_t n_ = 0;
+};
+
+// ---------------------------------------------------------------- speech ends in a WAV
+
+struct Script {
+  std::vector<float> samples;      // 16 kHz mono
+  std::vector<int64_t> speech_ends_ms;  // where speech really ends, in file time
+  int64_t length_ms = 0;
+};
+
+// Speech ends: 10 ms frames above -40 dBFS are speech; 300 ms of quiet ends a segment.
+Script load_script(const std::string& path) {
+  auto pcm = parley::audio::read_audio_file_16k(path);
+  if (!pcm) throw std::runtime_error(path + ": " + pcm.status().message());
+  Script s;
+  s.samples = std::move(pcm->samples);
+  s.length_ms = static_cast<int64_t>(s.samples.size()) / 16;
+  const size_t hop = 160;
+  int quiet = 0;
+  int64_t last_speech_end = -1;
+  for (size_t f = 0; f * hop < s.samples.size(); ++f) {
+    double e = 0;
+    const size_t to = std::min(s.samples.size(), (f + 1) * hop);
+    for (size_t i = f * hop; i < to; ++i) e += static_cast<double>(s.samples[i]) * s.samples[i];
+    const bool speech = std::sqrt(e / static_cast<double>(to - f * hop)) > 0.01;
+    if (speech) {
+      quiet = 0;
+      last_speech_end = static_cast<int64_t>(to / 16);
+    } else if (++quiet == 30 && last_speech_end >= 0) {
+      s.speech_ends_ms.push_back(last_speech_end);
+      last_speech_end = -1;
+    }
+  }
+  if (last_speech_end >= 0) s.speech_ends_ms.push_back(last_speech_end);
+  if (s.speech_ends_ms.empty()) throw std::runtime_error(path + " holds no speech");
+  return s;
+}
+
+// The latest true end of speech at or before stream position `ms` (the
+// server's segment end comes after it by the hangover). -1 if none.
+int64_t true_end_before(const Script& s, int64_t ms) {
+  const int64_t loop = ms / s.length_ms;
+  for (int64_t l = loop; l >= std::max<int64_t>(0, loop - 1); --l) {
+    for (auto it = s.speech_ends_ms.rbegin(); it != s.speech_ends_ms.rend(); ++it) {
+      const int64_t e = l * s.length_ms + *it;
+      if (e <= ms) return e;
+    }
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------- HTTP helper
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+};
+
+HttpResult http_call(const Options& o, http::verb method, const std::string& target, const std::string& body,
+                     const std::string& bearer = "") {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(std::chrono::seconds(20));
+  tcp::resolver resolver(ioc);
+  stream.connect(resolver.resolve(o.host, std::to_string(o.port)));
+  http::request<http::string_body> req{method, target, 11};
+  req.set(http::field::host, o.host);
+  req.set(http::field::content_type, "application/json");
+  if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
+  req.body() = body;
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(stream, buf, res);
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  return {static_cast<int>(res.result_int()), res.body()};
+}
+
+// ---------------------------------------------------------------- /proc
+
+struct ProcSample {
+  double cpu_s = 0;
+  double rss_bytes = 0;
+};
+
+ProcSample read_proc(int pid) {
+  ProcSample p;
+  if (pid <= 0) return p;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return p;
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (int i = 3; rest >> field; ++i) {
+    if (i == 14 || i == 15) p.cpu_s += std::stod(field) / ticks;
+    if (i == 24) p.rss_bytes = std::stod(field) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  }
+  return p;
+}
+
+// ---------------------------------------------------------------- listeners (child processes)
+
+struct Plan {
+  std::vector<std::string> codes;  // session per listener index % size
+  const Script* script = nullptr;
+};
+
+struct ChildStats {
+  Histogram caption;      // captions mode: send → delivery; speech mode: true end → final
+  Histogram first_audio;  // speech mode: true end → translated speech
+  uint64_t connected = 0, failed = 0, closed_by_server = 0, messages = 0, captions = 0;
+  uint64_t duplicates = 0, audio_messages = 0, bytes = 0;
+  std::vector<uint64_t> per_listener_captions;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, const Options& o, const Plan& plan, ChildStats& stats, int index,
+           const std::string& source_ip, std::atomic<int>& ready)
+      : ws_(ioc), o_(o), plan_(plan), stats_(stats), index_(index), source_ip_(source_ip),
+        ready_(ready) {}
+
+  void start(int64_t* t0_ns) {
+    t0_ns_ = t0_ns;
+    auto& sock = beast::get_lowest_layer(ws_).socket();
+    beast::error_code ec;
+    sock.open(tcp::v4(), ec);
+    sock.set_option(net::socket_base::reuse_address(true), ec);
+    sock.bind(tcp::endpoint(net::ip::make_address(source_ip_), 0), ec);
+    if (ec) return fail();
+    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(60));
+    beast::get_lowest_layer(ws_).async_connect(
+        tcp::endpoint(net::ip::make_address(o_.host == "localhost" ? "127.0.0.1" : o_.host), o_.port),
+        [self = shared_from_this()](beast::error_code connect_ec) {
+          if (connect_ec) return self->fail();
+          const std::string path = self->o_.target == "socketio" ? "/socket.io/?EIO=4&transport=websocket" : "/ws";
+          self->ws_.async_handshake(self->o_.host, path, [self](beast::error_code handshake_ec) {
+            if (handshake_ec) return self->fail();
+            beast::get_lowest_layer(self->ws_).expires_never();
+            ++self->stats_.connected;
+            if (self->o_.target != "socketio") self->send_join();
+            self->read();
+          });
+        });
+  }
+
+ private:
+  void send_join() {
+    json j = {{"type", "join"}, {"protocol", 1}, {"role", "listener"},
+              {"code", plan_.codes[static_cast<size_t>(index_) % plan_.codes.size()]},
+              {"language", o_.mode == "speech" ? o_.languages[static_cast<size_t>(index_) % o_.languages.size()] : "en"}};
+    write(j.dump());
+  }
+
+  void write(std::string text) {
+    auto msg = std::make_shared<std::string>(std::move(text));
+    outbox_.push_back(msg);
+    if (outbox_.size() == 1) write_next();
+  }
+  void write_next() {
+    ws_.text(true);
+    ws_.async_write(net::buffer(*outbox_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->outbox_.erase(self->outbox_.begin());
+      if (!ec && !self->outbox_.empty()) self->write_next();
+    });
+  }
+
+  void read() {
+    ws_.async_read(buf_, [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) {
+        if (self->welcomed_) ++self->stats_.closed_by_server;
+        else self->fail();
+        return;
+      }
+      self->stats_.bytes += n;
+      ++self->stats_.messages;
+      const bool binary = self->ws_.got_binary();
+      const std::string_view data(static_cast<const char*>(self->buf_.data().data()), self->buf_.size());
+      self->on_message(data, binary);
+      self->buf_.consume(self->buf_.size());
+      self->read();
+    });
+  }
+
+  void mark_ready() {
+    if (welcomed_) return;
+    welcomed_ = true;
+    ready_.fetch_add(1);
+  }
+
+  void on_message(std::string_view m, bool binary) {
+    const int64_t now = now_ns();
+    if (o_.target == "socketio" && !binary) {
+      if (m.substr(0, 1) == "0") return write("40");            // open → join the default namespace
+      if (m == "2") return write("3");                           // ping → pong
+      if (m.substr(0, 2) == "40") return mark_ready();           // connected (the server puts us in the room)
+    }
+    if (binary) {
+      if (o_.mode == "speech") on_speech(m, now);
+      return;
+    }
+    if (m.find("\"welcome\"") != std::string_view::npos) return mark_ready();
+    if (m.find("\"type\":\"final\"") == std::string_view::npos) return;
+    if (o_.mode == "captions") {
+      // "load #<index> @<send ns>"
+      const auto hash = m.find("load #");
+      const auto at = m.find(" @", hash);
+      if (hash == std::string_view::npos || at == std::string_view::npos) return;
+      const auto index = std::strtoull(std::string(m.substr(hash + 6, at - hash - 6)).c_str(), nullptr, 10);
+      const auto sent = std::strtoll(std::string(m.substr(at + 2, 24)).c_str(), nullptr, 10);
+      if (index >= seen_.size()) seen_.resize(index + 64, false);
+      if (seen_[index]) {
+        ++stats_.duplicates;
+        return;
+      }
+      seen_[index] = true;
+      ++captions_;
+      ++stats_.captions;
+      stats_.caption.add(now - sent);
+      return;
+    }
+    auto j = json::parse(m, nullptr, false);
+    if (j.is_discarded() || j.value("history", false)) return;
+    const int64_t seq = j.value("seq", int64_t{0});
+    if (end_of_seq_.count(seq) != 0) return;  // a re-sent final (backfill): measured once
+    const int64_t truth = true_end_before(*plan_.script, j.value("endMs", int64_t{0}));
+    if (truth < 0 || *t0_ns_ == 0) return;
+    const int64_t truth_ns = *t0_ns_ + truth * 1000000;
+    end_of_seq_[seq] = truth_ns;
+    ++captions_;
+    ++stats_.captions;
+    stats_.caption.add(now - truth_ns);
+  }
+
+  void on_speech(std::string_view m, int64_t now) {
+    if (m.size() < 24 || m[0] != 'P') return;
+    ++stats_.audio_messages;
+    int64_t seq = 0;
+    for (int i = 4; i < 8; ++i) seq = (seq << 8) | static_cast<unsigned char>(m[static_cast<size_t>(i)]);
+    auto it = end_of_seq_.find(seq);
+    if (it == end_of_seq_.end() || audio_measured_.count(seq) != 0) return;
+    audio_measured_.insert({seq, true});
+    stats_.first_audio.add(now - it->second);
+  }
+
+  void fail() { ++stats_.failed; }
+
+ public:
+  uint64_t captions() const { return captions_; }
+
+ private:
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buf_;
+  const Options& o_;
+  const Plan& plan_;
+  ChildStats& stats_;
+  int index_;
+  std::string source_ip_;
+  std::atomic<int>& ready_;
+  int64_t* t0_ns_ = nullptr;
+  bool welcomed_ = false;
+  std::vector<std::shared_ptr<std::string>> outbox_;
+  std::vector<bool> seen_;
+  uint64_t captions_ = 0;
+  std::map<int64_t, int64_t> end_of_seq_;
+  std::map<int64_t, bool> audio_measured_;
+};
+
+// Runs in a child: connects `count` listeners, says "ready N" when they are
+// joined, waits for "go <t0>" then "stop", then writes its results.
+int run_child(const Options& o, const Plan& plan, int first_index, int count, int child, int in_fd, int out_fd) {
+  net::io_context ioc;
+  ChildStats stats;
+  std::atomic<int> ready{0};
+  int64_t t0 = 0;
+  const std::string source_ip = "127.0.0." + std::to_string(10 + child);
+  std::vector<std::shared_ptr<Listener>> listeners;
+  listeners.reserve(static_cast<size_t>(count));
+  // Connect in bursts so the server's accept queue is not flooded.
+  auto connect_more = std::make_shared<std::function<void()>>();
+  auto timer = std::make_shared<net::steady_timer>(ioc);
+  *connect_more = [&, timer, connect_more] {
+    const int burst = 200;
+    for (int i = 0; i < burst && static_cast<int>(listeners.size()) < count; ++i) {
+      auto l = std::make_shared<Listener>(ioc, o, plan, stats, first_index + static_cast<int>(listeners.size()),
+                                          source_ip, ready);
+      l->start(&t0);
+      listeners.push_back(l);
+    }
+    if (static_cast<int>(listeners.size()) < count) {
+      timer->expires_after(std::chrono::milliseconds(20));
+      timer->async_wait([connect_more](beast::error_code) { (*connect_more)(); });
+    }
+  };
+  net::post(ioc, [connect_more] { (*connect_more)(); });
+  std::thread io([&ioc] {
+    auto guard = net::make_work_guard(ioc);
+    ioc.run();
+  });
+  // Control loop on this thread: report readiness, wait for commands.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (ready.load() + static_cast<int>(stats.failed) < count && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  dprintf(out_fd, "ready %d %llu\n", ready.load(), static_cast<unsigned long long>(stats.failed));
+  std::string line;
+  char c = 0;
+  while (read(in_fd, &c, 1) == 1) {
+    if (c != '\n') {
+      line += c;
+      continue;
+    }
+    if (line.rfind("go ", 0) == 0) {
+      const int64_t t = std::stoll(line.substr(3));
+      net::post(ioc, [&t0, t] { t0 = t; });
+    } else if (line == "stop") {
+      break;
+    }
+    line.clear();
+  }
+  // Collect on the I/O thread (no locks needed), then report.
+  std::promise<void> done;
+  net::post(ioc, [&] {
+    for (const auto& l : listeners) stats.per_listener_captions.push_back(l->captions());
+    done.set_value();
+  });
+  done.get_future().wait();
+  std::string out = "caption " + stats.caption.serialize() + "\n";
+  out += "first_audio " + stats.first_audio.serialize() + "\n";
+  std::string per;
+  for (auto n : stats.per_listener_captions) per += std::to_string(n) + " ";
+  out += "per_listener " + per + "\n";
+  out += "counts " + std::to_string(stats.connected) + " " + std::to_string(stats.failed) + " " +
+         std::to_string(stats.closed_by_server) + " " + std::to_string(stats.messages) + " " +
+         std::to_string(stats.captions) + " " + std::to_string(stats.duplicates) + " " +
+         std::to_string(stats.audio_messages) + " " + std::to_string(stats.bytes) + "\nend\n";
+  for (size_t at = 0; at < out.size();) {
+    auto n = write(out_fd, out.data() + at, out.size() - at);
+    if (n <= 0) break;
+    at += static_cast<size_t>(n);
+  }
+  ioc.stop();
+  io.join();
+  _exit(0);
+}
+
+// ---------------------------------------------------------------- speakers (parent)
+
+// A WebSocket the parent speaks on; a reader thread discards what comes back
+// (and answers Socket.IO pings) so the server never sees a stuck speaker.
+class SpeakerSocket {
+ public:
+  SpeakerSocket(const Options& o, const std::string& path) : ws_(ioc_), o_(o) {
+    tcp::resolver resolver(ioc_);
+    net::connect(ws_.next_layer(), resolver.resolve(o.host, std::to_string(o.port)));
+    ws_.handshake(o.host, path);
+    reader_ = std::thread([this] {
+      for (;;) {
+        beast::flat_buffer buf;
+        beast::error_code ec;
+        ws_.read(buf, ec);
+        if (ec) return;
+        const std::string m = beast::buffers_to_string(buf.data());
+        if (o_.target == "socketio" && m == "2") send("3");
+        if (o_.target == "socketio" && m.substr(0, 1) == "0") send("40");
+        if (m.find("\"error\"") != std::string::npos) std::fprintf(stderr, "parley-load: server says %s\n", m.c_str());
+      }
+    });
+  }
+  ~SpeakerSocket() {
+    beast::error_code ec;
+    std::lock_guard lock(mu_);
+    ws_.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+    ws_.next_layer().close(ec);
+    if (reader_.joinable()) reader_.detach();
+  }
+  void send(const std::string& text) {
+    std::lock_guard lock(mu_);
+    beast::error_code ec;
+    ws_.text(true);
+    ws_.write(net::buffer(text), ec);
+  }
+  void send_binary(const std::string& bytes) {
+    std::lock_guard lock(mu_);
+    beast::error_code ec;
+    ws_.binary(true);
+    ws_.write(net::buffer(bytes), ec);
+  }
+
+ private:
+  net::io_context ioc_;
+  websocket::stream<tcp::socket> ws_;
+  const Options& o_;
+  std::mutex mu_;
+  std::thread reader_;
+};
+
+struct Session {
+  std::string code, token;
+};
+
+Session create_session(const Options& o, const std::string& name) {
+  auto r = http_call(o, http::verb::post, "/api/sessions",
+                     json({{"name", name}, {"sourceLanguage", "en"}}).dump());
+  if (r.status != 201) throw std::runtime_error("cannot create a session: HTTP " + std::to_string(r.status) + " " + r.body);
+  auto j = json::parse(r.body);
+  return {j["code"], j["speakerToken"]};
+}
+
+void control(const Options& o, const Session& s, const std::string& action) {
+  auto r = http_call(o, http::verb::post, "/api/sessions/" + s.code + "/" + action, "{}", s.token);
+  if (r.status != 200) throw std::runtime_error(action + " failed: HTTP " + std::to_string(r.status) + " " + r.body);
+}
+
+// Sleeps until a monotonic time in ns.
+void sleep_until_ns(int64_t t) {
+  const int64_t d = t - now_ns();
+  if (d > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(d));
+}
+
+std::map<std::string, double> scrape_metrics(const Options& o) {
+  std::map<std::string, double> out;
+  try {
+    auto r = http_call(o, http::verb::get, "/metrics", "");
+    std::istringstream in(r.body);
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      auto sp = line.rfind(' ');
+      if (sp != std::string::npos) out[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
+    }
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  try {
+    if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (!parse_options(argc, argv, o)) {
+      std::fputs(kUsage, stderr);
+      return 2;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "parley-load: %s\n%s", e.what(), kUsage);
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  auto progress = [&](const std::string& s) {
+    if (!o.json || isatty(2)) std::fprintf(stderr, "parley-load: %s\n", s.c_str());
+  };
+  try {
+    Script script;
+    if (o.mode == "speech") script = load_script(o.wav);
+    Plan plan;
+    plan.script = &script;
+    std::vector<Session> sessions;
+    if (o.target == "parley") {
+      const int n = o.mode == "speech" ? o.speakers : 1;
+      for (int i = 0; i < n; ++i) sessions.push_back(create_session(o, "load " + std::to_string(i + 1)));
+      for (const auto& s : sessions) plan.codes.push_back(s.code);
+    } else {
+      plan.codes.push_back("000000");  // the baselines have one room
+    }
+    const ProcSample before_listeners = read_proc(o.server_pid);
+
+    // Listener processes.
+    struct Child {
+      pid_t pid;
+      int to, from;
+    };
+    std::vector<Child> children;
+    const int per = (o.listeners + o.procs - 1) / o.procs;
+    for (int c = 0, first = 0; c < o.procs && first < o.listeners; ++c, first += per) {
+      int down[2], up[2];
+      if (pipe(down) != 0 || pipe(up) != 0) throw std::runtime_error("pipe failed");
+      const int count = std::min(per, o.listeners - first);
+      pid_t pid = fork();
+      if (pid == 0) {
+        close(down[1]);
+        close(up[0]);
+        return run_child(o, plan, first, count, c, down[0], up[1]);
+      }
+      close(down[0]);
+      close(up[1]);
+      children.push_back({pid, down[1], up[0]});
+    }
+    auto read_line = [](int fd, int timeout_ms) {
+      std::string line;
+      char c = 0;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+      while (std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0) continue;
+        if (read(fd, &c, 1) != 1) break;
+        if (c == '\n') return line;
+        line += c;
+      }
+      return line;
+    };
+    progress("connecting " + std::to_string(o.listeners) + " listeners in " + std::to_string(children.size()) +
+             " processes…");
+    int joined = 0, failed = 0;
+    for (auto& ch : children) {
+      std::istringstream in(read_line(ch.from, 180000));
+      std::string word;
+      int r = 0, f = 0;
+      in >> word >> r >> f;
+      joined += r;
+      failed += f;
+    }
+    progress(std::to_string(joined) + " listeners joined, " + std::to_string(failed) + " failed");
+    const ProcSample with_listeners = read_proc(o.server_pid);
+
+    // Speakers.
+    const int64_t t0 = now_ns() + 500000000;  // everyone starts in 0.5 s
+    for (auto& ch : children) dprintf(ch.to, "go %lld\n", static_cast<long long>(t0));
+    const ProcSample start = read_proc(o.server_pid);
+    uint64_t sent = 0;
+    if (o.mode == "captions") {
+      std::unique_ptr<SpeakerSocket> sp;
+      if (o.target == "socketio") {
+        sp = std::make_unique<SpeakerSocket>(o, "/socket.io/?EIO=4&transport=websocket");
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));  // open + namespace connect
+      } else {
+        sp = std::make_unique<SpeakerSocket>(o, "/ws");
+        const Session s = sessions.empty() ? Session{"000000", ""} : sessions[0];
+        sp->send(json({{"type", "join"}, {"protocol", 1}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}}).dump());
+        if (!sessions.empty()) control(o, sessions[0], "start");
+      }
+      const auto n = static_cast<uint64_t>(o.duration * o.rate);
+      const int64_t period = static_cast<int64_t>(1e9 / o.rate);
+      progress("sending " + std::to_string(n) + " captions at " + std::to_string(o.rate) + "/s…");
+      for (uint64_t i = 0; i < n; ++i) {
+        sleep_until_ns(t0 + static_cast<int64_t>(i) * period);
+        const std::string text = "load #" + std::to_string(i) + " @" + std::to_string(now_ns());
+        if (o.target == "socketio") {
+          sp->send("42" + json::array({"caption", {{"text", text}}}).dump());
+        } else {
+          sp->send(json({{"type", "text"}, {"text", text}}).dump());
+        }
+        ++sent;
+      }
+      progress("draining for " + std::to_string(o.drain) + " s…");
+      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(o.drain * 1000)));
+    } else {
+      std::vector<std::thread> speakers;
+      std::atomic<uint64_t> frames{0};
+      for (const auto& s : sessions) {
+        speakers.emplace_back([&, s] {
+          SpeakerSocket sp(o, "/ws");
+          sp.send(json({{"type", "join"}, {"protocol", 1}, {"role", "speaker"}, {"code", s.code}, {"token", s.token},
+                        {"sampleRate", 16000}}).dump());
+          control(o, s, "start");
+          const size_t frame = 320;  // 20 ms
+          const auto total = static_cast<size_t>(o.duration * 16000);
+          std::string bytes(4 + frame * 2, '\0');
+          for (size_t pos = 0, seq = 1; pos < total; pos += frame, ++seq) {
+            sleep_until_ns(t0 + static_cast<int64_t>(pos) * 1000000000LL / 16000);
+            const auto s32 = static_cast<uint32_t>(seq);
+            std::memcpy(bytes.data(), &s32, 4);  // little-endian on every platform parley runs on
+            for (size_t i = 0; i < frame; ++i) {
+              const float x = script.samples[(pos + i) % script.samples.size()];
+              const auto v = static_cast<int16_t>(std::lrint(std::clamp(x, -1.0F, 1.0F) * 32767));
+              std::memcpy(bytes.data() + 4 + 2 * i, &v, 2);
+            }
+            sp.send_binary(bytes);
+            ++frames;
+          }
+          control(o, s, "pause");  // finishes the utterance in flight
+        });
+      }
+      progress("streaming " + std::to_string(o.duration) + " s of speech from " + std::to_string(sessions.size()) +
+               " speaker(s)…");
+      for (auto& t : speakers) t.join();
+      sent = frames.load();
+      progress("draining for " + std::to_string(o.drain) + " s…");
+      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(o.drain * 1000)));
+    }
+    const ProcSample end = read_proc(o.server_pid);
+    const auto server_metrics = o.target == "parley" ? scrape_metrics(o) : std::map<std::string, double>{};
+
+    // Results.
+    Histogram caption, first_audio;
+    uint64_t connected = 0, failed_total = 0, closed = 0, messages = 0, captions = 0, duplicates = 0, audio = 0,
+             bytes = 0, complete_listeners = 0;
+    for (auto& ch : children) {
+      dprintf(ch.to, "stop\n");
+      for (;;) {
+        std::string line = read_line(ch.from, 60000);
+        if (line.empty() || line == "end") break;
+        std::istringstream in(line);
+        std::string key;
+        in >> key;
+        if (key == "caption") caption.merge_line(in);
+        if (key == "first_audio") first_audio.merge_line(in);
+        if (key == "per_listener") {
+          for (uint64_t n = 0; in >> n;) {
+            if (o.mode == "captions" && n == sent) ++complete_listeners;
+          }
+        }
+        if (key == "counts") {
+          uint64_t v[8] = {};
+          for (auto& x : v) in >> x;
+          connected += v[0];
+          failed_total += v[1];
+          closed += v[2];
+          messages += v[3];
+          captions += v[4];
+          duplicates += v[5];
+          audio += v[6];
+          bytes += v[7];
+        }
+      }
+      close(ch.to);
+      close(ch.from);
+      waitpid(ch.pid, nullptr, 0);
+    }
+    for (const auto& s : sessions) {
+      try {
+        control(o, s, "end");
+      } catch (const std::exception&) {
+      }
+    }
+    const double cpu = end.cpu_s - start.cpu_s;
+    const double expected = o.mode == "captions" ? static_cast<double>(sent) * o.listeners : 0;
+    const double lost = o.mode == "captions" ? expected - static_cast<double>(captions) : 0;
+    json report = {
+        {"mode", o.mode},
+        {"target", o.target},
+        {"listeners", o.listeners},
+        {"connected", connected},
+        {"connectFailures", failed_total},
+        {"closedByServer", closed},
+        {"durationS", o.duration},
+        {"messagesReceived", messages},
+        {"bytesReceived", bytes},
+    };
+    auto q = [](const Histogram& h) {
+      return json{{"count", h.count()}, {"p50Ms", h.quantile_ms(0.5)}, {"p95Ms", h.quantile_ms(0.95)},
+                  {"p99Ms", h.quantile_ms(0.99)}, {"maxMs", h.quantile_ms(1.0)}};
+    };
+    if (o.mode == "captions") {
+      report["captionsSent"] = sent;
+      report["rate"] = o.rate;
+      report["deliveries"] = captions;
+      report["lost"] = lost;
+      report["duplicates"] = duplicates;
+      report["listenersWithEveryCaption"] = complete_listeners;
+      report["delivery"] = q(caption);
+    } else {
+      report["speakers"] = o.speakers;
+      report["languages"] = o.languages;
+      report["framesSent"] = sent;
+      report["finalCaption"] = q(caption);
+      report["firstTranslatedAudio"] = q(first_audio);
+      report["speechMessages"] = audio;
+    }
+    if (o.server_pid > 0) {
+      report["server"] = {
+          {"cpuSeconds", cpu},
+          {"cpuPercent", 100.0 * cpu / (o.duration + o.drain)},
+          {"rssBytesBeforeListeners", before_listeners.rss_bytes},
+          {"rssBytesWithListeners", with_listeners.rss_bytes},
+          {"rssBytesEnd", end.rss_bytes},
+          {"bytesPerListener", (with_listeners.rss_bytes - before_listeners.rss_bytes) / std::max(1, o.listeners)},
+      };
+      if (captions > 0) report["server"]["cpuMicrosecondsPerDelivery"] = 1e6 * cpu / static_cast<double>(captions);
+    }
+    if (!server_metrics.empty()) {
+      auto m = [&](const char* k) { auto it = server_metrics.find(k); return it == server_metrics.end() ? 0.0 : it->second; };
+      report["serverCounters"] = {{"evictions", m("parley_evictions_total")},
+                                  {"droppedSpeech", m("parley_dropped_speech_total")},
+                                  {"droppedPartials", m("parley_dropped_partials_total")},
+                                  {"audioFramesDropped", m("parley_audio_frames_dropped_total")}};
+    }
+    if (o.json) {
+      std::printf("%s\n", report.dump(2).c_str());
+    } else {
+      auto row = [](const char* name, const json& h) {
+        std::printf("  %-26s n=%-9llu p50 %8.1f ms  p95 %8.1f ms  p99 %8.1f ms  max %8.1f ms\n", name,
+                    static_cast<unsigned long long>(h["count"].get<uint64_t>()), h["p50Ms"].get<double>(),
+                    h["p95Ms"].get<double>(), h["p99Ms"].get<double>(), h["maxMs"].get<double>());
+      };
+      std::printf("parley-load %s against %s: %d listeners (%llu connected, %llu failed, %llu closed by the server)\n",
+                  o.mode.c_str(), o.target.c_str(), o.listeners, static_cast<unsigned long long>(connected),
+                  static_cast<unsigned long long>(failed_total), static_cast<unsigned long long>(closed));
+      if (o.mode == "captions") {
+        std::printf("  captions sent %llu at %.1f/s; deliveries %llu of %.0f; lost %.0f; duplicates %llu\n",
+                    static_cast<unsigned long long>(sent), o.rate, static_cast<unsigned long long>(captions), expected,
+                    lost, static_cast<unsigned long long>(duplicates));
+        row("delivery latency", report["delivery"]);
+      } else {
+        row("end of speech → final", report["finalCaption"]);
+        row("end of speech → audio", report["firstTranslatedAudio"]);
+      }
+      if (o.server_pid > 0) {
+        const auto& s = report["server"];
+        std::printf("  server: %.2f CPU-s (%.0f%% of one core), RSS %.1f MB → %.1f MB (%.1f KB per listener)",
+                    cpu, s["cpuPercent"].get<double>(), with_listeners.rss_bytes / 1e6, end.rss_bytes / 1e6,
+                    s["bytesPerListener"].get<double>() / 1e3);
+        if (s.contains("cpuMicrosecondsPerDelivery")) {
+          std::printf(", %.1f µs CPU per delivery", s["cpuMicrosecondsPerDelivery"].get<double>());
+        }
+        std::printf("\n");
+      }
+      if (report.contains("serverCounters")) std::printf("  server counters: %s\n", report["serverCounters"].dump().c_str());
+    }
+    return failed_total == 0 ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "parley-load: %s\n", e.what());
+    return 1;
+  }
+}
