@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Subscribers of one session grouped by language. A broadcast takes the
-// language's current subscriber list (an immutable snapshot, replaced on
-// join and leave) and hands the one shared message to each: no per-listener
+// language's current subscriber lists (immutable snapshots, replaced on join
+// and leave) and hands the one shared message to each: no per-listener
 // serialisation, no lock held while delivering.
+//
+// Each language's subscribers are split over kShards lists by address, so a
+// join or leave copies 1/kShards of the language, not all of it: ten thousand
+// listeners joining cost O(N²/kShards) pointer copies instead of O(N²).
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,6 +22,7 @@ namespace parley::fanout {
 
 class Hub {
  public:
+  static constexpr size_t kShards = 64;
   using List = std::vector<std::shared_ptr<Subscriber>>;
 
   // Thread-safe. Returns the number of subscribers of that language after the change.
@@ -34,9 +40,20 @@ class Hub {
   size_t total() const;
 
  private:
-  std::shared_ptr<const List> snapshot(const std::string& language) const;
+  struct Language {
+    std::array<std::shared_ptr<const List>, kShards> shards;
+    size_t size = 0;
+  };
+  using Snapshot = std::array<std::shared_ptr<const List>, kShards>;
+  static size_t shard_of(const Subscriber* s);
+  static void each(const Snapshot& snap, const auto& fn) {
+    for (const auto& shard : snap) {
+      if (!shard) continue;
+      for (const auto& s : *shard) fn(*s);
+    }
+  }
   mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const List>> by_language_;
+  std::map<std::string, Language> by_language_;
 };
 
 }  // namespace parley::fanout
