@@ -95,14 +95,10 @@ int run_serve(const std::vector<std::string>& argv) {
     core::log_info("store", std::to_string(*n) + " session(s) left open by an earlier run marked ENDED");
   }
 
-  session::LiveConfig live;
-  live.segmenter.speech_start_ms = static_cast<int>(*start_ms);
-  live.segmenter.hangover_ms = static_cast<int>(*hangover_ms);
-  session::Registry registry(*engines, shared_store, live, static_cast<size_t>(*max_sessions));
   transport::Metrics metrics;
   transport::Context ctx;
   std::atomic<bool> draining{false};
-  ctx.api = {&registry, shared_store, *engines, config.get("public-url"), &metrics, &draining,
+  ctx.api = {nullptr, shared_store, *engines, config.get("public-url"), &metrics, &draining,
              session::wall_clock_ms()};
   ctx.api.tls = !config.get("tls-cert").empty();
   ctx.limits.slow_listener_ms = *slow_ms;
@@ -110,6 +106,13 @@ int run_serve(const std::vector<std::string>& argv) {
   transport::Server server({config.get("host"), static_cast<uint16_t>(*port), static_cast<int>(*threads),
                            config.get("tls-cert"), config.get("tls-key")},
                           ctx);
+
+  session::LiveConfig live;
+  live.segmenter.speech_start_ms = static_cast<int>(*start_ms);
+  live.segmenter.hangover_ms = static_cast<int>(*hangover_ms);
+  live.dispatcher = server.dispatcher();  // broadcasts run on the network threads
+  session::Registry registry(*engines, shared_store, live, static_cast<size_t>(*max_sessions));
+  server.context().api.registry = &registry;
   if (auto st = server.listen(); !st) {
     print_error(st.message());
     return 1;

@@ -54,7 +54,7 @@ void Hub::broadcast(const std::string& language, const MessagePtr& m) const {
     if (it == by_language_.end()) return;
     snap = it->second.shards;
   }
-  each(snap, [&](Subscriber& s) { s.deliver(m); });
+  each(snap, [m](Subscriber& s) { s.deliver(m); });
 }
 
 void Hub::broadcast_all(const MessagePtr& m) const {
@@ -63,7 +63,7 @@ void Hub::broadcast_all(const MessagePtr& m) const {
     std::lock_guard lock(mu_);
     for (const auto& [lang, l] : by_language_) snaps.push_back(l.shards);
   }
-  for (const auto& snap : snaps) each(snap, [&](Subscriber& s) { s.deliver(m); });
+  for (const auto& snap : snaps) each(snap, [m](Subscriber& s) { s.deliver(m); });
 }
 
 void Hub::close_all(const std::string& reason) const {
@@ -72,7 +72,7 @@ void Hub::close_all(const std::string& reason) const {
     std::lock_guard lock(mu_);
     for (const auto& [lang, l] : by_language_) snaps.push_back(l.shards);
   }
-  for (const auto& snap : snaps) each(snap, [&](Subscriber& s) { s.close(reason); });
+  for (const auto& snap : snaps) each(snap, [reason](Subscriber& s) { s.close(reason); });
 }
 
 void Hub::clear() {

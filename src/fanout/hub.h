@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "fanout/dispatcher.h"
 #include "fanout/message.h"
 
 namespace parley::fanout {
@@ -24,6 +25,9 @@ class Hub {
  public:
   static constexpr size_t kShards = 64;
   using List = std::vector<std::shared_ptr<Subscriber>>;
+
+  // Without a dispatcher, broadcasts deliver on the calling thread.
+  void set_dispatcher(std::shared_ptr<Dispatcher> d) { dispatcher_ = std::move(d); }
 
   // Thread-safe. Returns the number of subscribers of that language after the change.
   size_t add(const std::string& language, std::shared_ptr<Subscriber> s);
@@ -46,14 +50,25 @@ class Hub {
   };
   using Snapshot = std::array<std::shared_ptr<const List>, kShards>;
   static size_t shard_of(const Subscriber* s);
-  static void each(const Snapshot& snap, const auto& fn) {
-    for (const auto& shard : snap) {
+  // Calls fn(subscriber) for every subscriber of the snapshot, shard by
+  // shard, on the shard's lane when there is a dispatcher.
+  template <class Fn>
+  void each(const Snapshot& snap, Fn fn) const {
+    for (size_t k = 0; k < snap.size(); ++k) {
+      const auto& shard = snap[k];
       if (!shard) continue;
-      for (const auto& s : *shard) fn(*s);
+      if (dispatcher_) {
+        dispatcher_->dispatch(k % dispatcher_->lanes(), [shard, fn] {
+          for (const auto& s : *shard) fn(*s);
+        });
+      } else {
+        for (const auto& s : *shard) fn(*s);
+      }
     }
   }
   mutable std::mutex mu_;
   std::map<std::string, Language> by_language_;
+  std::shared_ptr<Dispatcher> dispatcher_;
 };
 
 }  // namespace parley::fanout

@@ -114,6 +114,8 @@ void SpeakerPipeline::on_utterance_start(int64_t start_sample) {
   current_.times.first_audio_us = core::now_us();
   revision_ = 0;
   last_partial_.clear();
+  agreement_.reset();
+  displayed_.clear();
   samples_since_partial_ = 0;
   int64_t t0 = core::now_us();
   auto st = stt_->begin_utterance();
@@ -139,17 +141,30 @@ void SpeakerPipeline::on_utterance_audio(std::span<const float> samples) {
     auto hyp = stt_->partial();
     if (hyp && !hyp->text.empty() && hyp->text != last_partial_) {
       last_partial_ = hyp->text;
-      const std::string sentence = to_sentence(hyp->text, c_.source_language);
-      listener_.on_partial(current_.id, ++revision_, sentence);
-      if (c_.translate_partials) {
-        for (auto& [lang, lane] : lanes_) {
-          auto t = lane->translator->translate(sentence);
-          if (t) listener_.on_partial_translation(current_.id, revision_, lang, t->text);
-        }
-      }
+      current_.times.stt_ms += core::elapsed_ms(t0, core::now_us());
+      show_partial(hyp->text);
+      return;
     }
   }
   current_.times.stt_ms += core::elapsed_ms(t0, core::now_us());
+}
+
+void SpeakerPipeline::show_partial(const std::string& hypothesis) {
+  const auto raw = split_words(hypothesis);
+  raw_meter_.show(raw);
+  const auto& display = c_.stabilize_partials ? agreement_.update(raw) : raw;
+  if (display.empty() || display == displayed_) return;
+  displayed_ = display;
+  shown_meter_.show(display);
+  std::string joined;
+  for (const auto& w : display) joined += (joined.empty() ? "" : " ") + w;
+  const std::string sentence = to_sentence(joined, c_.source_language);
+  listener_.on_partial(current_.id, ++revision_, sentence);
+  if (!c_.translate_partials) return;
+  for (auto& [lang, lane] : lanes_) {
+    auto t = lane->translator->translate(sentence);
+    if (t) listener_.on_partial_translation(current_.id, revision_, lang, t->text);
+  }
 }
 
 void SpeakerPipeline::on_utterance_end(int64_t end_sample, EndReason /*reason*/) {
@@ -172,6 +187,9 @@ void SpeakerPipeline::on_utterance_end(int64_t end_sample, EndReason /*reason*/)
       listener_.on_error(hyp.status());
     }
   }
+  const auto final_words = split_words(current_.words);
+  current_.partials_shown = shown_meter_.finish(final_words);
+  current_.partials_raw = raw_meter_.finish(final_words);
   listener_.on_final(current_);
   if (current_.text.empty()) return;
   for (auto& [lang, lane] : lanes_) translate_and_speak(current_, *lane);

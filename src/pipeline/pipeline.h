@@ -25,6 +25,7 @@
 #include "engines/tts/tts.h"
 #include "engines/vad/vad.h"
 #include "pipeline/segmenter.h"
+#include "pipeline/stability.h"
 #include "pipeline/utterance.h"
 
 namespace parley::pipeline {
@@ -47,6 +48,9 @@ struct PipelineConfig {
   bool synthesize = true;
   // Translate partial captions too (a few ms per partial and language).
   bool translate_partials = false;
+  // Show only the words the last two partial hypotheses agree on
+  // (LocalAgreement-2; see stability.h). Finals are not affected.
+  bool stabilize_partials = true;
   std::shared_ptr<const engines::mt::Glossary> glossary;
 };
 
@@ -109,6 +113,8 @@ class SpeakerPipeline final : private SegmenterListener {
   void on_utterance_audio(std::span<const float> samples) override;
   void on_utterance_end(int64_t end_sample, EndReason reason) override;
   void translate_and_speak(const Utterance& u, Lane& lane);
+  // Shows a partial hypothesis (stabilised) to the listener.
+  void show_partial(const std::string& hypothesis);
 
   Engines engines_;
   PipelineConfig c_;
@@ -123,6 +129,9 @@ class SpeakerPipeline final : private SegmenterListener {
   std::string last_partial_;
   int64_t samples_since_partial_ = 0;
   int64_t samples_in_ = 0;  // stream position, for typed captions
+  LocalAgreement agreement_;
+  RetractionMeter shown_meter_, raw_meter_;
+  std::vector<std::string> displayed_;
   bool stt_failed_ = false;
 };
 

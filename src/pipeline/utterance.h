@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engines/stt/stt.h"
+#include "pipeline/stability.h"
 
 namespace parley::pipeline {
 
@@ -28,6 +29,10 @@ struct Utterance {
   std::string text;         // as a sentence; empty when nothing was recognised
   std::vector<engines::stt::Word> word_times;  // relative to the stream start
   UtteranceTimes times;
+  // Partial-caption stability of this utterance: as shown to listeners, and
+  // as the raw hypotheses would have been (for comparison).
+  RetractionCount partials_shown;
+  RetractionCount partials_raw;
 };
 
 struct TargetTimes {

@@ -67,6 +67,7 @@ LiveSession::LiveSession(SessionInfo info, std::string token_hash, pipeline::Eng
       info_(std::move(info)),
       last_activity_ms_(wall_clock_ms()) {
   if (!config_.telemetry) config_.telemetry = std::make_shared<Telemetry>();
+  for (auto* hub : {&listeners_, &streams_, &speaker_}) hub->set_dispatcher(config_.dispatcher);
 }
 
 void LiveSession::bump(std::atomic<uint64_t> LiveCounters::*field, uint64_t n) {
@@ -150,12 +151,17 @@ void LiveSession::end(const std::string& reason) {
         {"audio_frames_in", &counters_.audio_frames_in},
         {"audio_frames_dropped", &counters_.audio_frames_dropped},
         {"sequence_gaps", &counters_.sequence_gaps},
-        {"engine_errors", &counters_.engine_errors}};
+        {"engine_errors", &counters_.engine_errors},
+        {"partial_words_shown", &counters_.partial_words_shown},
+        {"partial_words_retracted", &counters_.partial_words_retracted}};
     for (const auto& [key, value] : metrics) {
       if (auto st = store_->set_metric(id, key, static_cast<double>(value->load())); !st) {
         core::log_error("session", st.message());
       }
     }
+    const auto shown = counters_.partial_words_shown.load();
+    const double rate = shown == 0 ? 0.0 : static_cast<double>(counters_.partial_words_retracted.load()) / static_cast<double>(shown);
+    if (auto st = store_->set_metric(id, "partial_retraction_rate", rate); !st) core::log_error("session", st.message());
   }
   // The worker finishes the utterance in flight, then says goodbye (see Stop).
   {
@@ -472,6 +478,10 @@ void LiveSession::on_partial_translation(uint64_t id, uint32_t rev, const std::s
 }
 
 void LiveSession::on_final(const pipeline::Utterance& u) {
+  bump(&LiveCounters::partial_words_shown, u.partials_shown.shown);
+  bump(&LiveCounters::partial_words_retracted, u.partials_shown.retracted);
+  bump(&LiveCounters::partial_words_shown_raw, u.partials_raw.shown);
+  bump(&LiveCounters::partial_words_retracted_raw, u.partials_raw.retracted);
   if (u.text.empty()) {
     auto m = wire::discard(u.id);
     speaker_.broadcast_all(m);

@@ -43,6 +43,7 @@ struct LiveConfig {
   pipeline::SegmenterConfig segmenter;
   audio::OpusSettings opus;
   std::shared_ptr<Telemetry> telemetry;  // process-wide; a private one when null
+  std::shared_ptr<fanout::Dispatcher> dispatcher;  // where broadcasts run; null: on the worker
 };
 
 

@@ -20,6 +20,12 @@ struct LiveCounters {
   std::atomic<uint64_t> translations{0};
   std::atomic<uint64_t> speech_utterances{0};      // translated speech encoded once and sent
   std::atomic<uint64_t> engine_errors{0};
+  // Partial captions: words shown, and words later taken back (stability.h);
+  // *_raw: the same for the unstabilised hypotheses, for comparison.
+  std::atomic<uint64_t> partial_words_shown{0};
+  std::atomic<uint64_t> partial_words_retracted{0};
+  std::atomic<uint64_t> partial_words_shown_raw{0};
+  std::atomic<uint64_t> partial_words_retracted_raw{0};
 };
 
 // Stage latencies of every utterance (seconds). "From the last frame" starts

@@ -79,7 +79,7 @@ struct Options {
   double rate = 5;       // captions per second
   double duration = 30;  // seconds of sending
   double drain = 5;      // seconds to wait for the last deliveries
-  std::string wav;
+  std::vector<std::string> wavs;
   int speakers = 1;
   std::vector<std::string> languages = {"es"};
   int server_pid = 0;
@@ -95,7 +95,8 @@ const char* kUsage = R"(usage: parley-load captions|speech [options]
   --rate R               captions per second (default 5)
   --duration S           seconds of captions or speech (default 30)
   --drain S              seconds to wait for late deliveries (default 5)
-  --wav FILE             speech mode: 16 kHz mono WAV the speakers stream (looped)
+  --wav FILE             speech mode: a recording the speakers stream in real time
+                         (repeat --wav to join several, 1.5 s apart; the whole is looped)
   --speakers K           speech mode: speakers, one session each (default 1)
   --languages L1,L2      speech mode: listener languages, spread evenly (default es)
   --server-pid PID       read the server's CPU time and memory from /proc
@@ -138,7 +139,7 @@ bool parse_options(int argc, char** argv, Options& o) {
     } else if (a == "--drain") {
       o.drain = std::stod(value());
     } else if (a == "--wav") {
-      o.wav = value();
+      o.wavs.push_back(value());
     } else if (a == "--speakers") {
       o.speakers = std::stoi(value());
     } else if (a == "--languages") {
@@ -159,7 +160,7 @@ bool parse_options(int argc, char** argv, Options& o) {
   if (o.procs < 1 || o.procs > 64) throw std::runtime_error("--procs is 1…64");
   if (o.rate <= 0 || o.rate > 1000) throw std::runtime_error("--rate is (0, 1000]");
   if (o.duration <= 0 || o.duration > 3600) throw std::runtime_error("--duration is (0, 3600]");
-  if (o.mode == "speech" && o.wav.empty()) throw std::runtime_error("speech mode needs --wav FILE");
+  if (o.mode == "speech" && o.wavs.empty()) throw std::runtime_error("speech mode needs --wav FILE");
   if (o.mode == "speech" && o.target != "parley") throw std::runtime_error("speech mode runs against parley only");
   if (o.speakers < 1 || o.speakers > 64) throw std::runtime_error("--speakers is 1…64");
   if (o.languages.empty()) throw std::runtime_error("--languages needs at least one language");
@@ -223,11 +224,14 @@ struct Script {
 };
 
 // Speech ends: 10 ms frames above -40 dBFS are speech; 300 ms of quiet ends a segment.
-Script load_script(const std::string& path) {
-  auto pcm = parley::audio::read_audio_file_16k(path);
-  if (!pcm) throw std::runtime_error(path + ": " + pcm.status().message());
+Script load_script(const std::vector<std::string>& paths) {
   Script s;
-  s.samples = std::move(pcm->samples);
+  for (const auto& path : paths) {
+    auto pcm = parley::audio::read_audio_file_16k(path);
+    if (!pcm) throw std::runtime_error(path + ": " + pcm.status().message());
+    s.samples.insert(s.samples.end(), pcm->samples.begin(), pcm->samples.end());
+    s.samples.insert(s.samples.end(), 24000, 0.0F);  // 1.5 s apart
+  }
   s.length_ms = static_cast<int64_t>(s.samples.size()) / 16;
   const size_t hop = 160;
   int quiet = 0;
@@ -246,7 +250,7 @@ Script load_script(const std::string& path) {
     }
   }
   if (last_speech_end >= 0) s.speech_ends_ms.push_back(last_speech_end);
-  if (s.speech_ends_ms.empty()) throw std::runtime_error(path + " holds no speech");
+  if (s.speech_ends_ms.empty()) throw std::runtime_error("the recordings hold no speech");
   return s;
 }
 
@@ -325,6 +329,7 @@ struct Plan {
 struct ChildStats {
   Histogram caption;      // captions mode: send → delivery; speech mode: true end → final
   Histogram first_audio;  // speech mode: true end → translated speech
+  Histogram caption_late; // speech mode: finals of the second half of the run (drift)
   uint64_t connected = 0, failed = 0, closed_by_server = 0, messages = 0, captions = 0;
   uint64_t duplicates = 0, audio_messages = 0, bytes = 0;
   std::vector<uint64_t> per_listener_captions;
@@ -447,6 +452,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     ++captions_;
     ++stats_.captions;
     stats_.caption.add(now - truth_ns);
+    if (now - *t0_ns_ > static_cast<int64_t>(o_.duration * 5e8)) stats_.caption_late.add(now - truth_ns);
   }
 
   void on_speech(std::string_view m, int64_t now) {
@@ -544,6 +550,7 @@ int run_child(const Options& o, const Plan& plan, int first_index, int count, in
   done.get_future().wait();
   std::string out = "caption " + stats.caption.serialize() + "\n";
   out += "first_audio " + stats.first_audio.serialize() + "\n";
+  out += "caption_late " + stats.caption_late.serialize() + "\n";
   std::string per;
   for (auto n : stats.per_listener_captions) per += std::to_string(n) + " ";
   out += "per_listener " + per + "\n";
@@ -673,7 +680,7 @@ int main(int argc, char** argv) {
   };
   try {
     Script script;
-    if (o.mode == "speech") script = load_script(o.wav);
+    if (o.mode == "speech") script = load_script(o.wavs);
     Plan plan;
     plan.script = &script;
     std::vector<Session> sessions;
@@ -684,6 +691,9 @@ int main(int argc, char** argv) {
     } else {
       plan.codes.push_back("000000");  // the baselines have one room
     }
+    // A new session loads its recogniser in the background: let that settle
+    // so it is not counted as listener memory.
+    if (o.server_pid > 0 && o.target == "parley") std::this_thread::sleep_for(std::chrono::seconds(3));
     const ProcSample before_listeners = read_proc(o.server_pid);
 
     // Listener processes.
@@ -803,7 +813,7 @@ int main(int argc, char** argv) {
     const auto server_metrics = o.target == "parley" ? scrape_metrics(o) : std::map<std::string, double>{};
 
     // Results.
-    Histogram caption, first_audio;
+    Histogram caption, first_audio, caption_late;
     uint64_t connected = 0, failed_total = 0, closed = 0, messages = 0, captions = 0, duplicates = 0, audio = 0,
              bytes = 0, complete_listeners = 0;
     for (auto& ch : children) {
@@ -816,6 +826,7 @@ int main(int argc, char** argv) {
         in >> key;
         if (key == "caption") caption.merge_line(in);
         if (key == "first_audio") first_audio.merge_line(in);
+        if (key == "caption_late") caption_late.merge_line(in);
         if (key == "per_listener") {
           for (uint64_t n = 0; in >> n;) {
             if (o.mode == "captions" && n == sent) ++complete_listeners;
@@ -875,6 +886,7 @@ int main(int argc, char** argv) {
       report["languages"] = o.languages;
       report["framesSent"] = sent;
       report["finalCaption"] = q(caption);
+      report["finalCaptionSecondHalf"] = q(caption_late);
       report["firstTranslatedAudio"] = q(first_audio);
       report["speechMessages"] = audio;
     }
@@ -914,6 +926,7 @@ int main(int argc, char** argv) {
         row("delivery latency", report["delivery"]);
       } else {
         row("end of speech → final", report["finalCaption"]);
+        row("  (second half only)", report["finalCaptionSecondHalf"]);
         row("end of speech → audio", report["firstTranslatedAudio"]);
       }
       if (o.server_pid > 0) {

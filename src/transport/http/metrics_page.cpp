@@ -131,6 +131,15 @@ std::string render_metrics(const ApiContext& ctx) {
     w.counter("parley_speech_utterances_total", "Translated utterances synthesized, encoded once and sent.",
             c.speech_utterances);
     w.counter("parley_engine_errors_total", "Errors reported by STT, MT or TTS engines.", c.engine_errors);
+    w.counter("parley_partial_words_shown_total", "Words shown in partial captions.", c.partial_words_shown);
+    w.counter("parley_partial_words_retracted_total",
+              "Words shown in partial captions and later taken back (by a newer partial or the final).",
+              c.partial_words_retracted);
+    w.counter("parley_partial_words_shown_unstabilized_total",
+              "Words the raw recogniser hypotheses would have shown (before LocalAgreement).",
+              c.partial_words_shown_raw);
+    w.counter("parley_partial_words_retracted_unstabilized_total",
+              "Words the raw hypotheses would have taken back.", c.partial_words_retracted_raw);
 
     std::map<std::string, size_t> by_state, by_language;
     for (const auto& s : ctx.registry->all()) {

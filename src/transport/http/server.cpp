@@ -122,6 +122,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
 };
 
+// Lanes are strands on the I/O context: a lane's tasks run one at a time, in
+// order, on whichever network thread is free.
+class LaneDispatcher final : public fanout::Dispatcher {
+ public:
+  LaneDispatcher(net::io_context& ioc, size_t lanes) {
+    for (size_t i = 0; i < std::max<size_t>(1, lanes); ++i) strands_.push_back(net::make_strand(ioc));
+  }
+  size_t lanes() const override { return strands_.size(); }
+  void dispatch(size_t lane, std::function<void()> task) override {
+    net::post(strands_[lane % strands_.size()], std::move(task));
+  }
+
+ private:
+  std::vector<net::strand<net::io_context::executor_type>> strands_;
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -171,13 +187,17 @@ struct Server::Impl {
 };
 
 Server::Server(ServerConfig config, Context context)
-    : impl_(std::make_unique<Impl>(std::move(config))), context_(std::make_unique<Context>(std::move(context))) {}
+    : context_(std::make_unique<Context>(std::move(context))), impl_(std::make_unique<Impl>(std::move(config))) {}
 
 Server::~Server() {
   stop(std::chrono::milliseconds(0));
 }
 
 bool Server::tls() const { return impl_->tls != nullptr; }
+
+std::shared_ptr<fanout::Dispatcher> Server::dispatcher(size_t lanes) {
+  return std::make_shared<LaneDispatcher>(impl_->ioc, lanes);
+}
 
 core::Status Server::listen() {
   beast::error_code ec;

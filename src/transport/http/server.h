@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "fanout/dispatcher.h"
 #include "transport/context.h"
 
 namespace parley::transport {
@@ -45,11 +46,17 @@ class Server {
   void every(std::chrono::milliseconds period, std::function<void()> fn);
 
   const Context& context() const { return *context_; }
+  // For wiring that must exist before the server (the session registry).
+  Context& context() { return *context_; }
+  // Broadcast lanes on the server's network threads: one strand per lane.
+  std::shared_ptr<fanout::Dispatcher> dispatcher(size_t lanes = 64);
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  // The context outlives the I/O loop: handlers still queued when the loop
+  // is destroyed refer to it.
   std::unique_ptr<Context> context_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace parley::transport

@@ -87,3 +87,46 @@ TEST(Hub, JoinsAndLeavesDuringBroadcastsAreSafe) {
 
 }  // namespace
 }  // namespace parley::fanout
+
+namespace parley::fanout {
+namespace {
+
+// Runs tasks when told, lane by lane in arrival order.
+class ManualDispatcher final : public Dispatcher {
+ public:
+  size_t lanes() const override { return 4; }
+  void dispatch(size_t lane, std::function<void()> task) override { tasks.push_back({lane, std::move(task)}); }
+  void run_all() {
+    for (auto& [lane, t] : tasks) t();
+    tasks.clear();
+  }
+  std::vector<std::pair<size_t, std::function<void()>>> tasks;
+};
+
+class Recorder final : public Subscriber {
+ public:
+  void deliver(MessagePtr m) override { got.push_back(m->bytes); }
+  void close(const std::string& reason) override { got.push_back("closed: " + reason); }
+  std::vector<std::string> got;
+};
+
+TEST(Hub, ADispatcherRunsShardsAsTasksAndKeepsEachSubscribersOrder) {
+  Hub hub;
+  auto d = std::make_shared<ManualDispatcher>();
+  hub.set_dispatcher(d);
+  std::vector<std::shared_ptr<Recorder>> rs;
+  for (int i = 0; i < 300; ++i) {
+    rs.push_back(std::make_shared<Recorder>());
+    hub.add("es", rs.back());
+  }
+  hub.broadcast("es", make_text(Kind::final, "1"));
+  hub.broadcast_all(make_text(Kind::final, "2"));
+  hub.close_all("end");
+  EXPECT_LE(d->tasks.size(), 3 * Hub::kShards) << "one task per shard, not per subscriber";
+  for (const auto& r : rs) EXPECT_TRUE(r->got.empty()) << "nothing runs before the lanes do";
+  d->run_all();
+  for (const auto& r : rs) EXPECT_EQ(r->got, (std::vector<std::string>{"1", "2", "closed: end"}));
+}
+
+}  // namespace
+}  // namespace parley::fanout
