@@ -114,7 +114,7 @@ void SpeakerPipeline::on_utterance_start(int64_t start_sample) {
   current_.times.first_audio_us = core::now_us();
   revision_ = 0;
   last_partial_.clear();
-  agreement_.reset();
+  agreement_ = LocalAgreement(c_.agreement_n);
   displayed_.clear();
   samples_since_partial_ = 0;
   int64_t t0 = core::now_us();

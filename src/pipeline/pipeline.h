@@ -51,6 +51,7 @@ struct PipelineConfig {
   // Show only the words the last two partial hypotheses agree on
   // (LocalAgreement-2; see stability.h). Finals are not affected.
   bool stabilize_partials = true;
+  size_t agreement_n = 3;  // hypotheses that must agree (LocalAgreement-n; docs/benchmarks.md)
   std::shared_ptr<const engines::mt::Glossary> glossary;
 };
 

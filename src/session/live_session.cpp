@@ -506,8 +506,13 @@ void LiveSession::on_final(const pipeline::Utterance& u) {
     listeners_.broadcast(info_.spec.source_language, m);
   }
   auto& tm = *config_.telemetry;
+  const int64_t sent_us = core::now_us();
   tm.stt_final.observe(seconds_between(u.times.vad_end_us, u.times.stt_final_us));
-  tm.final_caption.observe(seconds_between(u.times.last_audio_us, core::now_us()));
+  tm.final_caption.observe(seconds_between(u.times.last_audio_us, sent_us));
+  record_timings(item.seq, {{"", "audio", u.times.first_audio_us, u.times.last_audio_us},
+                            {"", "vad_end", u.times.last_audio_us, u.times.vad_end_us},
+                            {"", "stt_final", u.times.last_audio_us, u.times.stt_final_us},
+                            {"", "final_sent", u.times.last_audio_us, sent_us}});
   seq_of_utterance_[u.id] = item.seq;
   if (seq_of_utterance_.size() > 64) seq_of_utterance_.erase(seq_of_utterance_.begin());
   if (store_) {
@@ -530,8 +535,11 @@ void LiveSession::on_translation(const pipeline::Utterance& u, const pipeline::T
   }
   bump(&LiveCounters::translations);
   auto& tm = *config_.telemetry;
+  const int64_t sent_us = core::now_us();
   if (!t.cache_hit) tm.mt.observe(seconds_between(u.times.stt_final_us, t.times.mt_done_us));
-  tm.translated_caption.observe(seconds_between(u.times.last_audio_us, core::now_us()));
+  tm.translated_caption.observe(seconds_between(u.times.last_audio_us, sent_us));
+  record_timings(sit->second, {{t.language, "mt_done", u.times.last_audio_us, t.times.mt_done_us},
+                               {t.language, "translation_sent", u.times.last_audio_us, sent_us}});
   if (store_) (void)store_->add_translation(info().id, sit->second, row);
 }
 
@@ -555,7 +563,10 @@ void LiveSession::on_speech_end(const pipeline::Utterance& u, const pipeline::Tr
   listeners_.broadcast(t.language, wire::speech(sit->second, u.id, duration_ms, timeline, *ogg));
   streams_.broadcast(t.language, fanout::make_binary(fanout::Kind::audio, std::move(*ogg)));
   bump(&LiveCounters::speech_utterances);
-  tm.translated_speech.observe(seconds_between(u.times.last_audio_us, core::now_us()));
+  const int64_t sent_us = core::now_us();
+  tm.translated_speech.observe(seconds_between(u.times.last_audio_us, sent_us));
+  record_timings(sit->second, {{t.language, "tts_first_audio", u.times.last_audio_us, t.times.tts_first_audio_us},
+                               {t.language, "speech_sent", u.times.last_audio_us, sent_us}});
   if (store_) {
     store::TranslationRow row{t.language, t.text, t.route, {}};
     row.latencies.stt_final_ms = ms_between(u.times.vad_end_us, u.times.stt_final_us);
@@ -564,6 +575,16 @@ void LiveSession::on_speech_end(const pipeline::Utterance& u, const pipeline::Tr
     row.latencies.tts_ms = t.times.tts_ms;
     (void)store_->add_translation(info().id, sit->second, row);
   }
+}
+
+void LiveSession::record_timings(int64_t seq, std::initializer_list<Stage> stages) {
+  if (!store_) return;
+  std::vector<store::StageTiming> timings;
+  for (const auto& s : stages) {
+    if (s.from_us == 0 || s.to_us == 0) continue;  // a stage never reached has no time
+    timings.push_back({s.language, s.stage, ms_between(s.from_us, s.to_us)});
+  }
+  if (auto st = store_->add_timings(info().id, seq, timings); !st) core::log_error("store", st.message());
 }
 
 void LiveSession::on_error(const core::Status& s) {

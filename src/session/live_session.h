@@ -127,6 +127,13 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t,
                      const engines::tts::Speech& speech);
   void on_error(const core::Status& s);
+  // Stores stage times of the utterance with this seq (worker thread).
+  struct Stage {
+    std::string language;  // empty: the source
+    const char* stage;
+    int64_t from_us, to_us;  // core::now_us() stamps; 0: not reached
+  };
+  void record_timings(int64_t seq, std::initializer_list<Stage> stages);
   // Counts in this session's counters and the process totals.
   void bump(std::atomic<uint64_t> LiveCounters::*field, uint64_t n = 1);
 

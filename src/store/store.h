@@ -39,6 +39,17 @@ struct TranslationRow {
   StageLatencies latencies;
 };
 
+// When one stage of an utterance finished, in milliseconds after the
+// utterance's last audio frame reached the server (stages before it are
+// negative). Stages: audio (first → last frame), vad_end, stt_final,
+// final_sent; per language: mt_done, translation_sent, tts_first_audio,
+// speech_sent. `language` is empty for the source stages.
+struct StageTiming {
+  std::string language;
+  std::string stage;
+  double ms = 0;
+};
+
 // One finished utterance with every translation made so far.
 struct HistoryItem {
   int64_t seq = 0;              // per session, 1, 2, …: the order listeners see
@@ -49,6 +60,7 @@ struct HistoryItem {
   int64_t created_at_ms = 0;    // wall clock
   double stt_ms = 0;            // recogniser compute
   std::map<std::string, TranslationRow> translations;  // by language
+  std::vector<StageTiming> timings;
 };
 
 class Store {
@@ -66,6 +78,7 @@ class Store {
   virtual core::Result<std::vector<HistoryItem>> history(int64_t session_id, int64_t after_seq,
                                                          size_t limit) = 0;
   virtual core::Status set_metric(int64_t session_id, const std::string& key, double value) = 0;
+  virtual core::Status add_timings(int64_t session_id, int64_t seq, const std::vector<StageTiming>& timings) = 0;
   // Sessions left CREATED/ACTIVE/PAUSED by a crash become ENDED; returns how many.
   virtual core::Result<int> end_interrupted_sessions(int64_t at_ms) = 0;
 };

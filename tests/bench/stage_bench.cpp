@@ -4,17 +4,20 @@
 // warm-up (cache off), and the whole pipeline's real-time factor.
 // Usage: parley_stage_bench [--rounds N]
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 
 #include "app/engine_set.h"
-#include "core/utf8.h"
 #include "app/report.h"
 #include "audio/wav_io.h"
+#include "avatar/viseme.h"
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/stability.h"
 #include "pipeline/text.h"
 #include "support/librivox.h"
 
@@ -162,5 +165,107 @@ int main(int argc, char** argv) {
     }
   }
   row("whole pipeline en→es,fr,pt", "RTF", whole_rtf);
+
+  // The avatar's viseme timeline: built once per utterance and language,
+  // whatever the number of listeners.
+  {
+    auto voice = *engines->tts->open_stream("es");
+    std::vector<double> ms;
+    for (int round = 0; round < rounds; ++round) {
+      for (const auto& text : {"Buenos días a todos.", "La reunión empieza a las tres de la tarde en la sala grande.",
+                               "Gracias por venir."}) {
+        auto speech = engines::tts::synthesize_all(*voice, text);
+        const int64_t t0 = core::now_us();
+        auto t = avatar::build_timeline(speech->phonemes, speech->audio.samples, speech->audio.sample_rate_hz);
+        ms.push_back(static_cast<double>(core::now_us() - t0) / 1000);
+        if (t.entries.empty()) return 1;
+      }
+    }
+    row("viseme timeline per utterance", "ms", ms);
+  }
+
+  // Partial-caption stability: words retracted without stabilisation and
+  // with LocalAgreement-n, and the latency cost: when each final word went on
+  // screen for good (stayed in every later partial, in order), relative to the
+  // end of its utterance.
+  for (size_t n : {size_t{0}, size_t{2}, size_t{3}, size_t{4}}) {
+    struct Recorder final : pipeline::PipelineListener {
+      const int64_t* pos_ms = nullptr;
+      std::vector<std::pair<int64_t, std::vector<std::string>>> partials;
+      pipeline::RetractionCount count;
+      std::vector<double> appear_ms;
+      static std::string norm(const std::string& x) {
+        std::string o;
+        for (char c : x) {
+          if (!std::ispunct(static_cast<unsigned char>(c))) o += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        return o;
+      }
+      // Which words of `fin` an in-order alignment with `shown` keeps.
+      static std::vector<bool> kept(const std::vector<std::string>& shown, const std::vector<std::string>& fin) {
+        std::vector<std::vector<size_t>> l(shown.size() + 1, std::vector<size_t>(fin.size() + 1, 0));
+        for (size_t i = 1; i <= shown.size(); ++i) {
+          for (size_t j = 1; j <= fin.size(); ++j) {
+            l[i][j] = norm(shown[i - 1]) == norm(fin[j - 1]) ? l[i - 1][j - 1] + 1 : std::max(l[i - 1][j], l[i][j - 1]);
+          }
+        }
+        std::vector<bool> out(fin.size(), false);
+        for (size_t i = shown.size(), j = fin.size(); i > 0 && j > 0;) {
+          if (norm(shown[i - 1]) == norm(fin[j - 1])) {
+            out[j - 1] = true;
+            --i;
+            --j;
+          } else if (l[i - 1][j] >= l[i][j - 1]) {
+            --i;
+          } else {
+            --j;
+          }
+        }
+        return out;
+      }
+      void on_partial(uint64_t, uint32_t, const std::string& text) override {
+        partials.push_back({*pos_ms, pipeline::split_words(text)});
+      }
+      void on_final(const pipeline::Utterance& u) override {
+        count += u.partials_shown;
+        const auto words = pipeline::split_words(u.words);
+        std::vector<int64_t> at(words.size(), u.end_ms);  // shown only by the final
+        std::vector<bool> still(words.size(), true);
+        for (size_t k = partials.size(); k-- > 0;) {
+          const auto keep = kept(partials[k].second, words);
+          for (size_t i = 0; i < words.size(); ++i) {
+            still[i] = still[i] && keep[i];
+            if (still[i]) at[i] = partials[k].first;
+          }
+        }
+        for (auto a : at) appear_ms.push_back(static_cast<double>(a - u.end_ms));
+        partials.clear();
+      }
+    } rec;
+    int64_t pos_ms = 0;
+    rec.pos_ms = &pos_ms;
+    pipeline::PipelineConfig spc;
+    spc.synthesize = false;
+    spc.stabilize_partials = n != 0;
+    spc.agreement_n = n;
+    auto sp = *pipeline::SpeakerPipeline::create(*engines, spc, rec);
+    int64_t stream_samples = 0;
+    for (int round = 0; round < rounds; ++round) {
+      for (const auto& a : audio) {
+        for (size_t off = 0; off < a.samples.size(); off += 320) {
+          const size_t len = std::min<size_t>(320, a.samples.size() - off);
+          stream_samples += static_cast<int64_t>(len);
+          pos_ms = stream_samples / 16;
+          (void)sp->push_audio(std::span(a.samples).subspan(off, len));
+        }
+        sp->finish();
+      }
+    }
+    const std::string name = n == 0 ? "partials, raw hypotheses" : "partials, LocalAgreement-" + std::to_string(n);
+    std::printf("%s retracted %llu of %llu words shown (%.1f %%)\n", core::pad_to_width(name, 34).c_str(),
+                static_cast<unsigned long long>(rec.count.retracted), static_cast<unsigned long long>(rec.count.shown),
+                100.0 * rec.count.rate());
+    row(name + ", on screen for good", "ms", rec.appear_ms);
+  }
   return 0;
 }

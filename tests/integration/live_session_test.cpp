@@ -312,6 +312,17 @@ TEST_F(LiveSessionTest, TypedCaptionsAreTranslatedSpokenAndKept) {
   ASSERT_TRUE(sp.wait_for_type("final", 5s)) << "the speaker sees it in its transcript";
   auto js = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=es&format=json");
   EXPECT_NE(js.body.find(final["text"].get<std::string>()), std::string::npos) << "kept in the history";
+  // Stage times are stored with the utterance.
+  ASSERT_TRUE(eventually([&] {
+    auto h = json::parse(http_request(port, "GET", "/api/sessions/" + s.code + "/history").body);
+    return !h["items"].empty() && h["items"][0]["timingsMs"].contains("es") &&
+           h["items"][0]["timingsMs"]["es"].contains("speech_sent");
+  }, 5s));
+  auto item = json::parse(http_request(port, "GET", "/api/sessions/" + s.code + "/history").body)["items"][0];
+  const auto& tm = item["timingsMs"];
+  EXPECT_GE(tm["source"]["final_sent"].get<double>(), 0.0);
+  EXPECT_GE(tm["es"]["translation_sent"].get<double>(), tm["es"]["mt_done"].get<double>());
+  EXPECT_GE(tm["es"]["speech_sent"].get<double>(), tm["es"]["tts_first_audio"].get<double>());
 }
 
 TEST_F(LiveSessionTest, LateJoinerGetsHistoryAndReconnectGetsNoRepeats) {

@@ -785,7 +785,21 @@ int main(int argc, char** argv) {
                         {"sampleRate", 16000}}).dump());
           control(o, s, "start");
           const size_t frame = 320;  // 20 ms
-          const auto total = static_cast<size_t>(o.duration * 16000);
+          // Stop in a pause, 1 s after a true end of speech, never mid-utterance:
+          // a cut utterance would be measured from an earlier end.
+          int64_t stop_ms = static_cast<int64_t>(o.duration * 1000);
+          for (int64_t l = 0;; ++l) {
+            bool found = false;
+            for (auto e : script.speech_ends_ms) {
+              if (l * script.length_ms + e + 1000 >= stop_ms) {
+                stop_ms = l * script.length_ms + e + 1000;
+                found = true;
+                break;
+              }
+            }
+            if (found) break;
+          }
+          const auto total = static_cast<size_t>(stop_ms * 16);
           std::string bytes(4 + frame * 2, '\0');
           for (size_t pos = 0, seq = 1; pos < total; pos += frame, ++seq) {
             sleep_until_ns(t0 + static_cast<int64_t>(pos) * 1000000000LL / 16000);
@@ -899,7 +913,7 @@ int main(int argc, char** argv) {
           {"rssBytesEnd", end.rss_bytes},
           {"bytesPerListener", (with_listeners.rss_bytes - before_listeners.rss_bytes) / std::max(1, o.listeners)},
       };
-      if (captions > 0) report["server"]["cpuMicrosecondsPerDelivery"] = 1e6 * cpu / static_cast<double>(captions);
+      if (o.mode == "captions" && captions > 0) report["server"]["cpuMicrosecondsPerDelivery"] = 1e6 * cpu / static_cast<double>(captions);
     }
     if (!server_metrics.empty()) {
       auto m = [&](const char* k) { auto it = server_metrics.find(k); return it == server_metrics.end() ? 0.0 : it->second; };

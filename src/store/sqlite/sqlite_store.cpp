@@ -50,6 +50,14 @@ CREATE TABLE IF NOT EXISTS translations (
   PRIMARY KEY (session_id, seq, language),
   FOREIGN KEY (session_id, seq) REFERENCES utterances(session_id, seq)
 );
+CREATE TABLE IF NOT EXISTS utterance_timings (
+  session_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  language TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  ms REAL NOT NULL,
+  PRIMARY KEY (session_id, seq, language, stage)
+);
 CREATE TABLE IF NOT EXISTS session_metrics (
   session_id INTEGER NOT NULL REFERENCES sessions(id),
   key TEXT NOT NULL,
@@ -90,6 +98,7 @@ class Stmt {
     return *this;
   }
   int step() { return sqlite3_step(st_); }
+  void reset() { sqlite3_reset(st_); }
   int64_t i64(int c) { return sqlite3_column_int64(st_, c); }
   double dbl(int c) { return sqlite3_column_double(st_, c); }
   std::string text(int c) {
@@ -233,7 +242,29 @@ class SqliteStore final : public Store {
       t.latencies = {st.dbl(4), st.dbl(5), st.dbl(6), st.dbl(7)};
       it->translations[t.language] = std::move(t);
     }
+    Stmt tt(db_, "SELECT seq,language,stage,ms FROM utterance_timings WHERE session_id=? AND seq BETWEEN ? AND ? "
+                 "ORDER BY seq, language, ms");
+    if (!tt.ok()) return error("prepare history timings");
+    tt.bind(1, id).bind(2, items.front().seq).bind(3, items.back().seq);
+    while (tt.step() == SQLITE_ROW) {
+      auto it = std::lower_bound(items.begin(), items.end(), tt.i64(0),
+                                 [](const HistoryItem& h, int64_t s) { return h.seq < s; });
+      if (it == items.end() || it->seq != tt.i64(0)) continue;
+      it->timings.push_back({tt.text(1), tt.text(2), tt.dbl(3)});
+    }
     return items;
+  }
+
+  core::Status add_timings(int64_t id, int64_t seq, const std::vector<StageTiming>& timings) override {
+    std::lock_guard lock(mu_);
+    Stmt st(db_, "INSERT OR REPLACE INTO utterance_timings(session_id,seq,language,stage,ms) VALUES(?,?,?,?,?)");
+    if (!st.ok()) return error("prepare add_timings");
+    for (const auto& t : timings) {
+      st.reset();
+      st.bind(1, id).bind(2, seq).bind(3, t.language).bind(4, t.stage).bind(5, t.ms);
+      if (auto done = st.done("add_timings"); !done) return done;
+    }
+    return {};
   }
 
   core::Status set_metric(int64_t id, const std::string& key, double value) override {

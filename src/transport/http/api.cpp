@@ -191,9 +191,12 @@ core::Result<std::vector<store::HistoryItem>> all_history(const ApiContext& ctx,
 json item_json(const store::HistoryItem& h) {
   json tr = json::object();
   for (const auto& [lang, t] : h.translations) tr[lang] = t.text;
+  // {"source": {"stt_final": 21.5, …}, "es": {"mt_done": 25.1, …}}: ms after the last audio frame.
+  json timings = json::object();
+  for (const auto& t : h.timings) timings[t.language.empty() ? "source" : t.language][t.stage] = t.ms;
   return {{"seq", h.seq},          {"utteranceId", h.utterance_id}, {"startMs", h.start_ms},
           {"endMs", h.end_ms},     {"source", h.source_text},       {"translations", tr},
-          {"createdAtMs", h.created_at_ms}};
+          {"createdAtMs", h.created_at_ms}, {"timingsMs", timings}};
 }
 
 Response history(const ApiContext& ctx, const Request& req, const Target& t, const std::string& code) {

@@ -21,6 +21,14 @@ TEST(RetractionMeter, CountsWordsTakenBack) {
   EXPECT_EQ(m.count().shown, 0U) << "the meter starts afresh for the next utterance";
 }
 
+TEST(RetractionMeter, AWordDroppedAtTheStartIsOneRetraction) {
+  RetractionMeter m;
+  m.show(W{"the", "mr", "john", "dashwood"});
+  auto c = m.finish(W{"mr", "john", "dashwood", "had"});
+  EXPECT_EQ(c.retracted, 1U) << "only 'the' was taken back";
+  EXPECT_EQ(c.shown, 5U);
+}
+
 TEST(RetractionMeter, AStableStreamRetractsNothing) {
   RetractionMeter m;
   m.show(W{"hello"});
