@@ -112,6 +112,16 @@ test('speaker page with a real recording; Spanish and French listeners get capti
   assert.ok(transcript.every((t) => t.trim().length > 0));
   assert.equal(await speaker.evaluate(() => typeof window.parleyListener), 'undefined');
 
+  // A typed caption from the speaker page reaches the listeners, translated.
+  const typed = 'The coffee break ends at three.';
+  await speaker.fill('#type-text', typed);
+  await speaker.click('#type-send');
+  assert.equal(await speaker.inputValue('#type-text'), '', 'the field clears after sending');
+  await es.waitForFunction((t) => Array.from(document.querySelectorAll('#history .source')).some((s) => s.textContent === t),
+                           typed, { timeout: 20000 });
+  const typedCaption = (await shownCaptions(es)).find((c) => c.source === typed);
+  assert.notEqual(typedCaption.text, typed, 'translated into Spanish');
+
   // Pause: both listeners see it; then end: both are told and stop reconnecting.
   await speaker.click('#pause');
   await Promise.all([es, fr].map((p) => p.waitForFunction(() => document.getElementById('state').textContent === 'PAUSED')));
