@@ -2,7 +2,7 @@
 // Helpers for parley's browser tests: start the real server on loopback, turn
 // real recordings into a microphone file, launch Debian's Chromium.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -124,4 +124,12 @@ export function watchPage(page, name, problems) {
 export async function screenshot(page, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+// Removes earlier screenshots whose names start with `prefix`.
+export function removeScreenshots(prefix) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  for (const f of readdirSync(ARTIFACTS)) {
+    if (f.startsWith(prefix) && f.endsWith('.png')) rmSync(join(ARTIFACTS, f));
+  }
 }
