@@ -5,6 +5,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <functional>
+#include <future>
+#include <optional>
 
 namespace parley::testing {
 
@@ -12,15 +15,48 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 namespace websocket = beast::websocket;
 
+// Every operation on the socket runs on the client's own I/O thread (Beast
+// streams are not thread-safe); callers post to it and wait.
 struct WsClient::Impl {
   net::io_context ioc;
   websocket::stream<net::ip::tcp::socket> ws{ioc};
-  std::thread reader;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work{ioc.get_executor()};
+  std::thread io;
+  beast::flat_buffer buf;
   mutable std::mutex mu;
   std::condition_variable cv;
   std::vector<Received> got;
   bool closed = false;
-  std::mutex write_mu;
+
+  void read() {
+    ws.async_read(buf, [this](beast::error_code ec, size_t) {
+      std::lock_guard lock(mu);
+      if (ec) {
+        closed = true;
+        cv.notify_all();
+        return;
+      }
+      Received r;
+      r.binary = !ws.got_text();
+      r.bytes = beast::buffers_to_string(buf.data());
+      buf.consume(buf.size());
+      if (!r.binary) r.json = nlohmann::json::parse(r.bytes, nullptr, false);
+      r.at = std::chrono::steady_clock::now();
+      got.push_back(std::move(r));
+      cv.notify_all();
+      read();
+    });
+  }
+
+  // Runs fn on the I/O thread and waits for it.
+  void run(const std::function<void()>& fn) {
+    std::promise<void> done;
+    net::post(ioc, [&] {
+      fn();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
 };
 
 WsClient::WsClient(unsigned short port, bool read, int receive_buffer_bytes) : impl_(std::make_unique<Impl>()) {
@@ -29,47 +65,35 @@ WsClient::WsClient(unsigned short port, bool read, int receive_buffer_bytes) : i
   if (receive_buffer_bytes > 0) sock.set_option(net::socket_base::receive_buffer_size(receive_buffer_bytes));
   sock.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
   impl_->ws.handshake("127.0.0.1:" + std::to_string(port), "/ws");
-  if (!read) return;
-  impl_->reader = std::thread([this] {
-    for (;;) {
-      beast::flat_buffer buf;
-      beast::error_code ec;
-      impl_->ws.read(buf, ec);
-      std::lock_guard lock(impl_->mu);
-      if (ec) {
-        impl_->closed = true;
-        impl_->cv.notify_all();
-        return;
-      }
-      Received r;
-      r.binary = !impl_->ws.got_text();
-      r.bytes = beast::buffers_to_string(buf.data());
-      if (!r.binary) r.json = nlohmann::json::parse(r.bytes, nullptr, false);
-      r.at = std::chrono::steady_clock::now();
-      impl_->got.push_back(std::move(r));
-      impl_->cv.notify_all();
-    }
-  });
+  impl_->io = std::thread([this] { impl_->ioc.run(); });
+  if (read) net::post(impl_->ioc, [this] { impl_->read(); });
 }
 
 WsClient::~WsClient() {
-  beast::error_code ec;
-  impl_->ws.next_layer().shutdown(net::ip::tcp::socket::shutdown_both, ec);
-  impl_->ws.next_layer().close(ec);
-  if (impl_->reader.joinable()) impl_->reader.join();
+  impl_->run([this] {
+    beast::error_code ec;
+    impl_->ws.next_layer().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+    impl_->ws.next_layer().close(ec);
+  });
+  impl_->work.reset();
+  impl_->io.join();
 }
 
 void WsClient::send_text(const std::string& text) {
-  std::lock_guard lock(impl_->write_mu);
-  impl_->ws.text(true);
-  impl_->ws.write(net::buffer(text));
+  beast::error_code ec;
+  impl_->run([&] {
+    impl_->ws.text(true);
+    impl_->ws.write(net::buffer(text), ec);  // a sync write while the async read waits: one of each is allowed
+  });
+  if (ec) throw beast::system_error(ec);
 }
 
 void WsClient::send_binary(const std::string& bytes) {
-  std::lock_guard lock(impl_->write_mu);
-  impl_->ws.binary(true);
-  beast::error_code ec;
-  impl_->ws.write(net::buffer(bytes), ec);
+  impl_->run([&] {
+    impl_->ws.binary(true);
+    beast::error_code ec;
+    impl_->ws.write(net::buffer(bytes), ec);
+  });
 }
 
 void WsClient::send_frame(uint32_t seq, const std::vector<int16_t>& pcm) {
@@ -84,9 +108,8 @@ void WsClient::send_frame(uint32_t seq, const std::vector<int16_t>& pcm) {
 }
 
 void WsClient::close() {
-  std::lock_guard lock(impl_->write_mu);
-  beast::error_code ec;
-  impl_->ws.close(websocket::close_code::normal, ec);
+  // Asynchronous: the pending read receives the server's close frame.
+  impl_->run([this] { impl_->ws.async_close(websocket::close_code::normal, [](beast::error_code) {}); });
 }
 
 std::vector<Received> WsClient::messages() const {
