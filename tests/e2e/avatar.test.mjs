@@ -79,22 +79,28 @@ test('the avatar speaks in step with the translated audio and rests in silence',
   assert.equal(await es.page.getAttribute('#avatar svg', 'aria-label'), 'Avatar max', 'the chosen character');
   await speaker.click('#start');
 
-  // Wait for translated speech to be playing, then sample the screen for 12 s.
+  // Wait for translated speech to be playing, then sample the screen for at
+  // least 12 s, and on (up to 45 s) until there are samples of speech and of
+  // silence: under load, utterances can play back to back for a while.
   await es.page.waitForFunction(() => window.parleyListener.speechDecoded >= 1, null, { timeout: 150000, polling: 100 });
-  const samples = await es.page.evaluate(async () => {
+  const samples = await es.page.evaluate(async (edge) => {
     const out = [];
     const mouth = () => document.querySelector('#avatar .avatar-mouth').getAttribute('data-viseme');
-    const end = performance.now() + 12000;
-    while (performance.now() < end) {
+    const start = performance.now();
+    let speaking = 0, quiet = 0;
+    while (performance.now() - start < 45000 && (performance.now() - start < 12000 || speaking < 40 || quiet < 3)) {
       await new Promise((r) => requestAnimationFrame(r));
       const t = window.parleyListener.audioTime();
-      const playing = window.parleyListener.avatar.utterances.find((u) => t >= u.at && t < u.end);
+      const us = window.parleyListener.avatar.utterances;
+      const playing = us.find((u) => t >= u.at && t < u.end);
+      if (playing) speaking++;
+      else if (us.every((u) => t < u.at - edge || t > u.end + edge)) quiet++;
       out.push({ t, shown: mouth(), utteranceId: playing ? playing.utteranceId : null,
                  offset: playing ? t - playing.at : null });
       await new Promise((r) => setTimeout(r, 25));
     }
     return out;
-  });
+  }, TOLERANCE_S);
   const schedule = await es.page.evaluate(() => window.parleyListener.avatar.utterances.map((u) => ({
     utteranceId: u.utteranceId, at: u.at, end: u.end })));
 
