@@ -159,9 +159,11 @@ void LiveSession::end(const std::string& reason) {
         core::log_error("session", st.message());
       }
     }
-    const auto shown = counters_.partial_words_shown.load();
-    const double rate = shown == 0 ? 0.0 : static_cast<double>(counters_.partial_words_retracted.load()) / static_cast<double>(shown);
-    if (auto st = store_->set_metric(id, "partial_retraction_rate", rate); !st) core::log_error("session", st.message());
+    const pipeline::RetractionCount partials{counters_.partial_words_shown.load(),
+                                             counters_.partial_words_retracted.load()};
+    if (auto st = store_->set_metric(id, "partial_retraction_rate", partials.rate()); !st) {
+      core::log_error("session", st.message());
+    }
   }
   // The worker finishes the utterance in flight, then says goodbye (see Stop).
   {
@@ -398,6 +400,15 @@ void LiveSession::feed(pipeline::SpeakerPipeline& pipe, const AudioFrame& frame)
   if (auto st = pipe.push_audio(in); !st) on_error(st);
 }
 
+void LiveSession::feed_waiting_audio(pipeline::SpeakerPipeline& pipe) {
+  std::deque<AudioFrame> waiting;
+  {
+    std::lock_guard lock(inbox_mu_);
+    waiting.swap(audio_in_);
+  }
+  for (const auto& f : waiting) feed(pipe, f);
+}
+
 void LiveSession::handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool& stop) {
   if (std::holds_alternative<Stop>(c)) {
     stop = true;
@@ -406,22 +417,11 @@ void LiveSession::handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool
   if (!pipe) return;
   if (std::holds_alternative<Flush>(c)) {
     // Process what the speaker sent before the pause or end, then close the utterance.
-    std::deque<AudioFrame> rest;
-    {
-      std::lock_guard lock(inbox_mu_);
-      rest.swap(audio_in_);
-    }
-    for (const auto& f : rest) feed(*pipe, f);
+    feed_waiting_audio(*pipe);
     pipe->finish();
   } else if (const auto* text = std::get_if<Text>(&c)) {
     pending_texts_.fetch_sub(1);
-    // Audio that came before the typed caption is processed first.
-    std::deque<AudioFrame> before;
-    {
-      std::lock_guard lock(inbox_mu_);
-      before.swap(audio_in_);
-    }
-    for (const auto& f : before) feed(*pipe, f);
+    feed_waiting_audio(*pipe);  // audio sent before the typed caption goes first
     pipe->submit_text(text->text);
   } else if (const auto* add = std::get_if<AddTarget>(&c)) {
     if (auto st = pipe->add_target(add->language); !st) {

@@ -114,6 +114,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void run_worker();
   void handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool& stop);
   void feed(pipeline::SpeakerPipeline& pipe, const AudioFrame& frame);
+  // Feeds every frame still waiting in the inbox (before a flush or a typed caption).
+  void feed_waiting_audio(pipeline::SpeakerPipeline& pipe);
   void backfill(const std::string& language);
   void touch();
   void notify_speaker_counts();

@@ -51,6 +51,7 @@
 
 #include "audio/wav_io.h"
 #include "core/clock.h"
+#include "core/process_stats.h"
 
 namespace {
 
@@ -296,27 +297,9 @@ HttpResult http_call(const Options& o, http::verb method, const std::string& tar
   return {static_cast<int>(res.result_int()), res.body()};
 }
 
-// ---------------------------------------------------------------- /proc
-
-struct ProcSample {
-  double cpu_s = 0;
-  double rss_bytes = 0;
-};
-
-ProcSample read_proc(int pid) {
-  ProcSample p;
-  if (pid <= 0) return p;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return p;
-  std::istringstream rest(line.substr(line.rfind(')') + 2));
-  std::string field;
-  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  for (int i = 3; rest >> field; ++i) {
-    if (i == 14 || i == 15) p.cpu_s += std::stod(field) / ticks;
-    if (i == 24) p.rss_bytes = std::stod(field) * static_cast<double>(sysconf(_SC_PAGESIZE));
-  }
-  return p;
+// The measured server's /proc figures; nothing without --server-pid.
+parley::core::ProcessStats server_stats(int pid) {
+  return pid > 0 ? parley::core::read_process_stats(pid) : parley::core::ProcessStats{};
 }
 
 // ---------------------------------------------------------------- listeners (child processes)
@@ -694,7 +677,7 @@ int main(int argc, char** argv) {
     // A new session loads its recogniser in the background: let that settle
     // so it is not counted as listener memory.
     if (o.server_pid > 0 && o.target == "parley") std::this_thread::sleep_for(std::chrono::seconds(3));
-    const ProcSample before_listeners = read_proc(o.server_pid);
+    const parley::core::ProcessStats before_listeners = server_stats(o.server_pid);
 
     // Listener processes.
     struct Child {
@@ -742,12 +725,12 @@ int main(int argc, char** argv) {
       failed += f;
     }
     progress(std::to_string(joined) + " listeners joined, " + std::to_string(failed) + " failed");
-    const ProcSample with_listeners = read_proc(o.server_pid);
+    const parley::core::ProcessStats with_listeners = server_stats(o.server_pid);
 
     // Speakers.
     const int64_t t0 = now_ns() + 500000000;  // everyone starts in 0.5 s
     for (auto& ch : children) dprintf(ch.to, "go %lld\n", static_cast<long long>(t0));
-    const ProcSample start = read_proc(o.server_pid);
+    const parley::core::ProcessStats start = server_stats(o.server_pid);
     uint64_t sent = 0;
     if (o.mode == "captions") {
       std::unique_ptr<SpeakerSocket> sp;
@@ -823,7 +806,7 @@ int main(int argc, char** argv) {
       progress("draining for " + std::to_string(o.drain) + " s…");
       std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(o.drain * 1000)));
     }
-    const ProcSample end = read_proc(o.server_pid);
+    const parley::core::ProcessStats end = server_stats(o.server_pid);
     const auto server_metrics = o.target == "parley" ? scrape_metrics(o) : std::map<std::string, double>{};
 
     // Results.
@@ -869,7 +852,7 @@ int main(int argc, char** argv) {
       } catch (const std::exception&) {
       }
     }
-    const double cpu = end.cpu_s - start.cpu_s;
+    const double cpu = end.cpu_seconds - start.cpu_seconds;
     const double expected = o.mode == "captions" ? static_cast<double>(sent) * o.listeners : 0;
     const double lost = o.mode == "captions" ? expected - static_cast<double>(captions) : 0;
     json report = {
@@ -908,10 +891,10 @@ int main(int argc, char** argv) {
       report["server"] = {
           {"cpuSeconds", cpu},
           {"cpuPercent", 100.0 * cpu / (o.duration + o.drain)},
-          {"rssBytesBeforeListeners", before_listeners.rss_bytes},
-          {"rssBytesWithListeners", with_listeners.rss_bytes},
-          {"rssBytesEnd", end.rss_bytes},
-          {"bytesPerListener", (with_listeners.rss_bytes - before_listeners.rss_bytes) / std::max(1, o.listeners)},
+          {"rssBytesBeforeListeners", before_listeners.resident_bytes},
+          {"rssBytesWithListeners", with_listeners.resident_bytes},
+          {"rssBytesEnd", end.resident_bytes},
+          {"bytesPerListener", (with_listeners.resident_bytes - before_listeners.resident_bytes) / std::max(1, o.listeners)},
       };
       if (o.mode == "captions" && captions > 0) report["server"]["cpuMicrosecondsPerDelivery"] = 1e6 * cpu / static_cast<double>(captions);
     }
@@ -946,7 +929,7 @@ int main(int argc, char** argv) {
       if (o.server_pid > 0) {
         const auto& s = report["server"];
         std::printf("  server: %.2f CPU-s (%.0f%% of one core), RSS %.1f MB → %.1f MB (%.1f KB per listener)",
-                    cpu, s["cpuPercent"].get<double>(), with_listeners.rss_bytes / 1e6, end.rss_bytes / 1e6,
+                    cpu, s["cpuPercent"].get<double>(), with_listeners.resident_bytes / 1e6, end.resident_bytes / 1e6,
                     s["bytesPerListener"].get<double>() / 1e3);
         if (s.contains("cpuMicrosecondsPerDelivery")) {
           std::printf(", %.1f µs CPU per delivery", s["cpuMicrosecondsPerDelivery"].get<double>());

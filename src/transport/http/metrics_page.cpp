@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "transport/http/metrics_page.h"
 
-#include <unistd.h>
-
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
+
+#include "core/process_stats.h"
 
 namespace parley::transport {
 
@@ -64,39 +62,6 @@ std::string label_value(const std::string& v) {
     out += c;
   }
   return out;
-}
-
-struct ProcessStats {
-  double cpu_seconds = 0;
-  double resident_bytes = 0;
-  double virtual_bytes = 0;
-  double open_fds = 0;
-  double threads = 0;
-};
-
-ProcessStats read_process_stats() {
-  ProcessStats p;
-  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
-  if (std::ifstream stat("/proc/self/stat"); stat) {
-    std::string line;
-    std::getline(stat, line);
-    // Fields after the parenthesised command name; utime and stime are 14 and 15.
-    std::istringstream rest(line.substr(line.rfind(')') + 2));
-    std::string field;
-    for (int i = 3; rest >> field; ++i) {
-      if (i == 14 || i == 15) p.cpu_seconds += std::stod(field) / ticks;
-      if (i == 20) p.threads = std::stod(field);
-      if (i == 23) p.virtual_bytes = std::stod(field);
-      if (i == 24) p.resident_bytes = std::stod(field) * page;
-    }
-  }
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    ++p.open_fds;
-  }
-  return p;
 }
 
 }  // namespace
@@ -169,7 +134,7 @@ std::string render_metrics(const ApiContext& ctx) {
     w.counter("parley_evictions_total", "Listeners disconnected because they stopped reading.", m.ws_evictions);
     w.counter("parley_bad_frames_total", "Malformed or refused client messages.", m.ws_bad_frames);
   }
-  const auto p = read_process_stats();
+  const auto p = core::read_process_stats();
   w.single("process_cpu_seconds_total", "counter", "User and system CPU time of the process.", p.cpu_seconds);
   w.single("process_resident_memory_bytes", "gauge", "Resident memory.", p.resident_bytes);
   w.single("process_virtual_memory_bytes", "gauge", "Virtual memory.", p.virtual_bytes);
