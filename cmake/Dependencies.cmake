@@ -27,6 +27,11 @@ parley_pkg(OPUS opus)
 parley_pkg(OGG ogg)
 parley_pkg(SQLITE sqlite3)
 parley_pkg(QRENCODE libqrencode)
+# WebRTC (WHIP/WHEP) through GStreamer's webrtcbin.
+parley_pkg(GST gstreamer-1.0)
+parley_pkg(GST_APP gstreamer-app-1.0)
+parley_pkg(GST_SDP gstreamer-sdp-1.0)
+parley_pkg(GST_WEBRTC gstreamer-webrtc-1.0)
 find_package(OpenSSL REQUIRED)
 # Boost 1.81 (libboost1.81-dev) for Beast; header-only parts plus system.
 find_package(Boost 1.81 REQUIRED CONFIG)

@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <thread>
 
+#include "app/args.h"
 #include "app/commands.h"
 #include "app/config.h"
 #include "app/engine_set.h"
 #include "core/log.h"
 #include "session/registry.h"
 #include "store/sqlite/sqlite_store.h"
+#include "rtc/service.h"
 #include "transport/http/server.h"
 
 extern char** environ;
@@ -34,6 +36,10 @@ int run_serve(const std::vector<std::string>& argv) {
       {"tls-cert", "", "PEM certificate chain: serve HTTPS and WSS (browsers need it for the microphone off localhost)"},
       {"tls-key", "", "PEM private key of --tls-cert"},
       {"listener-send-buffer", "65536", "kernel send buffer per connection in bytes: what a slow listener can hide"},
+      {"rtc", "on", "WebRTC: WHIP ingest at /whip/<code>, WHEP playback at /whep/<code>/<lang> (on or off)"},
+      {"max-rtc-peers", "500", "WebRTC publishers and players at once"},
+      {"stun-server", "", "STUN server for WebRTC across NAT, stun://host:port (none needed on a LAN)"},
+      {"turn-server", "", "TURN relays, comma-separated turn(s)://user:pass@host:port"},
       {"log", "info", "log level: debug, info, warn, error"},
   });
   if (auto st = config.load(argv, environ); !st) {
@@ -59,7 +65,9 @@ int run_serve(const std::vector<std::string>& argv) {
   auto hangover_ms = config.get_long("hangover-ms", 50, 5000);
   auto slow_ms = config.get_long("slow-listener-ms", 100, 600000);
   auto send_buffer = config.get_long("listener-send-buffer", 4096, 16 * 1024 * 1024);
-  for (const auto* r : {&port, &threads, &max_sessions, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer}) {
+  auto max_rtc = config.get_long("max-rtc-peers", 0, 100000);
+  for (const auto* r : {&port, &threads, &max_sessions, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer,
+                        &max_rtc}) {
     if (!*r) {
       print_error(r->status().message());
       return 2;
@@ -113,6 +121,23 @@ int run_serve(const std::vector<std::string>& argv) {
   live.dispatcher = server.dispatcher();  // broadcasts run on the network threads
   session::Registry registry(*engines, shared_store, live, static_cast<size_t>(*max_sessions));
   server.context().api.registry = &registry;
+  std::unique_ptr<rtc::Service> webrtc;
+  if (config.get("rtc") == "on") {
+    rtc::RtcConfig rc;
+    rc.max_peers = static_cast<size_t>(*max_rtc);
+    rc.stun_server = config.get("stun-server");
+    for (const auto& t : split_list(config.get("turn-server"))) rc.turn_servers.push_back(t);
+    auto created = rtc::Service::create(rc);
+    if (!created) {
+      print_error(created.status().message() + " (or start with --rtc off)");
+      return 1;
+    }
+    webrtc = std::move(*created);
+    server.context().api.rtc = webrtc.get();
+  } else if (config.get("rtc") != "off") {
+    print_error("--rtc takes on or off");
+    return 2;
+  }
   if (auto st = server.listen(); !st) {
     print_error(st.message());
     return 1;

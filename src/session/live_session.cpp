@@ -201,6 +201,7 @@ core::Status LiveSession::push_audio(uint32_t seq, std::span<const int16_t> pcm,
     }
   }
   bump(&LiveCounters::audio_frames_in);
+  tap_audio(info_.spec.source_language, pcm, rate_hz);  // relayed as it arrives
   {
     std::lock_guard lock(inbox_mu_);
     if (have_audio_seq_ && seq != 0) {
@@ -220,6 +221,10 @@ core::Status LiveSession::push_audio(uint32_t seq, std::span<const int16_t> pcm,
   }
   inbox_cv_.notify_one();
   return {};
+}
+
+void LiveSession::end_of_audio() {
+  if (!has_ended()) post(Flush{});
 }
 
 core::Status LiveSession::push_text(std::string text) {
@@ -295,7 +300,7 @@ void LiveSession::remove_listener(const std::string& language, const fanout::Sub
   size_t left = listeners_.remove(language, listener);
   const auto& targets = info_.spec.default_targets;
   if (left == 0 && language != info_.spec.source_language &&
-      std::find(targets.begin(), targets.end(), language) == targets.end() && streams_.count(language) == 0) {
+      std::find(targets.begin(), targets.end(), language) == targets.end() && !has_audience(language)) {
     post(RemoveTarget{language});
   }
   notify_speaker_counts();
@@ -316,6 +321,61 @@ core::Status LiveSession::add_audio_stream(std::shared_ptr<fanout::Subscriber> s
 
 void LiveSession::remove_audio_stream(const std::string& language, const fanout::Subscriber* stream) {
   streams_.remove(language, stream);
+  if (language != info_.spec.source_language && !has_audience(language)) post(RemoveTarget{language});
+}
+
+core::Status LiveSession::add_tap(const std::string& language, std::shared_ptr<AudioTap> tap) {
+  if (!reachable(language)) {
+    return core::not_found("this session cannot be heard in '" + language + "': no translation from '" +
+                           info_.spec.source_language + "' is installed");
+  }
+  const bool source = language == info_.spec.source_language;
+  if (!source && !engines_.tts) return core::unavailable("speech synthesis is off on this server");
+  if (has_ended()) return core::failed_precondition("the session has ended");
+  touch();
+  bool first = false;
+  {
+    std::lock_guard lock(taps_mu_);
+    auto& list = taps_[language];
+    first = list.empty();
+    list.push_back(std::move(tap));
+  }
+  if (first && !source && listeners_.count(language) == 0 && streams_.count(language) == 0) {
+    post(AddTarget{language});
+  }
+  return {};
+}
+
+void LiveSession::remove_tap(const std::string& language, const AudioTap* tap) {
+  {
+    std::lock_guard lock(taps_mu_);
+    auto it = taps_.find(language);
+    if (it == taps_.end()) return;
+    std::erase_if(it->second, [tap](const auto& t) { return t.get() == tap; });
+    if (it->second.empty()) taps_.erase(it);
+  }
+  const auto& targets = info_.spec.default_targets;
+  if (language != info_.spec.source_language && !has_audience(language) &&
+      std::find(targets.begin(), targets.end(), language) == targets.end()) {
+    post(RemoveTarget{language});
+  }
+}
+
+bool LiveSession::has_audience(const std::string& language) const {
+  if (listeners_.count(language) != 0 || streams_.count(language) != 0) return true;
+  std::lock_guard lock(taps_mu_);
+  return taps_.count(language) != 0;
+}
+
+void LiveSession::tap_audio(const std::string& language, std::span<const int16_t> pcm, int rate_hz) const {
+  std::vector<std::shared_ptr<AudioTap>> taps;
+  {
+    std::lock_guard lock(taps_mu_);
+    auto it = taps_.find(language);
+    if (it == taps_.end()) return;
+    taps = it->second;
+  }
+  for (const auto& t : taps) t->on_audio(pcm, rate_hz);
 }
 
 void LiveSession::notify_speaker_counts() { speaker_.broadcast_all(wire::listeners(listeners_.counts())); }
@@ -378,6 +438,14 @@ void LiveSession::run_worker() {
     listeners_.clear();
     speaker_.clear();
     streams_.clear();
+    std::map<std::string, std::vector<std::shared_ptr<AudioTap>>> taps;
+    {
+      std::lock_guard lock(taps_mu_);
+      taps.swap(taps_);
+    }
+    for (const auto& [language, list] : taps) {
+      for (const auto& t : list) t->on_session_end();
+    }
   }
 }
 
@@ -430,7 +498,7 @@ void LiveSession::handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool
     }
     backfill(add->language);
   } else if (const auto* rm = std::get_if<RemoveTarget>(&c)) {
-    if (listeners_.count(rm->language) == 0 && streams_.count(rm->language) == 0) pipe->remove_target(rm->language);
+    if (!has_audience(rm->language)) pipe->remove_target(rm->language);
   }
 }
 
@@ -545,9 +613,10 @@ void LiveSession::on_translation(const pipeline::Utterance& u, const pipeline::T
 
 void LiveSession::on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t,
                                 const engines::tts::Speech& speech) {
-  if (listeners_.count(t.language) == 0 && streams_.count(t.language) == 0) return;
+  if (!has_audience(t.language)) return;
   auto sit = seq_of_utterance_.find(u.id);
   if (sit == seq_of_utterance_.end() || speech.audio.samples.empty()) return;
+  tap_audio(t.language, audio::to_pcm16(speech.audio.samples), speech.audio.sample_rate_hz);
   const auto encode_start = core::now_us();
   auto ogg = audio::encode_ogg_opus(speech.audio, next_stream_serial_++, config_.opus);
   if (!ogg) {

@@ -37,6 +37,19 @@
 
 namespace parley::session {
 
+// Receives a language's audio as PCM, for transports that encode it
+// themselves (WebRTC): the speaker's own audio for the source language, as it
+// arrives; each utterance's translated speech, whole, for a target language.
+// Called from network threads (source) or the session's worker (targets);
+// must not block.
+class AudioTap {
+ public:
+  virtual ~AudioTap() = default;
+  virtual void on_audio(std::span<const int16_t> pcm, int rate_hz) = 0;
+  // The session has ended; the tap has been removed.
+  virtual void on_session_end() {}
+};
+
 struct LiveConfig {
   size_t audio_queue_frames = 500;  // speaker frames waiting for the worker (~10 s of 20 ms frames)
   size_t history_in_memory = 2000;  // older finals are replayed from the store
@@ -69,6 +82,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // One frame of mono PCM16 at `rate_hz`. `seq` counts frames from the speaker
   // (gaps are counted). invalid_argument for an unusable rate or an oversized frame.
   core::Status push_audio(uint32_t seq, std::span<const int16_t> pcm, int rate_hz);
+  // The speaker's audio source stopped (a WebRTC publisher left): the
+  // utterance in flight is finished rather than left open.
+  void end_of_audio();
   // A typed caption from the speaker, handled like a spoken utterance (after
   // the audio already sent). failed_precondition unless ACTIVE;
   // resource_exhausted when too many wait.
@@ -83,6 +99,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // Plain HTTP players: chained Ogg Opus links of the language's speech.
   core::Status add_audio_stream(std::shared_ptr<fanout::Subscriber> stream, const std::string& language);
   void remove_audio_stream(const std::string& language, const fanout::Subscriber* stream);
+  // PCM of a language (AudioTap). A target language is translated and spoken
+  // while it has a tap. not_found when the language cannot be reached;
+  // unavailable without speech synthesis (targets only).
+  core::Status add_tap(const std::string& language, std::shared_ptr<AudioTap> tap);
+  void remove_tap(const std::string& language, const AudioTap* tap);
+  const std::string& source_language() const { return info_.spec.source_language; }  // immutable
 
   std::map<std::string, size_t> listener_counts() const { return listeners_.counts(); }
   size_t n_listeners() const { return listeners_.total(); }
@@ -120,6 +142,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void touch();
   void notify_speaker_counts();
   bool reachable(const std::string& language) const;
+  // Someone receives this language: WebSocket listeners, HTTP streams or taps.
+  bool has_audience(const std::string& language) const;
+  void tap_audio(const std::string& language, std::span<const int16_t> pcm, int rate_hz) const;
 
   // Pipeline events (worker thread).
   void on_partial(uint64_t id, uint32_t rev, const std::string& text);
@@ -160,6 +185,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   fanout::Hub listeners_;                   // by language
   fanout::Hub streams_;                     // HTTP audio streams by language
   fanout::Hub speaker_;                     // key "speaker"
+  mutable std::mutex taps_mu_;
+  std::map<std::string, std::vector<std::shared_ptr<AudioTap>>> taps_;  // guarded by taps_mu_
   std::map<uint64_t, int64_t> seq_of_utterance_;  // worker thread only
 
   // Worker inbox.

@@ -12,6 +12,7 @@
 
 #include "core/status.h"
 #include "pipeline/pipeline.h"
+#include "rtc/service.h"
 #include "session/registry.h"
 #include "store/store.h"
 #include "transport/metrics.h"
@@ -30,7 +31,8 @@ struct ApiContext {
   Metrics* metrics = nullptr;
   const std::atomic<bool>* draining = nullptr;  // set while the server shuts down: /readyz says 503
   int64_t started_at_ms = 0;
-  bool tls = false;  // links handed out are https://                     // wall clock, for parley_process_start_time_seconds
+  bool tls = false;  // links handed out are https://
+  rtc::Service* rtc = nullptr;  // WHIP/WHEP; null: WebRTC is off
 };
 
 // The one mapping from error classes to HTTP statuses.

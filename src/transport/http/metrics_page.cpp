@@ -134,6 +134,27 @@ std::string render_metrics(const ApiContext& ctx) {
     w.counter("parley_evictions_total", "Listeners disconnected because they stopped reading.", m.ws_evictions);
     w.counter("parley_bad_frames_total", "Malformed or refused client messages.", m.ws_bad_frames);
   }
+  if (ctx.rtc != nullptr) {
+    const auto r = ctx.rtc->stats();
+    w.family("parley_webrtc_peers", "gauge", "WebRTC peers: WHIP publishers and WHEP players.");
+    w.sample("parley_webrtc_peers", static_cast<double>(r.publishers), "kind=\"whip\"");
+    w.sample("parley_webrtc_peers", static_cast<double>(r.players), "kind=\"whep\"");
+    w.single("parley_webrtc_tracks", "gauge", "Shared WHEP encodings running (one per session and language).",
+             static_cast<double>(r.tracks));
+    w.family("parley_webrtc_peers_closed_total", "counter", "WebRTC peers that ended, by reason.");
+    w.sample("parley_webrtc_peers_closed_total", static_cast<double>(r.ended), "reason=\"ended\"");
+    w.sample("parley_webrtc_peers_closed_total", static_cast<double>(r.failed), "reason=\"failed\"");
+    w.sample("parley_webrtc_peers_closed_total", static_cast<double>(r.timed_out), "reason=\"timeout\"");
+    w.single("parley_webrtc_answers_total", "counter", "WHIP/WHEP offers answered.", static_cast<double>(r.answered));
+    w.single("parley_webrtc_refused_total", "counter", "Offers refused because --max-rtc-peers were connected.",
+             static_cast<double>(r.refused_full));
+    w.single("parley_webrtc_underruns_total", "counter",
+             "20 ms frames of the speaker's relayed voice that arrived late (partly filled with silence).",
+             static_cast<double>(r.underrun_frames));
+    w.single("parley_webrtc_trimmed_seconds_total", "counter",
+             "Relayed or translated audio dropped to keep a WHEP track's delay bounded.",
+             static_cast<double>(r.trimmed_ms) / 1000.0);
+  }
   const auto p = core::read_process_stats();
   w.single("process_cpu_seconds_total", "counter", "User and system CPU time of the process.", p.cpu_seconds);
   w.single("process_resident_memory_bytes", "gauge", "Resident memory.", p.resident_bytes);

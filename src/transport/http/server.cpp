@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "session/session.h"
 #include "transport/http/audio_stream.h"
+#include "transport/http/rtc_routes.h"
 #include "transport/ws/ws_session.h"
 
 namespace parley::transport {
@@ -80,6 +81,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       return;
     }
     if (t.path.rfind("/listen/", 0) == 0 && req.method() == beast::http::verb::get) return stream_audio(req, t);
+    if (is_rtc_target(t.path)) {
+      // Answered later (ICE gathering), from the WebRTC thread: write on ours.
+      const bool close_after = !req.keep_alive();
+      handle_rtc(ctx_.api, req, [self = this->shared_from_this(), close_after](Response res) {
+        net::post(self->stream_.get_executor(), [self, close_after, res = std::move(res)]() mutable {
+          self->write(std::move(res), close_after);
+        });
+      });
+      return;
+    }
     write(handle_request(ctx_.api, req), !req.keep_alive());
   }
 

@@ -74,7 +74,7 @@ int ServerProcess::stop(int signal) {
 }
 
 HttpResult http_request(unsigned short port, const std::string& method, const std::string& target,
-                        const std::string& body, const std::string& bearer) {
+                        const std::string& body, const std::string& bearer, const std::string& content_type) {
   net::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(std::chrono::seconds(30));
@@ -83,7 +83,7 @@ HttpResult http_request(unsigned short port, const std::string& method, const st
   req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
   if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
   if (!body.empty()) {
-    req.set(http::field::content_type, "application/json");
+    req.set(http::field::content_type, content_type);
     req.body() = body;
   }
   req.prepare_payload();
@@ -93,7 +93,8 @@ HttpResult http_request(unsigned short port, const std::string& method, const st
   http::read(stream, buf, res);
   beast::error_code ec;
   stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
-  return {static_cast<int>(res.result_int()), res.body(), std::string(res[http::field::content_type])};
+  return {static_cast<int>(res.result_int()), res.body(), std::string(res[http::field::content_type]),
+          std::string(res[http::field::location])};
 }
 
 }  // namespace parley::testing

@@ -33,9 +33,11 @@ struct HttpResult {
   int status = 0;
   std::string body;
   std::string content_type;
+  std::string location;  // the Location header, where one was sent
 };
 
 HttpResult http_request(unsigned short port, const std::string& method, const std::string& target,
-                        const std::string& body = "", const std::string& bearer = "");
+                        const std::string& body = "", const std::string& bearer = "",
+                        const std::string& content_type = "application/json");
 
 }  // namespace parley::testing
