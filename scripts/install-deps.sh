@@ -20,6 +20,11 @@ packages=(
   nlohmann-json3-dev
   # live server: HTTP/WebSocket, TLS, persistence, listener audio, QR codes
   libboost1.81-dev libssl-dev libsqlite3-dev libopus-dev libogg-dev libqrencode-dev
+  # WebRTC (WHIP/WHEP): GStreamer's webrtcbin, libnice, Opus and RTP elements
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
+  # WebRTC tests: a real WHIP publisher, and private network namespaces
+  simple-whip-client iproute2 util-linux
   # TLS test certificates
   openssl
   # browser tests: Debian's Chromium, driven by playwright-core from npm

@@ -116,7 +116,9 @@ void handle_rtc(const ApiContext& ctx, const Request& req, std::function<void(Re
     return reply(std::move(res));
   }
   if (!session::is_valid_code(code)) {
-    return reply(error(req, core::not_found("'" + code.substr(0, 16) + "' is not a session code; codes have six digits")));
+    std::string msg = "'";
+    msg.append(code, 0, std::min<size_t>(code.size(), 16)).append("' is not a session code; codes have six digits");
+    return reply(error(req, core::not_found(msg)));
   }
   auto live = ctx.registry->find(code);
   if (!live || live->has_ended()) return reply(error(req, core::not_found("no live session with code " + code)));
