@@ -14,7 +14,9 @@ const problems = [];
 
 before(async () => {
   mic = librivoxMicrophone();
-  server = await startServer();
+  // WebRTC off: the pages fall back to the WebSocket, which this test covers
+  // (webrtc.test.mjs covers WHIP and WHEP).
+  server = await startServer(['--rtc', 'off']);
   browser = await launchChromium(mic.path);
 });
 

@@ -105,9 +105,9 @@ export function librivoxMicrophone() {
 
 // Debian's Chromium, headless, with `micFile` as its microphone (true: a
 // synthetic beep; absent: no microphone).
-export async function launchChromium(micFile) {
+export async function launchChromium(micFile, extraArgs = []) {
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+                '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs];
   if (micFile) {
     args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
     if (micFile !== true) args.push(`--use-file-for-fake-audio-capture=${micFile}`);

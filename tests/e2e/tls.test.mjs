@@ -17,7 +17,7 @@ before(async () => {
   const key = join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
                            '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-  server = await startServer(['--tls-cert', cert, '--tls-key', key], 'https');
+  server = await startServer(['--tls-cert', cert, '--tls-key', key, '--rtc', 'off'], 'https');
   browser = await launchChromium(true);
 });
 

@@ -2,6 +2,10 @@
 // The listener page: pick a language, read live captions (partials replaced
 // in place, finals kept in order by seq), hear translated speech after one
 // tap, reconnect with catch-up. No control here affects the session.
+// Speech plays over WebRTC (WHEP: one shared Opus stream per language, with
+// the browser's jitter buffer) when it can; otherwise from the WebSocket's
+// speech messages. Captions and lip-sync timelines always come over the
+// WebSocket.
 'use strict';
 
 (() => {
@@ -11,6 +15,24 @@
   window.parleyListener = stats;
   let ws = null, lastSeq = 0, ended = false, language = null, audioCtx = null, playAt = 0;
   let session = null, backoffMs = 500, avatar = null;
+  // WHEP: the peer connection, its resource, and the timelines waiting for
+  // their audio to start (the stream has no markers: onsets are detected).
+  let pc = null, whepResource = null, analyser = null, levels = null;
+  const waiting = [];
+  let speakingUntil = 0;
+  stats.transport = 'websocket';
+  stats.rtcStats = async () => {
+    if (!pc) return null;
+    let out = null;
+    (await pc.getStats()).forEach((r) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'audio') {
+        out = { packetsReceived: r.packetsReceived, totalAudioEnergy: r.totalAudioEnergy,
+                totalSamplesReceived: r.totalSamplesReceived, jitterBufferDelay: r.jitterBufferDelay,
+                jitterBufferEmittedCount: r.jitterBufferEmittedCount };
+      }
+    });
+    return out;
+  };
 
   // The time (on the AudioContext's clock) of the sound reaching the ears
   // now: the avatar's mouth follows this, not a timer.
@@ -74,7 +96,69 @@
     $('partial').textContent = '';
     if (ws) { ws.onclose = null; ws.close(); }
     connect();
+    if (audioCtx) play();
   }
+
+  // WHEP: this language's audio from /whep/<code>/<lang>.
+  async function play() {
+    stopPlaying();
+    if (!window.RTCPeerConnection || ended) return;
+    const mine = pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    pc.ontrack = (ev) => {
+      const stream = ev.streams[0] || new MediaStream([ev.track]);
+      const el = $('rtc-audio');
+      el.srcObject = stream;
+      el.play().catch(() => {});
+      // The level of what plays, to start each lip-sync timeline at its audio.
+      const src = audioCtx.createMediaStreamSource(stream);
+      analyser = audioCtx.createAnalyser();
+      analyser.fftSize = 512;
+      levels = new Float32Array(analyser.fftSize);
+      src.connect(analyser);
+    };
+    try {
+      whepResource = await parley.negotiate(pc, '/whep/' + code + '/' + encodeURIComponent(language));
+      await parley.connected(pc, 8000);
+      if (pc !== mine) return;
+      stats.transport = 'webrtc';
+      $('listen-label').textContent = 'Listening (WebRTC)';
+      pc.addEventListener('connectionstatechange', () => {
+        if (pc === mine && pc.connectionState === 'failed') stopPlaying();
+      });
+    } catch (e) {
+      console.warn('WebRTC unavailable, playing from the WebSocket:', e.message);
+      if (pc === mine) stopPlaying();
+    }
+  }
+
+  function stopPlaying() {
+    if (pc) pc.close();
+    parley.release(whepResource);
+    pc = null;
+    whepResource = null;
+    analyser = null;
+    waiting.length = 0;
+    stats.transport = 'websocket';
+    const el = $('rtc-audio');
+    if (el) el.srcObject = null;
+  }
+
+  // Every 20 ms: when the WebRTC audio starts sounding and no timeline is
+  // running, the next timeline starts now.
+  setInterval(() => {
+    if (!analyser || !avatar || waiting.length === 0) return;
+    const now = audioClock();
+    if (now === null || now < speakingUntil) return;
+    analyser.getFloatTimeDomainData(levels);
+    let sum = 0;
+    for (const v of levels) sum += v * v;
+    if (Math.sqrt(sum / levels.length) < 0.01) return;
+    const next = waiting.shift();
+    const at = now - analyser.fftSize / audioCtx.sampleRate / 2;
+    avatar.schedule(next.utteranceId, at, next.duration, next.timeline);
+    speakingUntil = at + next.duration;
+  }, 20);
 
   function connect() {
     ws = new WebSocket(parley.wsUrl());
@@ -139,6 +223,12 @@
     if (!audioCtx) return;  // not tapped yet: captions only
     const speech = parleyAvatar.parseSpeech(buf);
     if (!speech) return;  // a kind this page does not know
+    if (stats.transport === 'webrtc') {
+      // The audio comes over WebRTC; keep the timeline for when it sounds.
+      waiting.push({ utteranceId: speech.utteranceId, duration: speech.durationMs / 1000, timeline: speech.timeline });
+      if (waiting.length > 20) waiting.shift();
+      return;
+    }
     try {
       const audio = await audioCtx.decodeAudioData(buf.slice(speech.oggOffset));
       stats.speechDecoded++;
@@ -160,7 +250,9 @@
     await audioCtx.resume();
     $('listen-label').textContent = 'Translated speech is on';
     $('listen').disabled = true;
+    play();
   });
+  window.addEventListener('pagehide', () => parley.release(whepResource));
 
   init().catch((e) => status(e.message, true));
 })();

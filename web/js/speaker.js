@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The speaker page: create a session, control it, stream the microphone as
-// 16 kHz PCM16 over the WebSocket, show the live transcript and listeners.
+// The speaker page: create a session, control it, send the microphone, show
+// the live transcript and listeners. The microphone goes over WebRTC (WHIP:
+// Opus, with the browser's echo cancellation and noise suppression) and
+// falls back to 16 kHz PCM16 over the WebSocket when WebRTC fails.
 // It never plays translated audio (the room would hear it twice).
 'use strict';
 
@@ -8,6 +10,9 @@
   const $ = parley.$;
   let code = null, token = null, ws = null, seq = 0, audioCtx = null, micStream = null;
   let state = 'CREATED';
+  // 'websocket' until WebRTC is connected; back to it if WebRTC fails.
+  let transport = 'websocket', pc = null, whipResource = null;
+  window.parleySpeaker = { get transport() { return transport; } };
 
   async function loadLanguages() {
     const langs = await parley.api('GET', '/api/languages');
@@ -116,13 +121,51 @@
     const mute = audioCtx.createGain();
     mute.gain.value = 0;
     node.connect(mute).connect(audioCtx.destination);
-    $('mic-status').textContent = 'Microphone on (' + audioCtx.sampleRate + ' Hz).';
+    micStatus();
     if (ws && ws.readyState === WebSocket.OPEN && audioCtx.sampleRate !== 16000) {
       ws.close();  // rejoin declaring the real rate
     }
+    publish();  // no await: audio goes over the WebSocket meanwhile
+  }
+
+  function micStatus() {
+    $('mic-status').textContent = transport === 'webrtc'
+      ? 'Microphone on, sent over WebRTC (Opus).'
+      : 'Microphone on, sent over the WebSocket (' + audioCtx.sampleRate + ' Hz).';
+  }
+
+  // WHIP: the microphone track to /whip/<code>.
+  async function publish() {
+    if (!window.RTCPeerConnection || pc) return;
+    pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    const mine = pc;
+    try {
+      pc.addTransceiver(micStream.getAudioTracks()[0], { direction: 'sendonly' });
+      whipResource = await parley.negotiate(pc, '/whip/' + code, token);
+      await parley.connected(pc, 8000);
+      if (pc !== mine) return;
+      transport = 'webrtc';
+      micStatus();
+      pc.addEventListener('connectionstatechange', () => {
+        if (pc === mine && (pc.connectionState === 'failed' || pc.connectionState === 'closed')) unpublish();
+      });
+    } catch (e) {
+      console.warn('WebRTC unavailable, using the WebSocket:', e.message);
+      if (pc === mine) unpublish();
+    }
+  }
+
+  function unpublish() {
+    if (pc) pc.close();
+    parley.release(whipResource);
+    pc = null;
+    whipResource = null;
+    transport = 'websocket';
+    if (audioCtx) micStatus();
   }
 
   function stopMic() {
+    unpublish();
     if (micStream) micStream.getTracks().forEach((t) => t.stop());
     if (audioCtx) audioCtx.close();
     micStream = null;
@@ -132,6 +175,7 @@
 
   function sendFrame(samples, peak) {
     $('level').style.width = Math.min(100, Math.round(peak * 140)) + '%';
+    if (transport !== 'websocket') return;
     if (!ws || ws.readyState !== WebSocket.OPEN || state !== 'ACTIVE') return;
     const buf = new ArrayBuffer(4 + samples.length * 2);
     const view = new DataView(buf);
@@ -155,6 +199,7 @@
   }
 
   $('create-form').addEventListener('submit', create);
+  window.addEventListener('pagehide', () => parley.release(whipResource));
   // Typed captions go out like spoken ones: translated, spoken, kept.
   $('type-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
