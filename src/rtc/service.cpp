@@ -26,9 +26,9 @@ namespace {
 constexpr int kRateHz = 48000;
 constexpr int kFrameSamples = kRateHz / 50;  // 20 ms
 constexpr int64_t kFrameUs = 20000;
-// Live source audio: wait for this much after running dry (absorbs network
-// jitter), and never hold more than kLiveMaxMs (trim to kLivePrebufferMs).
-constexpr size_t kLivePrebuffer = kRateHz * 40 / 1000;
+// Live source audio: after running dry, wait for the relay buffer
+// (RtcConfig::relay_buffer_ms) before playing again; never hold more than
+// kLiveMax (trim back to the relay buffer).
 constexpr size_t kLiveMax = kRateHz * 200 / 1000;
 // Translated speech: utterances queue up to this much audio.
 constexpr size_t kSpeechMax = static_cast<size_t>(kRateHz) * 120;
@@ -99,6 +99,7 @@ struct Track final : session::AudioTap {
   std::mutex mu;
   std::deque<int16_t> fifo;  // 48 kHz mono, guarded by mu
   bool primed = false;       // live source: prebuffer reached since running dry
+  size_t prebuffer = 0;      // samples
   std::unique_ptr<audio::StreamResampler> resampler;
   std::vector<float> in_f, out_f;
   std::atomic<uint64_t>* underruns = nullptr;
@@ -124,7 +125,7 @@ struct Track final : session::AudioTap {
     }
     const size_t max = live_source ? kLiveMax : kSpeechMax;
     if (fifo.size() > max) {
-      const size_t keep = live_source ? kLivePrebuffer : max;
+      const size_t keep = live_source ? prebuffer : max;
       const size_t drop = fifo.size() - keep;
       fifo.erase(fifo.begin(), fifo.begin() + static_cast<std::ptrdiff_t>(drop));
       trimmed_ms->fetch_add(drop * 1000 / kRateHz);
@@ -136,7 +137,7 @@ struct Track final : session::AudioTap {
   void take_frame(int16_t* out) {
     std::lock_guard lock(mu);
     if (live_source && !primed) {
-      if (fifo.size() < kLivePrebuffer) {
+      if (fifo.size() < prebuffer) {
         std::fill(out, out + kFrameSamples, int16_t{0});
         return;
       }
@@ -433,6 +434,7 @@ struct Service::Impl {
     t->language = language;
     t->live = live;
     t->live_source = language == live->source_language();
+    t->prebuffer = static_cast<size_t>(kRateHz) * static_cast<size_t>(std::clamp(config.relay_buffer_ms, 0, 150)) / 1000;
     t->underruns = &underruns;
     t->trimmed_ms = &trimmed_ms;
     const std::string desc =

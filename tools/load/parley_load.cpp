@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "audio/wav_io.h"
+#include "common/http_client.h"
 #include "core/clock.h"
 #include "core/process_stats.h"
 
@@ -270,31 +271,9 @@ int64_t true_end_before(const Script& s, int64_t ms) {
 
 // ---------------------------------------------------------------- HTTP helper
 
-struct HttpResult {
-  int status = 0;
-  std::string body;
-};
-
-HttpResult http_call(const Options& o, http::verb method, const std::string& target, const std::string& body,
-                     const std::string& bearer = "") {
-  net::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.expires_after(std::chrono::seconds(20));
-  tcp::resolver resolver(ioc);
-  stream.connect(resolver.resolve(o.host, std::to_string(o.port)));
-  http::request<http::string_body> req{method, target, 11};
-  req.set(http::field::host, o.host);
-  req.set(http::field::content_type, "application/json");
-  if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
-  req.body() = body;
-  req.prepare_payload();
-  http::write(stream, req);
-  beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(stream, buf, res);
-  beast::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-  return {static_cast<int>(res.result_int()), res.body()};
+parley::tools::HttpResult http_call(const Options& o, http::verb method, const std::string& target,
+                                    const std::string& body, const std::string& bearer = "") {
+  return parley::tools::http_call(o.host, static_cast<unsigned short>(o.port), method, target, body, bearer);
 }
 
 // The measured server's /proc figures; nothing without --server-pid.
