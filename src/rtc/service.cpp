@@ -133,9 +133,28 @@ struct Track final : session::AudioTap {
   }
   void on_session_end() override;
 
+  // Live source audio: after a stall (a busy loop, a burst from the network)
+  // the queue can settle above the relay buffer and stay there, adding delay
+  // for good. When it has not gone below buffer + one frame for a second,
+  // the excess is dropped (counted). Under mu.
+  size_t low_water = SIZE_MAX;
+  int frames_watched = 0;
+  void keep_delay_short() {
+    low_water = std::min(low_water, fifo.size());
+    if (++frames_watched < 50) return;
+    if (low_water != SIZE_MAX && low_water > prebuffer + kFrameSamples) {
+      const size_t drop = low_water - prebuffer;
+      fifo.erase(fifo.begin(), fifo.begin() + static_cast<std::ptrdiff_t>(drop));
+      trimmed_ms->fetch_add(drop * 1000 / kRateHz);
+    }
+    low_water = SIZE_MAX;
+    frames_watched = 0;
+  }
+
   // One 20 ms frame: queued audio, else silence.
   void take_frame(int16_t* out) {
     std::lock_guard lock(mu);
+    if (live_source) keep_delay_short();
     if (live_source && !primed) {
       if (fifo.size() < prebuffer) {
         std::fill(out, out + kFrameSamples, int16_t{0});
