@@ -38,6 +38,7 @@ int run_serve(const std::vector<std::string>& argv) {
       {"listener-send-buffer", "65536", "kernel send buffer per connection in bytes: what a slow listener can hide"},
       {"rtc", "on", "WebRTC: WHIP ingest at /whip/<code>, WHEP playback at /whep/<code>/<lang> (on or off)"},
       {"max-rtc-peers", "500", "WebRTC publishers and players at once"},
+      {"rtc-timeout-s", "30", "close a WebRTC peer after this long without media (RTP in, RTCP reports back)"},
       {"stun-server", "", "STUN server for WebRTC across NAT, stun://host:port (none needed on a LAN)"},
       {"turn-server", "", "TURN relays, comma-separated turn(s)://user:pass@host:port"},
       {"log", "info", "log level: debug, info, warn, error"},
@@ -66,8 +67,9 @@ int run_serve(const std::vector<std::string>& argv) {
   auto slow_ms = config.get_long("slow-listener-ms", 100, 600000);
   auto send_buffer = config.get_long("listener-send-buffer", 4096, 16 * 1024 * 1024);
   auto max_rtc = config.get_long("max-rtc-peers", 0, 100000);
+  auto rtc_timeout = config.get_long("rtc-timeout-s", 1, 3600);
   for (const auto* r : {&port, &threads, &max_sessions, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer,
-                        &max_rtc}) {
+                        &max_rtc, &rtc_timeout}) {
     if (!*r) {
       print_error(r->status().message());
       return 2;
@@ -125,6 +127,7 @@ int run_serve(const std::vector<std::string>& argv) {
   if (config.get("rtc") == "on") {
     rtc::RtcConfig rc;
     rc.max_peers = static_cast<size_t>(*max_rtc);
+    rc.media_timeout_ms = static_cast<int>(*rtc_timeout * 1000);
     rc.stun_server = config.get("stun-server");
     for (const auto& t : split_list(config.get("turn-server"))) rc.turn_servers.push_back(t);
     auto created = rtc::Service::create(rc);

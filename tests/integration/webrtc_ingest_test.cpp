@@ -128,6 +128,15 @@ pid_t start_whip_client(const std::string& url, const std::string& token, const 
   return pid;
 }
 
+// A well-formed audio offer (its ICE credentials and fingerprint are made up:
+// enough for the checks before negotiation).
+const std::string kAudioOffer =
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=ice-ufrag:abcd\r\n"
+    "a=ice-pwd:0123456789abcdefghijklmn\r\na=setup:actpass\r\n"
+    "a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n"
+    "a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=sendonly\r\n";
+
 std::string read_file(const std::string& path) {
   std::ifstream f(path);
   std::stringstream s;
@@ -142,7 +151,7 @@ class WebRtcIngestTest : public ::testing::Test {
 
 TEST_F(WebRtcIngestTest, WhipClientPublishesSpeechThatIsTranscribedAndTranslated) {
   const auto dir = temp_dir();
-  ServerProcess server((dir / "whip.db").string(), {"--host", "0.0.0.0"});
+  ServerProcess server((dir / "whip.db").string(), {"--host", "0.0.0.0", "--max-rtc-peers", "1"});
   const auto port = server.port();
   const auto s = create_session(port);
   ASSERT_EQ(http_request(port, "POST", "/api/sessions/" + s.code + "/start", "{}", s.token).status, 200);
@@ -154,6 +163,10 @@ TEST_F(WebRtcIngestTest, WhipClientPublishesSpeechThatIsTranscribedAndTranslated
   // Connected: the server counts one publisher.
   ASSERT_TRUE(eventually([&] { return metric(port, "parley_webrtc_peers{kind=\"whip\"}") == 1; }, 15s))
       << read_file(log) << read_file(server.stderr_path());
+  // The limit holds: a second publisher is told to come back later.
+  auto second = http_request(port, "POST", "/whip/" + s.code, kAudioOffer, s.token, "application/sdp");
+  EXPECT_EQ(second.status, 429) << second.body;
+  EXPECT_EQ(metric(port, "parley_webrtc_refused_total"), 1);
   // The whole recording plays in real time; then whip-client is stopped
   // like a user would (Ctrl-C), which DELETEs its resource.
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(speech.seconds * 1000)));
@@ -199,13 +212,38 @@ TEST_F(WebRtcIngestTest, WhipClientPublishesSpeechThatIsTranscribedAndTranslated
   EXPECT_GT(metric(port, "parley_audio_frames_received_total"), speech.seconds * 50 * 0.8);
 }
 
+TEST_F(WebRtcIngestTest, APublisherThatVanishesIsClosedAndItsUtteranceFinished) {
+  const auto dir = temp_dir();
+  ServerProcess server((dir / "vanish.db").string(), {"--host", "0.0.0.0", "--rtc-timeout-s", "3"});
+  const auto port = server.port();
+  const auto s = create_session(port);
+  ASSERT_EQ(http_request(port, "POST", "/api/sessions/" + s.code + "/start", "{}", s.token).status, 200);
+  const auto speech = joined_recordings(dir);
+  const std::string log = (dir / "vanish-client.log").string();
+  pid_t client = start_whip_client("http://127.0.0.1:" + std::to_string(port) + "/whip/" + s.code, s.token,
+                                   speech.wav, log);
+  ASSERT_TRUE(eventually([&] { return metric(port, "parley_webrtc_peers{kind=\"whip\"}") == 1; }, 15s))
+      << read_file(log);
+  // Mid-sentence, the publisher dies without a word (no DELETE, no ICE close).
+  ASSERT_TRUE(eventually([&] { return metric(port, "parley_audio_frames_received_total") > 250; }, 15s));
+  ::kill(client, SIGKILL);
+  int status = 0;
+  ::waitpid(client, &status, 0);
+  EXPECT_TRUE(eventually([&] { return metric(port, "parley_webrtc_peers{kind=\"whip\"}") == 0; }, 10s));
+  EXPECT_EQ(metric(port, "parley_webrtc_peers_closed_total{reason=\"timeout\"}"), 1);
+  // What it said before dying is transcribed, not left hanging.
+  EXPECT_TRUE(eventually([&] {
+    auto r = http_request(port, "GET", "/api/sessions/" + s.code + "/history");
+    return !json::parse(r.body)["items"].empty();
+  }, 15s));
+}
+
 TEST_F(WebRtcIngestTest, EndpointsRefuseBadRequestsClearly) {
   const auto dir = temp_dir();
   ServerProcess server((dir / "errors.db").string(), {"--host", "0.0.0.0"});
   const auto port = server.port();
   const auto s = create_session(port);
-  const std::string offer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-                            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=sendonly\r\n";
+  const std::string offer = kAudioOffer;
   const std::string whip = "/whip/" + s.code;
   EXPECT_EQ(http_request(port, "POST", whip, offer, "", "application/sdp").status, 401);
   EXPECT_EQ(http_request(port, "POST", whip, offer, "wrong-token", "application/sdp").status, 403);
