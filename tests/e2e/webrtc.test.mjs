@@ -80,6 +80,13 @@ test('speaker publishes over WHIP; Spanish and French listeners play translated 
     return m['parley_webrtc_peers{kind="whep"}'] === 2 && m.parley_webrtc_tracks === 2 && m;
   }, 10000);
 
+  // The avatar's mouth, sampled on the Spanish page: over WebRTC each
+  // timeline starts when its audio starts sounding.
+  await es.evaluate(() => {
+    window.seenVisemes = new Set();
+    setInterval(() => window.seenVisemes.add(window.parleyListener.avatar.shown()), 30);
+  });
+
   await speaker.click('#start');
   await speaker.waitForFunction(() => window.parleySpeaker.transport === 'webrtc', null, { timeout: 20000 });
   assert.match(await speaker.textContent('#mic-status'), /WebRTC/);
@@ -96,6 +103,10 @@ test('speaker publishes over WHIP; Spanish and French listeners play translated 
     eventually('French captions and audible WHEP speech', () => heard(fr), WAIT_MS),
   ]);
   console.log('es', JSON.stringify(esHeard), 'fr', JSON.stringify(frHeard));
+  const mouth = await es.evaluate(() => ({ seen: [...window.seenVisemes],
+                                            scheduled: window.parleyListener.avatar.utterances.length }));
+  assert.ok(mouth.scheduled >= 1, 'lip-sync timelines were started by the WebRTC audio');
+  assert.ok(mouth.seen.filter((v) => v !== 'sil').length >= 3, `the mouth moved: ${mouth.seen}`);
   // The WebSocket's speech messages are not played as well (no double audio).
   for (const p of [es, fr]) {
     assert.equal(await p.evaluate(() => window.parleyListener.speechPlayed), 0, 'speech plays once, over WebRTC');
