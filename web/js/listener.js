@@ -102,7 +102,7 @@
   // WHEP: this language's audio from /whep/<code>/<lang>.
   async function play() {
     stopPlaying();
-    if (!window.RTCPeerConnection || ended) return;
+    if (!session.webrtc || !window.RTCPeerConnection || ended) return;
     const mine = pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     pc.addTransceiver('audio', { direction: 'recvonly' });
     pc.ontrack = (ev) => {

@@ -11,7 +11,7 @@
   let code = null, token = null, ws = null, seq = 0, audioCtx = null, micStream = null;
   let state = 'CREATED';
   // 'websocket' until WebRTC is connected; back to it if WebRTC fails.
-  let transport = 'websocket', pc = null, whipResource = null;
+  let transport = 'websocket', pc = null, whipResource = null, webrtcOffered = false;
   window.parleySpeaker = { get transport() { return transport; } };
 
   async function loadLanguages() {
@@ -65,6 +65,7 @@
       });
       code = r.code;
       token = r.speakerToken;
+      webrtcOffered = !!r.session.webrtc;
       sessionStorage.setItem('parley-speaker', JSON.stringify({ code, token }));
       showSession(r.session);
       connect();
@@ -136,7 +137,7 @@
 
   // WHIP: the microphone track to /whip/<code>.
   async function publish() {
-    if (!window.RTCPeerConnection || pc) return;
+    if (!webrtcOffered || !window.RTCPeerConnection || pc) return;
     pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     const mine = pc;
     try {

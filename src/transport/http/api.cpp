@@ -83,7 +83,8 @@ std::optional<std::string> bearer(const Request& req) {
   return std::string(h.substr(kPrefix.size()));
 }
 
-json session_json(const session::SessionInfo& info, bool live, const std::map<std::string, size_t>& counts) {
+json session_json(const ApiContext& ctx, const session::SessionInfo& info, bool live,
+                  const std::map<std::string, size_t>& counts) {
   json listeners = json::object();
   size_t total = 0;
   for (const auto& [l, n] : counts) {
@@ -97,6 +98,7 @@ json session_json(const session::SessionInfo& info, bool live, const std::map<st
           {"avatar", info.spec.avatar},
           {"targets", info.spec.default_targets},
           {"live", live},
+          {"webrtc", live && ctx.rtc != nullptr},  // WHIP/WHEP answer for this session
           {"createdAtMs", info.created_at_ms},
           {"endedAtMs", info.ended_at_ms},
           {"listeners", {{"total", total}, {"byLanguage", listeners}}}};
@@ -152,7 +154,7 @@ Response create_session(const ApiContext& ctx, const Request& req) {
                         {"speakerToken", created->speaker_token},
                         {"listenerUrl", base + "/listener/" + info.code},
                         {"state", session::state_name(info.state)},
-                        {"session", session_json(info, true, {})}});
+                        {"session", session_json(ctx, info, true, {})}});
 }
 
 Response control(const ApiContext& ctx, const Request& req, const std::string& code, session::Action action) {
@@ -429,7 +431,7 @@ Response handle_request(const ApiContext& ctx, const Request& req) {
       auto found = find_session(ctx, code);
       if (!found) return error_response(req, found.status());
       auto counts = found->live ? found->live->listener_counts() : std::map<std::string, size_t>{};
-      return json_response(req, http::status::ok, session_json(found->info, found->live != nullptr, counts));
+      return json_response(req, http::status::ok, session_json(ctx, found->info, found->live != nullptr, counts));
     }
     if (parts.size() == 4 && method == http::verb::post) {
       if (auto action = session::parse_action(parts[3])) return control(ctx, req, code, *action);
