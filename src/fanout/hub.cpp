@@ -7,6 +7,7 @@
 namespace parley::fanout {
 
 size_t Hub::shard_of(const Subscriber* s) {
+  if (const size_t lane = s->lane(); lane != Subscriber::kAnyLane) return lane % kShards;
   // Allocations are 16-byte aligned: drop the low bits, mix the rest.
   auto x = reinterpret_cast<uintptr_t>(s) >> 4;
   x ^= x >> 17;

@@ -2,6 +2,8 @@
 // An outgoing message, serialised once and shared by every recipient.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -38,6 +40,11 @@ class Subscriber {
   virtual void deliver(MessagePtr message) = 0;
   // Sends nothing more and closes after what is queued, with a reason.
   virtual void close(const std::string& reason) = 0;
+  // The Dispatcher lane this subscriber lives on, if any. Its deliveries
+  // then run on that lane (the Hub shards by it), so a subscriber whose own
+  // work runs there too can take them without a hand-off.
+  static constexpr size_t kAnyLane = SIZE_MAX;
+  virtual size_t lane() const { return kAnyLane; }
 };
 
 }  // namespace parley::fanout

@@ -35,7 +35,7 @@ constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 template <class Stream>
 class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(Stream stream, const Context& ctx) : stream_(std::move(stream)), ctx_(ctx) {}
+  HttpSession(Stream stream, const Context& ctx, size_t lane) : stream_(std::move(stream)), ctx_(ctx), lane_(lane) {}
 
   void run() {
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->start(); });
@@ -77,7 +77,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if (beast::websocket::is_upgrade(req)) {
       if (t.path != "/ws") return write(error_response(req, core::not_found("WebSocket endpoint is /ws")), true);
       beast::get_lowest_layer(stream_).expires_never();
-      std::make_shared<WsSession<Stream>>(std::move(stream_), ctx_)->run(std::move(req));
+      std::make_shared<WsSession<Stream>>(std::move(stream_), ctx_, lane_)->run(std::move(req));
       return;
     }
     if (t.path.rfind("/listen/", 0) == 0 && req.method() == beast::http::verb::get) return stream_audio(req, t);
@@ -130,37 +130,42 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   Stream stream_;
   beast::flat_buffer buffer_;
   const Context& ctx_;
+  size_t lane_;
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
 };
 
 // Lanes are strands on the I/O context: a lane's tasks run one at a time, in
 // order, on whichever network thread is free.
+using Lane = net::strand<net::io_context::executor_type>;
+
 class LaneDispatcher final : public fanout::Dispatcher {
  public:
-  LaneDispatcher(net::io_context& ioc, size_t lanes) {
-    for (size_t i = 0; i < std::max<size_t>(1, lanes); ++i) strands_.push_back(net::make_strand(ioc));
-  }
+  explicit LaneDispatcher(std::vector<Lane> lanes) : strands_(std::move(lanes)) {}
   size_t lanes() const override { return strands_.size(); }
   void dispatch(size_t lane, std::function<void()> task) override {
     net::post(strands_[lane % strands_.size()], std::move(task));
   }
 
  private:
-  std::vector<net::strand<net::io_context::executor_type>> strands_;
+  std::vector<Lane> strands_;
 };
 
 }  // namespace
 
 struct Server::Impl {
-  explicit Impl(ServerConfig c) : config(std::move(c)), ioc(std::max(1, config.io_threads)), acceptor(ioc) {}
+  explicit Impl(ServerConfig c) : config(std::move(c)), ioc(std::max(1, config.io_threads)), acceptor(ioc) {
+    for (size_t i = 0; i < Server::kLanes; ++i) lanes.push_back(net::make_strand(ioc));
+  }
 
   void accept(const Context& ctx) {
-    acceptor.async_accept(net::make_strand(ioc), [this, &ctx](beast::error_code ec, tcp::socket socket) {
+    // Connections take the lanes in turn.
+    const size_t lane = next_lane++ % lanes.size();
+    acceptor.async_accept(lanes[lane], [this, &ctx, lane](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec && tls) {
-        std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *tls), ctx)->run();
+        std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *tls), ctx, lane)->run();
       } else if (!ec) {
-        std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), ctx)->run();
+        std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), ctx, lane)->run();
       } else if (ec == net::error::no_descriptors) {
         core::log_warn("http", "out of file descriptors; refusing connections for 100 ms");
         backoff.expires_after(std::chrono::milliseconds(100));
@@ -173,6 +178,8 @@ struct Server::Impl {
 
   ServerConfig config;
   net::io_context ioc;
+  std::vector<Lane> lanes;
+  size_t next_lane = 0;  // accept() runs one at a time
   tcp::acceptor acceptor;
   net::steady_timer backoff{ioc};
   std::unique_ptr<net::ssl::context> tls;  // set when serving HTTPS
@@ -206,9 +213,7 @@ Server::~Server() {
 
 bool Server::tls() const { return impl_->tls != nullptr; }
 
-std::shared_ptr<fanout::Dispatcher> Server::dispatcher(size_t lanes) {
-  return std::make_shared<LaneDispatcher>(impl_->ioc, lanes);
-}
+std::shared_ptr<fanout::Dispatcher> Server::dispatcher() { return std::make_shared<LaneDispatcher>(impl_->lanes); }
 
 core::Status Server::listen() {
   beast::error_code ec;

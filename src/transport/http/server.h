@@ -48,8 +48,11 @@ class Server {
   const Context& context() const { return *context_; }
   // For wiring that must exist before the server (the session registry).
   Context& context() { return *context_; }
-  // Broadcast lanes on the server's network threads: one strand per lane.
-  std::shared_ptr<fanout::Dispatcher> dispatcher(size_t lanes = 64);
+  // Broadcast lanes on the server's network threads: one strand per lane,
+  // the same strands connections run on (each connection lives on one lane,
+  // so a broadcast task reaches its listeners without a hand-off).
+  std::shared_ptr<fanout::Dispatcher> dispatcher();
+  static constexpr size_t kLanes = 64;
 
  private:
   struct Impl;

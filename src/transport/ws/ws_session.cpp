@@ -2,7 +2,9 @@
 #include "transport/ws/ws_session.h"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
@@ -26,8 +28,8 @@ constexpr size_t kPartialQueueLimit = 32;
 }  // namespace
 
 template <class Stream>
-WsSession<Stream>::WsSession(Stream stream, const Context& ctx)
-    : ws_(std::move(stream)), ctx_(ctx) {
+WsSession<Stream>::WsSession(Stream stream, const Context& ctx, size_t lane)
+    : ws_(std::move(stream)), ctx_(ctx), lane_(lane) {
   ++ctx_.api.metrics->ws_connections;
 }
 
@@ -233,6 +235,12 @@ void WsSession<Stream>::send_error(const std::string& code, const std::string& m
 
 template <class Stream>
 void WsSession<Stream>::deliver(fanout::MessagePtr message) {
+  // A broadcast runs on this connection's lane (Hub shards by lane()): no hand-off.
+  using Strand = net::strand<net::io_context::executor_type>;
+  if (const auto* strand = ws_.get_executor().template target<Strand>(); strand && strand->running_in_this_thread()) {
+    enqueue(std::move(message));
+    return;
+  }
   net::post(ws_.get_executor(), [self = this->shared_from_this(), m = std::move(message)]() mutable {
     self->enqueue(std::move(m));
   });

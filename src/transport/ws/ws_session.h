@@ -27,13 +27,14 @@ namespace parley::transport {
 template <class Stream>
 class WsSession final : public fanout::Subscriber, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(Stream stream, const Context& ctx);
+  WsSession(Stream stream, const Context& ctx, size_t lane = kAnyLane);
   ~WsSession() override;
   // Takes over after the HTTP upgrade request was read.
   void run(boost::beast::http::request<boost::beast::http::string_body> upgrade);
 
   void deliver(fanout::MessagePtr message) override;
   void close(const std::string& reason) override;
+  size_t lane() const override { return lane_; }
 
  private:
   enum class Role { none, speaker, listener };
@@ -58,6 +59,7 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   boost::beast::websocket::stream<Stream> ws_;
   boost::beast::flat_buffer buffer_;
   const Context& ctx_;
+  const size_t lane_;
   Role role_ = Role::none;
   std::shared_ptr<session::LiveSession> session_;
   std::string language_;
