@@ -258,6 +258,7 @@ TEST_F(LiveSessionTest, MalformedInputGetsErrorsAndTheSessionCarriesOn) {
   ServerProcess server(temp_db("malformed"));
   const auto port = server.port();
   Created s = create_session(port);
+  WsClient silent(port);  // upgrades and never joins
   WsClient speaker(port);
   speaker.send_text("this is not json");
   ASSERT_TRUE(speaker.wait_for_type("error", 5s)) << "a first message that is not a join";
@@ -283,6 +284,8 @@ TEST_F(LiveSessionTest, MalformedInputGetsErrorsAndTheSessionCarriesOn) {
   uint32_t seq = 10;
   stream_real_time(sp, recording_pcm(1, 1.5), seq);
   EXPECT_TRUE(listener.wait_for_type("final", 10s)) << "the session carries on after bad input";
+  // A connection that never says who it is is closed after the join timeout (10 s).
+  EXPECT_TRUE(eventually([&] { return silent.closed(); }, 15s));
 }
 
 TEST_F(LiveSessionTest, TypedCaptionsAreTranslatedSpokenAndKept) {

@@ -77,7 +77,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if (beast::websocket::is_upgrade(req)) {
       if (t.path != "/ws") return write(error_response(req, core::not_found("WebSocket endpoint is /ws")), true);
       beast::get_lowest_layer(stream_).expires_never();
-      std::make_shared<WsSession<Stream>>(std::move(stream_), ctx_, lane_)->run(std::move(req));
+      if constexpr (std::is_same_v<Stream, PlainStream>) {
+        std::make_shared<WsSession<PlainSocket>>(stream_.release_socket(), ctx_, lane_)->run(std::move(req));
+      } else {
+        std::make_shared<WsSession<Stream>>(std::move(stream_), ctx_, lane_)->run(std::move(req));
+      }
       return;
     }
     if (t.path.rfind("/listen/", 0) == 0 && req.method() == beast::http::verb::get) return stream_audio(req, t);

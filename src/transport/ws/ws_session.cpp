@@ -29,7 +29,7 @@ constexpr size_t kPartialQueueLimit = 32;
 
 template <class Stream>
 WsSession<Stream>::WsSession(Stream stream, const Context& ctx, size_t lane)
-    : ws_(std::move(stream)), ctx_(ctx), lane_(lane) {
+    : ws_(std::move(stream)), join_timer_(ws_.get_executor()), ctx_(ctx), lane_(lane) {
   ++ctx_.api.metrics->ws_connections;
 }
 
@@ -39,7 +39,7 @@ WsSession<Stream>::~WsSession() { --ctx_.api.metrics->ws_connections; }
 template <class Stream>
 void WsSession<Stream>::run(beast::http::request<beast::http::string_body> upgrade) {
   beast::error_code ec;
-  auto& sock = beast::get_lowest_layer(ws_).socket();
+  auto& sock = socket_of(beast::get_lowest_layer(ws_));
   sock.set_option(net::socket_base::send_buffer_size(ctx_.limits.socket_send_buffer_bytes), ec);
   sock.set_option(net::ip::tcp::no_delay(true), ec);
   ws_.read_message_max(ctx_.limits.max_ws_message_bytes);
@@ -47,7 +47,13 @@ void WsSession<Stream>::run(beast::http::request<beast::http::string_body> upgra
   ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(beast::http::field::server, "parley");
   }));
-  beast::get_lowest_layer(ws_).expires_after(std::chrono::milliseconds(ctx_.limits.join_timeout_ms));
+  join_timer_.expires_after(std::chrono::milliseconds(ctx_.limits.join_timeout_ms));
+  join_timer_.async_wait([weak = this->weak_from_this()](beast::error_code timer_ec) {
+    auto self = weak.lock();
+    if (timer_ec || !self || self->role_ != Role::none) return;
+    beast::error_code ignored;
+    socket_of(beast::get_lowest_layer(self->ws_)).close(ignored);  // said nothing in time
+  });
   ws_.async_accept(upgrade, beast::bind_front_handler(&WsSession<Stream>::on_accept, this->shared_from_this()));
 }
 
@@ -146,7 +152,7 @@ void WsSession<Stream>::handle_join(std::string_view text) {
     return;
   }
   const std::string role = str("role");
-  beast::get_lowest_layer(ws_).expires_never();
+  join_timer_.cancel();
   if (role == "speaker") {
     if (!live->token_matches(str("token"))) {
       send_error("permission_denied", "this token does not control session " + code);
@@ -275,8 +281,8 @@ void WsSession<Stream>::enqueue(fanout::MessagePtr m) {
     closing_ = true;
     detach();
     beast::error_code ec;
-    beast::get_lowest_layer(ws_).socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
-    beast::get_lowest_layer(ws_).close();
+    socket_of(beast::get_lowest_layer(ws_)).shutdown(net::ip::tcp::socket::shutdown_both, ec);
+    socket_of(beast::get_lowest_layer(ws_)).close(ec);
     return;
   }
   queued_bytes_ += m->bytes.size();
@@ -351,7 +357,7 @@ void WsSession<Stream>::detach() {
   role_ = Role::none;
 }
 
-template class WsSession<PlainStream>;
+template class WsSession<PlainSocket>;
 template class WsSession<TlsStream>;
 
 }  // namespace parley::transport

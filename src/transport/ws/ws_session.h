@@ -10,6 +10,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -57,6 +58,7 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   void detach();
 
   boost::beast::websocket::stream<Stream> ws_;
+  boost::asio::steady_timer join_timer_;  // a connection must join in time
   boost::beast::flat_buffer buffer_;
   const Context& ctx_;
   const size_t lane_;
@@ -74,7 +76,7 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   std::vector<int16_t> pcm_;
 };
 
-extern template class WsSession<PlainStream>;
+extern template class WsSession<PlainSocket>;
 extern template class WsSession<TlsStream>;
 
 }  // namespace parley::transport

@@ -93,6 +93,11 @@ class Pipeline {
       ::dup2(out_pipe[1], STDOUT_FILENO);
       int devnull = ::open("/dev/null", O_WRONLY);
       if (devnull >= 0) ::dup2(devnull, STDERR_FILENO);
+      // Nothing else of the server's goes along: an inherited client socket
+      // would stay open in Apertium after the server closed it (no FIN).
+      if (::close_range(3, ~0U, 0) != 0) {
+        for (long fd = 3, n = ::sysconf(_SC_OPEN_MAX); fd < n; ++fd) ::close(static_cast<int>(fd));
+      }
       ::setenv("LC_ALL", "C.UTF-8", 1);
       // $1 is the generator's option (-n: no marks on unknown words), $2 the
       // tagger's (none).
