@@ -55,7 +55,24 @@ void Hub::broadcast(const std::string& language, const MessagePtr& m) const {
     if (it == by_language_.end()) return;
     snap = it->second.shards;
   }
-  each(snap, [m](Subscriber& s) { s.deliver(m); });
+  deliver_all(snap, m);
+}
+
+void Hub::deliver_all(const Snapshot& snap, const MessagePtr& m) const {
+  const bool copy = dispatcher_ && m->bytes.size() < kCopyPerShardBelow;
+  for (size_t k = 0; k < snap.size(); ++k) {
+    const auto& shard = snap[k];
+    if (!shard) continue;
+    auto run = [shard, m, copy] {
+      const MessagePtr local = copy ? std::make_shared<const Message>(*m) : m;
+      for (const auto& s : *shard) s->deliver(local);
+    };
+    if (dispatcher_) {
+      dispatcher_->dispatch(k % dispatcher_->lanes(), std::move(run));
+    } else {
+      run();
+    }
+  }
 }
 
 void Hub::broadcast_all(const MessagePtr& m) const {
@@ -64,7 +81,7 @@ void Hub::broadcast_all(const MessagePtr& m) const {
     std::lock_guard lock(mu_);
     for (const auto& [lang, l] : by_language_) snaps.push_back(l.shards);
   }
-  for (const auto& snap : snaps) each(snap, [m](Subscriber& s) { s.deliver(m); });
+  for (const auto& snap : snaps) deliver_all(snap, m);
 }
 
 void Hub::close_all(const std::string& reason) const {
