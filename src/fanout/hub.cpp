@@ -55,24 +55,7 @@ void Hub::broadcast(const std::string& language, const MessagePtr& m) const {
     if (it == by_language_.end()) return;
     snap = it->second.shards;
   }
-  deliver_all(snap, m);
-}
-
-void Hub::deliver_all(const Snapshot& snap, const MessagePtr& m) const {
-  const bool copy = dispatcher_ && m->bytes.size() < kCopyPerShardBelow;
-  for (size_t k = 0; k < snap.size(); ++k) {
-    const auto& shard = snap[k];
-    if (!shard) continue;
-    auto run = [shard, m, copy] {
-      const MessagePtr local = copy ? std::make_shared<const Message>(*m) : m;
-      for (const auto& s : *shard) s->deliver(local);
-    };
-    if (dispatcher_) {
-      dispatcher_->dispatch(k % dispatcher_->lanes(), std::move(run));
-    } else {
-      run();
-    }
-  }
+  each(snap, [m](Subscriber& s) { s.deliver(m); });
 }
 
 void Hub::broadcast_all(const MessagePtr& m) const {
@@ -81,7 +64,7 @@ void Hub::broadcast_all(const MessagePtr& m) const {
     std::lock_guard lock(mu_);
     for (const auto& [lang, l] : by_language_) snaps.push_back(l.shards);
   }
-  for (const auto& snap : snaps) deliver_all(snap, m);
+  for (const auto& snap : snaps) each(snap, [m](Subscriber& s) { s.deliver(m); });
 }
 
 void Hub::close_all(const std::string& reason) const {

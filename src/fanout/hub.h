@@ -50,12 +50,6 @@ class Hub {
   };
   using Snapshot = std::array<std::shared_ptr<const List>, kShards>;
   static size_t shard_of(const Subscriber* s);
-  // Delivers `m` to every subscriber of the snapshot, shard by shard. A
-  // small message is copied once per shard, so each lane counts references
-  // to its own copy: ten thousand reference counts on one cache line, from
-  // both cores at once, cost more than sixty-four copies of a caption.
-  static constexpr size_t kCopyPerShardBelow = 4096;
-  void deliver_all(const Snapshot& snap, const MessagePtr& m) const;
   // Calls fn(subscriber) for every subscriber of the snapshot, shard by
   // shard, on the shard's lane when there is a dispatcher.
   template <class Fn>

@@ -126,8 +126,7 @@ std::string render_metrics(const ApiContext& ctx) {
     w.counter("parley_http_requests_total", "HTTP requests handled.", m.http_requests);
     w.gauge("parley_ws_connections", "Open WebSocket connections.", m.ws_connections);
     w.gauge("parley_audio_streams", "Open HTTP audio streams (/listen/…).", m.audio_streams);
-    w.single("parley_ws_messages_sent_total", "counter", "WebSocket messages written to clients.",
-             static_cast<double>(m.ws_messages_sent.load()));
+    w.counter("parley_ws_messages_sent_total", "WebSocket messages queued to clients.", m.ws_messages_sent);
     w.counter("parley_dropped_speech_total", "Speech messages dropped for listeners that fell behind.",
             m.ws_audio_dropped);
     w.counter("parley_dropped_partials_total", "Superseded partial captions dropped for listeners that fell behind.",

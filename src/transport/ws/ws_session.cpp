@@ -309,7 +309,7 @@ void WsSession<Stream>::on_write(beast::error_code ec, size_t) {
     detach();
     return;
   }
-  ctx_.api.metrics->ws_messages_sent.add(lane_ == kAnyLane ? 0 : lane_);
+  ++ctx_.api.metrics->ws_messages_sent;
   queued_bytes_ -= queue_.front().message->bytes.size();
   queue_.pop_front();
   write_next();
