@@ -38,7 +38,7 @@ int run_serve(const std::vector<std::string>& argv) {
       {"listener-send-buffer", "65536", "kernel send buffer per connection in bytes: what a slow listener can hide"},
       {"rtc", "on", "WebRTC: WHIP ingest at /whip/<code>, WHEP playback at /whep/<code>/<lang> (on or off)"},
       {"max-rtc-peers", "500", "WebRTC publishers and players at once"},
-      {"rtc-timeout-s", "30", "close a WebRTC peer after this long without media (RTP in, RTCP reports back)"},
+      {"rtc-timeout-s", "30", "close a WebRTC peer after this long without media (RTP in; RTCP reports back, at least 15 s)"},
       {"stun-server", "", "STUN server for WebRTC across NAT, stun://host:port (none needed on a LAN)"},
       {"turn-server", "", "TURN relays, comma-separated turn(s)://user:pass@host:port"},
       {"log", "info", "log level: debug, info, warn, error"},

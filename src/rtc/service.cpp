@@ -636,6 +636,12 @@ struct Service::Impl {
     return G_SOURCE_CONTINUE;
   }
 
+  // Players are judged by their RTCP receiver reports, which browsers send
+  // about every 5 s (randomised up to 7.5 s): never less than 15 s for them.
+  int media_timeout_ms(const Peer& p) const {
+    return p.kind == PeerKind::player ? std::max(config.media_timeout_ms, 15000) : config.media_timeout_ms;
+  }
+
   static gboolean check_peers(gpointer data) {
     auto* self = static_cast<Impl*>(data);
     std::vector<std::shared_ptr<Peer>> all;
@@ -649,7 +655,7 @@ struct Service::Impl {
         self->remove(p->id, &Impl::ended, "the session ended");
       } else if (p->answered && !p->connected && now - p->created_ms > self->config.connect_timeout_ms) {
         self->remove(p->id, &Impl::timed_out, "ICE did not connect");
-      } else if (p->connected && p->watch_media && now - p->last_media_ms > self->config.media_timeout_ms) {
+      } else if (p->connected && p->watch_media && now - p->last_media_ms > self->media_timeout_ms(*p)) {
         self->remove(p->id, &Impl::timed_out, "no media");
       }
     }

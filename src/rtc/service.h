@@ -33,7 +33,7 @@ struct RtcConfig {
   size_t max_peers = 500;                 // publishers and players together
   int gather_timeout_ms = 5000;           // answer with what has been gathered by then
   int connect_timeout_ms = 20000;         // ICE must connect by then
-  int media_timeout_ms = 30000;           // no RTP (publisher) or RTCP (player) for this long: gone
+  int media_timeout_ms = 30000;           // no RTP (publisher) or RTCP (player, ≥ 15 s) for this long: gone
   int jitter_ms = 60;                     // publishers' jitter buffer: reorders (no added delay)
   int relay_buffer_ms = 20;               // the speaker's voice relayed to WHEP players: absorbs arrival jitter
   int opus_bitrate = 32000;               // of each language's shared encoding

@@ -15,7 +15,9 @@ const problems = [];
 
 before(async () => {
   mic = librivoxMicrophone();
-  server = await startServer();
+  // A vanished player is closed after 15 s without RTCP reports (the least
+  // the server allows: browsers report about every 5 s).
+  server = await startServer(['--rtc-timeout-s', '5']);
   browser = await launchChromium(mic.path, ['--allow-loopback-in-peer-connection']);
 });
 
@@ -126,6 +128,15 @@ test('speaker publishes over WHIP; Spanish and French listeners play translated 
   await screenshot(speaker, 'webrtc-speaker');
   await screenshot(es, 'webrtc-listener-es-phone');
   await screenshot(fr, 'webrtc-listener-fr');
+
+  // A listener that goes away (its tab closed) is cleaned up: by its DELETE
+  // if the page got to send it, else by the RTCP watchdog. Its language's
+  // shared encoding stops with its last player.
+  await fr.context().close();
+  await eventually('the French player and track gone', async () => {
+    const m = await metrics();
+    return m['parley_webrtc_peers{kind="whep"}'] === 1 && m.parley_webrtc_tracks === 1 && m;
+  }, 30000);
 
   // Ending the session closes every peer and every shared encoding.
   await speaker.click('#end');
