@@ -297,12 +297,8 @@ core::Status LiveSession::add_listener(std::shared_ptr<fanout::Subscriber> liste
 }
 
 void LiveSession::remove_listener(const std::string& language, const fanout::Subscriber* listener) {
-  size_t left = listeners_.remove(language, listener);
-  const auto& targets = info_.spec.default_targets;
-  if (left == 0 && language != info_.spec.source_language &&
-      std::find(targets.begin(), targets.end(), language) == targets.end() && !has_audience(language)) {
-    post(RemoveTarget{language});
-  }
+  listeners_.remove(language, listener);
+  retire_if_unheard(language);
   notify_speaker_counts();
 }
 
@@ -321,7 +317,15 @@ core::Status LiveSession::add_audio_stream(std::shared_ptr<fanout::Subscriber> s
 
 void LiveSession::remove_audio_stream(const std::string& language, const fanout::Subscriber* stream) {
   streams_.remove(language, stream);
-  if (language != info_.spec.source_language && !has_audience(language)) post(RemoveTarget{language});
+  retire_if_unheard(language);
+}
+
+void LiveSession::retire_if_unheard(const std::string& language) {
+  const auto& targets = info_.spec.default_targets;  // immutable after creation
+  if (language != info_.spec.source_language &&
+      std::find(targets.begin(), targets.end(), language) == targets.end() && !has_audience(language)) {
+    post(RemoveTarget{language});
+  }
 }
 
 core::Status LiveSession::add_tap(const std::string& language, std::shared_ptr<AudioTap> tap) {
@@ -354,11 +358,7 @@ void LiveSession::remove_tap(const std::string& language, const AudioTap* tap) {
     std::erase_if(it->second, [tap](const auto& t) { return t.get() == tap; });
     if (it->second.empty()) taps_.erase(it);
   }
-  const auto& targets = info_.spec.default_targets;
-  if (language != info_.spec.source_language && !has_audience(language) &&
-      std::find(targets.begin(), targets.end(), language) == targets.end()) {
-    post(RemoveTarget{language});
-  }
+  retire_if_unheard(language);
 }
 
 bool LiveSession::has_audience(const std::string& language) const {

@@ -144,6 +144,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool reachable(const std::string& language) const;
   // Someone receives this language: WebSocket listeners, HTTP streams or taps.
   bool has_audience(const std::string& language) const;
+  // Stops translating into a language nobody receives any more (default
+  // targets and the source language stay).
+  void retire_if_unheard(const std::string& language);
   void tap_audio(const std::string& language, std::span<const int16_t> pcm, int rate_hz) const;
 
   // Pipeline events (worker thread).
