@@ -58,17 +58,6 @@ std::string url_decode(std::string_view s) {
   return out;
 }
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) parts.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
-}
 
 std::string base_url(const ApiContext& ctx, const Request& req) {
   if (!ctx.public_url.empty()) return ctx.public_url;
@@ -76,12 +65,6 @@ std::string base_url(const ApiContext& ctx, const Request& req) {
   return std::string(ctx.tls ? "https://" : "http://") + std::string(host.empty() ? "localhost" : host);
 }
 
-std::optional<std::string> bearer(const Request& req) {
-  auto h = req[http::field::authorization];
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (h.size() <= kPrefix.size() || h.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
-  return std::string(h.substr(kPrefix.size()));
-}
 
 json session_json(const ApiContext& ctx, const session::SessionInfo& info, bool live,
                   const std::map<std::string, size_t>& counts) {
@@ -358,6 +341,25 @@ Target parse_target(std::string_view target) {
   t.path = url_decode(target.substr(0, q));
   if (q != std::string_view::npos) t.raw_query = std::string(target.substr(q + 1));
   return t;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) parts.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+std::optional<std::string> bearer(const Request& req) {
+  auto h = req[http::field::authorization];
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (h.size() <= kPrefix.size() || h.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  return std::string(h.substr(kPrefix.size()));
 }
 
 http::status http_status(core::Code code) {

@@ -8,7 +8,9 @@
 #include <atomic>
 #include <boost/beast/http.hpp>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "pipeline/pipeline.h"
@@ -49,5 +51,9 @@ struct Target {
   std::string raw_query;
 };
 Target parse_target(std::string_view target);
+// "/a/b/" → {"a", "b"}.
+std::vector<std::string> split_path(const std::string& path);
+// The token of "Authorization: Bearer <token>", if any.
+std::optional<std::string> bearer(const Request& req);
 
 }  // namespace parley::transport

@@ -6,18 +6,6 @@
 namespace parley::transport {
 namespace {
 
-std::vector<std::string> split(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) parts.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
-}
-
 void allow_cross_origin(Response& res) {
   res.set(http::field::access_control_allow_origin, "*");
   res.set(http::field::access_control_expose_headers, "Location, Link");
@@ -44,13 +32,6 @@ bool has_type(const Request& req, std::string_view type) {
   return ct.substr(0, type.size()) == type;
 }
 
-std::optional<std::string> bearer(const Request& req) {
-  auto h = req[http::field::authorization];
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (h.size() <= kPrefix.size() || h.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
-  return std::string(h.substr(kPrefix.size()));
-}
-
 }  // namespace
 
 bool is_rtc_target(std::string_view path) {
@@ -59,7 +40,7 @@ bool is_rtc_target(std::string_view path) {
 
 void handle_rtc(const ApiContext& ctx, const Request& req, std::function<void(Response)> reply) {
   const Target t = parse_target(req.target());
-  const auto parts = split(t.path);
+  const auto parts = split_path(t.path);
   const bool whip = parts.at(0) == "whip";
   const rtc::PeerKind kind = whip ? rtc::PeerKind::publisher : rtc::PeerKind::player;
   // whip/<code>[/<id>], whep/<code>/<lang>[/<id>]
