@@ -26,7 +26,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using testing::eventually;
 using testing::http_request;
+using testing::metric;
 using testing::Received;
 using testing::ServerProcess;
 using testing::WsClient;
@@ -106,27 +108,7 @@ class LiveSessionTest : public ::testing::Test {
   }
 };
 
-// One sample of GET /metrics (the line "name value"), or -1 when absent.
-double metric(unsigned short port, const std::string& series) {
-  auto r = http_request(port, "GET", "/metrics");
-  std::istringstream lines(r.body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return -1;
-}
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return condition();
-}
 
 TEST_F(LiveSessionTest, ThreeListenersTwoLanguagesGetPartialsFinalsAndSpeech) {
   // Small kernel buffers, so that a listener that never reads shows up in the

@@ -34,7 +34,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using testing::eventually;
 using testing::http_request;
+using testing::metric;
 using testing::ServerProcess;
 
 fs::path temp_dir() {
@@ -55,26 +57,7 @@ Created create_session(unsigned short port) {
   return {j["code"], j["speakerToken"]};
 }
 
-double metric(unsigned short port, const std::string& series) {
-  auto r = http_request(port, "GET", "/metrics");
-  std::istringstream lines(r.body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return -1;
-}
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return condition();
-}
 
 // The recordings one after another with pauses, after a lead-in that covers
 // the WebRTC connection (whip-client plays its file from the start, connected or not).

@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -95,6 +96,27 @@ HttpResult http_request(unsigned short port, const std::string& method, const st
   stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
   return {static_cast<int>(res.result_int()), res.body(), std::string(res[http::field::content_type]),
           std::string(res[http::field::location])};
+}
+
+double metric(unsigned short port, const std::string& series) {
+  auto r = http_request(port, "GET", "/metrics");
+  std::istringstream lines(r.body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return -1;
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
 }
 
 }  // namespace parley::testing

@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,5 +41,11 @@ struct HttpResult {
 HttpResult http_request(unsigned short port, const std::string& method, const std::string& target,
                         const std::string& body = "", const std::string& bearer = "",
                         const std::string& content_type = "application/json");
+
+// One sample of the server's GET /metrics (the line "series value"), or -1 when absent.
+double metric(unsigned short port, const std::string& series);
+
+// Polls `condition` every 100 ms until it holds or `within` has passed.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within);
 
 }  // namespace parley::testing
