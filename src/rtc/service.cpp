@@ -456,6 +456,10 @@ struct Service::Impl {
     t->prebuffer = static_cast<size_t>(kRateHz) * static_cast<size_t>(std::clamp(config.relay_buffer_ms, 0, 150)) / 1000;
     t->underruns = &underruns;
     t->trimmed_ms = &trimmed_ms;
+    // The session says first whether it can be heard in this language (no
+    // pipeline is built for a language it cannot reach). Audio that arrives
+    // before the encoder runs waits in the track's queue.
+    if (st = live->add_tap(language, t); !st) return nullptr;
     const std::string desc =
         "appsrc name=src format=time is-live=true do-timestamp=false "
         "caps=audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1 ! "
@@ -466,16 +470,13 @@ struct Service::Impl {
     if (!t->pipeline) {
       st = core::internal_error(std::string("cannot build the encoder: ") + (error ? error->message : "?"));
       if (error) g_error_free(error);
+      stop_track(t);
       return nullptr;
     }
     t->appsrc = gst_bin_get_by_name(GST_BIN(t->pipeline), "src");
     t->tee = gst_bin_get_by_name(GST_BIN(t->pipeline), "tee");
     if (gst_element_set_state(t->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
       st = core::internal_error("the encoder pipeline did not start");
-      stop_track(t);
-      return nullptr;
-    }
-    if (st = live->add_tap(language, t); !st) {
       stop_track(t);
       return nullptr;
     }
