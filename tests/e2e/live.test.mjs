@@ -6,7 +6,8 @@
 // test-artifacts/e2e/.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchChromium, librivoxMicrophone, screenshot, startServer, watchPage } from './support.mjs';
+import { createSession, launchChromium, librivoxMicrophone, openListener as openListenerPage, screenshot, startServer,
+         watchPage } from './support.mjs';
 
 const WAIT_MS = 150000;  // bound for anything that needs the speaker to talk
 let server, browser, mic;
@@ -29,12 +30,7 @@ after(async () => {
 });
 
 async function openListener(link, lang, viewport) {
-  const context = await browser.newContext({ viewport, isMobile: viewport.width < 500, hasTouch: viewport.width < 500 });
-  const page = await context.newPage();
-  watchPage(page, `listener-${lang}`, problems);
-  await page.goto(`${link}?lang=${lang}`);
-  await page.waitForFunction(() => document.getElementById('session-name').textContent !== 'Joining…');
-  await page.click('#listen');
+  const page = await openListenerPage(browser, link, lang, viewport, problems);
   await page.waitForFunction(() => document.getElementById('listen').disabled);
   return page;
 }
@@ -52,14 +48,7 @@ test('speaker page with a real recording; Spanish and French listeners get capti
   const speakerContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const speaker = await speakerContext.newPage();
   watchPage(speaker, 'speaker', problems);
-  await speaker.goto(`${server.url}/speaker`);
-  await speaker.waitForFunction(() => document.querySelectorAll('#source option').length > 0);
-  await speaker.fill('#name', 'Browser test');
-  await speaker.selectOption('#source', 'en');
-  await speaker.click('#create-button');
-  await speaker.waitForFunction(() => /^\d{6}$/.test(document.getElementById('code').textContent));
-  const code = await speaker.textContent('#code');
-  const link = await speaker.getAttribute('#listener-link', 'href');
+  const { code, link } = await createSession(speaker, server.url, 'Browser test');
   assert.equal(link, `${server.url}/listener/${code}`);
   assert.equal(await speaker.evaluate(() => document.getElementById('qr').naturalWidth > 0 ||
                                         new Promise((r) => { document.getElementById('qr').onload = () => r(true); })), true,

@@ -133,3 +133,27 @@ export function removeScreenshots(prefix) {
     if (f.startsWith(prefix) && f.endsWith('.png')) rmSync(join(ARTIFACTS, f));
   }
 }
+
+// On an open /speaker page: names and creates an English session; returns
+// its code and listener link.
+export async function createSession(speaker, serverUrl, name) {
+  await speaker.goto(`${serverUrl}/speaker`);
+  await speaker.waitForFunction(() => document.querySelectorAll('#source option').length > 0);
+  await speaker.fill('#name', name);
+  await speaker.selectOption('#source', 'en');
+  await speaker.click('#create-button');
+  await speaker.waitForFunction(() => /^\d{6}$/.test(document.getElementById('code').textContent));
+  return { code: await speaker.textContent('#code'), link: await speaker.getAttribute('#listener-link', 'href') };
+}
+
+// A listener page in its own browser context (a phone below 500 px wide),
+// joined in `lang`, after the tap that turns sound on.
+export async function openListener(browser, link, lang, viewport, problems) {
+  const context = await browser.newContext({ viewport, isMobile: viewport.width < 500, hasTouch: viewport.width < 500 });
+  const page = await context.newPage();
+  watchPage(page, `listener-${lang}`, problems);
+  await page.goto(`${link}?lang=${lang}`);
+  await page.waitForFunction(() => document.getElementById('session-name').textContent !== 'Joining…');
+  await page.click('#listen');
+  return page;
+}

@@ -7,7 +7,8 @@
 // tests/tools/in-private-net): ICE meets on 127.0.0.2 there.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchChromium, librivoxMicrophone, screenshot, startServer, watchPage } from './support.mjs';
+import { createSession, launchChromium, librivoxMicrophone, openListener as openListenerPage, screenshot, startServer,
+         watchPage } from './support.mjs';
 
 const WAIT_MS = 150000;  // bound for anything that needs the speaker to talk
 let server, browser, mic;
@@ -51,12 +52,7 @@ async function eventually(what, fn, ms) {
 }
 
 async function openListener(link, lang, viewport) {
-  const context = await browser.newContext({ viewport, isMobile: viewport.width < 500, hasTouch: viewport.width < 500 });
-  const page = await context.newPage();
-  watchPage(page, `listener-${lang}`, problems);
-  await page.goto(`${link}?lang=${lang}`);
-  await page.waitForFunction(() => document.getElementById('session-name').textContent !== 'Joining…');
-  await page.click('#listen');
+  const page = await openListenerPage(browser, link, lang, viewport, problems);
   await page.waitForFunction(() => window.parleyListener.transport === 'webrtc', null, { timeout: 20000 });
   return page;
 }
@@ -65,14 +61,7 @@ test('speaker publishes over WHIP; Spanish and French listeners play translated 
   const speakerContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const speaker = await speakerContext.newPage();
   watchPage(speaker, 'speaker', problems);
-  await speaker.goto(`${server.url}/speaker`);
-  await speaker.waitForFunction(() => document.querySelectorAll('#source option').length > 0);
-  await speaker.fill('#name', 'WebRTC test');
-  await speaker.selectOption('#source', 'en');
-  await speaker.click('#create-button');
-  await speaker.waitForFunction(() => /^\d{6}$/.test(document.getElementById('code').textContent));
-  const code = await speaker.textContent('#code');
-  const link = await speaker.getAttribute('#listener-link', 'href');
+  const { code, link } = await createSession(speaker, server.url, 'WebRTC test');
 
   const es = await openListener(link, 'es', { width: 390, height: 844 });
   const fr = await openListener(link, 'fr', { width: 1000, height: 900 });
