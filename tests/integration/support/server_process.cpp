@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/http_client.h"
+
 namespace parley::testing {
 
 namespace beast = boost::beast;
@@ -76,26 +78,8 @@ int ServerProcess::stop(int signal) {
 
 HttpResult http_request(unsigned short port, const std::string& method, const std::string& target,
                         const std::string& body, const std::string& bearer, const std::string& content_type) {
-  net::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.expires_after(std::chrono::seconds(30));
-  stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-  if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
-  if (!body.empty()) {
-    req.set(http::field::content_type, content_type);
-    req.body() = body;
-  }
-  req.prepare_payload();
-  http::write(stream, req);
-  beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(stream, buf, res);
-  beast::error_code ec;
-  stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
-  return {static_cast<int>(res.result_int()), res.body(), std::string(res[http::field::content_type]),
-          std::string(res[http::field::location])};
+  auto r = tools::http_call("127.0.0.1", port, http::string_to_verb(method), target, body, bearer, content_type);
+  return {r.status, std::move(r.body), std::move(r.content_type), std::move(r.location)};
 }
 
 double metric(unsigned short port, const std::string& series) {
