@@ -16,6 +16,7 @@ namespace parley::core {
 struct ProcessStats {
   bool ok = false;  // false when the process could not be read (gone, no /proc)
   double cpu_seconds = 0;  // user + system
+  double system_seconds = 0;  // of which in the kernel
   double resident_bytes = 0;
   double virtual_bytes = 0;
   double threads = 0;
@@ -37,6 +38,7 @@ inline ProcessStats read_process_stats(int pid = 0) {
   std::string field;
   for (int i = 3; rest >> field; ++i) {
     if (i == 14 || i == 15) p.cpu_seconds += std::stod(field) / ticks;
+    if (i == 15) p.system_seconds = std::stod(field) / ticks;
     if (i == 20) p.threads = std::stod(field);
     if (i == 23) p.virtual_bytes = std::stod(field);
     if (i == 24) p.resident_bytes = std::stod(field) * page;

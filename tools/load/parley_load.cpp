@@ -21,10 +21,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <deque>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -51,6 +54,7 @@
 
 #include "audio/wav_io.h"
 #include "common/http_client.h"
+#include "load/ws_swarm.h"
 #include "core/clock.h"
 #include "core/process_stats.h"
 
@@ -295,126 +299,111 @@ struct ChildStats {
   uint64_t connected = 0, failed = 0, closed_by_server = 0, messages = 0, captions = 0;
   uint64_t duplicates = 0, audio_messages = 0, bytes = 0;
   std::vector<uint64_t> per_listener_captions;
+  double cpu_seconds = 0;  // this process's CPU time between "go" and "stop"
 };
 
-class Listener : public std::enable_shared_from_this<Listener> {
+double own_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// One listener's view of the stream; the sockets live in a WsSwarm.
+class Listener {
  public:
-  Listener(net::io_context& ioc, const Options& o, const Plan& plan, ChildStats& stats, int index,
-           const std::string& source_ip, std::atomic<int>& ready)
-      : ws_(ioc), o_(o), plan_(plan), stats_(stats), index_(index), source_ip_(source_ip),
-        ready_(ready) {}
+  Listener(const Options& o, const Plan& plan, ChildStats& stats, int index, const std::atomic<int64_t>& t0)
+      : o_(o), plan_(plan), stats_(stats), index_(index), t0_ns_(t0) {}
 
-  void start(int64_t* t0_ns) {
-    t0_ns_ = t0_ns;
-    auto& sock = beast::get_lowest_layer(ws_).socket();
-    beast::error_code ec;
-    sock.open(tcp::v4(), ec);
-    sock.set_option(net::socket_base::reuse_address(true), ec);
-    sock.bind(tcp::endpoint(net::ip::make_address(source_ip_), 0), ec);
-    if (ec) return fail();
-    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(60));
-    beast::get_lowest_layer(ws_).async_connect(
-        tcp::endpoint(net::ip::make_address(o_.host == "localhost" ? "127.0.0.1" : o_.host), o_.port),
-        [self = shared_from_this()](beast::error_code connect_ec) {
-          if (connect_ec) return self->fail();
-          const std::string path = self->o_.target == "socketio" ? "/socket.io/?EIO=4&transport=websocket" : "/ws";
-          self->ws_.async_handshake(self->o_.host, path, [self](beast::error_code handshake_ec) {
-            if (handshake_ec) return self->fail();
-            beast::get_lowest_layer(self->ws_).expires_never();
-            ++self->stats_.connected;
-            if (self->o_.target != "socketio") self->send_join();
-            self->read();
-          });
-        });
-  }
-
- private:
-  void send_join() {
+  // What to send once the WebSocket is open (nothing for Socket.IO, which speaks first).
+  std::string join_message() const {
+    if (o_.target == "socketio") return {};
     json j = {{"type", "join"}, {"protocol", 1}, {"role", "listener"},
               {"code", plan_.codes[static_cast<size_t>(index_) % plan_.codes.size()]},
               {"language", o_.mode == "speech" ? o_.languages[static_cast<size_t>(index_) % o_.languages.size()] : "en"}};
-    write(j.dump());
+    return j.dump();
   }
 
-  void write(std::string text) {
-    auto msg = std::make_shared<std::string>(std::move(text));
-    outbox_.push_back(msg);
-    if (outbox_.size() == 1) write_next();
-  }
-  void write_next() {
-    ws_.text(true);
-    ws_.async_write(net::buffer(*outbox_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->outbox_.erase(self->outbox_.begin());
-      if (!ec && !self->outbox_.empty()) self->write_next();
-    });
-  }
-
-  void read() {
-    ws_.async_read(buf_, [self = shared_from_this()](beast::error_code ec, size_t n) {
-      if (ec) {
-        if (self->welcomed_) ++self->stats_.closed_by_server;
-        else self->fail();
-        return;
-      }
-      self->stats_.bytes += n;
-      ++self->stats_.messages;
-      const bool binary = self->ws_.got_binary();
-      const std::string_view data(static_cast<const char*>(self->buf_.data().data()), self->buf_.size());
-      self->on_message(data, binary);
-      self->buf_.consume(self->buf_.size());
-      self->read();
-    });
-  }
-
-  void mark_ready() {
-    if (welcomed_) return;
-    welcomed_ = true;
-    ready_.fetch_add(1);
-  }
-
-  void on_message(std::string_view m, bool binary) {
+  // Returns a reply to send, if any (Socket.IO's namespace join and pongs).
+  std::string on_message(std::string_view m, bool binary) {
     const int64_t now = now_ns();
+    stats_.bytes += m.size();
+    ++stats_.messages;
     if (o_.target == "socketio" && !binary) {
-      if (m.substr(0, 1) == "0") return write("40");            // open → join the default namespace
-      if (m == "2") return write("3");                           // ping → pong
-      if (m.substr(0, 2) == "40") return mark_ready();           // connected (the server puts us in the room)
+      if (m.substr(0, 1) == "0") return "40";  // open → join the default namespace
+      if (m == "2") return "3";                // ping → pong
+      if (m.substr(0, 2) == "40") {            // connected (the server puts us in the room)
+        mark_ready();
+        return {};
+      }
     }
     if (binary) {
       if (o_.mode == "speech") on_speech(m, now);
-      return;
+      return {};
     }
-    if (m.find("\"welcome\"") != std::string_view::npos) return mark_ready();
-    if (m.find("\"type\":\"final\"") == std::string_view::npos) return;
+    if (m.find("\"welcome\"") != std::string_view::npos) {
+      mark_ready();
+      return {};
+    }
+    if (m.find("\"type\":\"final\"") == std::string_view::npos) return {};
     if (o_.mode == "captions") {
-      // "load #<index> @<send ns>"
-      const auto hash = m.find("load #");
-      const auto at = m.find(" @", hash);
-      if (hash == std::string_view::npos || at == std::string_view::npos) return;
-      const auto index = std::strtoull(std::string(m.substr(hash + 6, at - hash - 6)).c_str(), nullptr, 10);
-      const auto sent = std::strtoll(std::string(m.substr(at + 2, 24)).c_str(), nullptr, 10);
-      if (index >= seen_.size()) seen_.resize(index + 64, false);
-      if (seen_[index]) {
-        ++stats_.duplicates;
-        return;
-      }
-      seen_[index] = true;
-      ++captions_;
-      ++stats_.captions;
-      stats_.caption.add(now - sent);
+      on_caption(m, now);
+    } else {
+      on_final(m, now);
+    }
+    return {};
+  }
+
+  // Returns whether the listener failed (never got in), rather than being closed later.
+  bool on_closed() {
+    if (welcomed_) {
+      ++stats_.closed_by_server;
+      return false;
+    }
+    ++stats_.failed;
+    return true;
+  }
+
+  bool ready() const { return welcomed_; }
+  uint64_t captions() const { return captions_; }
+
+ private:
+  void mark_ready() { welcomed_ = true; }
+
+  // "load #<index> @<send ns>"
+  void on_caption(std::string_view m, int64_t now) {
+    const auto hash = m.find("load #");
+    const auto at = m.find(" @", hash);
+    if (hash == std::string_view::npos || at == std::string_view::npos) return;
+    uint64_t index = 0;
+    int64_t sent = 0;
+    std::from_chars(m.data() + hash + 6, m.data() + at, index);
+    std::from_chars(m.data() + at + 2, m.data() + m.size(), sent);
+    if (index >= seen_.size()) seen_.resize(index + 64, false);
+    if (seen_[index]) {
+      ++stats_.duplicates;
       return;
     }
+    seen_[index] = true;
+    ++captions_;
+    ++stats_.captions;
+    stats_.caption.add(now - sent);
+  }
+
+  void on_final(std::string_view m, int64_t now) {
     auto j = json::parse(m, nullptr, false);
     if (j.is_discarded() || j.value("history", false)) return;
     const int64_t seq = j.value("seq", int64_t{0});
     if (end_of_seq_.count(seq) != 0) return;  // a re-sent final (backfill): measured once
     const int64_t truth = true_end_before(*plan_.script, j.value("endMs", int64_t{0}));
-    if (truth < 0 || *t0_ns_ == 0) return;
-    const int64_t truth_ns = *t0_ns_ + truth * 1000000;
+    const int64_t t0 = t0_ns_.load(std::memory_order_relaxed);
+    if (truth < 0 || t0 == 0) return;
+    const int64_t truth_ns = t0 + truth * 1000000;
     end_of_seq_[seq] = truth_ns;
     ++captions_;
     ++stats_.captions;
     stats_.caption.add(now - truth_ns);
-    if (now - *t0_ns_ > static_cast<int64_t>(o_.duration * 5e8)) stats_.caption_late.add(now - truth_ns);
+    if (now - t0 > static_cast<int64_t>(o_.duration * 5e8)) stats_.caption_late.add(now - truth_ns);
   }
 
   void on_speech(std::string_view m, int64_t now) {
@@ -428,66 +417,85 @@ class Listener : public std::enable_shared_from_this<Listener> {
     stats_.first_audio.add(now - it->second);
   }
 
-  void fail() { ++stats_.failed; }
-
- public:
-  uint64_t captions() const { return captions_; }
-
- private:
-  websocket::stream<beast::tcp_stream> ws_;
-  beast::flat_buffer buf_;
   const Options& o_;
   const Plan& plan_;
   ChildStats& stats_;
   int index_;
-  std::string source_ip_;
-  std::atomic<int>& ready_;
-  int64_t* t0_ns_ = nullptr;
+  const std::atomic<int64_t>& t0_ns_;
   bool welcomed_ = false;
-  std::vector<std::shared_ptr<std::string>> outbox_;
   std::vector<bool> seen_;
   uint64_t captions_ = 0;
   std::map<int64_t, int64_t> end_of_seq_;
   std::map<int64_t, bool> audio_measured_;
 };
 
+// A child's listeners, driven by its WsSwarm's callbacks.
+class ListenerSet final : public parley::tools::WsSwarm::Handler {
+ public:
+  ListenerSet(const Options& o, const Plan& plan, ChildStats& stats, const std::atomic<int64_t>& t0)
+      : o_(o), plan_(plan), stats_(stats), t0_(t0) {}
+
+  void attach(parley::tools::WsSwarm& swarm) { swarm_ = &swarm; }
+  void add(int index) { listeners_.emplace_back(o_, plan_, stats_, index, t0_); }
+
+  void on_open(int id) override {
+    ++stats_.connected;
+    const std::string join = listeners_[static_cast<size_t>(id)].join_message();
+    if (!join.empty()) swarm_->send_text(id, join);
+  }
+  void on_message(int id, std::string_view data, bool binary) override {
+    auto& l = listeners_[static_cast<size_t>(id)];
+    const bool was_ready = l.ready();
+    const std::string reply = l.on_message(data, binary);
+    if (!was_ready && l.ready()) ready_.fetch_add(1, std::memory_order_relaxed);
+    if (!reply.empty()) swarm_->send_text(id, reply);
+  }
+  void on_closed(int id, bool) override {
+    if (listeners_[static_cast<size_t>(id)].on_closed()) failed_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  size_t size() const { return listeners_.size(); }
+  // Progress counters the control thread reads while the loop runs.
+  int ready() const { return ready_.load(std::memory_order_relaxed); }
+  int failed() const { return failed_.load(std::memory_order_relaxed); }
+  const std::deque<Listener>& listeners() const { return listeners_; }
+
+ private:
+  const Options& o_;
+  const Plan& plan_;
+  ChildStats& stats_;
+  const std::atomic<int64_t>& t0_;
+  parley::tools::WsSwarm* swarm_ = nullptr;
+  std::deque<Listener> listeners_;  // by swarm id
+  std::atomic<int> ready_{0};
+  std::atomic<int> failed_{0};
+};
+
 // Runs in a child: connects `count` listeners, says "ready N" when they are
 // joined, waits for "go <t0>" then "stop", then writes its results.
 int run_child(const Options& o, const Plan& plan, int first_index, int count, int child, int in_fd, int out_fd) {
-  net::io_context ioc;
   ChildStats stats;
-  std::atomic<int> ready{0};
-  int64_t t0 = 0;
+  std::atomic<int64_t> t0{0};
   const std::string source_ip = "127.0.0." + std::to_string(10 + child);
-  std::vector<std::shared_ptr<Listener>> listeners;
-  listeners.reserve(static_cast<size_t>(count));
-  // Connect in bursts so the server's accept queue is not flooded.
-  auto connect_more = std::make_shared<std::function<void()>>();
-  auto timer = std::make_shared<net::steady_timer>(ioc);
-  *connect_more = [&, timer, connect_more] {
-    const int burst = 200;
-    for (int i = 0; i < burst && static_cast<int>(listeners.size()) < count; ++i) {
-      auto l = std::make_shared<Listener>(ioc, o, plan, stats, first_index + static_cast<int>(listeners.size()),
-                                          source_ip, ready);
-      l->start(&t0);
-      listeners.push_back(l);
-    }
-    if (static_cast<int>(listeners.size()) < count) {
-      timer->expires_after(std::chrono::milliseconds(20));
-      timer->async_wait([connect_more](beast::error_code) { (*connect_more)(); });
-    }
-  };
-  net::post(ioc, [connect_more] { (*connect_more)(); });
-  std::thread io([&ioc] {
-    auto guard = net::make_work_guard(ioc);
-    ioc.run();
+  const std::string path = o.target == "socketio" ? "/socket.io/?EIO=4&transport=websocket" : "/ws";
+  ListenerSet set(o, plan, stats, t0);
+  parley::tools::WsSwarm swarm(set);
+  set.attach(swarm);
+  // Connect in bursts of 200 every 20 ms so the server's accept queue is not flooded.
+  std::thread io([&] {
+    swarm.run([&] {
+      for (int i = 0; i < 200 && static_cast<int>(set.size()) < count; ++i) {
+        set.add(first_index + static_cast<int>(set.size()));
+        swarm.connect(source_ip, o.host, static_cast<unsigned short>(o.port), path);
+      }
+    });
   });
   // Control loop on this thread: report readiness, wait for commands.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (ready.load() + static_cast<int>(stats.failed) < count && std::chrono::steady_clock::now() < deadline) {
+  while (set.ready() + set.failed() < count && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  dprintf(out_fd, "ready %d %llu\n", ready.load(), static_cast<unsigned long long>(stats.failed));
+  dprintf(out_fd, "ready %d %d\n", set.ready(), set.failed());
   std::string line;
   char c = 0;
   while (read(in_fd, &c, 1) == 1) {
@@ -496,26 +504,25 @@ int run_child(const Options& o, const Plan& plan, int first_index, int count, in
       continue;
     }
     if (line.rfind("go ", 0) == 0) {
+      stats.cpu_seconds = -own_cpu_seconds();
       const int64_t t = std::stoll(line.substr(3));
-      net::post(ioc, [&t0, t] { t0 = t; });
+      t0.store(t);
     } else if (line == "stop") {
+      stats.cpu_seconds += own_cpu_seconds();
       break;
     }
     line.clear();
   }
-  // Collect on the I/O thread (no locks needed), then report.
-  std::promise<void> done;
-  net::post(ioc, [&] {
-    for (const auto& l : listeners) stats.per_listener_captions.push_back(l->captions());
-    done.set_value();
-  });
-  done.get_future().wait();
+  swarm.stop();
+  io.join();  // from here on the loop's figures are this thread's to read
+  for (const auto& l : set.listeners()) stats.per_listener_captions.push_back(l.captions());
   std::string out = "caption " + stats.caption.serialize() + "\n";
   out += "first_audio " + stats.first_audio.serialize() + "\n";
   out += "caption_late " + stats.caption_late.serialize() + "\n";
   std::string per;
   for (auto n : stats.per_listener_captions) per += std::to_string(n) + " ";
   out += "per_listener " + per + "\n";
+  out += "cpu " + std::to_string(stats.cpu_seconds) + "\n";
   out += "counts " + std::to_string(stats.connected) + " " + std::to_string(stats.failed) + " " +
          std::to_string(stats.closed_by_server) + " " + std::to_string(stats.messages) + " " +
          std::to_string(stats.captions) + " " + std::to_string(stats.duplicates) + " " +
@@ -525,8 +532,6 @@ int run_child(const Options& o, const Plan& plan, int first_index, int count, in
     if (n <= 0) break;
     at += static_cast<size_t>(n);
   }
-  ioc.stop();
-  io.join();
   _exit(0);
 }
 
@@ -792,6 +797,7 @@ int main(int argc, char** argv) {
     Histogram caption, first_audio, caption_late;
     uint64_t connected = 0, failed_total = 0, closed = 0, messages = 0, captions = 0, duplicates = 0, audio = 0,
              bytes = 0, complete_listeners = 0;
+    double load_cpu = 0;
     for (auto& ch : children) {
       dprintf(ch.to, "stop\n");
       for (;;) {
@@ -807,6 +813,11 @@ int main(int argc, char** argv) {
           for (uint64_t n = 0; in >> n;) {
             if (o.mode == "captions" && n == sent) ++complete_listeners;
           }
+        }
+        if (key == "cpu") {
+          double v = 0;
+          in >> v;
+          load_cpu += v;
         }
         if (key == "counts") {
           uint64_t v[8] = {};
@@ -857,6 +868,9 @@ int main(int argc, char** argv) {
       report["duplicates"] = duplicates;
       report["listenersWithEveryCaption"] = complete_listeners;
       report["delivery"] = q(caption);
+      // The listener processes share the server's cores: their cost is part of every latency figure.
+      report["loadGenerator"] = {{"cpuSeconds", load_cpu},
+                                 {"cpuMicrosecondsPerDelivery", captions > 0 ? 1e6 * load_cpu / static_cast<double>(captions) : 0.0}};
     } else {
       report["speakers"] = o.speakers;
       report["languages"] = o.languages;
@@ -870,6 +884,7 @@ int main(int argc, char** argv) {
       report["server"] = {
           {"cpuSeconds", cpu},
           {"cpuPercent", 100.0 * cpu / (o.duration + o.drain)},
+          {"kernelShareOfCpu", cpu > 0 ? (end.system_seconds - start.system_seconds) / cpu : 0.0},
           {"rssBytesBeforeListeners", before_listeners.resident_bytes},
           {"rssBytesWithListeners", with_listeners.resident_bytes},
           {"rssBytesEnd", end.resident_bytes},
@@ -900,6 +915,8 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(sent), o.rate, static_cast<unsigned long long>(captions), expected,
                     lost, static_cast<unsigned long long>(duplicates));
         row("delivery latency", report["delivery"]);
+        std::printf("  load generator: %.2f CPU-s, %.1f µs CPU per delivery received\n", load_cpu,
+                    report["loadGenerator"]["cpuMicrosecondsPerDelivery"].get<double>());
       } else {
         row("end of speech → final", report["finalCaption"]);
         row("  (second half only)", report["finalCaptionSecondHalf"]);
@@ -912,6 +929,7 @@ int main(int argc, char** argv) {
                     s["bytesPerListener"].get<double>() / 1e3);
         if (s.contains("cpuMicrosecondsPerDelivery")) {
           std::printf(", %.1f µs CPU per delivery", s["cpuMicrosecondsPerDelivery"].get<double>());
+          std::printf(" (%.0f%% in the kernel)", 100.0 * s["kernelShareOfCpu"].get<double>());
         }
         std::printf("\n");
       }

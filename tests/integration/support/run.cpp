@@ -14,6 +14,10 @@ namespace parley::testing {
 RunResult run_parley(const std::vector<std::string>& args, const std::string& stdin_text) {
   const char* bin = std::getenv("PARLEY_BIN");
   if (bin == nullptr) throw std::runtime_error("PARLEY_BIN is not set (run through ctest)");
+  return run_program(bin, args, stdin_text);
+}
+
+RunResult run_program(const char* bin, const std::vector<std::string>& args, const std::string& stdin_text) {
   int in[2], out[2], err[2];
   if (::pipe(in) != 0 || ::pipe(out) != 0 || ::pipe(err) != 0) throw std::runtime_error("pipe");
   pid_t pid = ::fork();

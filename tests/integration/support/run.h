@@ -15,5 +15,7 @@ struct RunResult {
 
 // Arguments are passed without a shell. `stdin_text` is written to its stdin.
 RunResult run_parley(const std::vector<std::string>& args, const std::string& stdin_text = "");
+// The same for any program (a path, not looked up in PATH).
+RunResult run_program(const char* bin, const std::vector<std::string>& args, const std::string& stdin_text = "");
 
 }  // namespace parley::testing
