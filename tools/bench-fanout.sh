@@ -45,11 +45,12 @@ rows = {}
 for f in sorted(glob.glob(sys.argv[1] + "/*-*.json")):
     r = json.load(open(f))
     rows.setdefault(r["target"], []).append(r)
-print(f"{'target':9} {'runs':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'lost':>6} {'µs/delivery':>12} {'KB/listener':>12}")
+print(f"{'target':9} {'runs':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'lost':>6} {'µs/delivery':>12} {'KB/listener':>12} {'load µs/msg':>12}")
 for t, rs in rows.items():
     med = lambda f: statistics.median(f(r) for r in rs)
     print(f"{t:9} {len(rs):>4} {med(lambda r: r['delivery']['p50Ms']):8.1f} {med(lambda r: r['delivery']['p95Ms']):8.1f} "
           f"{med(lambda r: r['delivery']['p99Ms']):8.1f} {med(lambda r: r['lost']):6.0f} "
-          f"{med(lambda r: r['server']['cpuMicrosecondsPerDelivery']):12.1f} {med(lambda r: r['server']['bytesPerListener']) / 1e3:12.1f}")
+          f"{med(lambda r: r['server']['cpuMicrosecondsPerDelivery']):12.1f} {med(lambda r: r['server']['bytesPerListener']) / 1e3:12.1f} "
+          f"{med(lambda r: r['loadGenerator']['cpuMicrosecondsPerDelivery']):12.1f}")
 PY
 echo "reports: $out"

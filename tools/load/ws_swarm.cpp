@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace parley::tools {
 namespace {
@@ -145,7 +146,7 @@ void WsSwarm::drop(int id) {
   handler_.on_closed(id, was_open);
 }
 
-void WsSwarm::run(const std::function<void()>& tick) {
+void WsSwarm::run(const std::function<void()>& tick, int coalesce_us) {
   constexpr int kBatch = 256;
   epoll_event events[kBatch];
   auto next_tick = std::chrono::steady_clock::now();
@@ -157,6 +158,7 @@ void WsSwarm::run(const std::function<void()>& tick) {
     }
     const int n = epoll_wait(epoll_fd_, events, kBatch, 20);
     for (int i = 0; i < n; ++i) on_event(static_cast<int>(events[i].data.u32), events[i].events);
+    if (coalesce_us > 0 && n < kBatch) std::this_thread::sleep_for(std::chrono::microseconds(coalesce_us));
   }
 }
 
