@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "transport/http/server.h"
 
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -138,27 +140,38 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
 };
 
-// Lanes are strands on the I/O context: a lane's tasks run one at a time, in
-// order, on whichever network thread is free.
-using Lane = net::strand<net::io_context::executor_type>;
+// Each network thread runs an I/O context of its own, and a lane is one of
+// those contexts: a lane's tasks run one at a time, in order, on its thread.
+// No strand and no shared scheduler: a completion on one thread never takes
+// a lock or wakes the other thread, which a shared context did for every
+// write. Lanes are spread over the threads in turn.
+using Lane = net::io_context::executor_type;
 
 class LaneDispatcher final : public fanout::Dispatcher {
  public:
-  explicit LaneDispatcher(std::vector<Lane> lanes) : strands_(std::move(lanes)) {}
-  size_t lanes() const override { return strands_.size(); }
+  explicit LaneDispatcher(std::vector<Lane> lanes) : lanes_(std::move(lanes)) {}
+  size_t lanes() const override { return lanes_.size(); }
   void dispatch(size_t lane, std::function<void()> task) override {
-    net::post(strands_[lane % strands_.size()], std::move(task));
+    net::post(lanes_[lane % lanes_.size()], std::move(task));
   }
 
  private:
-  std::vector<Lane> strands_;
+  std::vector<Lane> lanes_;
 };
 
 }  // namespace
 
 struct Server::Impl {
-  explicit Impl(ServerConfig c) : config(std::move(c)), ioc(std::max(1, config.io_threads)), acceptor(ioc) {
-    for (size_t i = 0; i < Server::kLanes; ++i) lanes.push_back(net::make_strand(ioc));
+  explicit Impl(ServerConfig c) : config(std::move(c)), contexts(make_contexts(config.io_threads)), ioc(*contexts[0]),
+                                   acceptor(ioc) {
+    for (size_t i = 0; i < Server::kLanes; ++i) lanes.push_back(contexts[i % contexts.size()]->get_executor());
+    for (auto& context : contexts) keep_running.push_back(net::make_work_guard(*context));
+  }
+
+  static std::vector<std::unique_ptr<net::io_context>> make_contexts(int threads) {
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (int i = 0; i < std::max(1, threads); ++i) out.push_back(std::make_unique<net::io_context>(1));
+    return out;
   }
 
   void accept(const Context& ctx) {
@@ -181,7 +194,9 @@ struct Server::Impl {
   }
 
   ServerConfig config;
-  net::io_context ioc;
+  std::vector<std::unique_ptr<net::io_context>> contexts;  // one per network thread
+  net::io_context& ioc;  // the first: accepting, timers, shutdown
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   std::vector<Lane> lanes;
   size_t next_lane = 0;  // accept() runs one at a time
   tcp::acceptor acceptor;
@@ -268,7 +283,7 @@ void Server::every(std::chrono::milliseconds period, std::function<void()> fn) {
 
 void Server::run() {
   std::vector<std::thread> extra;
-  for (int i = 1; i < impl_->config.io_threads; ++i) extra.emplace_back([this] { impl_->ioc.run(); });
+  for (size_t i = 1; i < impl_->contexts.size(); ++i) extra.emplace_back([this, i] { impl_->contexts[i]->run(); });
   impl_->ioc.run();
   for (auto& t : extra) t.join();
 }
@@ -281,7 +296,10 @@ void Server::stop(std::chrono::milliseconds grace) {
     for (auto& p : impl_->periodics) p->timer.cancel();
     // Connections still open after the grace period are cut.
     impl_->grace.expires_after(grace);
-    impl_->grace.async_wait([this](beast::error_code) { impl_->ioc.stop(); });
+    impl_->grace.async_wait([this](beast::error_code) {
+      impl_->keep_running.clear();
+      for (auto& c : impl_->contexts) c->stop();
+    });
   });
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The HTTP and WebSocket server: one port, a pool of I/O threads, one strand
-// per connection.
+// The HTTP and WebSocket server: one port, network threads that each run an
+// I/O context of their own, and every connection pinned to one of them.
 #pragma once
 
 #include <atomic>
@@ -48,9 +48,9 @@ class Server {
   const Context& context() const { return *context_; }
   // For wiring that must exist before the server (the session registry).
   Context& context() { return *context_; }
-  // Broadcast lanes on the server's network threads: one strand per lane,
-  // the same strands connections run on (each connection lives on one lane,
-  // so a broadcast task reaches its listeners without a hand-off).
+  // Broadcast lanes on the server's network threads (lane i on thread
+  // i mod threads), the same lanes connections run on: each connection lives
+  // on one lane, so a broadcast task reaches its listeners without a hand-off.
   std::shared_ptr<fanout::Dispatcher> dispatcher();
   static constexpr size_t kLanes = 64;
 

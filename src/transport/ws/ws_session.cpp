@@ -4,7 +4,6 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
@@ -242,8 +241,8 @@ void WsSession<Stream>::send_error(const std::string& code, const std::string& m
 template <class Stream>
 void WsSession<Stream>::deliver(fanout::MessagePtr message) {
   // A broadcast runs on this connection's lane (Hub shards by lane()): no hand-off.
-  using Strand = net::strand<net::io_context::executor_type>;
-  if (const auto* strand = ws_.get_executor().template target<Strand>(); strand && strand->running_in_this_thread()) {
+  using Lane = net::io_context::executor_type;
+  if (const auto* lane = ws_.get_executor().template target<Lane>(); lane && lane->running_in_this_thread()) {
     enqueue(std::move(message));
     return;
   }

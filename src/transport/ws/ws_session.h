@@ -2,8 +2,9 @@
 // One WebSocket connection: a speaker streaming audio, or a listener
 // receiving captions and speech (protocol: docs/protocol.md).
 //
-// Threads: all socket work runs on the connection's strand. deliver() may be
-// called from any thread; it posts to the strand. One write is in flight at a
+// Threads: all socket work runs on the connection's lane (one network
+// thread's I/O context). deliver() may be called from any thread; it posts to
+// the lane unless it is already running there. One write is in flight at a
 // time; the outgoing queue applies the overflow policy of fanout::Kind
 // (speech dropped first, superseded partials next, finals and control never)
 // and disconnects a listener that stops reading.
