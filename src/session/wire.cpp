@@ -138,4 +138,19 @@ std::optional<SpeechMessage> parse_speech(std::string_view bytes) {
   return m;
 }
 
+std::optional<SpeechMode> parse_speech_mode(std::string_view name) {
+  if (name == "full") return SpeechMode::full;
+  if (name == "timeline") return SpeechMode::timeline;
+  if (name == "none") return SpeechMode::none;
+  return std::nullopt;
+}
+
+fanout::MessagePtr speech_timeline_only(const fanout::Message& m) {
+  const std::string_view bytes = m.bytes;
+  if (!m.binary || !parse_speech(bytes)) return nullptr;
+  const size_t n = (static_cast<size_t>(static_cast<unsigned char>(bytes[20])) << 8) |
+                   static_cast<unsigned char>(bytes[21]);
+  return fanout::make_binary(m.kind, std::string(bytes.substr(0, kSpeechFixedHeaderBytes + 4 * n)));
+}
+
 }  // namespace parley::session::wire

@@ -39,6 +39,16 @@ struct SpeechMessage {
 // nullopt when the bytes are not a speech message this version can read.
 std::optional<SpeechMessage> parse_speech(std::string_view bytes);
 
+// How much of each speech message a listener wants (join field "speech", or
+// later {"type":"speech","mode":…}): all of it; the header and viseme
+// timeline without the audio (a listener that hears the audio over WebRTC
+// still needs the timeline for the avatar); or none.
+enum class SpeechMode { full, timeline, none };
+std::optional<SpeechMode> parse_speech_mode(std::string_view name);
+// The speech message `m` cut after its timeline: the same header, an empty
+// Ogg part. nullptr when `m` is not a speech message.
+fanout::MessagePtr speech_timeline_only(const fanout::Message& m);
+
 struct Welcome {
   std::string role;  // "speaker" | "listener"
   SessionInfo info;

@@ -310,6 +310,76 @@ TEST_F(LiveSessionTest, TypedCaptionsAreTranslatedSpokenAndKept) {
   EXPECT_GE(tm["es"]["speech_sent"].get<double>(), tm["es"]["tts_first_audio"].get<double>());
 }
 
+// Speech messages carrying only the timeline (or nothing) are what the
+// count_speech above skips: these count what each listener got.
+struct SpeechSeen {
+  size_t full = 0, timeline_only = 0;
+};
+SpeechSeen speech_seen(const WsClient& c) {
+  SpeechSeen seen;
+  for (const auto& m : c.messages()) {
+    auto speech = m.binary ? session::wire::parse_speech(m.bytes) : std::nullopt;
+    if (!speech || speech->timeline.entries.size() < 3) continue;
+    if (speech->ogg.substr(0, 4) == "OggS") ++seen.full;
+    if (speech->ogg.empty()) ++seen.timeline_only;
+  }
+  return seen;
+}
+
+TEST_F(LiveSessionTest, ListenersChooseHowMuchOfTheSpeechTheyReceive) {
+  ServerProcess server(temp_db("speech-modes"));
+  const auto port = server.port();
+  Created s = create_session(port);
+  WsClient sp(port);
+  ASSERT_TRUE(join_speaker(sp, s));
+  WsClient full(port), timeline(port), none(port), switcher(port), bad(port);
+  join_listener(full, s.code, "es");
+  timeline.send_json({{"type", "join"}, {"role", "listener"}, {"code", s.code}, {"language", "es"}, {"speech", "timeline"}});
+  none.send_json({{"type", "join"}, {"role", "listener"}, {"code", s.code}, {"language", "es"}, {"speech", "none"}});
+  join_listener(switcher, s.code, "es");
+  bad.send_json({{"type", "join"}, {"role", "listener"}, {"code", s.code}, {"language", "es"}, {"speech", "loud"}});
+  for (auto* c : {&full, &timeline, &none, &switcher}) ASSERT_TRUE(c->wait_for_type("welcome", 5s));
+  ASSERT_TRUE(bad.wait_for_type("error", 5s));
+  EXPECT_EQ(bad.of_type("error")[0]["code"], "bad_message");
+  EXPECT_TRUE(bad.wait_for([&](const auto&) { return bad.closed(); }, 5s)) << "a bad join is closed";
+
+  // Switching mid-connection; a malformed switch is refused and changes nothing.
+  switcher.send_json({{"type", "speech"}, {"mode", 7}});
+  ASSERT_TRUE(switcher.wait_for_type("error", 5s));
+  switcher.send_json({{"type", "speech"}, {"mode", "none"}});
+  switcher.send_json({{"type", "ping"}});
+  ASSERT_TRUE(switcher.wait_for_type("pong", 5s)) << "the switch is handled before the ping";
+
+  ASSERT_EQ(control(port, s, "start"), 200);
+  sp.send_json({{"type", "text"}, {"text", "The coffee break ends at three."}});
+  ASSERT_TRUE(full.wait_for([&](const auto&) { return speech_seen(full).full == 1; }, 15s));
+  ASSERT_TRUE(timeline.wait_for([&](const auto&) { return speech_seen(timeline).timeline_only == 1; }, 5s))
+      << "the timeline without the audio";
+  EXPECT_EQ(speech_seen(timeline).full, 0U);
+  // The same message, cut: same seq, same duration, same mouth shapes.
+  auto speech_of = [](const WsClient& c) {
+    for (const auto& m : c.messages()) {
+      if (auto sm = m.binary ? session::wire::parse_speech(m.bytes) : std::nullopt) return sm->seq * 100000 + sm->duration_ms;
+    }
+    return int64_t{-1};
+  };
+  EXPECT_EQ(speech_of(timeline), speech_of(full));
+
+  switcher.send_json({{"type", "speech"}, {"mode", "full"}});
+  switcher.send_json({{"type", "ping"}});
+  ASSERT_TRUE(switcher.wait_for_type("pong", 5s, 2));
+  // A second caption: its final reaches each listener after the first
+  // caption's speech would have (one listener's messages keep their order).
+  sp.send_json({{"type", "text"}, {"text", "Lunch is served in the hall."}});
+  for (auto* c : {&none, &switcher}) ASSERT_TRUE(c->wait_for_type("final", 15s, 2));
+  EXPECT_EQ(none.n_binary(), 0U) << "speech none: captions only";
+  ASSERT_TRUE(switcher.wait_for([&](const auto&) { return speech_seen(switcher).full == 1; }, 15s))
+      << "switched back to full: the second caption's speech arrives whole";
+  EXPECT_EQ(switcher.n_binary(), 1U) << "nothing of the first caption's speech while it was off";
+  EXPECT_TRUE(none.wait_for_type("final", 1s, 2));
+  EXPECT_EQ(none.n_binary(), 0U);
+}
+
 TEST_F(LiveSessionTest, LateJoinerGetsHistoryAndReconnectGetsNoRepeats) {
   ServerProcess server(temp_db("history"));
   const auto port = server.port();

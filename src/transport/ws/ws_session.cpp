@@ -102,6 +102,15 @@ void WsSession<Stream>::handle_text(std::string_view text) {
   const std::string type = msg["type"];
   if (type == "ping") {
     enqueue(fanout::make_text(fanout::Kind::control, R"({"type":"pong"})"));
+  } else if (type == "speech" && role_ == Role::listener) {
+    auto mode = msg.contains("mode") && msg["mode"].is_string()
+                    ? session::wire::parse_speech_mode(msg["mode"].get<std::string>())
+                    : std::nullopt;
+    if (!mode) {
+      send_error("bad_message", "{\"type\":\"speech\",\"mode\":…} takes \"full\", \"timeline\" or \"none\"");
+      return;
+    }
+    speech_mode_ = *mode;  // from the next speech message on; what is queued goes as it is
   } else if (type == "control" && role_ == Role::speaker) {
     auto action = msg.contains("action") && msg["action"].is_string()
                       ? session::parse_action(msg["action"].get<std::string>())
@@ -185,6 +194,16 @@ void WsSession<Stream>::handle_join(std::string_view text) {
     }
     int64_t since = 0;
     if (msg.contains("since") && msg["since"].is_number_integer()) since = std::max<int64_t>(0, msg["since"].get<int64_t>());
+    if (msg.contains("speech")) {
+      auto mode = msg["speech"].is_string() ? session::wire::parse_speech_mode(msg["speech"].get<std::string>())
+                                             : std::nullopt;
+      if (!mode) {
+        send_error("bad_message", "speech must be \"full\", \"timeline\" or \"none\"");
+        close_with(websocket::close_code::policy_error, "bad join");
+        return;
+      }
+      speech_mode_ = *mode;
+    }
     role_ = Role::listener;
     session_ = live;
     language_ = *lang;
@@ -263,6 +282,11 @@ void WsSession<Stream>::enqueue(fanout::MessagePtr m) {
   if (closing_) return;
   auto* metrics = ctx_.api.metrics;
   const auto now = std::chrono::steady_clock::now();
+  if (m->kind == fanout::Kind::audio && speech_mode_ != session::wire::SpeechMode::full) {
+    if (speech_mode_ == session::wire::SpeechMode::none) return;
+    m = session::wire::speech_timeline_only(*m);
+    if (!m) return;
+  }
   if (m->kind == fanout::Kind::audio && queued_bytes_ > ctx_.limits.queue_soft_bytes) {
     ++metrics->ws_audio_dropped;
     return;

@@ -21,6 +21,7 @@
 
 #include "fanout/message.h"
 #include "session/live_session.h"
+#include "session/wire.h"
 #include "transport/context.h"
 #include "transport/stream.h"
 
@@ -66,6 +67,7 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   Role role_ = Role::none;
   std::shared_ptr<session::LiveSession> session_;
   std::string language_;
+  session::wire::SpeechMode speech_mode_ = session::wire::SpeechMode::full;
   int sample_rate_hz_ = 16000;
   std::deque<Queued> queue_;
   size_t queued_bytes_ = 0;

@@ -30,6 +30,35 @@ TEST(SpeechMessage, CarriesItsTimelineAndAudio) {
   EXPECT_EQ(m->bytes.size(), kSpeechFixedHeaderBytes + 4 * 4 + ogg.size());
 }
 
+TEST(SpeechMessage, TimelineOnlyKeepsEverythingButTheAudio) {
+  avatar::Timeline t;
+  t.sample_rate_hz = 22050;
+  t.entries = {{Viseme::sil, 0}, {Viseme::E, 441}, {Viseme::sil, 30000}};
+  auto full = speech(9, 3, 1200, t, std::string(12000, 'x'));
+  auto cut = speech_timeline_only(*full);
+  ASSERT_NE(cut, nullptr);
+  EXPECT_EQ(cut->kind, fanout::Kind::audio) << "still dropped first under back-pressure";
+  EXPECT_TRUE(cut->binary);
+  EXPECT_EQ(cut->bytes.size(), kSpeechFixedHeaderBytes + 3 * 4);
+  auto parsed = parse_speech(cut->bytes);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->seq, 9);
+  EXPECT_EQ(parsed->duration_ms, 1200);
+  ASSERT_EQ(parsed->timeline.entries.size(), 3U);
+  EXPECT_EQ(parsed->timeline.entries[1].viseme, Viseme::E);
+  EXPECT_TRUE(parsed->ogg.empty());
+  EXPECT_EQ(speech_timeline_only(*fanout::make_text(fanout::Kind::final, "{}")), nullptr);
+  EXPECT_EQ(speech_timeline_only(*fanout::make_binary(fanout::Kind::audio, "OggS…")), nullptr);
+}
+
+TEST(SpeechMode, Names) {
+  EXPECT_EQ(parse_speech_mode("full"), SpeechMode::full);
+  EXPECT_EQ(parse_speech_mode("timeline"), SpeechMode::timeline);
+  EXPECT_EQ(parse_speech_mode("none"), SpeechMode::none);
+  EXPECT_FALSE(parse_speech_mode("Full").has_value());
+  EXPECT_FALSE(parse_speech_mode("").has_value());
+}
+
 TEST(SpeechMessage, RejectsWhatItCannotRead) {
   EXPECT_FALSE(parse_speech("").has_value());
   EXPECT_FALSE(parse_speech("P\x01\x02").has_value()) << "truncated header";
