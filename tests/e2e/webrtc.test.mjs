@@ -98,9 +98,12 @@ test('speaker publishes over WHIP; Spanish and French listeners play translated 
                                             scheduled: window.parleyListener.avatar.utterances.length }));
   assert.ok(mouth.scheduled >= 1, 'lip-sync timelines were started by the WebRTC audio');
   assert.ok(mouth.seen.filter((v) => v !== 'sil').length >= 3, `the mouth moved: ${mouth.seen}`);
-  // The WebSocket's speech messages are not played as well (no double audio).
+  // The WebSocket's speech messages are not played as well (no double audio),
+  // and while WebRTC plays they carry the timelines without the Ogg audio.
   for (const p of [es, fr]) {
-    assert.equal(await p.evaluate(() => window.parleyListener.speechPlayed), 0, 'speech plays once, over WebRTC');
+    const s = await p.evaluate(() => ({ ...window.parleyListener }));
+    assert.equal(s.speechPlayed, 0, 'speech plays once, over WebRTC');
+    assert.ok(s.speechTimelineOnly >= 1, `speech messages came without audio while WebRTC played (${JSON.stringify(s)})`);
   }
 
   // The captions are translations of what the speaker said, in each language.

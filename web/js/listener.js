@@ -5,15 +5,18 @@
 // Speech plays over WebRTC (WHEP: one shared Opus stream per language, with
 // the browser's jitter buffer) when it can; otherwise from the WebSocket's
 // speech messages. Captions and lip-sync timelines always come over the
-// WebSocket.
+// WebSocket, which carries only as much of the speech as the page uses:
+// none until the listener taps for sound, the timelines alone while
+// WebRTC plays, everything otherwise.
 'use strict';
 
 (() => {
   const $ = parley.$;
   const code = location.pathname.split('/').filter(Boolean)[1];
-  const stats = { partials: 0, finals: 0, speechMessages: 0, speechDecoded: 0, speechPlayed: 0, reconnects: 0 };
+  const stats = { partials: 0, finals: 0, speechMessages: 0, speechTimelineOnly: 0, speechDecoded: 0, speechPlayed: 0,
+                  reconnects: 0 };
   window.parleyListener = stats;
-  let ws = null, lastSeq = 0, ended = false, language = null, audioCtx = null, playAt = 0;
+  let ws = null, lastSeq = 0, ended = false, language = null, audioCtx = null, playAt = 0, sentMode = null;
   let session = null, backoffMs = 500, avatar = null;
   // WHEP: the peer connection, its resource, and the timelines waiting for
   // their audio to start (the stream has no markers: onsets are detected).
@@ -122,6 +125,7 @@
       await parley.connected(pc, 8000);
       if (pc !== mine) return;
       stats.transport = 'webrtc';
+      updateSpeechMode();
       $('listen-label').textContent = 'Listening (WebRTC)';
       pc.addEventListener('connectionstatechange', () => {
         if (pc === mine && pc.connectionState === 'failed') stopPlaying();
@@ -140,6 +144,7 @@
     analyser = null;
     waiting.length = 0;
     stats.transport = 'websocket';
+    updateSpeechMode();
     const el = $('rtc-audio');
     if (el) el.srcObject = null;
   }
@@ -160,12 +165,26 @@
     speakingUntil = at + next.duration;
   }, 20);
 
+  // How much of each speech message this page needs now (docs/protocol.md).
+  function speechMode() {
+    if (!audioCtx) return 'none';
+    return stats.transport === 'webrtc' ? 'timeline' : 'full';
+  }
+  function updateSpeechMode() {
+    const mode = speechMode();
+    if (mode === sentMode || !ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ type: 'speech', mode }));
+    sentMode = mode;
+  }
+
   function connect() {
     ws = new WebSocket(parley.wsUrl());
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       backoffMs = 500;
-      ws.send(JSON.stringify({ type: 'join', protocol: 1, role: 'listener', code, language, since: lastSeq }));
+      sentMode = speechMode();
+      ws.send(JSON.stringify({ type: 'join', protocol: 1, role: 'listener', code, language, since: lastSeq,
+                               speech: sentMode }));
     };
     ws.onmessage = (ev) => (typeof ev.data === 'string' ? onText(JSON.parse(ev.data)) : onSpeech(ev.data));
     ws.onclose = () => {
@@ -223,12 +242,15 @@
     if (!audioCtx) return;  // not tapped yet: captions only
     const speech = parleyAvatar.parseSpeech(buf);
     if (!speech) return;  // a kind this page does not know
+    const audioBytes = buf.byteLength - speech.oggOffset;
+    if (audioBytes === 0) stats.speechTimelineOnly++;
     if (stats.transport === 'webrtc') {
       // The audio comes over WebRTC; keep the timeline for when it sounds.
       waiting.push({ utteranceId: speech.utteranceId, duration: speech.durationMs / 1000, timeline: speech.timeline });
       if (waiting.length > 20) waiting.shift();
       return;
     }
+    if (audioBytes === 0) return;  // sent while WebRTC was playing; it is not any more
     try {
       const audio = await audioCtx.decodeAudioData(buf.slice(speech.oggOffset));
       stats.speechDecoded++;
@@ -250,6 +272,7 @@
     await audioCtx.resume();
     $('listen-label').textContent = 'Translated speech is on';
     $('listen').disabled = true;
+    updateSpeechMode();
     play();
   });
   window.addEventListener('pagehide', () => parley.release(whepResource));
