@@ -83,6 +83,7 @@ struct Options {
   int listeners = 100;
   int procs = 2;
   int coalesce_us = 1000;
+  std::string speech_mode;  // join "speech": full | timeline | none (empty: the server's default)
   double rate = 5;       // captions per second
   double duration = 30;  // seconds of sending
   double drain = 5;      // seconds to wait for the last deliveries
@@ -106,6 +107,8 @@ const char* kUsage = R"(usage: parley-load captions|speech [options]
                          (repeat --wav to join several, 1.5 s apart; the whole is looped)
   --speakers K           speech mode: speakers, one session each (default 1)
   --languages L1,L2      speech mode: listener languages, spread evenly (default es)
+  --speech-mode M        speech mode: what listeners ask for of each speech message,
+                         full, timeline (no audio) or none (default: the server's, full)
   --coalesce-us U        each listener process sleeps U µs after a loop that found
                          little to read (default 1000; 0: wait in epoll for every
                          message). The tool shares the server's cores; on loopback
@@ -143,6 +146,8 @@ bool parse_options(int argc, char** argv, Options& o) {
       }
     } else if (a == "--listeners") {
       o.listeners = std::stoi(value());
+    } else if (a == "--speech-mode") {
+      o.speech_mode = value();
     } else if (a == "--coalesce-us") {
       o.coalesce_us = std::stoi(value());
     } else if (a == "--procs") {
@@ -330,6 +335,7 @@ class Listener {
     json j = {{"type", "join"}, {"protocol", 1}, {"role", "listener"},
               {"code", plan_.codes[static_cast<size_t>(index_) % plan_.codes.size()]},
               {"language", o_.mode == "speech" ? o_.languages[static_cast<size_t>(index_) % o_.languages.size()] : "en"}};
+    if (!o_.speech_mode.empty()) j["speech"] = o_.speech_mode;
     return j.dump();
   }
 
