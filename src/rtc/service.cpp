@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "rtc/sdp.h"
+#include "rtc/webrtcbin_options.h"
 #include "session/session.h"
 
 namespace parley::rtc {
@@ -211,21 +212,7 @@ struct Service::Impl {
 
   void configure(GstElement* webrtc) {
     g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
-    // libnice would look for a UPnP gateway (SSDP multicast) on every
-    // interface for every peer: a server has no use for port mappings.
-    GstWebRTCICE* ice = nullptr;
-    g_object_get(webrtc, "ice-agent", &ice, nullptr);
-    if (ice) {
-      if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
-        GObject* agent = nullptr;
-        g_object_get(ice, "agent", &agent, nullptr);
-        if (agent) {
-          g_object_set(agent, "upnp", FALSE, nullptr);
-          g_object_unref(agent);
-        }
-      }
-      gst_object_unref(ice);
-    }
+    disable_upnp(webrtc);
     if (!config.stun_server.empty()) g_object_set(webrtc, "stun-server", config.stun_server.c_str(), nullptr);
     for (const auto& turn : config.turn_servers) {
       gboolean ok = FALSE;

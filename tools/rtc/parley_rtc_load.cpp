@@ -37,6 +37,7 @@
 #include "common/http_client.h"
 #include "core/clock.h"
 #include "core/process_stats.h"
+#include "rtc/webrtcbin_options.h"
 
 namespace {
 
@@ -210,18 +211,7 @@ bool negotiate(const Options& o, Peer& p, const std::string& target, const std::
 }
 
 void watch(Peer& p) {
-  // No UPnP gateway search (SSDP multicast) for a test peer.
-  GstWebRTCICE* ice = nullptr;
-  g_object_get(p.webrtc, "ice-agent", &ice, nullptr);
-  if (ice && g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
-    GObject* agent = nullptr;
-    g_object_get(ice, "agent", &agent, nullptr);
-    if (agent) {
-      g_object_set(agent, "upnp", FALSE, nullptr);
-      g_object_unref(agent);
-    }
-  }
-  if (ice) gst_object_unref(ice);
+  parley::rtc::disable_upnp(p.webrtc);
   g_signal_connect(p.webrtc, "notify::ice-gathering-state", G_CALLBACK(on_gathering), &p);
   g_signal_connect(p.webrtc, "notify::connection-state", G_CALLBACK(on_connection), &p);
 }
