@@ -575,10 +575,14 @@ class SpeakerSocket {
   }
   ~SpeakerSocket() {
     beast::error_code ec;
-    std::lock_guard lock(mu_);
-    ws_.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+    {
+      std::lock_guard lock(mu_);
+      ws_.next_layer().shutdown(tcp::socket::shutdown_both, ec);  // wakes the reader's blocked read
+    }
+    // The reader uses ws_: it must be gone before ws_ is (a detached reader
+    // crashed the tool now and then, after the speakers finished).
+    if (reader_.joinable()) reader_.join();
     ws_.next_layer().close(ec);
-    if (reader_.joinable()) reader_.detach();
   }
   void send(const std::string& text) {
     std::lock_guard lock(mu_);
