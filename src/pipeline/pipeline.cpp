@@ -210,7 +210,7 @@ void SpeakerPipeline::translate_and_speak(const Utterance& u, Lane& lane) {
   r.n_glossary_terms = tr->n_glossary_terms;
   r.times.mt_ms = tr->mt_ms;
   listener_.on_translation(u, r);
-  if (!lane.voice || r.text.empty()) return;
+  if (!lane.voice || r.text.empty() || !listener_.wants_speech(lane.language)) return;
 
   int64_t t0 = core::now_us();
   engines::tts::Speech speech;

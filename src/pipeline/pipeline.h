@@ -70,6 +70,9 @@ class PipelineListener {
   virtual void on_speech_chunk(const Utterance& /*u*/, const std::string& /*language*/,
                                const engines::tts::SpeechChunk& /*chunk*/,
                                int64_t /*first_sample*/) {}
+  // Asked before a translation is synthesised: false skips the speech (no
+  // one of that language wants audio, e.g. every listener reads captions only).
+  virtual bool wants_speech(const std::string& /*language*/) const { return true; }
   // The utterance's whole speech for t.language, after its last chunk.
   virtual void on_speech_end(const Utterance& /*u*/, const TranslationResult& /*t*/,
                              const engines::tts::Speech& /*speech*/) {}

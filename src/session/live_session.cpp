@@ -40,6 +40,7 @@ class LiveSession::Events final : public pipeline::PipelineListener {
                      const engines::tts::Speech& speech) override {
     s_.on_speech_end(u, t, speech);
   }
+  bool wants_speech(const std::string& language) const override { return s_.wants_speech(language); }
   void on_error(const core::Status& st) override { s_.on_error(st); }
 
  private:
@@ -359,6 +360,23 @@ void LiveSession::remove_tap(const std::string& language, const AudioTap* tap) {
     if (it->second.empty()) taps_.erase(it);
   }
   retire_if_unheard(language);
+}
+
+void LiveSession::count_speech_listener(const std::string& language, int delta) {
+  std::lock_guard lock(speech_mu_);
+  auto& n = speech_listeners_[language];
+  n += delta;
+  if (n <= 0) speech_listeners_.erase(language);
+}
+
+bool LiveSession::wants_speech(const std::string& language) const {
+  if (streams_.count(language) != 0) return true;
+  {
+    std::lock_guard lock(taps_mu_);
+    if (taps_.count(language) != 0) return true;
+  }
+  std::lock_guard lock(speech_mu_);
+  return speech_listeners_.count(language) != 0;
 }
 
 bool LiveSession::has_audience(const std::string& language) const {

@@ -96,6 +96,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   core::Status add_listener(std::shared_ptr<fanout::Subscriber> listener,
                             const std::string& language, int64_t after_seq);
   void remove_listener(const std::string& language, const fanout::Subscriber* listener);
+  // WebSocket listeners that want translated speech (speech mode full or
+  // timeline), per language: +1 when one starts wanting it, -1 when it stops
+  // or leaves. A language whose listeners all read captions only is not
+  // synthesised (HTTP streams and taps always want it).
+  void count_speech_listener(const std::string& language, int delta);
+  bool wants_speech(const std::string& language) const;
   // Plain HTTP players: chained Ogg Opus links of the language's speech.
   core::Status add_audio_stream(std::shared_ptr<fanout::Subscriber> stream, const std::string& language);
   void remove_audio_stream(const std::string& language, const fanout::Subscriber* stream);
@@ -188,6 +194,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   fanout::Hub listeners_;                   // by language
   fanout::Hub streams_;                     // HTTP audio streams by language
   fanout::Hub speaker_;                     // key "speaker"
+  mutable std::mutex speech_mu_;
+  std::map<std::string, int> speech_listeners_;  // guarded by speech_mu_
   mutable std::mutex taps_mu_;
   std::map<std::string, std::vector<std::shared_ptr<AudioTap>>> taps_;  // guarded by taps_mu_
   std::map<uint64_t, int64_t> seq_of_utterance_;  // worker thread only

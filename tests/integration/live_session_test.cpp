@@ -332,13 +332,15 @@ TEST_F(LiveSessionTest, ListenersChooseHowMuchOfTheSpeechTheyReceive) {
   Created s = create_session(port);
   WsClient sp(port);
   ASSERT_TRUE(join_speaker(sp, s));
-  WsClient full(port), timeline(port), none(port), switcher(port), bad(port);
+  WsClient full(port), timeline(port), none(port), switcher(port), bad(port), fr_captions(port);
   join_listener(full, s.code, "es");
   timeline.send_json({{"type", "join"}, {"role", "listener"}, {"code", s.code}, {"language", "es"}, {"speech", "timeline"}});
   none.send_json({{"type", "join"}, {"role", "listener"}, {"code", s.code}, {"language", "es"}, {"speech", "none"}});
   join_listener(switcher, s.code, "es");
+  // French has only a captions-only listener: nothing is synthesised for it.
+  fr_captions.send_json({{"type", "join"}, {"role", "listener"}, {"code", s.code}, {"language", "fr"}, {"speech", "none"}});
   bad.send_json({{"type", "join"}, {"role", "listener"}, {"code", s.code}, {"language", "es"}, {"speech", "loud"}});
-  for (auto* c : {&full, &timeline, &none, &switcher}) ASSERT_TRUE(c->wait_for_type("welcome", 5s));
+  for (auto* c : {&full, &timeline, &none, &switcher, &fr_captions}) ASSERT_TRUE(c->wait_for_type("welcome", 5s));
   ASSERT_TRUE(bad.wait_for_type("error", 5s));
   EXPECT_EQ(bad.of_type("error")[0]["code"], "bad_message");
   EXPECT_TRUE(bad.wait_for([&](const auto&) { return bad.closed(); }, 5s)) << "a bad join is closed";
@@ -378,6 +380,22 @@ TEST_F(LiveSessionTest, ListenersChooseHowMuchOfTheSpeechTheyReceive) {
   EXPECT_EQ(switcher.n_binary(), 1U) << "nothing of the first caption's speech while it was off";
   EXPECT_TRUE(none.wait_for_type("final", 1s, 2));
   EXPECT_EQ(none.n_binary(), 0U);
+
+  // Spanish was spoken, French (captions only) translated but not synthesised.
+  ASSERT_TRUE(fr_captions.wait_for_type("final", 10s, 2));
+  EXPECT_EQ(fr_captions.of_type("final")[0]["language"], "fr");
+  ASSERT_TRUE(eventually([&] {
+    auto h = json::parse(http_request(port, "GET", "/api/sessions/" + s.code + "/history").body);
+    return h["items"].size() == 2 && h["items"][1]["timingsMs"].contains("es") &&
+           h["items"][1]["timingsMs"]["es"].contains("speech_sent") && h["items"][1]["timingsMs"].contains("fr") &&
+           h["items"][1]["timingsMs"]["fr"].contains("translation_sent");
+  }, 10s));
+  auto items = json::parse(http_request(port, "GET", "/api/sessions/" + s.code + "/history").body)["items"];
+  for (const auto& item : items) {
+    EXPECT_FALSE(item["timingsMs"]["fr"].contains("tts_first_audio")) << "no speech synthesised for French";
+    EXPECT_FALSE(item["timingsMs"]["fr"].contains("speech_sent"));
+  }
+  EXPECT_EQ(fr_captions.n_binary(), 0U);
 }
 
 TEST_F(LiveSessionTest, LateJoinerGetsHistoryAndReconnectGetsNoRepeats) {

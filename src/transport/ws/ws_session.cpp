@@ -111,6 +111,7 @@ void WsSession<Stream>::handle_text(std::string_view text) {
       return;
     }
     speech_mode_ = *mode;  // from the next speech message on; what is queued goes as it is
+    count_for_speech();
   } else if (type == "control" && role_ == Role::speaker) {
     auto action = msg.contains("action") && msg["action"].is_string()
                       ? session::parse_action(msg["action"].get<std::string>())
@@ -212,7 +213,9 @@ void WsSession<Stream>::handle_join(std::string_view text) {
       session_.reset();
       send_error(core::code_name(st.code()), st.message());
       close_with(websocket::close_code::policy_error, "cannot listen");
+      return;
     }
+    count_for_speech();
     return;
   }
   send_error("bad_message", "role must be \"speaker\" or \"listener\"");
@@ -375,9 +378,21 @@ template <class Stream>
 void WsSession<Stream>::detach() {
   if (!session_) return;
   if (role_ == Role::speaker) session_->detach_speaker(this);
-  if (role_ == Role::listener) session_->remove_listener(language_, this);
+  if (role_ == Role::listener) {
+    if (counted_for_speech_) session_->count_speech_listener(language_, -1);
+    counted_for_speech_ = false;
+    session_->remove_listener(language_, this);
+  }
   session_.reset();
   role_ = Role::none;
+}
+
+template <class Stream>
+void WsSession<Stream>::count_for_speech() {
+  const bool wants = speech_mode_ != session::wire::SpeechMode::none;
+  if (!session_ || role_ != Role::listener || wants == counted_for_speech_) return;
+  session_->count_speech_listener(language_, wants ? 1 : -1);
+  counted_for_speech_ = wants;
 }
 
 template class WsSession<PlainSocket>;

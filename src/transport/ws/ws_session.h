@@ -68,6 +68,8 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   std::shared_ptr<session::LiveSession> session_;
   std::string language_;
   session::wire::SpeechMode speech_mode_ = session::wire::SpeechMode::full;
+  bool counted_for_speech_ = false;  // in the session's count of listeners wanting speech
+  void count_for_speech();
   int sample_rate_hz_ = 16000;
   std::deque<Queued> queue_;
   size_t queued_bytes_ = 0;
