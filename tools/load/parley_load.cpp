@@ -316,6 +316,8 @@ struct ChildStats {
   double cpu_seconds = 0;  // this process's CPU time between "go" and "stop"
 };
 
+// getrusage, not core::read_process_stats: microseconds rather than clock
+// ticks (10 ms), which a short run's few milliseconds would round to nothing.
 double own_cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);

@@ -50,12 +50,7 @@ int WsSwarm::connect(const std::string& source_ip, const std::string& host, unsi
   conns_.emplace_back();
   Conn& c = conns_.back();
   uint8_t key[16];
-  for (auto& b : key) {
-    mask_state_ ^= mask_state_ << 13;
-    mask_state_ ^= mask_state_ >> 7;
-    mask_state_ ^= mask_state_ << 17;
-    b = static_cast<uint8_t>(mask_state_);
-  }
+  for (auto& b : key) b = static_cast<uint8_t>(next_random());
   c.request = "GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
               "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + base64(key, sizeof key) +
               "\r\nSec-WebSocket-Version: 13\r\n\r\n";
@@ -81,6 +76,13 @@ int WsSwarm::connect(const std::string& source_ip, const std::string& host, unsi
   return id;
 }
 
+uint64_t WsSwarm::next_random() {
+  mask_state_ ^= mask_state_ << 13;
+  mask_state_ ^= mask_state_ >> 7;
+  mask_state_ ^= mask_state_ << 17;
+  return mask_state_;
+}
+
 void WsSwarm::send_text(int id, std::string_view text) { send_frame(id, kText, text); }
 
 void WsSwarm::send_frame(int id, uint8_t opcode, std::string_view payload) {
@@ -99,11 +101,9 @@ void WsSwarm::send_frame(int id, uint8_t opcode, std::string_view payload) {
     frame += static_cast<char>(0x80 | 127);
     for (int shift = 56; shift >= 0; shift -= 8) frame += static_cast<char>((uint64_t{payload.size()} >> shift) & 0xff);
   }
-  mask_state_ ^= mask_state_ << 13;
-  mask_state_ ^= mask_state_ >> 7;
-  mask_state_ ^= mask_state_ << 17;
+  const uint64_t random = next_random();
   char mask[4];
-  std::memcpy(mask, &mask_state_, 4);
+  std::memcpy(mask, &random, 4);
   frame.append(mask, 4);
   for (size_t i = 0; i < payload.size(); ++i) frame += static_cast<char>(payload[i] ^ mask[i % 4]);
   c.out += frame;

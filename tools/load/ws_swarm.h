@@ -70,6 +70,7 @@ class WsSwarm {
   void flush(int id);
   void watch(int id, bool want_write);
   void drop(int id);
+  uint64_t next_random();  // xorshift64: masking keys and handshake nonces
 
   Handler& handler_;
   int epoll_fd_ = -1;
