@@ -369,20 +369,20 @@ void LiveSession::count_speech_listener(const std::string& language, int delta) 
   if (n <= 0) speech_listeners_.erase(language);
 }
 
-bool LiveSession::wants_speech(const std::string& language) const {
+bool LiveSession::has_audio_subscribers(const std::string& language) const {
   if (streams_.count(language) != 0) return true;
-  {
-    std::lock_guard lock(taps_mu_);
-    if (taps_.count(language) != 0) return true;
-  }
+  std::lock_guard lock(taps_mu_);
+  return taps_.count(language) != 0;
+}
+
+bool LiveSession::wants_speech(const std::string& language) const {
+  if (has_audio_subscribers(language)) return true;
   std::lock_guard lock(speech_mu_);
   return speech_listeners_.count(language) != 0;
 }
 
 bool LiveSession::has_audience(const std::string& language) const {
-  if (listeners_.count(language) != 0 || streams_.count(language) != 0) return true;
-  std::lock_guard lock(taps_mu_);
-  return taps_.count(language) != 0;
+  return listeners_.count(language) != 0 || has_audio_subscribers(language);
 }
 
 void LiveSession::tap_audio(const std::string& language, std::span<const int16_t> pcm, int rate_hz) const {

@@ -150,6 +150,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool reachable(const std::string& language) const;
   // Someone receives this language: WebSocket listeners, HTTP streams or taps.
   bool has_audience(const std::string& language) const;
+  // HTTP streams or taps, which always take the language's speech.
+  bool has_audio_subscribers(const std::string& language) const;
   // Stops translating into a language nobody receives any more (default
   // targets and the source language stay).
   void retire_if_unheard(const std::string& language);
