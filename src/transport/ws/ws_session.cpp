@@ -24,6 +24,13 @@ constexpr size_t kFrameHeaderBytes = 4;
 constexpr uint64_t kErrorsPerSecond = 10;
 // Superseded partials are dropped once this many messages wait.
 constexpr size_t kPartialQueueLimit = 32;
+
+// msg[key] as a speech mode: nullopt when it is not one of the names.
+std::optional<session::wire::SpeechMode> speech_mode_of(const nlohmann::json& msg, const char* key) {
+  const auto it = msg.find(key);
+  if (it == msg.end() || !it->is_string()) return std::nullopt;
+  return session::wire::parse_speech_mode(it->get<std::string>());
+}
 }  // namespace
 
 template <class Stream>
@@ -103,9 +110,7 @@ void WsSession<Stream>::handle_text(std::string_view text) {
   if (type == "ping") {
     enqueue(fanout::make_text(fanout::Kind::control, R"({"type":"pong"})"));
   } else if (type == "speech" && role_ == Role::listener) {
-    auto mode = msg.contains("mode") && msg["mode"].is_string()
-                    ? session::wire::parse_speech_mode(msg["mode"].get<std::string>())
-                    : std::nullopt;
+    auto mode = speech_mode_of(msg, "mode");
     if (!mode) {
       send_error("bad_message", "{\"type\":\"speech\",\"mode\":…} takes \"full\", \"timeline\" or \"none\"");
       return;
@@ -196,8 +201,7 @@ void WsSession<Stream>::handle_join(std::string_view text) {
     int64_t since = 0;
     if (msg.contains("since") && msg["since"].is_number_integer()) since = std::max<int64_t>(0, msg["since"].get<int64_t>());
     if (msg.contains("speech")) {
-      auto mode = msg["speech"].is_string() ? session::wire::parse_speech_mode(msg["speech"].get<std::string>())
-                                             : std::nullopt;
+      auto mode = speech_mode_of(msg, "speech");
       if (!mode) {
         send_error("bad_message", "speech must be \"full\", \"timeline\" or \"none\"");
         close_with(websocket::close_code::policy_error, "bad join");
