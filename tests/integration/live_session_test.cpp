@@ -86,20 +86,31 @@ bool join_speaker(WsClient& c, const Created& s) {
   return c.wait_for_type("welcome", 5s);
 }
 
-WsClient& join_listener(WsClient& c, const std::string& code, const std::string& lang, int64_t since = 0) {
-  c.send_json({{"type", "join"}, {"role", "listener"}, {"code", code}, {"language", lang}, {"since", since}});
+// `speech`: the join's speech mode, or empty for the server's default.
+WsClient& join_listener(WsClient& c, const std::string& code, const std::string& lang, int64_t since = 0,
+                        const std::string& speech = "") {
+  json join = {{"type", "join"}, {"role", "listener"}, {"code", code}, {"language", lang}, {"since", since}};
+  if (!speech.empty()) join["speech"] = speech;
+  c.send_json(join);
   return c;
 }
 
-size_t count_speech(const WsClient& c) {
-  size_t n = 0;
+// Speech messages with a real timeline: whole (Ogg Opus audio) or cut after
+// the timeline (a listener that chose speech "timeline").
+struct SpeechSeen {
+  size_t full = 0, timeline_only = 0;
+};
+SpeechSeen speech_seen(const WsClient& c) {
+  SpeechSeen seen;
   for (const auto& m : c.messages()) {
-    if (!m.binary) continue;
-    auto speech = session::wire::parse_speech(m.bytes);
-    if (speech && speech->ogg.substr(0, 4) == "OggS" && speech->timeline.entries.size() >= 3) ++n;
+    auto speech = m.binary ? session::wire::parse_speech(m.bytes) : std::nullopt;
+    if (!speech || speech->timeline.entries.size() < 3) continue;
+    if (speech->ogg.substr(0, 4) == "OggS") ++seen.full;
+    if (speech->ogg.empty()) ++seen.timeline_only;
   }
-  return n;
+  return seen;
 }
+size_t count_speech(const WsClient& c) { return speech_seen(c).full; }
 
 class LiveSessionTest : public ::testing::Test {
  protected:
@@ -310,22 +321,6 @@ TEST_F(LiveSessionTest, TypedCaptionsAreTranslatedSpokenAndKept) {
   EXPECT_GE(tm["es"]["speech_sent"].get<double>(), tm["es"]["tts_first_audio"].get<double>());
 }
 
-// Speech messages carrying only the timeline (or nothing) are what the
-// count_speech above skips: these count what each listener got.
-struct SpeechSeen {
-  size_t full = 0, timeline_only = 0;
-};
-SpeechSeen speech_seen(const WsClient& c) {
-  SpeechSeen seen;
-  for (const auto& m : c.messages()) {
-    auto speech = m.binary ? session::wire::parse_speech(m.bytes) : std::nullopt;
-    if (!speech || speech->timeline.entries.size() < 3) continue;
-    if (speech->ogg.substr(0, 4) == "OggS") ++seen.full;
-    if (speech->ogg.empty()) ++seen.timeline_only;
-  }
-  return seen;
-}
-
 TEST_F(LiveSessionTest, ListenersChooseHowMuchOfTheSpeechTheyReceive) {
   ServerProcess server(temp_db("speech-modes"));
   const auto port = server.port();
@@ -334,12 +329,12 @@ TEST_F(LiveSessionTest, ListenersChooseHowMuchOfTheSpeechTheyReceive) {
   ASSERT_TRUE(join_speaker(sp, s));
   WsClient full(port), timeline(port), none(port), switcher(port), bad(port), fr_captions(port);
   join_listener(full, s.code, "es");
-  timeline.send_json({{"type", "join"}, {"role", "listener"}, {"code", s.code}, {"language", "es"}, {"speech", "timeline"}});
-  none.send_json({{"type", "join"}, {"role", "listener"}, {"code", s.code}, {"language", "es"}, {"speech", "none"}});
+  join_listener(timeline, s.code, "es", 0, "timeline");
+  join_listener(none, s.code, "es", 0, "none");
   join_listener(switcher, s.code, "es");
   // French has only a captions-only listener: nothing is synthesised for it.
-  fr_captions.send_json({{"type", "join"}, {"role", "listener"}, {"code", s.code}, {"language", "fr"}, {"speech", "none"}});
-  bad.send_json({{"type", "join"}, {"role", "listener"}, {"code", s.code}, {"language", "es"}, {"speech", "loud"}});
+  join_listener(fr_captions, s.code, "fr", 0, "none");
+  join_listener(bad, s.code, "es", 0, "loud");
   for (auto* c : {&full, &timeline, &none, &switcher, &fr_captions}) ASSERT_TRUE(c->wait_for_type("welcome", 5s));
   ASSERT_TRUE(bad.wait_for_type("error", 5s));
   EXPECT_EQ(bad.of_type("error")[0]["code"], "bad_message");
