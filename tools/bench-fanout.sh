@@ -28,7 +28,8 @@ for round in $(seq "$rounds"); do
   for target in parley minimal socketio; do
     port=$((port + 1))
     case $target in
-      parley) db=$(mktemp -d); start "$bin/src/parley" serve --host 127.0.0.1 --port $port --db "$db/p.db" --log warn ;;
+      parley) db=$(mktemp -d); start "$bin/src/parley" serve --host 127.0.0.1 --port $port --db "$db/p.db" --log warn \
+        --max-connections-per-address 0 --rate-join-per-min 0 ;;  # one address plays the whole audience
       minimal) start "$bin/tools/parley-minimal-sender" --port $port ;;
       socketio) start node tools/baseline/socketio-server.mjs --port $port ;;
     esac

@@ -18,7 +18,8 @@ load="$root/build/release/tools/parley-rtc-load"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for n in "${counts[@]}"; do
-  "$bin" serve --host 0.0.0.0 --port 18181 --db "$work/bench-$n.db" --max-rtc-peers 2000 > "$work/server.log" 2>&1 &
+  "$bin" serve --host 0.0.0.0 --port 18181 --db "$work/bench-$n.db" --max-rtc-peers 2000 \
+    --max-connections-per-address 0 --rate-join-per-min 0 > "$work/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do
     if (exec 3<>/dev/tcp/127.0.0.1/18181) 2>/dev/null; then break; fi

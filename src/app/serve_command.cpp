@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <filesystem>
 #include <thread>
 
@@ -13,6 +15,7 @@
 #include "app/engine_set.h"
 #include "core/log.h"
 #include "session/registry.h"
+#include "store/async_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "rtc/service.h"
 #include "transport/http/server.h"
@@ -29,6 +32,9 @@ int run_serve(const std::vector<std::string>& argv) {
       {"public-url", "", "base URL listeners use, e.g. https://talks.example.org (default: from the request)"},
       {"io-threads", "2", "network threads"},
       {"max-sessions", "64", "live sessions at once"},
+      {"max-listeners-per-session", "20000", "WebSocket listeners, HTTP audio streams and WebRTC players of one session"},
+      {"max-languages-per-session", "10", "target languages one session is translated into at once (listeners choose them)"},
+      {"retention-days", "30", "delete ended sessions and their transcripts after this many days (0: keep them)"},
       {"idle-timeout-s", "1800", "end a live session after this long without audio, control or listeners joining"},
       {"speech-start-ms", "60", "voiced audio that opens an utterance"},
       {"hangover-ms", "500", "silence that closes an utterance"},
@@ -36,11 +42,18 @@ int run_serve(const std::vector<std::string>& argv) {
       {"tls-cert", "", "PEM certificate chain: serve HTTPS and WSS (browsers need it for the microphone off localhost)"},
       {"tls-key", "", "PEM private key of --tls-cert"},
       {"listener-send-buffer", "65536", "kernel send buffer per connection in bytes: what a slow listener can hide"},
+      {"listener-queue-bytes", "4194304", "messages queued for one listener before it is disconnected (speech is dropped past 1/8 of it)"},
       {"rtc", "on", "WebRTC: WHIP ingest at /whip/<code>, WHEP playback at /whep/<code>/<lang> (on or off)"},
       {"max-rtc-peers", "500", "WebRTC publishers and players at once"},
       {"rtc-timeout-s", "30", "close a WebRTC peer after this long without media (RTP in; RTCP reports back, at least 15 s)"},
       {"stun-server", "", "STUN server for WebRTC across NAT, stun://host:port (none needed on a LAN)"},
       {"turn-server", "", "TURN relays, comma-separated turn(s)://user:pass@host:port"},
+      {"api-keys", "", "operator API keys, comma-separated: creating a session then needs one as the bearer token (the speaker page asks once)"},
+      {"max-connections-per-address", "1000", "open connections from one client address (IPv6: per /64); 0: no cap"},
+      {"rate-create-per-min", "20", "sessions one address may create a minute (bursts of half that); 0: no limit"},
+      {"rate-join-per-min", "1200", "WebSocket joins from one address a minute; 0: no limit"},
+      {"rate-unknown-code-per-min", "10", "lookups of codes that do not exist, per address a minute (scanning a million codes takes months)"},
+      {"rate-bad-credential-per-min", "10", "wrong speaker tokens or API keys per address a minute"},
       {"log", "info", "log level: debug, info, warn, error"},
   });
   if (auto st = config.load(argv, environ); !st) {
@@ -61,15 +74,25 @@ int run_serve(const std::vector<std::string>& argv) {
   auto port = config.get_long("port", 0, 65535);
   auto threads = config.get_long("io-threads", 1, 64);
   auto max_sessions = config.get_long("max-sessions", 1, 100000);
+  auto max_audience = config.get_long("max-listeners-per-session", 1, 10000000);
+  auto max_languages = config.get_long("max-languages-per-session", 1, 1000);
   auto idle_s = config.get_long("idle-timeout-s", 0, 7 * 24 * 3600);
+  auto retention_days = config.get_long("retention-days", 0, 100 * 365);
   auto start_ms = config.get_long("speech-start-ms", 10, 2000);
   auto hangover_ms = config.get_long("hangover-ms", 50, 5000);
   auto slow_ms = config.get_long("slow-listener-ms", 100, 600000);
   auto send_buffer = config.get_long("listener-send-buffer", 4096, 16 * 1024 * 1024);
+  auto queue_bytes = config.get_long("listener-queue-bytes", 64 * 1024, 256 * 1024 * 1024);
   auto max_rtc = config.get_long("max-rtc-peers", 0, 100000);
   auto rtc_timeout = config.get_long("rtc-timeout-s", 1, 3600);
-  for (const auto* r : {&port, &threads, &max_sessions, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer,
-                        &max_rtc, &rtc_timeout}) {
+  auto per_address = config.get_long("max-connections-per-address", 0, 1000000);
+  auto rate_create = config.get_long("rate-create-per-min", 0, 1000000);
+  auto rate_join = config.get_long("rate-join-per-min", 0, 10000000);
+  auto rate_unknown = config.get_long("rate-unknown-code-per-min", 0, 1000000);
+  auto rate_credential = config.get_long("rate-bad-credential-per-min", 0, 1000000);
+  for (const auto* r : {&port, &threads, &max_sessions, &max_audience, &max_languages, &retention_days, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer, &queue_bytes,
+                        &max_rtc, &rtc_timeout, &per_address, &rate_create, &rate_join, &rate_unknown,
+                        &rate_credential}) {
     if (!*r) {
       print_error(r->status().message());
       return 2;
@@ -100,10 +123,12 @@ int run_serve(const std::vector<std::string>& argv) {
     print_error(store.status().message());
     return 1;
   }
-  std::shared_ptr<store::Store> shared_store = std::move(*store);
-  if (auto n = shared_store->end_interrupted_sessions(session::wall_clock_ms()); n && *n > 0) {
+  std::shared_ptr<store::Store> sqlite = std::move(*store);
+  if (auto n = sqlite->end_interrupted_sessions(session::wall_clock_ms()); n && *n > 0) {
     core::log_info("store", std::to_string(*n) + " session(s) left open by an earlier run marked ENDED");
   }
+  // Writes queue for one writer thread; reads run on the blocking pool.
+  auto shared_store = std::make_shared<store::AsyncStore>(sqlite);
 
   transport::Metrics metrics;
   transport::Context ctx;
@@ -111,8 +136,20 @@ int run_serve(const std::vector<std::string>& argv) {
   ctx.api = {nullptr, shared_store, *engines, config.get("public-url"), &metrics, &draining,
              session::wall_clock_ms()};
   ctx.api.tls = !config.get("tls-cert").empty();
+  ctx.api.blocking = std::make_shared<core::WorkPool>(2, 256);
+  transport::guard::GuardConfig limits;
+  limits.max_connections_per_address = static_cast<size_t>(*per_address);
+  auto per_minute = [](long n) {
+    return transport::guard::Rate{static_cast<double>(n), std::max(1.0, static_cast<double>(n) / 2)};
+  };
+  limits.rates = {per_minute(*rate_create), per_minute(*rate_join), per_minute(*rate_unknown),
+                  per_minute(*rate_credential)};
+  ctx.api.guard = std::make_shared<transport::guard::Guard>(limits);
+  for (const auto& key : split_list(config.get("api-keys"))) ctx.api.api_key_hashes.push_back(session::hash_token(key));
   ctx.limits.slow_listener_ms = *slow_ms;
   ctx.limits.socket_send_buffer_bytes = static_cast<int>(*send_buffer);
+  ctx.limits.queue_hard_bytes = static_cast<size_t>(*queue_bytes);
+  ctx.limits.queue_soft_bytes = ctx.limits.queue_hard_bytes / 8;
   transport::Server server({config.get("host"), static_cast<uint16_t>(*port), static_cast<int>(*threads),
                            config.get("tls-cert"), config.get("tls-key")},
                           ctx);
@@ -120,6 +157,8 @@ int run_serve(const std::vector<std::string>& argv) {
   session::LiveConfig live;
   live.segmenter.speech_start_ms = static_cast<int>(*start_ms);
   live.segmenter.hangover_ms = static_cast<int>(*hangover_ms);
+  live.max_audience = static_cast<size_t>(*max_audience);
+  live.max_languages = static_cast<size_t>(*max_languages);
   live.dispatcher = server.dispatcher();  // broadcasts run on the network threads
   session::Registry registry(*engines, shared_store, live, static_cast<size_t>(*max_sessions));
   server.context().api.registry = &registry;
@@ -146,7 +185,28 @@ int run_serve(const std::vector<std::string>& argv) {
     return 1;
   }
   const int64_t idle_ms = *idle_s * 1000;
-  server.every(std::chrono::seconds(5), [&registry, idle_ms] { registry.reap(idle_ms); });
+  // The reaper has a thread of its own: ending and destroying sessions may
+  // wait for their workers, which a network thread must never do.
+  std::mutex reaper_mu;
+  std::condition_variable reaper_cv;
+  bool reaper_stop = false;
+  const int64_t retention_ms = *retention_days * 24 * 3600 * 1000;
+  std::thread reaper([&] {
+    std::unique_lock lock(reaper_mu);
+    auto next_retention = std::chrono::steady_clock::now();
+    do {
+      lock.unlock();
+      registry.reap(idle_ms);
+      if (retention_ms > 0 && std::chrono::steady_clock::now() >= next_retention) {
+        // Transcripts are kept for the retention period, then deleted (hourly).
+        next_retention += std::chrono::hours(1);
+        auto n = shared_store->delete_ended_before(session::wall_clock_ms() - retention_ms);
+        if (!n) core::log_error("store", "retention: " + n.status().message());
+        else if (*n > 0) core::log_info("store", "retention: deleted " + std::to_string(*n) + " ended session(s)");
+      }
+      lock.lock();
+    } while (!reaper_cv.wait_for(lock, std::chrono::seconds(5), [&] { return reaper_stop; }));
+  });
 
   std::thread signal_thread([&] {
     int sig = 0;
@@ -169,6 +229,12 @@ int run_serve(const std::vector<std::string>& argv) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
   }
+  {
+    std::lock_guard lock(reaper_mu);
+    reaper_stop = true;
+  }
+  reaper_cv.notify_all();
+  reaper.join();
   registry.end_all("the server is shutting down");
   registry.reap(0);
   std::fprintf(stderr, "parley: stopped\n");

@@ -4,6 +4,7 @@
 // construction and its drops counted, so queue depths and drops can be exported.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +49,14 @@ class BoundedQueue {
     return take_locked();
   }
 
+  // As pop(), but gives up after `timeout` (nullopt).
+  template <class Rep, class Period>
+  std::optional<T> pop_for(std::chrono::duration<Rep, Period> timeout) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, timeout, [&] { return !items_.empty() || closed_; });
+    return take_locked();
+  }
+
   std::optional<T> try_pop() {
     std::lock_guard lock(mu_);
     return take_locked();
@@ -62,6 +71,10 @@ class BoundedQueue {
     cv_.notify_all();
   }
 
+  bool closed() const {
+    std::lock_guard lock(mu_);
+    return closed_;
+  }
   size_t depth() const {
     std::lock_guard lock(mu_);
     return items_.size();

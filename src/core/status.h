@@ -38,10 +38,18 @@ class [[nodiscard]] Status {
   Code code() const noexcept { return code_; }
   // A sentence a person can act on, without a trailing newline.
   const std::string& message() const noexcept { return message_; }
+  // For resource_exhausted and unavailable: when trying again makes sense,
+  // in seconds (0: not said). Transports send it as Retry-After.
+  int retry_after_s() const noexcept { return retry_after_s_; }
+  Status&& with_retry_after(int seconds) && {
+    retry_after_s_ = seconds;
+    return std::move(*this);
+  }
 
  private:
   Code code_ = Code::ok;
   std::string message_;
+  int retry_after_s_ = 0;
 };
 
 inline Status invalid_argument(std::string m) { return {Code::invalid_argument, std::move(m)}; }

@@ -63,6 +63,7 @@ struct Peer {
   PeerKind kind = PeerKind::publisher;
   std::shared_ptr<session::LiveSession> live;
   std::string language;
+  bool in_audience = false;  // players: counted by live->add_player, until released
   OfferSummary offer;
   std::string offer_text;
   Service::Done done;
@@ -407,7 +408,7 @@ struct Service::Impl {
       std::span<const int16_t> pcm(reinterpret_cast<const int16_t*>(map.data), map.size / 2);
       p->last_media_ms = now_ms();
       // Sequence 0: WebRTC has its own; frames may interleave with none other.
-      (void)p->live->push_audio(0, pcm, kRateHz);
+      (void)p->live->push_audio(std::nullopt, pcm, kRateHz);
       gst_buffer_unmap(buf, &map);
     }
     gst_sample_unref(sample);
@@ -550,6 +551,7 @@ struct Service::Impl {
       peers.erase(it);
     }
     (this->*counter).fetch_add(1);
+    release_audience(*p);
     core::log_debug("rtc", std::string(p->kind == PeerKind::publisher ? "publisher " : "player ") + id.substr(0, 8) +
                                " closed: " + why);
     if (p->done) {
@@ -650,9 +652,18 @@ struct Service::Impl {
     return G_SOURCE_CONTINUE;
   }
 
+  // A player leaves the session's audience once, whichever way it ends.
+  static void release_audience(Peer& p) {
+    if (p.in_audience) p.live->remove_player(p.language);
+    p.in_audience = false;
+  }
+
   void admit(std::shared_ptr<Peer> p, std::string offer, Done done) {
     auto summary = inspect_offer(offer);
-    if (!summary) return done(summary.status());
+    if (!summary) {
+      release_audience(*p);
+      return done(summary.status());
+    }
     p->offer = *summary;
     p->offer_text = std::move(offer);
     p->id = session::random_token().substr(0, 32);
@@ -662,10 +673,22 @@ struct Service::Impl {
       std::lock_guard lock(mu);
       if (peers.size() >= config.max_peers) {
         refused_full.fetch_add(1);
+        release_audience(*p);
         auto d = std::move(p->done);
         d(core::resource_exhausted("this server holds its maximum of " + std::to_string(config.max_peers) +
                                    " WebRTC peers; use the WebSocket or try later"));
         return;
+      }
+      // One voice per session: a second publisher is refused, not mixed in.
+      if (p->kind == PeerKind::publisher) {
+        for (const auto& [id, other] : peers) {
+          if (other->kind == PeerKind::publisher && other->live == p->live) {
+            auto d = std::move(p->done);
+            d(core::failed_precondition("session " + p->live->code() +
+                                        " already has a WHIP publisher; DELETE its resource first"));
+            return;
+          }
+        }
       }
       peers[p->id] = p;
     }
@@ -777,12 +800,25 @@ void Service::play(std::shared_ptr<session::LiveSession> live, std::string langu
   p->kind = PeerKind::player;
   p->live = std::move(live);
   p->language = std::move(language);
+  // A player is part of the audience, within the session's caps.
+  if (auto st = p->live->add_player(p->language); !st) return done(st);
+  p->in_audience = true;
   impl_->admit(std::move(p), std::move(offer), std::move(done));
 }
 
-core::Status Service::trickle(PeerKind kind, const std::string& id, std::string_view fragment) {
-  auto p = impl_->find(id);
-  if (!p || p->kind != kind) return core::not_found("no WebRTC resource " + id.substr(0, 40));
+namespace {
+// The peer a WHIP/WHEP resource URL names, when every part of the URL matches
+// it: an id alone does not let one session's client end another's peer.
+std::shared_ptr<Peer> resource_peer(const std::shared_ptr<Peer>& p, const ResourceRef& ref) {
+  if (!p || p->kind != ref.kind || !p->live || p->live->code() != ref.code) return nullptr;
+  if (ref.kind == PeerKind::player && p->language != ref.language) return nullptr;
+  return p;
+}
+}  // namespace
+
+core::Status Service::trickle(const ResourceRef& ref, std::string_view fragment) {
+  auto p = resource_peer(impl_->find(ref.id), ref);
+  if (!p) return core::not_found("no WebRTC resource " + ref.id.substr(0, 40) + " in session " + ref.code.substr(0, 16));
   auto candidates = parse_trickle_fragment(fragment, p->offer);
   if (!candidates) return candidates.status();
   impl_->invoke([p, c = std::move(*candidates)] {
@@ -792,11 +828,11 @@ core::Status Service::trickle(PeerKind kind, const std::string& id, std::string_
   return {};
 }
 
-core::Status Service::end(PeerKind kind, const std::string& id) {
-  auto p = impl_->find(id);
-  if (!p || p->kind != kind) return core::not_found("no WebRTC resource " + id.substr(0, 40));
+core::Status Service::end(const ResourceRef& ref) {
+  auto p = resource_peer(impl_->find(ref.id), ref);
+  if (!p) return core::not_found("no WebRTC resource " + ref.id.substr(0, 40) + " in session " + ref.code.substr(0, 16));
   Impl* self = impl_.get();
-  self->invoke([self, id] { self->remove(id, &Impl::ended, "ended by the client"); });
+  self->invoke([self, id = ref.id] { self->remove(id, &Impl::ended, "ended by the client"); });
   return {};
 }
 

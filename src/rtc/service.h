@@ -46,6 +46,14 @@ struct Answer {
 
 enum class PeerKind { publisher, player };
 
+// A WHIP resource /whip/<code>/<id> or WHEP resource /whep/<code>/<language>/<id>.
+struct ResourceRef {
+  PeerKind kind = PeerKind::publisher;
+  std::string code;
+  std::string language;  // players only
+  std::string id;
+};
+
 struct RtcStats {
   size_t publishers = 0;
   size_t players = 0;
@@ -73,10 +81,11 @@ class Service {
   void publish(std::shared_ptr<session::LiveSession> live, std::string offer, Done done);
   // WHEP: `language`'s audio of `live` (the speaker's own voice for the source language).
   void play(std::shared_ptr<session::LiveSession> live, std::string language, std::string offer, Done done);
-  // PATCH: trickled candidates. not_found for an unknown resource.
-  core::Status trickle(PeerKind kind, const std::string& id, std::string_view fragment);
-  // DELETE. not_found for an unknown resource.
-  core::Status end(PeerKind kind, const std::string& id);
+  // PATCH: trickled candidates. not_found for an unknown resource, or one
+  // that is not of this kind, session and language.
+  core::Status trickle(const ResourceRef& ref, std::string_view fragment);
+  // DELETE. not_found as for trickle.
+  core::Status end(const ResourceRef& ref);
 
   RtcStats stats() const;
   // For WHIP/WHEP Link headers: "<stun:host:port>; rel=\"ice-server\"".

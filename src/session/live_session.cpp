@@ -2,6 +2,7 @@
 #include "session/live_session.h"
 
 #include <algorithm>
+#include <set>
 
 #include "audio/pcm.h"
 #include "core/clock.h"
@@ -17,6 +18,9 @@ constexpr int kMaxFrameSeconds = 1;
 constexpr size_t kMaxTypedCaptionBytes = 2000;
 // Typed captions waiting for the worker; more are refused (resource_exhausted).
 constexpr int kMaxPendingTexts = 64;
+// A larger jump in frame numbers is refused, not counted as lost audio: a
+// minute of 20 ms frames.
+constexpr uint64_t kMaxSequenceGapFrames = 3000;
 
 double ms_between(int64_t from_us, int64_t to_us) { return core::elapsed_ms(from_us, to_us); }
 // Seconds between two stamps for a histogram; negative (not observed) when either is unset.
@@ -175,17 +179,32 @@ void LiveSession::end(const std::string& reason) {
   post(Stop{});
 }
 
-void LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> speaker) {
+core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> speaker, bool takeover) {
+  std::lock_guard attach(speaker_mu_);
+  if (speaker_.count(kSpeakerKey) != 0) {
+    if (!takeover) {
+      return core::failed_precondition("another speaker is connected to session " + code_ +
+                                       "; join with \"takeover\": true to replace it");
+    }
+    speaker_.broadcast_all(wire::error("replaced", "another speaker connection took over this session"));
+    speaker_.close_all("replaced by another speaker connection");
+    speaker_.clear();
+  }
   touch();
+  {
+    std::lock_guard lock(inbox_mu_);
+    have_audio_seq_ = false;  // a new connection numbers its frames afresh
+  }
   wire::Welcome w{"speaker", info(), "", last_seq()};
   speaker->deliver(wire::welcome(w));
   speaker->deliver(wire::listeners(listeners_.counts()));
   speaker_.add(kSpeakerKey, std::move(speaker));
+  return {};
 }
 
 void LiveSession::detach_speaker(const fanout::Subscriber* speaker) { speaker_.remove(kSpeakerKey, speaker); }
 
-core::Status LiveSession::push_audio(uint32_t seq, std::span<const int16_t> pcm, int rate_hz) {
+core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq, std::span<const int16_t> pcm, int rate_hz) {
   if (rate_hz < 8000 || rate_hz > 48000) {
     return core::invalid_argument("sample rate " + std::to_string(rate_hz) +
                                   " Hz is not supported; send 8000–48000 Hz (16000 preferred)");
@@ -194,6 +213,26 @@ core::Status LiveSession::push_audio(uint32_t seq, std::span<const int16_t> pcm,
     return core::invalid_argument("audio frame longer than 1 s; send 20–100 ms frames");
   }
   touch();
+  if (frame_seq) {
+    // Order is checked first, for every frame (a paused session's frames
+    // too, so resuming counts no false gap).
+    const uint32_t seq = *frame_seq;
+    std::lock_guard lock(inbox_mu_);
+    if (have_audio_seq_) {
+      if (seq <= last_audio_seq_) {
+        return core::invalid_argument("frame sequence " + std::to_string(seq) + " after " +
+                                      std::to_string(last_audio_seq_) + "; sequence numbers must increase");
+      }
+      const uint64_t gap = static_cast<uint64_t>(seq) - last_audio_seq_ - 1;
+      if (gap > kMaxSequenceGapFrames) {
+        return core::invalid_argument("frame sequence jumped from " + std::to_string(last_audio_seq_) + " to " +
+                                      std::to_string(seq) + "; number frames 1, 2, 3, … (reconnect to start again)");
+      }
+      bump(&LiveCounters::sequence_gaps, gap);
+    }
+    have_audio_seq_ = true;
+    last_audio_seq_ = seq;
+  }
   {
     std::lock_guard lock(info_mu_);
     if (info_.state != State::active) {
@@ -202,18 +241,9 @@ core::Status LiveSession::push_audio(uint32_t seq, std::span<const int16_t> pcm,
     }
   }
   bump(&LiveCounters::audio_frames_in);
-  tap_audio(info_.spec.source_language, pcm, rate_hz);  // relayed as it arrives
+  tap_audio(info_.spec.source_language, pcm, rate_hz);  // relayed as it arrives, once it passed the checks
   {
     std::lock_guard lock(inbox_mu_);
-    if (have_audio_seq_ && seq != 0) {
-      if (seq <= last_audio_seq_) {
-        return core::invalid_argument("frame sequence " + std::to_string(seq) + " after " +
-                                      std::to_string(last_audio_seq_) + "; sequence numbers must increase");
-      }
-      bump(&LiveCounters::sequence_gaps, seq - last_audio_seq_ - 1);
-    }
-    have_audio_seq_ = true;
-    last_audio_seq_ = seq;
     if (audio_in_.size() >= config_.audio_queue_frames) {
       audio_in_.pop_front();  // the worker is behind: the oldest audio is the least useful
       bump(&LiveCounters::audio_frames_dropped);
@@ -255,44 +285,96 @@ bool LiveSession::reachable(const std::string& language) const {
   return engines_.router && engines_.router->route(source, language).is_ok();
 }
 
-core::Status LiveSession::add_listener(std::shared_ptr<fanout::Subscriber> listener,
-                                       const std::string& language, int64_t after_seq) {
+core::Status LiveSession::admit(const std::string& language) const {
   if (!reachable(language)) {
     return core::not_found("this session cannot be heard in '" + language + "': no translation from '" +
                            info_.spec.source_language + "' is installed");
   }
+  if (n_audience() >= config_.max_audience) {
+    return core::resource_exhausted("session " + code_ + " has its maximum of " +
+                                    std::to_string(config_.max_audience) + " listeners");
+  }
+  const auto& source = info_.spec.source_language;  // immutable after creation
+  const auto& defaults = info_.spec.default_targets;
+  if (language == source || has_audience(language) ||
+      std::find(defaults.begin(), defaults.end(), language) != defaults.end()) {
+    return {};
+  }
+  // A new target language costs translation and synthesis for every
+  // utterance: the number at once is capped.
+  std::set<std::string> targets(defaults.begin(), defaults.end());
+  for (const auto& [l, n] : listeners_.counts()) targets.insert(l);
+  for (const auto& [l, n] : streams_.counts()) targets.insert(l);
+  {
+    std::lock_guard lock(taps_mu_);
+    for (const auto& [l, list] : taps_) targets.insert(l);
+  }
+  targets.erase(source);
+  if (targets.size() >= config_.max_languages) {
+    return core::resource_exhausted("session " + code_ + " is already translated into " +
+                                    std::to_string(targets.size()) + " languages, its maximum; choose one of them");
+  }
+  return {};
+}
+
+size_t LiveSession::n_players() const {
+  std::lock_guard lock(players_mu_);
+  size_t n = 0;
+  for (const auto& [l, count] : players_) n += count;
+  return n;
+}
+
+core::Status LiveSession::add_player(const std::string& language) {
+  if (auto st = admit(language); !st) return st;
+  if (has_ended()) return core::failed_precondition("the session has ended");
+  std::lock_guard lock(players_mu_);
+  ++players_[language];
+  return {};
+}
+
+void LiveSession::remove_player(const std::string& language) {
+  std::lock_guard lock(players_mu_);
+  auto it = players_.find(language);
+  if (it != players_.end() && --it->second == 0) players_.erase(it);
+}
+
+core::Status LiveSession::add_listener(std::shared_ptr<fanout::Subscriber> listener,
+                                       const std::string& language, int64_t after_seq,
+                                       size_t max_replay_bytes) {
+  if (auto st = admit(language); !st) return st;
   touch();
   SessionInfo snapshot = info();
   if (snapshot.state == State::ended) return core::failed_precondition("the session has ended");
-  std::vector<store::HistoryItem> older;
-  int64_t first_in_memory = 0;
+  const bool source = language == snapshot.spec.source_language;
   {
     std::lock_guard lock(fan_mu_);
-    first_in_memory = history_.empty() ? next_seq_ : history_.front().seq;
-  }
-  if (store_ && after_seq + 1 < first_in_memory) {
-    auto rows = store_->history(snapshot.id, after_seq, static_cast<size_t>(first_in_memory - after_seq - 1));
-    if (rows) older = std::move(*rows);
-  }
-  size_t n_after = 0;
-  {
-    std::lock_guard lock(fan_mu_);
-    listener->deliver(wire::welcome({"listener", snapshot, language, next_seq_ - 1}));
-    for (const auto& item : older) {
-      if (item.seq < first_in_memory && (language == snapshot.spec.source_language ||
-                                         item.translations.count(language) != 0)) {
-        listener->deliver(wire::final_caption(item, language, true));
+    // Registered before anything is sent: a listener that the replay itself
+    // overwhelms is evicted and leaves through remove_listener like any other,
+    // instead of being added after it was closed.
+    if (listeners_.add(language, listener) == 1 && !source) post(AddTarget{language});
+    // The newest finals after `after_seq` that fit the budget, newest first;
+    // older ones are fetched over REST (the welcome says which).
+    std::vector<fanout::MessagePtr> replay;
+    size_t replay_bytes = 0;
+    int64_t replay_from_seq = history_.empty() ? next_seq_ : history_.front().seq;
+    for (auto it = history_.rbegin(); it != history_.rend() && it->seq > after_seq; ++it) {
+      if (!source && it->translations.count(language) == 0) continue;
+      auto m = wire::final_caption(*it, language, true);
+      if (replay_bytes + m->bytes.size() > max_replay_bytes) {
+        replay_from_seq = it->seq + 1;
+        break;
       }
+      replay_bytes += m->bytes.size();
+      replay.push_back(std::move(m));
     }
-    for (const auto& item : history_) {
-      if (item.seq <= after_seq) continue;
-      if (language == snapshot.spec.source_language || item.translations.count(language) != 0) {
-        listener->deliver(wire::final_caption(item, language, true));
-      }
+    wire::Welcome w{"listener", snapshot, language, next_seq_ - 1};
+    if (replay_from_seq > after_seq + 1) {
+      w.replay_from_seq = replay_from_seq;
+      w.since = after_seq;
     }
-    n_after = listeners_.add(language, std::move(listener));
+    listener->deliver(wire::welcome(w));
+    for (auto it = replay.rbegin(); it != replay.rend(); ++it) listener->deliver(*it);
   }
-  if (n_after == 1 && language != snapshot.spec.source_language) post(AddTarget{language});
   notify_speaker_counts();
   return {};
 }
@@ -303,12 +385,17 @@ void LiveSession::remove_listener(const std::string& language, const fanout::Sub
   notify_speaker_counts();
 }
 
-core::Status LiveSession::add_audio_stream(std::shared_ptr<fanout::Subscriber> stream,
-                                           const std::string& language) {
+core::Status LiveSession::check_audio_stream(const std::string& language) const {
   if (language == info_.spec.source_language || !reachable(language)) {
     return core::not_found("no translated speech in '" + language + "' for this session");
   }
   if (!engines_.tts) return core::unavailable("speech synthesis is off on this server");
+  return admit(language);
+}
+
+core::Status LiveSession::add_audio_stream(std::shared_ptr<fanout::Subscriber> stream,
+                                           const std::string& language) {
+  if (auto st = check_audio_stream(language); !st) return st;
   touch();
   if (streams_.add(language, std::move(stream)) == 1 && listeners_.count(language) == 0) {
     post(AddTarget{language});
@@ -436,9 +523,14 @@ void LiveSession::run_worker() {
         audio_in_.pop_front();
       }
     }
-    for (const auto& c : commands) handle(c, pipe.get(), stop);
-    if (!frame || !pipe || stop) continue;
-    feed(*pipe, *frame);
+    // An engine that throws costs its utterance, not the session.
+    try {
+      for (const auto& c : commands) handle(c, pipe.get(), stop);
+      if (!frame || !pipe || stop) continue;
+      feed(*pipe, *frame);
+    } catch (const std::exception& e) {
+      on_error(core::internal_error(std::string("the pipeline failed: ") + e.what()));
+    }
   }
   // Goodbye: everything in flight has been processed (Flush precedes Stop).
   std::string reason;
@@ -465,6 +557,7 @@ void LiveSession::run_worker() {
       for (const auto& t : list) t->on_session_end();
     }
   }
+  worker_exited_ = true;
 }
 
 void LiveSession::feed(pipeline::SpeakerPipeline& pipe, const AudioFrame& frame) {

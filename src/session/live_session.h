@@ -52,7 +52,12 @@ class AudioTap {
 
 struct LiveConfig {
   size_t audio_queue_frames = 500;  // speaker frames waiting for the worker (~10 s of 20 ms frames)
-  size_t history_in_memory = 2000;  // older finals are replayed from the store
+  size_t history_in_memory = 2000;  // older finals are read over REST, from the store
+  // Everyone who receives the session (WebSocket listeners, HTTP audio
+  // streams, WebRTC players), and the target languages translated at once:
+  // beyond them a new listener, or a new language, is refused.
+  size_t max_audience = 20000;
+  size_t max_languages = 10;
   pipeline::SegmenterConfig segmenter;
   audio::OpusSettings opus;
   std::shared_ptr<Telemetry> telemetry;  // process-wide; a private one when null
@@ -77,11 +82,16 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   core::Result<State> apply(Action action);
 
   // The speaker's connection: receives its transcript and listener counts.
-  void attach_speaker(std::shared_ptr<fanout::Subscriber> speaker);
+  // One at a time: failed_precondition while another is attached, unless
+  // `takeover`, which tells the other ("replaced") and closes it.
+  core::Status attach_speaker(std::shared_ptr<fanout::Subscriber> speaker, bool takeover);
   void detach_speaker(const fanout::Subscriber* speaker);
-  // One frame of mono PCM16 at `rate_hz`. `seq` counts frames from the speaker
-  // (gaps are counted). invalid_argument for an unusable rate or an oversized frame.
-  core::Status push_audio(uint32_t seq, std::span<const int16_t> pcm, int rate_hz);
+  // One frame of mono PCM16 at `rate_hz`. `seq` counts frames from the
+  // speaker's connection, 1, 2, 3, … (gaps are counted as lost audio); nullopt
+  // for a transport that orders frames itself (WebRTC). invalid_argument for
+  // an unusable rate, an oversized frame, or a sequence number that goes back
+  // or jumps by more than a minute of frames.
+  core::Status push_audio(std::optional<uint32_t> seq, std::span<const int16_t> pcm, int rate_hz);
   // The speaker's audio source stopped (a WebRTC publisher left): the
   // utterance in flight is finished rather than left open.
   void end_of_audio();
@@ -91,10 +101,14 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   core::Status push_text(std::string text);
 
   // A listener in `language` (the source language, or any reachable target).
-  // Sends the welcome and every final with seq > after_seq, then the live
-  // stream. not_found when the language cannot be reached.
+  // Registers it, then sends the welcome and the newest finals with
+  // seq > after_seq that fit in max_replay_bytes, then the live stream; the
+  // welcome's olderHistory names the finals left to fetch over REST. Reads
+  // no store. not_found when the language cannot be reached.
   core::Status add_listener(std::shared_ptr<fanout::Subscriber> listener,
-                            const std::string& language, int64_t after_seq);
+                            const std::string& language, int64_t after_seq,
+                            size_t max_replay_bytes = kDefaultReplayBytes);
+  static constexpr size_t kDefaultReplayBytes = 256 * 1024;
   void remove_listener(const std::string& language, const fanout::Subscriber* listener);
   // WebSocket listeners that want translated speech (speech mode full or
   // timeline), per language: +1 when one starts wanting it, -1 when it stops
@@ -103,8 +117,17 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void count_speech_listener(const std::string& language, int delta);
   bool wants_speech(const std::string& language) const;
   // Plain HTTP players: chained Ogg Opus links of the language's speech.
+  // check_audio_stream says, without adding anything, whether add_audio_stream
+  // would accept the language: not_found for the source language or an
+  // unreachable one, unavailable without speech synthesis.
+  core::Status check_audio_stream(const std::string& language) const;
   core::Status add_audio_stream(std::shared_ptr<fanout::Subscriber> stream, const std::string& language);
   void remove_audio_stream(const std::string& language, const fanout::Subscriber* stream);
+  // A WebRTC player of `language`: counted in the audience and its caps
+  // (resource_exhausted when full; not_found for an unreachable language).
+  // Every add_player that succeeded is matched by one remove_player.
+  core::Status add_player(const std::string& language);
+  void remove_player(const std::string& language);
   // PCM of a language (AudioTap). A target language is translated and spoken
   // while it has a tap. not_found when the language cannot be reached;
   // unavailable without speech synthesis (targets only).
@@ -114,10 +137,14 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 
   std::map<std::string, size_t> listener_counts() const { return listeners_.counts(); }
   size_t n_listeners() const { return listeners_.total(); }
+  // WebSocket listeners, HTTP audio streams and WebRTC players together.
+  size_t n_audience() const { return listeners_.total() + streams_.total() + n_players(); }
   int64_t last_seq() const;
   int64_t idle_ms() const;
   const LiveCounters& counters() const { return counters_; }
   bool has_ended() const { return ended_.load(); }
+  // The worker has finished (after the goodbye of an ended session).
+  bool worker_exited() const { return worker_exited_.load(); }
 
   // Ends the session (from any state), finishing the utterance in flight,
   // telling every client and closing them. Idempotent.
@@ -148,6 +175,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void touch();
   void notify_speaker_counts();
   bool reachable(const std::string& language) const;
+  // Whether one more member of the audience in `language` fits the caps.
+  core::Status admit(const std::string& language) const;
+  size_t n_players() const;
   // Someone receives this language: WebSocket listeners, HTTP streams or taps.
   bool has_audience(const std::string& language) const;
   // HTTP streams or taps, which always take the language's speech.
@@ -196,8 +226,11 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   fanout::Hub listeners_;                   // by language
   fanout::Hub streams_;                     // HTTP audio streams by language
   fanout::Hub speaker_;                     // key "speaker"
+  std::mutex speaker_mu_;                   // one attach at a time
   mutable std::mutex speech_mu_;
   std::map<std::string, int> speech_listeners_;  // guarded by speech_mu_
+  mutable std::mutex players_mu_;
+  std::map<std::string, size_t> players_;  // WebRTC players by language; guarded by players_mu_
   mutable std::mutex taps_mu_;
   std::map<std::string, std::vector<std::shared_ptr<AudioTap>>> taps_;  // guarded by taps_mu_
   std::map<uint64_t, int64_t> seq_of_utterance_;  // worker thread only
@@ -212,6 +245,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool have_audio_seq_ = false;
   std::atomic<int64_t> last_activity_ms_;
   std::atomic<bool> ended_{false};
+  std::atomic<bool> worker_exited_{false};
   uint32_t next_stream_serial_ = 1;  // worker thread only
   std::thread worker_;
 };

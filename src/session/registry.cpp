@@ -41,22 +41,36 @@ core::Result<Created> Registry::create(SessionSpec spec) {
   info.created_at_ms = wall_clock_ms();
   std::string token = random_token();
   std::string token_hash = hash_token(token);
-  std::lock_guard lock(mu_);
-  if (by_code_.size() >= max_sessions_) {
-    return core::resource_exhausted("this server already runs " + std::to_string(max_sessions_) +
-                                    " live sessions; end one or raise --max-sessions");
+  // Short enough for a QR code, long enough not to be guessed (128 bits).
+  std::string listener_key = random_token().substr(0, 32);
+  info.listener_key_hash = hash_token(listener_key);
+  {
+    std::lock_guard lock(mu_);
+    if (by_code_.size() >= max_sessions_) {
+      return core::resource_exhausted("this server already runs " + std::to_string(max_sessions_) +
+                                      " live sessions; end one or raise --max-sessions");
+    }
+    do {
+      info.code = random_code();
+    } while (by_code_.count(info.code) != 0);
+    by_code_[info.code] = nullptr;  // reserved: the store is written outside the lock
   }
-  do {
-    info.code = random_code();
-  } while (by_code_.count(info.code) != 0);
+  auto unreserve = [&] {
+    std::lock_guard lock(mu_);
+    by_code_.erase(info.code);
+  };
   if (store_) {
     auto id = store_->create_session(info, token_hash);
-    if (!id) return id.status();
+    if (!id) {
+      unreserve();
+      return id.status();
+    }
     info.id = *id;
   }
   auto s = LiveSession::create(info, token_hash, engines_, store_, config_);
+  std::lock_guard lock(mu_);
   by_code_[info.code] = s;
-  return Created{s, token};
+  return Created{s, token, listener_key};
 }
 
 std::shared_ptr<LiveSession> Registry::find(const std::string& code) const {
@@ -70,7 +84,13 @@ size_t Registry::reap(int64_t idle_ms) {
   {
     std::lock_guard lock(mu_);
     for (auto it = by_code_.begin(); it != by_code_.end();) {
-      if (it->second->has_ended()) {
+      if (!it->second) {  // being created
+        ++it;
+        continue;
+      }
+      // Forgotten once its worker has said goodbye and exited, so whoever
+      // drops the last reference later (a network thread) joins nothing.
+      if (it->second->has_ended() && it->second->worker_exited()) {
         gone.push_back(it->second);  // destroyed outside the lock
         it = by_code_.erase(it);
         continue;
@@ -95,7 +115,9 @@ size_t Registry::size() const {
 std::vector<std::shared_ptr<LiveSession>> Registry::all() const {
   std::lock_guard lock(mu_);
   std::vector<std::shared_ptr<LiveSession>> out;
-  for (const auto& [code, s] : by_code_) out.push_back(s);
+  for (const auto& [code, s] : by_code_) {
+    if (s) out.push_back(s);
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The live sessions of this process, by code. Thread-safe.
+// The live sessions of this process, by code. Thread-safe; no store call is
+// made under the registry's lock (lookups by code never wait on disk).
 #pragma once
 
 #include <map>
@@ -14,6 +15,7 @@ namespace parley::session {
 struct Created {
   std::shared_ptr<LiveSession> session;
   std::string speaker_token;  // shown once, to the creator
+  std::string listener_key;   // in the listener link: reads the transcript after the end
 };
 
 class Registry {
@@ -26,8 +28,10 @@ class Registry {
   core::Result<Created> create(SessionSpec spec);
   std::shared_ptr<LiveSession> find(const std::string& code) const;
 
-  // Ends sessions idle longer than idle_ms and forgets ended ones. Returns
-  // how many were ended for idleness.
+  // Ends sessions idle longer than idle_ms and forgets ended ones whose
+  // worker has exited. Returns how many were ended for idleness. May block
+  // (a session's destructor): call it from its own thread, never a network
+  // thread.
   size_t reap(int64_t idle_ms);
   // Ends every session (server shutdown).
   void end_all(const std::string& reason);

@@ -42,6 +42,11 @@ struct SessionInfo {
   State state = State::created;
   int64_t created_at_ms = 0;  // wall clock, ms since the epoch
   int64_t ended_at_ms = 0;
+  // Once the session has ended, its history and transcripts are read with
+  // the listener link's key (its hash is kept), the speaker token or an
+  // operator key, unless the transcript was made public.
+  std::string listener_key_hash;
+  bool transcript_public = false;
 };
 
 // Six random decimal digits, first digit not 0.

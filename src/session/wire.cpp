@@ -29,6 +29,11 @@ fanout::MessagePtr welcome(const Welcome& w) {
             {"avatar", w.info.spec.avatar},
             {"lastSeq", w.last_seq}};
   if (!w.language.empty()) j["language"] = w.language;
+  if (w.replay_from_seq > 0) {
+    j["olderHistory"] = {{"after", w.since},
+                         {"before", w.replay_from_seq},
+                         {"url", "/api/sessions/" + w.info.code + "/history?after=" + std::to_string(w.since)}};
+  }
   return make_text(Kind::control, dump(j));
 }
 
@@ -40,8 +45,10 @@ fanout::MessagePtr session_ended(const std::string& reason) {
   return make_text(Kind::control, dump({{"type", "sessionEnded"}, {"reason", reason}}));
 }
 
-fanout::MessagePtr error(const std::string& code, const std::string& message) {
-  return make_text(Kind::control, dump({{"type", "error"}, {"code", code}, {"message", message}}));
+fanout::MessagePtr error(const std::string& code, const std::string& message, int retry_after_s) {
+  json j = {{"type", "error"}, {"code", code}, {"message", message}};
+  if (retry_after_s > 0) j["retryAfterS"] = retry_after_s;
+  return make_text(Kind::control, dump(j));
 }
 
 fanout::MessagePtr partial(uint64_t utterance_id, uint32_t revision, const std::string& language,

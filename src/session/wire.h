@@ -54,12 +54,18 @@ struct Welcome {
   SessionInfo info;
   std::string language;  // listener's language
   int64_t last_seq = 0;
+  // Finals after the listener's `since` and before this seq were not
+  // replayed (the replay is bounded): the client fetches them over REST.
+  // 0: everything after `since` follows on the socket.
+  int64_t replay_from_seq = 0;
+  int64_t since = 0;
 };
 
 fanout::MessagePtr welcome(const Welcome& w);
 fanout::MessagePtr state(State s);
 fanout::MessagePtr session_ended(const std::string& reason);
-fanout::MessagePtr error(const std::string& code, const std::string& message);
+// retry_after_s > 0 adds "retryAfterS" (rate limits).
+fanout::MessagePtr error(const std::string& code, const std::string& message, int retry_after_s = 0);
 fanout::MessagePtr partial(uint64_t utterance_id, uint32_t revision, const std::string& language,
                            const std::string& source, const std::string& text);
 fanout::MessagePtr discard(uint64_t utterance_id);

@@ -3,9 +3,10 @@
 // behind one interface (SQLite today; PostgreSQL for multi-node later).
 //
 // Thread-safe: every method may be called from any thread; implementations
-// serialise internally. Calls block for one local write or read (SQLite in
-// WAL mode: ~0.1 ms) and are made from session workers and HTTP handlers,
-// never from the fan-out path.
+// serialise internally. Calls may block on disk (SQLite: ~0.1 ms, seconds
+// when another process holds the database locked), so they are never made
+// from a network thread: the server wraps its store in an AsyncStore (writes
+// queue for one writer thread) and makes reads from its blocking pool.
 #pragma once
 
 #include <cstdint>
@@ -66,7 +67,7 @@ struct HistoryItem {
 class Store {
  public:
   virtual ~Store() = default;
-  // Assigns info.id.
+  // Returns the new session's id. Keeps info.listener_key_hash.
   virtual core::Result<int64_t> create_session(const session::SessionInfo& info,
                                                const std::string& token_hash) = 0;
   virtual core::Status set_state(int64_t session_id, session::State state, int64_t at_ms) = 0;
@@ -81,6 +82,14 @@ class Store {
   virtual core::Status add_timings(int64_t session_id, int64_t seq, const std::vector<StageTiming>& timings) = 0;
   // Sessions left CREATED/ACTIVE/PAUSED by a crash become ENDED; returns how many.
   virtual core::Result<int> end_interrupted_sessions(int64_t at_ms) = 0;
+  // Anyone may read the session's transcript once it has ended.
+  virtual core::Status set_transcript_public(int64_t session_id, bool is_public) = 0;
+  // Deletes sessions that ended before at_ms, with everything said in them
+  // (the retention period); returns how many.
+  virtual core::Result<int> delete_ended_before(int64_t at_ms) = 0;
+  // Without I/O: whether the store is keeping up with writes. A store that
+  // cannot tell says ok.
+  virtual core::Status health() const { return {}; }
 };
 
 }  // namespace parley::store

@@ -16,6 +16,7 @@ struct Metrics {
   std::atomic<uint64_t> ws_evictions{0};         // listener stopped reading: disconnected
   std::atomic<uint64_t> ws_bad_frames{0};        // malformed input from clients
   std::atomic<uint64_t> audio_streams{0};        // HTTP audio streams open
+  std::atomic<uint64_t> handler_exceptions{0};   // exceptions caught at the network threads' backstop
 };
 
 }  // namespace parley::transport

@@ -59,7 +59,7 @@ async function openListener(link, lang, contextOptions = {}) {
     const s = parseSpeech(Buffer.from(payload));
     if (s) timelines.set(s.utteranceId, s);
   }));
-  await page.goto(`${link}?lang=${lang}`);
+  await page.goto(`${link}${link.includes('?') ? '&' : '?'}lang=${lang}`);
   await page.waitForSelector('#avatar svg');
   await page.click('#listen');
   return { page, timelines };

@@ -49,7 +49,7 @@ test('speaker page with a real recording; Spanish and French listeners get capti
   const speaker = await speakerContext.newPage();
   watchPage(speaker, 'speaker', problems);
   const { code, link } = await createSession(speaker, server.url, 'Browser test');
-  assert.equal(link, `${server.url}/listener/${code}`);
+  assert.match(link, new RegExp(`^${server.url}/listener/${code}\\?k=[0-9a-f]{32}$`), 'the link carries the listener key');
   assert.equal(await speaker.evaluate(() => document.getElementById('qr').naturalWidth > 0 ||
                                         new Promise((r) => { document.getElementById('qr').onload = () => r(true); })), true,
                'the QR code of the listener link is shown');
@@ -120,6 +120,19 @@ test('speaker page with a real recording; Spanish and French listeners get capti
   await Promise.all([es, fr].map((p) => p.waitForFunction(() => document.getElementById('state').textContent === 'ENDED')));
   assert.match(await es.textContent('#status'), /ended/i);
   await Promise.all([screenshot(speaker, 'speaker-ended'), screenshot(es, 'listener-es-ended')]);
+
+  // Afterwards the transcript opens from the listener link, and from the bare
+  // code only with a clear word on why not.
+  const later = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+  await later.goto(`${link}&lang=es`);
+  await later.waitForFunction(() => document.querySelectorAll('#history p').length >= 2, null, { timeout: 20000 });
+  await screenshot(later, 'listener-es-transcript-after-end');
+  const stranger = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+  await stranger.goto(`${server.url}/listener/${code}?lang=es`);
+  await stranger.waitForFunction(() => /private/.test(document.getElementById('status').textContent), null,
+                                 { timeout: 20000 });
+  assert.equal(await stranger.evaluate(() => document.querySelectorAll('#history p').length), 0);
+  await screenshot(stranger, 'listener-private-transcript');
 
   assert.deepEqual(problems, [], 'no page errors');
 });

@@ -152,7 +152,7 @@ export async function openListener(browser, link, lang, viewport, problems) {
   const context = await browser.newContext({ viewport, isMobile: viewport.width < 500, hasTouch: viewport.width < 500 });
   const page = await context.newPage();
   watchPage(page, `listener-${lang}`, problems);
-  await page.goto(`${link}?lang=${lang}`);
+  await page.goto(`${link}${link.includes('?') ? '&' : '?'}lang=${lang}`);
   await page.waitForFunction(() => document.getElementById('session-name').textContent !== 'Joining…');
   await page.click('#listen');
   return page;

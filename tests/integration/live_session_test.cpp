@@ -18,6 +18,7 @@
 #include "session/wire.h"
 #include "support/librivox.h"
 #include "support/server_process.h"
+#include "support/sessions.h"
 #include "support/ws_client.h"
 
 namespace parley {
@@ -31,32 +32,13 @@ using testing::http_request;
 using testing::metric;
 using testing::Received;
 using testing::ServerProcess;
+using testing::Created;
+using testing::control;
+using testing::create_session;
+using testing::join_listener;
+using testing::join_speaker;
+using testing::temp_db;
 using testing::WsClient;
-
-std::string temp_db(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("parley-live-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  auto p = dir / (name + ".db");
-  fs::remove(p);
-  return p.string();
-}
-
-struct Created {
-  std::string code, token;
-};
-
-Created create_session(unsigned short port, const json& body = {{"name", "Test"}, {"sourceLanguage", "en"}}) {
-  auto r = http_request(port, "POST", "/api/sessions", body.dump());
-  EXPECT_EQ(r.status, 201) << r.body;
-  auto j = json::parse(r.body);
-  return {j["code"], j["speakerToken"]};
-}
-
-int control(unsigned short port, const Created& s, const std::string& action, const std::string& token = "") {
-  return http_request(port, "POST", "/api/sessions/" + s.code + "/" + action, "{}",
-                      token.empty() ? s.token : token)
-      .status;
-}
 
 std::vector<int16_t> recording_pcm(size_t index, double trailing_silence_s) {
   auto recs = testing::librivox_recordings();
@@ -78,21 +60,6 @@ void stream_real_time(WsClient& speaker, const std::vector<int16_t>& pcm, uint32
     next += 20ms;
     std::this_thread::sleep_until(next);
   }
-}
-
-// Joins as the session's speaker (16 kHz) and returns whether the welcome came.
-bool join_speaker(WsClient& c, const Created& s) {
-  c.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}, {"sampleRate", 16000}});
-  return c.wait_for_type("welcome", 5s);
-}
-
-// `speech`: the join's speech mode, or empty for the server's default.
-WsClient& join_listener(WsClient& c, const std::string& code, const std::string& lang, int64_t since = 0,
-                        const std::string& speech = "") {
-  json join = {{"type", "join"}, {"role", "listener"}, {"code", code}, {"language", lang}, {"since", since}};
-  if (!speech.empty()) join["speech"] = speech;
-  c.send_json(join);
-  return c;
 }
 
 // Speech messages with a real timeline: whole (Ogg Opus audio) or cut after
@@ -450,21 +417,23 @@ TEST_F(LiveSessionTest, HistoryAndExportsSurviveSigkill) {
   const auto port = server.port();
   auto info = json::parse(http_request(port, "GET", "/api/sessions/" + s.code).body);
   EXPECT_EQ(info["state"], "ENDED") << "a session cut by a crash is closed on restart";
-  auto hist = http_request(port, "GET", "/api/sessions/" + s.code + "/history");
+  // Ended, so private: read with the listener link's key.
+  EXPECT_EQ(http_request(port, "GET", "/api/sessions/" + s.code + "/history").status, 403);
+  auto hist = http_request(port, "GET", "/api/sessions/" + s.code + "/history?key=" + s.listener_key);
   ASSERT_EQ(hist.status, 200) << hist.body;
   auto items = json::parse(hist.body)["items"];
   ASSERT_GE(items.size(), 1U);
   EXPECT_EQ(items[0]["source"], source_text);
   EXPECT_FALSE(items[0]["translations"]["es"].get<std::string>().empty());
   EXPECT_FALSE(items[0]["translations"]["fr"].get<std::string>().empty());
-  auto vtt = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=es&format=vtt");
+  auto vtt = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=es&format=vtt&key=" + s.listener_key);
   EXPECT_EQ(vtt.status, 200);
   EXPECT_EQ(vtt.body.rfind("WEBVTT", 0), 0U);
   EXPECT_NE(vtt.body.find(items[0]["translations"]["es"].get<std::string>()), std::string::npos);
-  auto srt = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=fr&format=srt");
+  auto srt = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=fr&format=srt", "", s.token);
   EXPECT_EQ(srt.status, 200);
   EXPECT_EQ(srt.body.rfind("1\n00:", 0), 0U);
-  auto js = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=en&format=json");
+  auto js = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=en&format=json&key=" + s.listener_key);
   EXPECT_EQ(json::parse(js.body)["items"][0]["text"], source_text);
 }
 

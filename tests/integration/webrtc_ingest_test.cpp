@@ -244,8 +244,27 @@ TEST_F(WebRtcIngestTest, EndpointsRefuseBadRequestsClearly) {
   EXPECT_EQ(http_request(port, "DELETE", whip + "/0123456789abcdef").status, 404);
   EXPECT_EQ(http_request(port, "GET", whip).status, 405);
   EXPECT_EQ(http_request(port, "OPTIONS", whip).status, 204);
+  // A resource is ended only through its own URL: the id alone, under
+  // another session's code or another language, is not found.
+  const auto other = create_session(port);
+  auto published = http_request(port, "POST", whip, offer, s.token, "application/sdp");
+  ASSERT_EQ(published.status, 201) << published.body;
+  auto played = http_request(port, "POST", "/whep/" + s.code + "/es", offer, "", "application/sdp");
+  ASSERT_EQ(played.status, 201) << played.body;
+  const std::string whip_id = published.location.substr(published.location.rfind('/') + 1);
+  const std::string whep_id = played.location.substr(played.location.rfind('/') + 1);
+  EXPECT_EQ(http_request(port, "DELETE", "/whip/" + other.code + "/" + whip_id).status, 404);
+  EXPECT_EQ(http_request(port, "PATCH", "/whip/" + other.code + "/" + whip_id, "a=end-of-candidates\r\n", "",
+                         "application/trickle-ice-sdpfrag").status, 404);
+  EXPECT_EQ(http_request(port, "DELETE", "/whep/" + s.code + "/fr/" + whep_id).status, 404);
+  EXPECT_EQ(http_request(port, "DELETE", "/whep/" + other.code + "/es/" + whep_id).status, 404);
+  EXPECT_EQ(metric(port, "parley_webrtc_peers{kind=\"whip\"}"), 1);
+  EXPECT_EQ(metric(port, "parley_webrtc_peers{kind=\"whep\"}"), 1);
+  EXPECT_EQ(http_request(port, "DELETE", published.location).status, 200);
+  EXPECT_EQ(http_request(port, "DELETE", played.location).status, 200);
+  EXPECT_TRUE(eventually([&] { return metric(port, "parley_webrtc_peers{kind=\"whip\"}") == 0; }, 5s));
   // The server still answers and holds no peer.
-  EXPECT_EQ(metric(port, "parley_webrtc_peers{kind=\"whip\"}"), 0);
+  EXPECT_TRUE(eventually([&] { return metric(port, "parley_webrtc_peers{kind=\"whep\"}") == 0; }, 5s));
   EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
 }
 

@@ -13,6 +13,9 @@
 (() => {
   const $ = parley.$;
   const code = location.pathname.split('/').filter(Boolean)[1];
+  // The listener link's key (?k=): reads the transcript once the session has ended.
+  const listenerKey = new URLSearchParams(location.search).get('k');
+  const keyParam = listenerKey ? '&key=' + encodeURIComponent(listenerKey) : '';
   const stats = { partials: 0, finals: 0, speechMessages: 0, speechTimelineOnly: 0, speechDecoded: 0, speechPlayed: 0,
                   reconnects: 0 };
   window.parleyListener = stats;
@@ -85,8 +88,30 @@
   }
 
   async function loadTranscript(lang) {
-    const r = await parley.api('GET', '/api/sessions/' + code + '/transcript?format=json&lang=' + encodeURIComponent(lang));
+    let r;
+    try {
+      r = await parley.api('GET', '/api/sessions/' + code + '/transcript?format=json&lang=' + encodeURIComponent(lang) + keyParam);
+    } catch (e) {
+      status(e.message, true);  // a private transcript says how to open it
+      return;
+    }
     for (const it of r.items) parley.upsertCaption($('history'), it.seq, it.text, it.source);
+  }
+
+  // A long session replays only its newest finals on the socket; the older
+  // ones come from the REST history, page by page.
+  async function loadOlder(lang, after, before) {
+    const src = session.sourceLanguage;
+    for (;;) {
+      const r = await parley.api('GET', '/api/sessions/' + code + '/history?limit=500&after=' + after + keyParam);
+      for (const it of r.items) {
+        if (it.seq >= before || lang !== language) return;
+        const text = lang === src ? it.source : it.translations[lang];
+        if (text !== undefined) parley.upsertCaption($('history'), it.seq, text, it.source);
+      }
+      if (!r.more) return;
+      after = r.nextAfter;
+    }
   }
 
   function switchLanguage(lang) {
@@ -201,6 +226,7 @@
       case 'welcome':
         parley.setState($('state'), m.state);
         status(m.state === 'PAUSED' ? 'The speaker has paused.' : 'Connected.');
+        if (m.olderHistory) loadOlder(language, m.olderHistory.after, m.olderHistory.before);
         break;
       case 'state':
         parley.setState($('state'), m.state);

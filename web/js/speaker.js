@@ -8,8 +8,8 @@
 
 (() => {
   const $ = parley.$;
-  let code = null, token = null, ws = null, seq = 0, audioCtx = null, micStream = null;
-  let state = 'CREATED';
+  let code = null, token = null, listenerKey = null, ws = null, seq = 0, audioCtx = null, micStream = null;
+  let state = 'CREATED', replaced = false;
   // 'websocket' until WebRTC is connected; back to it if WebRTC fails.
   let transport = 'websocket', pc = null, whipResource = null, webrtcOffered = false;
   window.parleySpeaker = { get transport() { return transport; } };
@@ -37,7 +37,8 @@
     $('transcript-card').classList.remove('hidden');
     $('session-name').textContent = info.name;
     $('code').textContent = code;
-    const link = location.origin + '/listener/' + code;
+    // The link carries the listener key, which reads the transcript after the end.
+    const link = location.origin + '/listener/' + code + (listenerKey ? '?k=' + encodeURIComponent(listenerKey) : '');
     $('listener-link').href = link;
     $('listener-link').textContent = link;
     $('qr').src = '/qr.svg?data=' + encodeURIComponent(link);
@@ -59,17 +60,28 @@
     ev.preventDefault();
     $('create-error').textContent = '';
     const targets = Array.from(document.querySelectorAll('#targets input:checked')).map((i) => i.value);
+    // A server with operator keys answers 401/403 without the right one: ask
+    // once, then remember it on this device.
+    const typedKey = $('api-key').value.trim();
+    if (typedKey) localStorage.setItem('parley-api-key', typedKey);
+    const apiKey = localStorage.getItem('parley-api-key') || undefined;
     try {
       const r = await parley.api('POST', '/api/sessions', {
         name: $('name').value, sourceLanguage: $('source').value, avatar: $('avatar').value, targets,
-      });
+      }, apiKey);
       code = r.code;
       token = r.speakerToken;
+      listenerKey = r.listenerKey;
       webrtcOffered = !!r.session.webrtc;
-      sessionStorage.setItem('parley-speaker', JSON.stringify({ code, token }));
+      sessionStorage.setItem('parley-speaker', JSON.stringify({ code, token, listenerKey }));
       showSession(r.session);
       connect();
     } catch (e) {
+      if (e.status === 401 || e.status === 403) {
+        if (e.status === 403) localStorage.removeItem('parley-api-key');
+        $('api-key-row').classList.remove('hidden');
+        $('api-key').focus();
+      }
       $('create-error').textContent = e.message;
     }
   }
@@ -78,7 +90,9 @@
     ws = new WebSocket(parley.wsUrl());
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
-      ws.send(JSON.stringify({ type: 'join', protocol: 1, role: 'speaker', code, token,
+      // This page holds the token: it takes the session over from a
+      // connection of its own that the server has not yet seen drop.
+      ws.send(JSON.stringify({ type: 'join', protocol: 1, role: 'speaker', code, token, takeover: true,
                                sampleRate: audioCtx ? audioCtx.sampleRate : 16000 }));
     };
     ws.onmessage = (ev) => {
@@ -94,11 +108,14 @@
       } else if (m.type === 'listeners') {
         $('listener-total').textContent = m.total;
         $('listener-langs').textContent = Object.entries(m.byLanguage).map(([l, n]) => l + ': ' + n).join(' · ');
-      } else if (m.type === 'error') $('session-error').textContent = m.message;
+      } else if (m.type === 'error') {
+        $('session-error').textContent = m.message;
+        if (m.code === 'replaced') replaced = true;  // another page took over: do not fight back
+      }
       else if (m.type === 'sessionEnded') setState('ENDED');
     };
     ws.onclose = () => {
-      if (state !== 'ENDED') setTimeout(connect, 1000);
+      if (state !== 'ENDED' && !replaced) setTimeout(connect, 1000);
     };
   }
 

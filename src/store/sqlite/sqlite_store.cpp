@@ -119,19 +119,24 @@ class Stmt {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
+  // `reader` may be null (an in-memory database has one connection).
+  SqliteStore(sqlite3* db, sqlite3* reader) : db_(db), read_db_(reader ? reader : db), read_mu_(reader ? own_read_mu_ : mu_) {}
+  ~SqliteStore() override {
+    if (read_db_ != db_) sqlite3_close_v2(read_db_);
+    sqlite3_close_v2(db_);
+  }
 
   core::Result<int64_t> create_session(const session::SessionInfo& info,
                                        const std::string& token_hash) override {
     std::lock_guard lock(mu_);
     Stmt st(db_, "INSERT INTO sessions(code,name,source_language,avatar,default_targets,state,"
-                 "token_hash,created_at_ms) VALUES(?,?,?,?,?,?,?,?)");
+                 "token_hash,created_at_ms,listener_key_hash,transcript_public) VALUES(?,?,?,?,?,?,?,?,?,?)");
     if (!st.ok()) return error("prepare create_session");
     st.bind(1, info.code).bind(2, info.spec.name).bind(3, info.spec.source_language)
         .bind(4, info.spec.avatar).bind(5, join(info.spec.default_targets))
         .bind(6, std::string(session::state_name(info.state))).bind(7, token_hash)
-        .bind(8, info.created_at_ms);
+        .bind(8, info.created_at_ms).bind(9, info.listener_key_hash)
+        .bind(10, static_cast<int64_t>(info.transcript_public ? 1 : 0));
     if (auto s = st.done("create_session"); !s) return s;
     return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
   }
@@ -153,27 +158,30 @@ class SqliteStore final : public Store {
 
   core::Status add_utterance(int64_t id, const HistoryItem& item) override {
     std::lock_guard lock(mu_);
-    exec("BEGIN");
+    if (auto begun = exec("BEGIN IMMEDIATE", "begin add_utterance"); !begun) return begun;
     Stmt st(db_, "INSERT OR REPLACE INTO utterances(session_id,seq,utterance_id,start_ms,end_ms,"
                  "source_text,created_at_ms,stt_ms) VALUES(?,?,?,?,?,?,?,?)");
     if (!st.ok()) {
-      exec("ROLLBACK");
+      (void)exec("ROLLBACK", "rollback add_utterance");
       return error("prepare add_utterance");
     }
     st.bind(1, id).bind(2, item.seq).bind(3, static_cast<int64_t>(item.utterance_id))
         .bind(4, item.start_ms).bind(5, item.end_ms).bind(6, item.source_text)
         .bind(7, item.created_at_ms).bind(8, item.stt_ms);
     if (auto s = st.done("add_utterance"); !s) {
-      exec("ROLLBACK");
+      (void)exec("ROLLBACK", "rollback add_utterance");
       return s;
     }
     for (const auto& [lang, t] : item.translations) {
       if (auto s = insert_translation(id, item.seq, t); !s) {
-        exec("ROLLBACK");
+        (void)exec("ROLLBACK", "rollback add_utterance");
         return s;
       }
     }
-    exec("COMMIT");
+    if (auto committed = exec("COMMIT", "commit add_utterance"); !committed) {
+      (void)exec("ROLLBACK", "rollback add_utterance");
+      return committed;
+    }
     return {};
   }
 
@@ -183,14 +191,15 @@ class SqliteStore final : public Store {
   }
 
   core::Result<std::optional<StoredSession>> find_session(const std::string& code) override {
-    std::lock_guard lock(mu_);
-    Stmt st(db_, "SELECT id,code,name,source_language,avatar,default_targets,state,token_hash,"
-                 "created_at_ms,ended_at_ms FROM sessions WHERE code=? ORDER BY id DESC LIMIT 1");
-    if (!st.ok()) return error("prepare find_session");
+    std::lock_guard lock(read_mu_);
+    Stmt st(read_db_, "SELECT id,code,name,source_language,avatar,default_targets,state,token_hash,"
+                 "created_at_ms,ended_at_ms,listener_key_hash,transcript_public FROM sessions WHERE code=? "
+                 "ORDER BY id DESC LIMIT 1");
+    if (!st.ok()) return read_error("prepare find_session");
     st.bind(1, code);
     int rc = st.step();
     if (rc == SQLITE_DONE) return std::optional<StoredSession>();
-    if (rc != SQLITE_ROW) return error("find_session");
+    if (rc != SQLITE_ROW) return read_error("find_session");
     StoredSession s;
     s.info.id = st.i64(0);
     s.info.code = st.text(1);
@@ -202,18 +211,21 @@ class SqliteStore final : public Store {
     s.token_hash = st.text(7);
     s.info.created_at_ms = st.i64(8);
     s.info.ended_at_ms = st.i64(9);
+    s.info.listener_key_hash = st.text(10);
+    s.info.transcript_public = st.i64(11) != 0;
     return std::optional<StoredSession>(std::move(s));
   }
 
   core::Result<std::vector<HistoryItem>> history(int64_t id, int64_t after_seq, size_t limit) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(read_mu_);
     std::vector<HistoryItem> items;
     {
-      Stmt st(db_, "SELECT seq,utterance_id,start_ms,end_ms,source_text,created_at_ms,stt_ms "
+      Stmt st(read_db_, "SELECT seq,utterance_id,start_ms,end_ms,source_text,created_at_ms,stt_ms "
                    "FROM utterances WHERE session_id=? AND seq>? ORDER BY seq LIMIT ?");
-      if (!st.ok()) return error("prepare history");
+      if (!st.ok()) return read_error("prepare history");
       st.bind(1, id).bind(2, after_seq).bind(3, static_cast<int64_t>(limit));
-      while (st.step() == SQLITE_ROW) {
+      int rc = SQLITE_ROW;
+      while ((rc = st.step()) == SQLITE_ROW) {
         HistoryItem h;
         h.seq = st.i64(0);
         h.utterance_id = static_cast<uint64_t>(st.i64(1));
@@ -224,13 +236,16 @@ class SqliteStore final : public Store {
         h.stt_ms = st.dbl(6);
         items.push_back(std::move(h));
       }
+      // A read that stops half-way is an error, never a shorter history.
+      if (rc != SQLITE_DONE) return read_error("history");
     }
     if (items.empty()) return items;
-    Stmt st(db_, "SELECT seq,language,text,route,stt_final_ms,mt_ms,tts_first_audio_ms,tts_ms "
+    Stmt st(read_db_, "SELECT seq,language,text,route,stt_final_ms,mt_ms,tts_first_audio_ms,tts_ms "
                  "FROM translations WHERE session_id=? AND seq BETWEEN ? AND ?");
-    if (!st.ok()) return error("prepare history translations");
+    if (!st.ok()) return read_error("prepare history translations");
     st.bind(1, id).bind(2, items.front().seq).bind(3, items.back().seq);
-    while (st.step() == SQLITE_ROW) {
+    int rc = SQLITE_ROW;
+    while ((rc = st.step()) == SQLITE_ROW) {
       int64_t seq = st.i64(0);
       auto it = std::lower_bound(items.begin(), items.end(), seq,
                                  [](const HistoryItem& h, int64_t s) { return h.seq < s; });
@@ -242,16 +257,18 @@ class SqliteStore final : public Store {
       t.latencies = {st.dbl(4), st.dbl(5), st.dbl(6), st.dbl(7)};
       it->translations[t.language] = std::move(t);
     }
-    Stmt tt(db_, "SELECT seq,language,stage,ms FROM utterance_timings WHERE session_id=? AND seq BETWEEN ? AND ? "
+    if (rc != SQLITE_DONE) return read_error("history translations");
+    Stmt tt(read_db_, "SELECT seq,language,stage,ms FROM utterance_timings WHERE session_id=? AND seq BETWEEN ? AND ? "
                  "ORDER BY seq, language, ms");
-    if (!tt.ok()) return error("prepare history timings");
+    if (!tt.ok()) return read_error("prepare history timings");
     tt.bind(1, id).bind(2, items.front().seq).bind(3, items.back().seq);
-    while (tt.step() == SQLITE_ROW) {
+    while ((rc = tt.step()) == SQLITE_ROW) {
       auto it = std::lower_bound(items.begin(), items.end(), tt.i64(0),
                                  [](const HistoryItem& h, int64_t s) { return h.seq < s; });
       if (it == items.end() || it->seq != tt.i64(0)) continue;
       it->timings.push_back({tt.text(1), tt.text(2), tt.dbl(3)});
     }
+    if (rc != SQLITE_DONE) return read_error("history timings");
     return items;
   }
 
@@ -275,6 +292,50 @@ class SqliteStore final : public Store {
     return st.done("set_metric");
   }
 
+  core::Status set_transcript_public(int64_t id, bool is_public) override {
+    std::lock_guard lock(mu_);
+    Stmt st(db_, "UPDATE sessions SET transcript_public=? WHERE id=?");
+    if (!st.ok()) return error("prepare set_transcript_public");
+    st.bind(1, static_cast<int64_t>(is_public ? 1 : 0)).bind(2, id);
+    return st.done("set_transcript_public");
+  }
+
+  core::Result<int> delete_ended_before(int64_t at_ms) override {
+    std::lock_guard lock(mu_);
+    static constexpr const char* kOld =
+        "(SELECT id FROM sessions WHERE state='ENDED' AND ended_at_ms>0 AND ended_at_ms<?)";
+    if (auto begun = exec("BEGIN IMMEDIATE", "begin retention"); !begun) return begun;
+    for (const char* table : {"translations", "utterance_timings", "session_metrics", "utterances"}) {
+      const std::string sql = std::string("DELETE FROM ") + table + " WHERE session_id IN " + kOld;
+      Stmt st(db_, sql.c_str());
+      if (!st.ok()) {
+        (void)exec("ROLLBACK", "rollback retention");
+        return error("prepare retention");
+      }
+      st.bind(1, at_ms);
+      if (auto done = st.done("retention"); !done) {
+        (void)exec("ROLLBACK", "rollback retention");
+        return done;
+      }
+    }
+    Stmt st(db_, "DELETE FROM sessions WHERE state='ENDED' AND ended_at_ms>0 AND ended_at_ms<?");
+    if (!st.ok()) {
+      (void)exec("ROLLBACK", "rollback retention");
+      return error("prepare retention");
+    }
+    st.bind(1, at_ms);
+    if (auto done = st.done("retention"); !done) {
+      (void)exec("ROLLBACK", "rollback retention");
+      return done;
+    }
+    const int n = sqlite3_changes(db_);
+    if (auto committed = exec("COMMIT", "commit retention"); !committed) {
+      (void)exec("ROLLBACK", "rollback retention");
+      return committed;
+    }
+    return n;
+  }
+
   core::Result<int> end_interrupted_sessions(int64_t at_ms) override {
     std::lock_guard lock(mu_);
     Stmt st(db_, "UPDATE sessions SET state='ENDED', ended_at_ms=? WHERE state!='ENDED'");
@@ -294,14 +355,54 @@ class SqliteStore final : public Store {
         .bind(8, t.latencies.tts_first_audio_ms).bind(9, t.latencies.tts_ms);
     return st.done("add_translation");
   }
-  void exec(const char* sql) { sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
+  core::Status exec(const char* sql, const char* what) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return error(what);
+    return {};
+  }
   core::Status error(const std::string& what) {
     return core::unavailable("database error in " + what + ": " + sqlite3_errmsg(db_));
   }
 
+  core::Status read_error(const std::string& what) {
+    return core::unavailable("database error in " + what + ": " + sqlite3_errmsg(read_db_));
+  }
+
+  // Writes go through db_; reads through their own connection, so in WAL
+  // mode a read never waits for a write (of this process or another).
   std::mutex mu_;
   sqlite3* db_;
+  sqlite3* read_db_;
+  std::mutex own_read_mu_;
+  std::mutex& read_mu_;
 };
+
+// Columns added after the first schema, added to older databases at open.
+core::Status migrate(sqlite3* db) {
+  struct Column {
+    const char* name;
+    const char* definition;
+  };
+  static constexpr Column kAdded[] = {
+      {"listener_key_hash", "TEXT NOT NULL DEFAULT ''"},
+      {"transcript_public", "INTEGER NOT NULL DEFAULT 0"},
+  };
+  std::vector<std::string> have;
+  {
+    Stmt st(db, "PRAGMA table_info(sessions)");
+    while (st.step() == SQLITE_ROW) have.push_back(st.text(1));
+  }
+  for (const auto& c : kAdded) {
+    if (std::find(have.begin(), have.end(), c.name) != have.end()) continue;
+    const std::string sql = std::string("ALTER TABLE sessions ADD COLUMN ") + c.name + " " + c.definition;
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string why = err ? err : "unknown";
+      sqlite3_free(err);
+      return core::unavailable(why);
+    }
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -323,7 +424,22 @@ core::Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) 
     sqlite3_close_v2(db);
     return core::unavailable("cannot initialise database '" + path + "': " + why);
   }
-  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(db));
+  sqlite3* reader = nullptr;
+  if (path != ":memory:" && !path.empty()) {
+    if (sqlite3_open_v2(path.c_str(), &reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+      std::string why = reader ? sqlite3_errmsg(reader) : "out of memory";
+      sqlite3_close_v2(reader);
+      sqlite3_close_v2(db);
+      return core::unavailable("cannot open database '" + path + "' for reading: " + why);
+    }
+    sqlite3_busy_timeout(reader, 5000);
+  }
+  if (auto st = migrate(db); !st) {
+    sqlite3_close_v2(reader);
+    sqlite3_close_v2(db);
+    return core::unavailable("cannot upgrade database '" + path + "': " + st.message());
+  }
+  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(db, reader));
 }
 
 }  // namespace parley::store

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -91,21 +92,105 @@ json session_json(const ApiContext& ctx, const session::SessionInfo& info, bool 
 struct Found {
   std::shared_ptr<session::LiveSession> live;
   session::SessionInfo info;
+  std::string token_hash;  // of the speaker token, for sessions read from the store
 };
-core::Result<Found> find_session(const ApiContext& ctx, const std::string& code) {
+core::Result<Found> lookup(const ApiContext& ctx, const std::string& code) {
   if (!session::is_valid_code(code)) {
-    return core::not_found("'" + code + "' is not a session code; codes have six digits");
+    return core::not_found("'" + code.substr(0, 16) + "' is not a session code; codes have six digits");
   }
-  if (auto live = ctx.registry->find(code)) return Found{live, live->info()};
+  auto live = ctx.registry->find(code);
+  if (live && !live->has_ended()) return Found{live, live->info(), ""};
+  // Once ended, the stored row is what counts (it says whether the
+  // transcript was made public).
   if (ctx.store) {
     auto s = ctx.store->find_session(code);
     if (!s) return s.status();
-    if (*s) return Found{nullptr, (*s)->info};
+    if (*s) return Found{live, (*s)->info, (*s)->token_hash};
   }
+  if (live) return Found{live, live->info(), ""};
   return core::not_found("no session with code " + code + "; check the code with the speaker");
 }
 
-Response create_session(const ApiContext& ctx, const Request& req) {
+// A lookup on behalf of `client`: each miss costs the address a token, and
+// an address without tokens is refused before it looks (code scanning).
+core::Result<Found> find_session(const ApiContext& ctx, const Client& client, const std::string& code) {
+  if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return st;
+  auto found = lookup(ctx, code);
+  if (!found && found.status().code() == core::Code::not_found) {
+    if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return st;
+  }
+  return found;
+}
+
+bool is_api_key(const ApiContext& ctx, const std::string& key) {
+  const auto hash = session::hash_token(key);
+  return std::any_of(ctx.api_key_hashes.begin(), ctx.api_key_hashes.end(),
+                     [&](const std::string& h) { return session::digests_equal(hash, h); });
+}
+
+// The operator's API key, when the server has any.
+core::Status check_api_key(const ApiContext& ctx, const Client& client, const Request& req) {
+  if (ctx.api_key_hashes.empty()) return {};
+  auto key = bearer(req);
+  if (!key) return core::unauthenticated("creating sessions needs the operator's API key as 'Authorization: Bearer <key>'");
+  if (is_api_key(ctx, *key)) return {};
+  if (auto st = take(ctx, client, guard::Action::bad_credential); !st) return st;
+  return core::permission_denied("this API key is not one of the server's (--api-keys)");
+}
+
+// The speaker's own token or an operator key, as the bearer.
+bool is_speaker_or_operator(const ApiContext& ctx, const Request& req, const Found& found) {
+  auto token = bearer(req);
+  if (!token) return false;
+  if (found.live && found.live->token_matches(*token)) return true;
+  if (!found.token_hash.empty() && session::digests_equal(session::hash_token(*token), found.token_hash)) return true;
+  return is_api_key(ctx, *token);
+}
+
+// While a session is live, anyone with its code may read what was said (they
+// could listen). Once it has ended, its history and transcripts are read with
+// the listener link's key (?key=), the speaker token or an operator key,
+// unless the transcript was made public.
+core::Status check_transcript_access(const ApiContext& ctx, const Client& client, const Request& req,
+                                     const Target& t, const Found& found) {
+  if (found.info.state != session::State::ended || found.info.transcript_public) return {};
+  if (is_speaker_or_operator(ctx, req, found)) return {};
+  const std::string key = t.query("key");
+  if (!key.empty()) {
+    if (auto st = peek(ctx, client, guard::Action::bad_credential); !st) return st;
+    if (!found.info.listener_key_hash.empty() &&
+        session::digests_equal(session::hash_token(key), found.info.listener_key_hash)) {
+      return {};
+    }
+    if (auto st = take(ctx, client, guard::Action::bad_credential); !st) return st;
+    return core::permission_denied("this key does not open the transcript of session " + found.info.code);
+  }
+  return core::permission_denied("session " + found.info.code +
+                                 " has ended and its transcript is private: open it from the listener link the "
+                                 "speaker shared, or ask the speaker to publish it");
+}
+
+// POST /api/sessions/<code>/publish: the transcript becomes readable by anyone after the end.
+Response publish(const ApiContext& ctx, const Request& req, const Client& client, const std::string& code) {
+  if (!bearer(req)) {
+    return error_response(req, core::unauthenticated("send the speaker token or an operator key as 'Authorization: Bearer <token>'"));
+  }
+  if (auto st = peek(ctx, client, guard::Action::bad_credential); !st) return error_response(req, st);
+  auto found = find_session(ctx, client, code);
+  if (!found) return error_response(req, found.status());
+  if (!is_speaker_or_operator(ctx, req, *found)) {
+    if (auto st = take(ctx, client, guard::Action::bad_credential); !st) return error_response(req, st);
+    return error_response(req, core::permission_denied("this token does not control session " + code));
+  }
+  if (!ctx.store) return error_response(req, core::unavailable("this server keeps no transcripts"));
+  if (auto st = ctx.store->set_transcript_public(found->info.id, true); !st) return error_response(req, st);
+  return json_response(req, http::status::ok, {{"code", code}, {"transcriptPublic", true}});
+}
+
+Response create_session(const ApiContext& ctx, const Request& req, const Client& client) {
+  if (auto st = peek(ctx, client, guard::Action::bad_credential); !st) return error_response(req, st);
+  if (auto st = check_api_key(ctx, client, req); !st) return error_response(req, st);
+  if (auto st = take(ctx, client, guard::Action::create_session); !st) return error_response(req, st);
   json body = json::parse(req.body(), nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     return error_response(req, core::invalid_argument("the body must be a JSON object"));
@@ -135,23 +220,28 @@ Response create_session(const ApiContext& ctx, const Request& req) {
   return json_response(req, http::status::created,
                        {{"code", info.code},
                         {"speakerToken", created->speaker_token},
-                        {"listenerUrl", base + "/listener/" + info.code},
+                        {"listenerKey", created->listener_key},
+                        // The key reads the transcript once the session has ended.
+                        {"listenerUrl", base + "/listener/" + info.code + "?k=" + created->listener_key},
                         {"state", session::state_name(info.state)},
                         {"session", session_json(ctx, info, true, {})}});
 }
 
-Response control(const ApiContext& ctx, const Request& req, const std::string& code, session::Action action) {
+Response control(const ApiContext& ctx, const Request& req, const Client& client, const std::string& code,
+                 session::Action action) {
   auto token = bearer(req);
   if (!token) {
     return error_response(req, core::unauthenticated("send the speaker token as 'Authorization: Bearer <token>'"));
   }
+  if (auto st = peek(ctx, client, guard::Action::bad_credential); !st) return error_response(req, st);
   auto live = ctx.registry->find(code);
   if (!live) {
-    auto found = find_session(ctx, code);
+    auto found = find_session(ctx, client, code);
     if (!found) return error_response(req, found.status());
     return error_response(req, core::failed_precondition("session " + code + " has ended"));
   }
   if (!live->token_matches(*token)) {
+    if (auto st = take(ctx, client, guard::Action::bad_credential); !st) return error_response(req, st);
     return error_response(req, core::permission_denied("this token does not control session " + code));
   }
   auto next = live->apply(action);
@@ -184,9 +274,11 @@ json item_json(const store::HistoryItem& h) {
           {"createdAtMs", h.created_at_ms}, {"timingsMs", timings}};
 }
 
-Response history(const ApiContext& ctx, const Request& req, const Target& t, const std::string& code) {
-  auto found = find_session(ctx, code);
+Response history(const ApiContext& ctx, const Request& req, const Client& client, const Target& t,
+                 const std::string& code) {
+  auto found = find_session(ctx, client, code);
   if (!found) return error_response(req, found.status());
+  if (auto st = check_transcript_access(ctx, client, req, t, *found); !st) return error_response(req, st);
   int64_t after = 0;
   long limit = 100;
   {
@@ -210,9 +302,11 @@ Response history(const ApiContext& ctx, const Request& req, const Target& t, con
   return json_response(req, http::status::ok, out);
 }
 
-Response transcript(const ApiContext& ctx, const Request& req, const Target& t, const std::string& code) {
-  auto found = find_session(ctx, code);
+Response transcript(const ApiContext& ctx, const Request& req, const Client& client, const Target& t,
+                    const std::string& code) {
+  auto found = find_session(ctx, client, code);
   if (!found) return error_response(req, found.status());
+  if (auto st = check_transcript_access(ctx, client, req, t, *found); !st) return error_response(req, st);
   const std::string format = t.query("format", "vtt");
   auto lang_in = t.query("lang", found->info.spec.source_language);
   auto lang = engines::normalize_language(lang_in);
@@ -275,16 +369,17 @@ Response page(const Request& req, std::string_view name, http::status st = http:
   return make(req, st, a->content_type, std::string(a->body));
 }
 
-// Ready to take sessions: not shutting down, and the store answers.
+// Ready to take sessions: not shutting down, and the store keeps up.
 Response readiness(const ApiContext& ctx, const Request& req) {
   if (ctx.draining != nullptr && ctx.draining->load()) {
     return json_response(req, http::status::service_unavailable,
                          {{"status", "draining"}, {"message", "the server is shutting down"}});
   }
+  // No I/O here: the store reports what its writer and prober last saw.
   if (ctx.store) {
-    if (auto probe = ctx.store->find_session("000000"); !probe) {
+    if (auto health = ctx.store->health(); !health) {
       return json_response(req, http::status::service_unavailable,
-                           {{"status", "unavailable"}, {"message", "the store does not answer: " + probe.status().message()}});
+                           {{"status", "unavailable"}, {"message", health.message()}});
     }
   }
   const size_t live = ctx.registry != nullptr ? ctx.registry->size() : 0;
@@ -381,10 +476,19 @@ Response error_response(const Request& req, const core::Status& status) {
   auto res = json_response(req, http_status(status.code()),
                            {{"error", {{"code", core::code_name(status.code())}, {"message", status.message()}}}});
   if (status.code() == core::Code::unauthenticated) res.set(http::field::www_authenticate, "Bearer");
+  if (status.retry_after_s() > 0) res.set(http::field::retry_after, std::to_string(status.retry_after_s()));
   return res;
 }
 
-Response handle_request(const ApiContext& ctx, const Request& req) {
+core::Status take(const ApiContext& ctx, const Client& client, guard::Action action) {
+  return ctx.guard ? ctx.guard->take(client.address, action) : core::Status{};
+}
+
+core::Status peek(const ApiContext& ctx, const Client& client, guard::Action action) {
+  return ctx.guard ? ctx.guard->peek(client.address, action) : core::Status{};
+}
+
+Response handle_request(const ApiContext& ctx, const Request& req, const Client& client) {
   if (ctx.metrics) ++ctx.metrics->http_requests;
   const Target t = parse_target(req.target());
   const auto parts = split_path(t.path);
@@ -405,7 +509,8 @@ Response handle_request(const ApiContext& ctx, const Request& req) {
   }
   if (parts[0] == "speaker" && parts.size() == 1 && get) return page(req, "speaker.html");
   if (parts[0] == "listener" && parts.size() == 2 && get) {
-    auto found = find_session(ctx, parts[1]);
+    auto found = find_session(ctx, client, parts[1]);
+    if (!found && found.status().code() == core::Code::resource_exhausted) return error_response(req, found.status());
     if (!found) return unknown_session_page(req, parts[1], found.status().message());
     return page(req, "listener.html");
   }
@@ -424,22 +529,23 @@ Response handle_request(const ApiContext& ctx, const Request& req) {
   // /api/...
   if (parts.size() == 2 && parts[1] == "languages" && get) return languages(ctx, req);
   if (parts.size() == 2 && parts[1] == "sessions") {
-    if (method == http::verb::post) return create_session(ctx, req);
+    if (method == http::verb::post) return create_session(ctx, req, client);
     return error_response(req, core::invalid_argument("use POST to create a session"));
   }
   if (parts.size() >= 3 && parts[1] == "sessions") {
     const std::string& code = parts[2];
     if (parts.size() == 3 && get) {
-      auto found = find_session(ctx, code);
+      auto found = find_session(ctx, client, code);
       if (!found) return error_response(req, found.status());
       auto counts = found->live ? found->live->listener_counts() : std::map<std::string, size_t>{};
       return json_response(req, http::status::ok, session_json(ctx, found->info, found->live != nullptr, counts));
     }
     if (parts.size() == 4 && method == http::verb::post) {
-      if (auto action = session::parse_action(parts[3])) return control(ctx, req, code, *action);
+      if (auto action = session::parse_action(parts[3])) return control(ctx, req, client, code, *action);
+      if (parts[3] == "publish") return publish(ctx, req, client, code);
     }
-    if (parts.size() == 4 && parts[3] == "history" && get) return history(ctx, req, t, code);
-    if (parts.size() == 4 && parts[3] == "transcript" && get) return transcript(ctx, req, t, code);
+    if (parts.size() == 4 && parts[3] == "history" && get) return history(ctx, req, client, t, code);
+    if (parts.size() == 4 && parts[3] == "transcript" && get) return transcript(ctx, req, client, t, code);
   }
   return error_response(req, core::not_found("no API route " + std::string(req.method_string()) + " " + t.path));
 }

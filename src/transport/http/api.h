@@ -13,10 +13,12 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/work_pool.h"
 #include "pipeline/pipeline.h"
 #include "rtc/service.h"
 #include "session/registry.h"
 #include "store/store.h"
+#include "transport/guard/limits.h"
 #include "transport/metrics.h"
 
 namespace parley::transport {
@@ -35,14 +37,31 @@ struct ApiContext {
   int64_t started_at_ms = 0;
   bool tls = false;  // links handed out are https://
   rtc::Service* rtc = nullptr;  // WHIP/WHEP; null: WebRTC is off
+  // Where requests that may touch the store run, off the network threads;
+  // null: inline (tests that call handle_request directly).
+  std::shared_ptr<core::WorkPool> blocking;
+  // Rate limits and connection caps per client address; null: none.
+  std::shared_ptr<guard::Guard> guard;
+  // Hashes (session::hash_token) of the operator's API keys; when any are
+  // set, creating a session needs one as the bearer token.
+  std::vector<std::string> api_key_hashes;
 };
+
+// Who sent a request.
+struct Client {
+  boost::asio::ip::address address;
+};
+
+// The guard's verdicts, with no guard meaning "allowed".
+core::Status take(const ApiContext& ctx, const Client& client, guard::Action action);
+core::Status peek(const ApiContext& ctx, const Client& client, guard::Action action);
 
 // The one mapping from error classes to HTTP statuses.
 http::status http_status(core::Code code);
 Response error_response(const Request& req, const core::Status& status);
 
 // Handles every HTTP route except the WebSocket upgrade and audio streams.
-Response handle_request(const ApiContext& ctx, const Request& req);
+Response handle_request(const ApiContext& ctx, const Request& req, const Client& client);
 
 // Splits "/a/b?x=1&y=2" into path and a query lookup.
 struct Target {

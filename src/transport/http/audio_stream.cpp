@@ -50,9 +50,10 @@ double ogg_link_duration_s(std::string_view ogg) {
 
 template <class Stream>
 AudioStreamSession<Stream>::AudioStreamSession(Stream stream, const Context& ctx,
-                                       std::shared_ptr<session::LiveSession> live, std::string language)
+                                               std::shared_ptr<session::LiveSession> live, std::string language,
+                                               std::shared_ptr<guard::Guard::Slot> slot)
     : stream_(std::move(stream)), ctx_(ctx), live_(std::move(live)), language_(std::move(language)),
-      timer_(stream_.get_executor()) {
+      slot_(std::move(slot)), timer_(stream_.get_executor()) {
   ++ctx_.api.metrics->audio_streams;
 }
 
@@ -65,6 +66,9 @@ void AudioStreamSession<Stream>::run() {
       "HTTP/1.1 200 OK\r\nServer: parley\r\nContent-Type: audio/ogg\r\nCache-Control: no-store\r\n"
       "Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n";
   started_ = std::chrono::steady_clock::now();
+  beast::error_code ec;
+  beast::get_lowest_layer(stream_).socket().set_option(
+      net::socket_base::send_buffer_size(ctx_.limits.socket_send_buffer_bytes), ec);
   enqueue(fanout::make_binary(fanout::Kind::control, kHeader));
   if (auto st = live_->add_audio_stream(this->shared_from_this(), language_); !st) {
     stop();
@@ -107,6 +111,7 @@ void AudioStreamSession<Stream>::write_next() {
     return;
   }
   writing_ = true;
+  write_started_ = std::chrono::steady_clock::now();
   net::async_write(stream_, net::buffer(queue_.front()->bytes),
                    [self = this->shared_from_this()](beast::error_code ec, size_t) {
                      if (ec) {
@@ -122,7 +127,13 @@ void AudioStreamSession<Stream>::write_next() {
 template <class Stream>
 void AudioStreamSession<Stream>::tick() {
   if (stopped_) return;
-  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  const auto now = std::chrono::steady_clock::now();
+  if (writing_ && now - write_started_ > std::chrono::milliseconds(ctx_.limits.slow_listener_ms)) {
+    ++ctx_.api.metrics->ws_evictions;  // a player that stopped reading holds a socket and a session
+    stop();
+    return;
+  }
+  const double wall_s = std::chrono::duration<double>(now - started_).count();
   if (audio_sent_s_ < wall_s + kLeadS) enqueue(silence(silence_index_++));
   timer_.expires_after(std::chrono::milliseconds(250));
   timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {

@@ -4,7 +4,8 @@
 // radios). Each utterance is the same Ogg link that WebSocket listeners get;
 // between utterances the stream is kept at real time with shared, pre-encoded
 // links of silence. A player that falls behind loses links (counted), never
-// memory.
+// memory; one whose write has not finished within the slow-listener time is
+// disconnected (counted as an eviction).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -29,8 +30,8 @@ template <class Stream>
 class AudioStreamSession final : public fanout::Subscriber,
                                  public std::enable_shared_from_this<AudioStreamSession<Stream>> {
  public:
-  AudioStreamSession(Stream stream, const Context& ctx,
-                     std::shared_ptr<session::LiveSession> live, std::string language);
+  AudioStreamSession(Stream stream, const Context& ctx, std::shared_ptr<session::LiveSession> live,
+                     std::string language, std::shared_ptr<guard::Guard::Slot> slot);
   ~AudioStreamSession() override;
   void run();
   void deliver(fanout::MessagePtr message) override;
@@ -46,12 +47,14 @@ class AudioStreamSession final : public fanout::Subscriber,
   const Context& ctx_;
   std::shared_ptr<session::LiveSession> live_;
   std::string language_;
+  std::shared_ptr<guard::Guard::Slot> slot_;  // the connection's place in its address's cap
   boost::asio::steady_timer timer_;
   std::deque<fanout::MessagePtr> queue_;
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool stopped_ = false;
   std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point write_started_;  // of the write in flight: a player that stops reading is evicted
   double audio_sent_s_ = 0;  // stream time handed to the socket
   int silence_index_ = 0;
 };

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/process_stats.h"
+#include "store/async_store.h"
 
 namespace parley::transport {
 
@@ -131,8 +132,39 @@ std::string render_metrics(const ApiContext& ctx) {
             m.ws_audio_dropped);
     w.counter("parley_dropped_partials_total", "Superseded partial captions dropped for listeners that fell behind.",
             m.ws_partials_dropped);
-    w.counter("parley_evictions_total", "Listeners disconnected because they stopped reading.", m.ws_evictions);
+    w.counter("parley_evictions_total", "Listeners (WebSocket or HTTP audio stream) disconnected because they stopped reading.", m.ws_evictions);
     w.counter("parley_bad_frames_total", "Malformed or refused client messages.", m.ws_bad_frames);
+    w.counter("parley_handler_exceptions_total", "Exceptions that escaped a request handler (logged; the server carried on).",
+              m.handler_exceptions);
+  }
+  if (const auto* queue = dynamic_cast<const store::AsyncStore*>(ctx.store.get())) {
+    const auto q = queue->stats();
+    w.single("parley_store_queue_depth", "gauge", "Store writes waiting for the writer thread.",
+             static_cast<double>(q.depth));
+    w.single("parley_store_writes_total", "counter", "Store writes applied.", static_cast<double>(q.written));
+    w.single("parley_store_writes_failed_total", "counter", "Store writes the database refused (logged).",
+             static_cast<double>(q.failed));
+    w.single("parley_store_writes_dropped_total", "counter", "Store writes dropped because the queue was full.",
+             static_cast<double>(q.dropped));
+    w.single("parley_store_up", "gauge", "1 while the store keeps up with writes and answers its probe.",
+             queue->health() ? 1.0 : 0.0);
+  }
+  if (ctx.guard) {
+    const auto g = ctx.guard->stats();
+    w.family("parley_rate_limited_total", "counter", "Requests refused by a per-address rate limit, by action.");
+    for (size_t i = 0; i < guard::kActions; ++i) {
+      w.sample("parley_rate_limited_total", static_cast<double>(g.limited[i]),
+               std::string("action=\"") + guard::action_name(static_cast<guard::Action>(i)) + "\"");
+    }
+    w.single("parley_connections_refused_total", "counter",
+             "Connections closed at accept because their address held --max-connections-per-address.",
+             static_cast<double>(g.connections_refused));
+  }
+  if (ctx.blocking) {
+    w.single("parley_blocking_queue_depth", "gauge", "Requests waiting for the blocking pool (store reads).",
+             static_cast<double>(ctx.blocking->depth()));
+    w.single("parley_blocking_refused_total", "counter", "Requests answered 503 because the blocking pool was full.",
+             static_cast<double>(ctx.blocking->n_refused()));
   }
   if (ctx.rtc != nullptr) {
     const auto r = ctx.rtc->stats();

@@ -10,7 +10,9 @@ namespace parley::transport {
 core::Result<std::string> qr_svg(const std::string& text) {
   if (text.empty() || text.size() > 1024) return core::invalid_argument("QR text must be 1–1024 bytes");
   std::unique_ptr<QRcode, decltype(&QRcode_free)> qr(
-      QRcode_encodeString8bit(text.c_str(), 0, QR_ECLEVEL_M), &QRcode_free);
+      QRcode_encodeData(static_cast<int>(text.size()), reinterpret_cast<const unsigned char*>(text.data()), 0,
+                        QR_ECLEVEL_M),
+      &QRcode_free);
   if (!qr) return core::internal_error("QR encoding failed");
   const int w = qr->width, margin = 4, size = w + 2 * margin;
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(size) + " " +

@@ -13,7 +13,7 @@ void allow_cross_origin(Response& res) {
 
 Response error(const Request& req, const core::Status& st) {
   Response res = error_response(req, st);
-  if (st.code() == core::Code::resource_exhausted) res.set(http::field::retry_after, "10");
+  if (st.code() == core::Code::resource_exhausted && st.retry_after_s() == 0) res.set(http::field::retry_after, "10");
   allow_cross_origin(res);
   return res;
 }
@@ -38,7 +38,7 @@ bool is_rtc_target(std::string_view path) {
   return path.rfind("/whip/", 0) == 0 || path.rfind("/whep/", 0) == 0;
 }
 
-void handle_rtc(const ApiContext& ctx, const Request& req, std::function<void(Response)> reply) {
+void handle_rtc(const ApiContext& ctx, const Request& req, const Client& client, std::function<void(Response)> reply) {
   const Target t = parse_target(req.target());
   const auto parts = split_path(t.path);
   const bool whip = parts.at(0) == "whip";
@@ -68,16 +68,16 @@ void handle_rtc(const ApiContext& ctx, const Request& req, std::function<void(Re
   }
   const std::string& code = parts[1];
   if (resource) {
-    const std::string& id = parts.back();
+    const rtc::ResourceRef ref{kind, code, whip ? std::string() : parts[2], parts.back()};
     if (method == http::verb::delete_) {
-      if (auto st = ctx.rtc->end(kind, id); !st) return reply(error(req, st));
+      if (auto st = ctx.rtc->end(ref); !st) return reply(error(req, st));
       return reply(empty(req, http::status::ok));
     }
     if (method == http::verb::patch) {
       if (!has_type(req, "application/trickle-ice-sdpfrag")) {
         return reply(error(req, core::invalid_argument("PATCH takes application/trickle-ice-sdpfrag")));
       }
-      if (auto st = ctx.rtc->trickle(kind, id, req.body()); !st) return reply(error(req, st));
+      if (auto st = ctx.rtc->trickle(ref, req.body()); !st) return reply(error(req, st));
       return reply(empty(req, http::status::no_content));
     }
     Response res = error(req, core::invalid_argument("a WebRTC resource takes PATCH or DELETE"));
@@ -101,8 +101,12 @@ void handle_rtc(const ApiContext& ctx, const Request& req, std::function<void(Re
     msg.append(code, 0, std::min<size_t>(code.size(), 16)).append("' is not a session code; codes have six digits");
     return reply(error(req, core::not_found(msg)));
   }
+  if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return reply(error(req, st));
   auto live = ctx.registry->find(code);
-  if (!live || live->has_ended()) return reply(error(req, core::not_found("no live session with code " + code)));
+  if (!live || live->has_ended()) {
+    if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return reply(error(req, st));
+    return reply(error(req, core::not_found("no live session with code " + code)));
+  }
   std::string prefix = whip ? "/whip/" : "/whep/";
   prefix.append(code).append("/");
   if (whip) {
@@ -112,7 +116,9 @@ void handle_rtc(const ApiContext& ctx, const Request& req, std::function<void(Re
       res.set(http::field::www_authenticate, "Bearer");
       return reply(std::move(res));
     }
+    if (auto st = peek(ctx, client, guard::Action::bad_credential); !st) return reply(error(req, st));
     if (!live->token_matches(*token)) {
+      if (auto st = take(ctx, client, guard::Action::bad_credential); !st) return reply(error(req, st));
       return reply(error(req, core::permission_denied("this token does not speak in session " + code)));
     }
   } else {

@@ -15,6 +15,6 @@ namespace parley::transport {
 
 bool is_rtc_target(std::string_view path);
 // Calls `reply` exactly once, possibly later and on another thread.
-void handle_rtc(const ApiContext& ctx, const Request& req, std::function<void(Response)> reply);
+void handle_rtc(const ApiContext& ctx, const Request& req, const Client& client, std::function<void(Response)> reply);
 
 }  // namespace parley::transport

@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "core/log.h"
+#include "engines/language.h"
 #include "session/session.h"
 #include "transport/http/audio_stream.h"
 #include "transport/http/rtc_routes.h"
@@ -28,8 +29,25 @@ using tcp = net::ip::tcp;
 namespace {
 
 constexpr auto kHttpReadTimeout = std::chrono::seconds(30);
+constexpr uint32_t kMaxHeaderBytes = 8 * 1024;
 
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
+
+// Routes whose answer may read or write the store.
+bool may_block(std::string_view path) {
+  return path.rfind("/api/", 0) == 0 || path.rfind("/listener/", 0) == 0;
+}
+
+// handle_request, with an exception turned into a 500 for this request alone.
+Response answer(const ApiContext& api, const Request& req, const Client& client) {
+  try {
+    return handle_request(api, req, client);
+  } catch (const std::exception& e) {
+    if (api.metrics != nullptr) ++api.metrics->handler_exceptions;
+    core::log_error("http", std::string("a request handler threw: ") + e.what());
+    return error_response(req, core::internal_error("the server failed on this request; it has been logged"));
+  }
+}
 
 // One HTTP connection: reads requests, answers them, hands WebSocket
 // upgrades and audio streams to their own session types. Over TLS it first
@@ -37,7 +55,8 @@ constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 template <class Stream>
 class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(Stream stream, const Context& ctx, size_t lane) : stream_(std::move(stream)), ctx_(ctx), lane_(lane) {}
+  HttpSession(Stream stream, const Context& ctx, size_t lane, Client client, std::shared_ptr<guard::Guard::Slot> slot)
+      : stream_(std::move(stream)), ctx_(ctx), lane_(lane), client_(std::move(client)), slot_(std::move(slot)) {}
 
   void run() {
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->start(); });
@@ -59,6 +78,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   void read() {
     parser_.emplace();
     parser_->body_limit(ctx_.limits.max_http_body_bytes);
+    parser_->header_limit(kMaxHeaderBytes);
     beast::get_lowest_layer(stream_).expires_after(kHttpReadTimeout);
     beast::http::async_read(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
@@ -66,23 +86,29 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
   void on_read(beast::error_code ec, size_t) {
     if (ec == beast::http::error::end_of_stream || ec == beast::error::timeout) return close();
-    if (ec) {
-      if (ec == beast::http::error::body_limit) {
-        Request req;
-        req.version(11);
-        write(error_response(req, core::invalid_argument("request body too large")), true);
-      }
-      return close();
+    if (ec == beast::http::error::body_limit || ec == beast::http::error::header_limit) {
+      // Answered, then closed: the rest of the request is not read.
+      Request req;
+      req.version(11);
+      const bool body = ec == beast::http::error::body_limit;
+      auto res = error_response(req, core::invalid_argument(
+                                         body ? "request body too large (at most " +
+                                                    std::to_string(ctx_.limits.max_http_body_bytes) + " bytes)"
+                                              : "request headers too large (at most " + std::to_string(kMaxHeaderBytes) + " bytes)"));
+      res.result(body ? beast::http::status::payload_too_large
+                      : beast::http::status::request_header_fields_too_large);
+      return write(std::move(res), true);
     }
+    if (ec) return close();
     Request req = parser_->release();
     const Target t = parse_target(req.target());
     if (beast::websocket::is_upgrade(req)) {
       if (t.path != "/ws") return write(error_response(req, core::not_found("WebSocket endpoint is /ws")), true);
       beast::get_lowest_layer(stream_).expires_never();
       if constexpr (std::is_same_v<Stream, PlainStream>) {
-        std::make_shared<WsSession<PlainSocket>>(stream_.release_socket(), ctx_, lane_)->run(std::move(req));
+        std::make_shared<WsSession<PlainSocket>>(stream_.release_socket(), ctx_, lane_, client_, slot_)->run(std::move(req));
       } else {
-        std::make_shared<WsSession<Stream>>(std::move(stream_), ctx_, lane_)->run(std::move(req));
+        std::make_shared<WsSession<Stream>>(std::move(stream_), ctx_, lane_, client_, slot_)->run(std::move(req));
       }
       return;
     }
@@ -90,14 +116,28 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if (is_rtc_target(t.path)) {
       // Answered later (ICE gathering), from the WebRTC thread: write on ours.
       const bool close_after = !req.keep_alive();
-      handle_rtc(ctx_.api, req, [self = this->shared_from_this(), close_after](Response res) {
+      handle_rtc(ctx_.api, req, client_, [self = this->shared_from_this(), close_after](Response res) {
         net::post(self->stream_.get_executor(), [self, close_after, res = std::move(res)]() mutable {
           self->write(std::move(res), close_after);
         });
       });
       return;
     }
-    write(handle_request(ctx_.api, req), !req.keep_alive());
+    const bool close_after = !req.keep_alive();
+    if (!ctx_.api.blocking || !may_block(t.path)) return write(answer(ctx_.api, req, client_), close_after);
+    // Off the network thread: the answer may need the store.
+    auto shared = std::make_shared<Request>(std::move(req));
+    const bool queued = ctx_.api.blocking->submit([self = this->shared_from_this(), shared, close_after] {
+      Response res = answer(self->ctx_.api, *shared, self->client_);
+      net::post(self->stream_.get_executor(), [self, close_after, res = std::move(res)]() mutable {
+        self->write(std::move(res), close_after);
+      });
+    });
+    if (!queued) {
+      auto res = error_response(*shared, core::unavailable("the server is busy; retry in a second"));
+      res.set(beast::http::field::retry_after, "1");
+      write(std::move(res), close_after);
+    }
   }
 
   // /listen/<code>/<lang>.ogg
@@ -109,13 +149,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if (file.size() < 5 || file.substr(file.size() - 4) != ".ogg") {
       return write(error_response(req, core::not_found("stream URLs look like /listen/<code>/<lang>.ogg")), true);
     }
+    if (auto st = peek(ctx_.api, client_, guard::Action::unknown_code); !st) return write(error_response(req, st), true);
     auto live = ctx_.api.registry->find(code);
     if (!live || live->has_ended()) {
+      if (auto st = take(ctx_.api, client_, guard::Action::unknown_code); !st) return write(error_response(req, st), true);
       return write(error_response(req, core::not_found("no live session with code " + code.substr(0, 16))), true);
     }
-    std::string lang = file.substr(0, file.size() - 4);
+    auto lang = engines::normalize_language(file.substr(0, file.size() - 4));
+    if (!lang) return write(error_response(req, core::not_found("'" + file.substr(0, 16) + "' is not <language>.ogg")), true);
+    if (auto st = live->check_audio_stream(*lang); !st) return write(error_response(req, st), true);
     beast::get_lowest_layer(stream_).expires_never();
-    auto s = std::make_shared<AudioStreamSession<Stream>>(std::move(stream_), ctx_, live, lang);
+    auto s = std::make_shared<AudioStreamSession<Stream>>(std::move(stream_), ctx_, live, *lang, slot_);
     s->run();
   }
 
@@ -137,6 +181,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   beast::flat_buffer buffer_;
   const Context& ctx_;
   size_t lane_;
+  Client client_;
+  std::shared_ptr<guard::Guard::Slot> slot_;  // this connection's place in its address's cap
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
 };
 
@@ -179,10 +225,23 @@ struct Server::Impl {
     const size_t lane = next_lane++ % lanes.size();
     acceptor.async_accept(lanes[lane], [this, &ctx, lane](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+      Client client;
+      std::shared_ptr<guard::Guard::Slot> slot;
+      if (!ec) {
+        beast::error_code peer_ec;
+        client.address = socket.remote_endpoint(peer_ec).address();
+        if (!peer_ec && ctx.api.guard) slot = ctx.api.guard->open_connection(client.address);
+        if (peer_ec || (ctx.api.guard && !slot)) {
+          // Over the per-address cap (counted), or already gone: closed unread.
+          socket.close(peer_ec);
+          accept(ctx);
+          return;
+        }
+      }
       if (!ec && tls) {
-        std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *tls), ctx, lane)->run();
+        std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *tls), ctx, lane, client, slot)->run();
       } else if (!ec) {
-        std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), ctx, lane)->run();
+        std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), ctx, lane, client, slot)->run();
       } else if (ec == net::error::no_descriptors) {
         core::log_warn("http", "out of file descriptors; refusing connections for 100 ms");
         backoff.expires_after(std::chrono::milliseconds(100));
@@ -281,10 +340,30 @@ void Server::every(std::chrono::milliseconds period, std::function<void()> fn) {
   impl_->periodics.push_back(std::move(p));
 }
 
+namespace {
+// Runs a network thread's loop. A handler that throws is logged and the loop
+// goes on (Asio leaves the context usable): one bad request must not end the
+// process. Handlers catch what they expect themselves; this is the backstop.
+void run_loop(net::io_context& ioc, Metrics* metrics) {
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      if (metrics != nullptr) ++metrics->handler_exceptions;
+      core::log_error("http", std::string("a handler threw (the server carries on): ") + e.what());
+    }
+  }
+}
+}  // namespace
+
 void Server::run() {
+  auto* metrics = context_->api.metrics;
   std::vector<std::thread> extra;
-  for (size_t i = 1; i < impl_->contexts.size(); ++i) extra.emplace_back([this, i] { impl_->contexts[i]->run(); });
-  impl_->ioc.run();
+  for (size_t i = 1; i < impl_->contexts.size(); ++i) {
+    extra.emplace_back([this, i, metrics] { run_loop(*impl_->contexts[i], metrics); });
+  }
+  run_loop(impl_->ioc, metrics);
   for (auto& t : extra) t.join();
 }
 

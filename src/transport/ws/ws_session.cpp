@@ -24,6 +24,8 @@ constexpr size_t kFrameHeaderBytes = 4;
 constexpr uint64_t kErrorsPerSecond = 10;
 // Superseded partials are dropped once this many messages wait.
 constexpr size_t kPartialQueueLimit = 32;
+// How long a close waits for the peer's close frame before the socket is cut.
+constexpr auto kCloseHandshakeTimeout = std::chrono::seconds(5);
 
 // msg[key] as a speech mode: nullopt when it is not one of the names.
 std::optional<session::wire::SpeechMode> speech_mode_of(const nlohmann::json& msg, const char* key) {
@@ -34,8 +36,10 @@ std::optional<session::wire::SpeechMode> speech_mode_of(const nlohmann::json& ms
 }  // namespace
 
 template <class Stream>
-WsSession<Stream>::WsSession(Stream stream, const Context& ctx, size_t lane)
-    : ws_(std::move(stream)), join_timer_(ws_.get_executor()), ctx_(ctx), lane_(lane) {
+WsSession<Stream>::WsSession(Stream stream, const Context& ctx, size_t lane, Client client,
+                             std::shared_ptr<guard::Guard::Slot> slot)
+    : ws_(std::move(stream)), join_timer_(ws_.get_executor()), ctx_(ctx), lane_(lane), client_(std::move(client)),
+      slot_(std::move(slot)) {
   ++ctx_.api.metrics->ws_connections;
 }
 
@@ -159,16 +163,24 @@ void WsSession<Stream>::handle_join(std::string_view text) {
     return;
   }
   const std::string code = str("code");
+  for (auto action : {guard::Action::join, guard::Action::unknown_code}) {
+    auto st = action == guard::Action::join ? take(ctx_.api, client_, action) : peek(ctx_.api, client_, action);
+    if (!st) return refuse_rate_limited(st);
+  }
   auto live = ctx_.api.registry->find(code);
   if (!live || live->has_ended()) {
+    if (auto st = take(ctx_.api, client_, guard::Action::unknown_code); !st) return refuse_rate_limited(st);
     send_error("not_found", "no live session with code " + code.substr(0, 16) + "; check the code");
     close_with(static_cast<websocket::close_code>(4404), "no such session");
     return;
   }
   const std::string role = str("role");
-  join_timer_.cancel();
+  // The join timer runs on until the join succeeds: a refused join closes
+  // through close_with, whose own deadline then applies.
   if (role == "speaker") {
+    if (auto st = peek(ctx_.api, client_, guard::Action::bad_credential); !st) return refuse_rate_limited(st);
     if (!live->token_matches(str("token"))) {
+      if (auto st = take(ctx_.api, client_, guard::Action::bad_credential); !st) return refuse_rate_limited(st);
       send_error("permission_denied", "this token does not control session " + code);
       close_with(static_cast<websocket::close_code>(4403), "wrong token");
       return;
@@ -186,9 +198,15 @@ void WsSession<Stream>::handle_join(std::string_view text) {
       close_with(websocket::close_code::policy_error, "bad sample rate");
       return;
     }
+    const bool takeover = msg.contains("takeover") && msg["takeover"].is_boolean() && msg["takeover"].get<bool>();
+    if (auto st = live->attach_speaker(this->shared_from_this(), takeover); !st) {
+      send_error("speaker_connected", st.message());
+      close_with(websocket::close_code::policy_error, "another speaker is connected");
+      return;
+    }
     role_ = Role::speaker;
     session_ = live;
-    session_->attach_speaker(this->shared_from_this());
+    join_timer_.cancel();
     return;
   }
   if (role == "listener") {
@@ -212,7 +230,11 @@ void WsSession<Stream>::handle_join(std::string_view text) {
     role_ = Role::listener;
     session_ = live;
     language_ = *lang;
-    if (auto st = session_->add_listener(this->shared_from_this(), language_, since); !st) {
+    join_timer_.cancel();
+    // The replay stays well inside the queue's bounds, so a joining listener
+    // is never evicted by its own history.
+    const size_t replay_bytes = std::min(session::LiveSession::kDefaultReplayBytes, ctx_.limits.queue_hard_bytes / 4);
+    if (auto st = session_->add_listener(this->shared_from_this(), language_, since, replay_bytes); !st) {
       role_ = Role::none;
       session_.reset();
       send_error(core::code_name(st.code()), st.message());
@@ -227,7 +249,20 @@ void WsSession<Stream>::handle_join(std::string_view text) {
 }
 
 template <class Stream>
+void WsSession<Stream>::refuse_rate_limited(const core::Status& st) {
+  ++ctx_.api.metrics->ws_bad_frames;
+  enqueue(session::wire::error("rate_limited", st.message(), st.retry_after_s()));
+  close_with(websocket::close_code::try_again_later, "rate limited");
+}
+
+template <class Stream>
 void WsSession<Stream>::handle_binary(std::string_view bytes) {
+  if (role_ == Role::none) {
+    ++ctx_.api.metrics->ws_bad_frames;
+    send_error("bad_message", "the first message must be {\"type\":\"join\", …}");
+    close_with(websocket::close_code::policy_error, "join first");
+    return;
+  }
   if (role_ != Role::speaker) {
     ++ctx_.api.metrics->ws_bad_frames;
     send_error("bad_frame", "only a joined speaker sends audio");
@@ -307,9 +342,12 @@ void WsSession<Stream>::enqueue(fanout::MessagePtr m) {
   if (stuck || queued_bytes_ + m->bytes.size() > ctx_.limits.queue_hard_bytes) {
     ++metrics->ws_evictions;
     core::log_info("ws", "disconnecting a listener that stopped reading");
-    // The close frame cannot pass a full socket; drop the connection.
+    // The close frame cannot pass a full socket; drop the connection, and
+    // its queue now (a write in flight keeps the message it is writing).
     closing_ = true;
     detach();
+    queue_.erase(writing_ ? queue_.begin() + 1 : queue_.begin(), queue_.end());
+    queued_bytes_ = queue_.empty() ? 0 : queue_.front().message->bytes.size();
     beast::error_code ec;
     socket_of(beast::get_lowest_layer(ws_)).shutdown(net::ip::tcp::socket::shutdown_both, ec);
     socket_of(beast::get_lowest_layer(ws_)).close(ec);
@@ -354,7 +392,17 @@ void WsSession<Stream>::close_with(websocket::close_code code, const std::string
   auto self = this->shared_from_this();
   auto do_close = [self, code, reason] {
     self->closing_ = true;
-    self->ws_.async_close(websocket::close_reason(code, reason.substr(0, 120)), [self](beast::error_code) {});
+    // A peer that never answers the close frame is cut off after a while.
+    self->join_timer_.expires_after(kCloseHandshakeTimeout);
+    self->join_timer_.async_wait([weak = self->weak_from_this()](beast::error_code ec) {
+      auto me = weak.lock();
+      if (ec || !me) return;
+      beast::error_code ignored;
+      socket_of(beast::get_lowest_layer(me->ws_)).close(ignored);
+    });
+    self->ws_.async_close(websocket::close_reason(code, reason.substr(0, 120)), [self](beast::error_code) {
+      self->join_timer_.cancel();
+    });
   };
   if (!writing_ && queue_.empty()) {
     do_close();

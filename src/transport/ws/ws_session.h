@@ -30,7 +30,8 @@ namespace parley::transport {
 template <class Stream>
 class WsSession final : public fanout::Subscriber, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(Stream stream, const Context& ctx, size_t lane = kAnyLane);
+  WsSession(Stream stream, const Context& ctx, size_t lane = kAnyLane, Client client = {},
+            std::shared_ptr<guard::Guard::Slot> slot = nullptr);
   ~WsSession() override;
   // Takes over after the HTTP upgrade request was read.
   void run(boost::beast::http::request<boost::beast::http::string_body> upgrade);
@@ -53,6 +54,8 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   void handle_join(std::string_view text);
   void handle_binary(std::string_view bytes);
   void send_error(const std::string& code, const std::string& message);
+  // Says why (with retryAfterS) and closes with 1013 (try again later).
+  void refuse_rate_limited(const core::Status& st);
   void enqueue(fanout::MessagePtr m);
   void write_next();
   void on_write(boost::beast::error_code ec, size_t bytes);
@@ -60,10 +63,12 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   void detach();
 
   boost::beast::websocket::stream<Stream> ws_;
-  boost::asio::steady_timer join_timer_;  // a connection must join in time
+  boost::asio::steady_timer join_timer_;  // a connection must join in time, and finish a close in time
   boost::beast::flat_buffer buffer_;
   const Context& ctx_;
   const size_t lane_;
+  const Client client_;
+  std::shared_ptr<guard::Guard::Slot> slot_;  // the connection's place in its address's cap
   Role role_ = Role::none;
   std::shared_ptr<session::LiveSession> session_;
   std::string language_;

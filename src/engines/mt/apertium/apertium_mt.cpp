@@ -81,6 +81,17 @@ class Pipeline {
       ::close(in_pipe[1]);
       return core::unavailable("pipe() failed");
     }
+    // Everything the child needs is built before fork(): in a threaded
+    // process the child may only make async-signal-safe calls (no setenv,
+    // no allocation) before exec.
+    std::vector<std::string> env_strings{"LC_ALL=C.UTF-8"};
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::strncmp(*e, "LC_ALL=", 7) != 0) env_strings.emplace_back(*e);
+    }
+    std::vector<char*> env;
+    for (auto& e : env_strings) env.push_back(e.data());
+    env.push_back(nullptr);
+    const char* const argv[] = {"bash", "-c", script.c_str(), "parley-apertium", "-n", "", nullptr};
     pid_t pid = ::fork();
     if (pid < 0) {
       for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1]}) ::close(fd);
@@ -98,11 +109,9 @@ class Pipeline {
       if (::close_range(3, ~0U, 0) != 0) {
         for (long fd = 3, n = ::sysconf(_SC_OPEN_MAX); fd < n; ++fd) ::close(static_cast<int>(fd));
       }
-      ::setenv("LC_ALL", "C.UTF-8", 1);
       // $1 is the generator's option (-n: no marks on unknown words), $2 the
       // tagger's (none).
-      ::execl("/bin/bash", "bash", "-c", script.c_str(), "parley-apertium", "-n", "",
-              static_cast<char*>(nullptr));
+      ::execve("/bin/bash", const_cast<char* const*>(argv), env.data());
       ::_exit(127);
     }
     ::setpgid(pid, pid);
