@@ -31,7 +31,9 @@ core::Result<pipeline::Engines> load_engines(const EngineOptions& o) {
     if (o.vad != "webrtc") return unknown_engine("vad", o.vad);
     e.vad = engines::vad::make_webrtc_vad();
     if (o.stt != "pocketsphinx") return unknown_engine("stt", o.stt);
-    auto stt = engines::stt::make_pocketsphinx_stt();
+    engines::stt::PocketsphinxConfig ps;
+    ps.max_decoders = o.stt_decoders;
+    auto stt = engines::stt::make_pocketsphinx_stt(ps);
     if (!stt) return stt.status();
     e.stt = *stt;
   }

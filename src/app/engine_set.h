@@ -20,6 +20,8 @@ struct EngineOptions {
   bool need_speech_in = true;   // VAD + STT
   bool need_speech_out = true;  // TTS
   size_t mt_cache_entries = 10000;
+  // Speech decoders alive at once (speakers mid-utterance together).
+  size_t stt_decoders = 8;
 };
 
 core::Result<pipeline::Engines> load_engines(const EngineOptions& options);

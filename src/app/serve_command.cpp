@@ -32,6 +32,7 @@ int run_serve(const std::vector<std::string>& argv) {
       {"public-url", "", "base URL listeners use, e.g. https://talks.example.org (default: from the request)"},
       {"io-threads", "2", "network threads"},
       {"max-sessions", "64", "live sessions at once"},
+      {"stt-decoders", "8", "speech decoders (~30 MB each) shared by all sessions: speakers who can be mid-sentence at once"},
       {"max-listeners-per-session", "20000", "WebSocket listeners, HTTP audio streams and WebRTC players of one session"},
       {"max-languages-per-session", "10", "target languages one session is translated into at once (listeners choose them)"},
       {"retention-days", "30", "delete ended sessions and their transcripts after this many days (0: keep them)"},
@@ -74,6 +75,7 @@ int run_serve(const std::vector<std::string>& argv) {
   auto port = config.get_long("port", 0, 65535);
   auto threads = config.get_long("io-threads", 1, 64);
   auto max_sessions = config.get_long("max-sessions", 1, 100000);
+  auto stt_decoders = config.get_long("stt-decoders", 1, 1000);
   auto max_audience = config.get_long("max-listeners-per-session", 1, 10000000);
   auto max_languages = config.get_long("max-languages-per-session", 1, 1000);
   auto idle_s = config.get_long("idle-timeout-s", 0, 7 * 24 * 3600);
@@ -90,7 +92,7 @@ int run_serve(const std::vector<std::string>& argv) {
   auto rate_join = config.get_long("rate-join-per-min", 0, 10000000);
   auto rate_unknown = config.get_long("rate-unknown-code-per-min", 0, 1000000);
   auto rate_credential = config.get_long("rate-bad-credential-per-min", 0, 1000000);
-  for (const auto* r : {&port, &threads, &max_sessions, &max_audience, &max_languages, &retention_days, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer, &queue_bytes,
+  for (const auto* r : {&port, &threads, &max_sessions, &stt_decoders, &max_audience, &max_languages, &retention_days, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer, &queue_bytes,
                         &max_rtc, &rtc_timeout, &per_address, &rate_create, &rate_join, &rate_unknown,
                         &rate_credential}) {
     if (!*r) {
@@ -108,7 +110,9 @@ int run_serve(const std::vector<std::string>& argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   std::fprintf(stderr, "parley: loading engines…\n");
-  auto engines = load_engines({});
+  EngineOptions engine_options;
+  engine_options.stt_decoders = static_cast<size_t>(*stt_decoders);
+  auto engines = load_engines(engine_options);
   if (!engines) {
     print_error(engines.status().message());
     return 1;
@@ -133,8 +137,12 @@ int run_serve(const std::vector<std::string>& argv) {
   transport::Metrics metrics;
   transport::Context ctx;
   std::atomic<bool> draining{false};
-  ctx.api = {nullptr, shared_store, *engines, config.get("public-url"), &metrics, &draining,
-             session::wall_clock_ms()};
+  ctx.api.store = shared_store;
+  ctx.api.engines = *engines;
+  ctx.api.public_url = config.get("public-url");
+  ctx.api.metrics = &metrics;
+  ctx.api.draining = &draining;
+  ctx.api.started_at_ms = session::wall_clock_ms();
   ctx.api.tls = !config.get("tls-cert").empty();
   ctx.api.blocking = std::make_shared<core::WorkPool>(2, 256);
   transport::guard::GuardConfig limits;

@@ -55,11 +55,11 @@ std::shared_ptr<LiveSession> LiveSession::create(SessionInfo info, std::string t
                                                  pipeline::Engines engines,
                                                  std::shared_ptr<store::Store> store,
                                                  LiveConfig config) {
-  std::shared_ptr<LiveSession> s(new LiveSession(std::move(info), std::move(token_hash),
-                                                 std::move(engines), std::move(store),
-                                                 std::move(config)));
-  s->worker_ = std::thread([raw = s.get()] { raw->run_worker(); });
-  return s;
+  // The worker (a thread and the speech pipeline) starts when the session
+  // first goes ACTIVE: a session nobody speaks in costs neither.
+  return std::shared_ptr<LiveSession>(new LiveSession(std::move(info), std::move(token_hash),
+                                                      std::move(engines), std::move(store),
+                                                      std::move(config)));
 }
 
 LiveSession::LiveSession(SessionInfo info, std::string token_hash, pipeline::Engines engines,
@@ -82,6 +82,7 @@ void LiveSession::bump(std::atomic<uint64_t> LiveCounters::*field, uint64_t n) {
 
 LiveSession::~LiveSession() {
   post(Stop{});
+  std::lock_guard lock(worker_mu_);
   if (worker_.joinable()) {
     if (worker_.get_id() == std::this_thread::get_id()) {
       worker_.detach();  // the worker dropped the last reference; it exits next
@@ -132,6 +133,7 @@ core::Result<State> LiveSession::apply(Action action) {
   if (store_) {
     if (auto st = store_->set_state(id, next, wall_clock_ms()); !st) core::log_error("session", st.message());
   }
+  if (next == State::active) start_worker();
   if (action == Action::pause) post(Flush{});  // finish the utterance in flight
   auto msg = wire::state(next);
   listeners_.broadcast_all(msg);
@@ -174,6 +176,17 @@ void LiveSession::end(const std::string& reason) {
   {
     std::lock_guard lock(inbox_mu_);
     end_reason_ = reason;
+  }
+  {
+    std::lock_guard lock(worker_mu_);
+    if (!worker_.joinable()) {
+      // Never started: nothing is in flight, so the goodbye is said here, and
+      // no worker will start.
+      worker_retired_ = true;
+      say_goodbye();
+      worker_exited_ = true;
+      return;
+    }
   }
   post(Flush{});
   post(Stop{});
@@ -533,12 +546,23 @@ void LiveSession::run_worker() {
     }
   }
   // Goodbye: everything in flight has been processed (Flush precedes Stop).
+  if (ended_) say_goodbye();
+  worker_exited_ = true;
+}
+
+void LiveSession::start_worker() {
+  std::lock_guard lock(worker_mu_);
+  if (worker_.joinable() || worker_retired_) return;
+  worker_ = std::thread([this] { run_worker(); });
+}
+
+void LiveSession::say_goodbye() {
   std::string reason;
   {
     std::lock_guard lock(inbox_mu_);
     reason = end_reason_;
   }
-  if (ended_) {
+  {
     auto bye = wire::session_ended(reason.empty() ? "ended" : reason);
     listeners_.broadcast_all(bye);
     speaker_.broadcast_all(bye);
@@ -557,7 +581,6 @@ void LiveSession::run_worker() {
       for (const auto& t : list) t->on_session_end();
     }
   }
-  worker_exited_ = true;
 }
 
 void LiveSession::feed(pipeline::SpeakerPipeline& pipe, const AudioFrame& frame) {

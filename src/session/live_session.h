@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // A session while it is live: its state, its speaker and listeners, and the
-// worker thread that runs the speaker's pipeline.
+// worker thread that runs the speaker's pipeline. The worker starts when the
+// session first goes ACTIVE (an idle session costs no thread and no
+// pipeline); the recogniser borrows a pooled decoder only while an
+// utterance is open.
 //
 // Threads. Public methods are thread-safe and never block on engines: they
 // are called from the network threads. Audio and commands go to the worker
@@ -166,7 +169,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   LiveSession(SessionInfo info, std::string token_hash, pipeline::Engines engines,
               std::shared_ptr<store::Store> store, LiveConfig config);
   void post(Command c);
+  // Starts the worker unless it runs or the session ended before it ever did.
+  void start_worker();
   void run_worker();
+  // Tells every client the session ended and closes them (the worker's last
+  // act, or end()'s when no worker ever ran).
+  void say_goodbye();
   void handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool& stop);
   void feed(pipeline::SpeakerPipeline& pipe, const AudioFrame& frame);
   // Feeds every frame still waiting in the inbox (before a flush or a typed caption).
@@ -247,7 +255,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   std::atomic<bool> ended_{false};
   std::atomic<bool> worker_exited_{false};
   uint32_t next_stream_serial_ = 1;  // worker thread only
-  std::thread worker_;
+  std::mutex worker_mu_;
+  std::thread worker_;          // guarded by worker_mu_; started on the first ACTIVE
+  bool worker_retired_ = false;  // guarded by worker_mu_: ended before a worker ran
 };
 
 }  // namespace parley::session

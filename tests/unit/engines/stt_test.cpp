@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "audio/wav_io.h"
 #include "engines/stt/pocketsphinx/pocketsphinx_stt.h"
 
@@ -60,6 +62,68 @@ TEST(Pocketsphinx, DecoderSurvivesManyUtterancesAndMisuse) {
     ASSERT_TRUE(f.is_ok());
     EXPECT_TRUE(f->text.empty()) << "silence should recognise as nothing, got: " << f->text;
   }
+}
+
+// Decodes the samples as one utterance of `stream`.
+std::string decode(Stream& stream, const std::vector<float>& samples) {
+  EXPECT_TRUE(stream.begin_utterance().is_ok());
+  for (size_t off = 0; off < samples.size(); off += 3200) {
+    EXPECT_TRUE(stream.accept(std::span(samples).subspan(off, std::min<size_t>(3200, samples.size() - off))).is_ok());
+  }
+  auto f = stream.end_utterance();
+  EXPECT_TRUE(f.is_ok());
+  return f.is_ok() ? f->text : std::string();
+}
+std::string decode(Stream& stream, const std::string& path) {
+  auto pcm = audio::read_audio_file_16k(path);
+  EXPECT_TRUE(pcm.is_ok());
+  return decode(stream, pcm->samples);
+}
+
+// Two speakers share one pooled decoder, utterance by utterance: each keeps
+// its own warm channel adaptation (live CMN), so the second speaker in
+// between changes nothing in what the first one's next utterance decodes to.
+TEST(Pocketsphinx, APooledDecoderCarriesEachSpeakersAdaptation) {
+  const std::string dir = "/usr/share/pocketsphinx/test/data/";
+  const std::string a1 = dir + "librivox/sense_and_sensibility_01_austen_64kb-0930.wav";
+  const std::string a2 = dir + "librivox/sense_and_sensibility_01_austen_64kb-0880.wav";
+  // The other "speaker" is as unlike the first as a channel gets: loud,
+  // low-pitched hum and hiss, which drags the cepstral means far away.
+  std::vector<float> b(16000 * 4);
+  for (size_t i = 0; i < b.size(); ++i) {
+    b[i] = 0.6F * std::sin(2.0F * 3.14159F * 90.0F * static_cast<float>(i) / 16000.0F) +
+           0.2F * static_cast<float>((i * 7919) % 2001) / 1000.0F - 0.2F;
+  }
+  std::string alone;
+  {
+    auto model = make_pocketsphinx_stt();
+    ASSERT_TRUE(model.is_ok());
+    auto speaker = (*model)->open_stream("en");
+    decode(**speaker, a1);
+    alone = decode(**speaker, a2);
+  }
+  PocketsphinxConfig one;
+  one.max_decoders = 1;
+  auto model = make_pocketsphinx_stt(one);
+  ASSERT_TRUE(model.is_ok());
+  auto first = (*model)->open_stream("en");
+  auto second = (*model)->open_stream("en");
+  decode(**first, a1);
+  decode(**second, b);
+  EXPECT_EQ(decode(**first, a2), alone);
+  // While one speaker is mid-utterance, the only decoder is not lent out.
+  ASSERT_TRUE((*first)->begin_utterance().is_ok());
+  PocketsphinxConfig impatient = one;
+  impatient.borrow_timeout_ms = 100;
+  auto model2 = make_pocketsphinx_stt(impatient);
+  auto x = (*model2)->open_stream("en");
+  auto y = (*model2)->open_stream("en");
+  ASSERT_TRUE((*x)->begin_utterance().is_ok());
+  auto refused = (*y)->begin_utterance();
+  EXPECT_EQ(refused.code(), core::Code::resource_exhausted);
+  EXPECT_NE(refused.message().find("--stt-decoders"), std::string::npos);
+  ASSERT_TRUE((*x)->end_utterance().is_ok());
+  EXPECT_TRUE((*y)->begin_utterance().is_ok()) << "free again once the utterance ended";
 }
 
 TEST(Pocketsphinx, UnknownLanguageIsNotFound) {

@@ -3,7 +3,10 @@
 
 #include <pocketsphinx.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -34,23 +37,96 @@ std::string strip_alternate(const char* w) {
 // decoders concurrently is not safe, so creation is serialised.
 std::mutex g_init_mu;
 
+// The model's decoders, created on demand up to a limit and lent out one
+// utterance at a time. Thread-safe.
+class DecoderPool {
+ public:
+  DecoderPool(std::function<core::Result<ps_decoder_t*>()> make, size_t max, int timeout_ms)
+      : make_(std::move(make)), max_(std::max<size_t>(1, max)), timeout_ms_(timeout_ms) {}
+  ~DecoderPool() {
+    for (auto* ps : idle_) ps_free(ps);
+  }
+
+  core::Result<ps_decoder_t*> borrow() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      if (!idle_.empty()) {
+        auto* ps = idle_.back();
+        idle_.pop_back();
+        return ps;
+      }
+      if (created_ < max_) {
+        ++created_;
+        lock.unlock();
+        auto made = make_();  // seconds, outside the lock
+        lock.lock();
+        if (!made) --created_;
+        return made;
+      }
+      if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms_), [&] { return !idle_.empty(); })) {
+        return core::resource_exhausted("all " + std::to_string(max_) +
+                                        " speech decoders are busy; raise --stt-decoders");
+      }
+    }
+  }
+
+  void give_back(ps_decoder_t* ps) {
+    {
+      std::lock_guard lock(mu_);
+      idle_.push_back(ps);
+    }
+    cv_.notify_one();
+  }
+
+  size_t created() const {
+    std::lock_guard lock(mu_);
+    return created_;
+  }
+
+ private:
+  std::function<core::Result<ps_decoder_t*>()> make_;
+  const size_t max_;
+  const int timeout_ms_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<ps_decoder_t*> idle_;
+  size_t created_ = 0;
+};
+
+// The decoder's live cepstral means (the speaker's channel, learnt as they speak).
+std::vector<mfcc_t> cmn_means(ps_decoder_t* ps) {
+  cmn_t* cmn = ps_get_feat(ps)->cmn_struct;
+  std::vector<mfcc_t> v(static_cast<size_t>(cmn->veclen));
+  cmn_live_get(cmn, v.data());
+  return v;
+}
+
 class PsStream final : public Stream {
  public:
-  explicit PsStream(ps_decoder_t* ps) : ps_(ps) {}
+  PsStream(std::shared_ptr<DecoderPool> pool, std::vector<mfcc_t> cold_means)
+      : pool_(std::move(pool)), means_(std::move(cold_means)) {}
   ~PsStream() override {
-    if (in_utt_) ps_end_utt(ps_);
-    ps_free(ps_);
+    if (ps_ == nullptr) return;
+    ps_end_utt(ps_);
+    pool_->give_back(ps_);
   }
 
   core::Status begin_utterance() override {
-    if (in_utt_) return core::invalid_argument("an utterance is already open");
-    if (ps_start_utt(ps_) < 0) return core::internal_error("pocketsphinx could not start an utterance");
-    in_utt_ = true;
+    if (ps_ != nullptr) return core::invalid_argument("an utterance is already open");
+    auto ps = pool_->borrow();
+    if (!ps) return ps.status();
+    // This speaker's means, not those of whoever used the decoder last.
+    cmn_live_set(ps_get_feat(*ps)->cmn_struct, means_.data());
+    if (ps_start_utt(*ps) < 0) {
+      pool_->give_back(*ps);
+      return core::internal_error("pocketsphinx could not start an utterance");
+    }
+    ps_ = *ps;
     return {};
   }
 
   core::Status accept(std::span<const float> samples) override {
-    if (!in_utt_) return core::invalid_argument("accept() outside an utterance");
+    if (ps_ == nullptr) return core::invalid_argument("accept() outside an utterance");
     pcm_ = audio::to_pcm16(samples);
     if (ps_process_raw(ps_, pcm_.data(), pcm_.size(), FALSE, FALSE) < 0) {
       return core::internal_error("pocketsphinx rejected audio");
@@ -59,24 +135,30 @@ class PsStream final : public Stream {
   }
 
   core::Result<Hypothesis> partial() override {
-    if (!in_utt_) return core::invalid_argument("partial() outside an utterance");
+    if (ps_ == nullptr) return core::invalid_argument("partial() outside an utterance");
     return collect();
   }
 
   core::Result<Hypothesis> end_utterance() override {
-    if (!in_utt_) return core::invalid_argument("end_utterance() outside an utterance");
-    in_utt_ = false;
-    if (ps_end_utt(ps_) < 0) return core::internal_error("pocketsphinx could not end the utterance");
-    return collect();
+    if (ps_ == nullptr) return core::invalid_argument("end_utterance() outside an utterance");
+    auto* ps = ps_;
+    ps_ = nullptr;
+    const bool ended = ps_end_utt(ps) >= 0;
+    Hypothesis h = ended ? collect(ps) : Hypothesis{};
+    means_ = cmn_means(ps);  // what the decoder learnt of this speaker goes with them
+    pool_->give_back(ps);
+    if (!ended) return core::internal_error("pocketsphinx could not end the utterance");
+    return h;
   }
 
  private:
-  Hypothesis collect() {
+  Hypothesis collect() { return collect(ps_); }
+  static Hypothesis collect(ps_decoder_t* ps) {
     Hypothesis h;
     int32 score = 0;
-    const char* hyp = ps_get_hyp(ps_, &score);
+    const char* hyp = ps_get_hyp(ps, &score);
     if (hyp == nullptr) return h;
-    for (ps_seg_t* seg = ps_seg_iter(ps_); seg != nullptr; seg = ps_seg_next(seg)) {
+    for (ps_seg_t* seg = ps_seg_iter(ps); seg != nullptr; seg = ps_seg_next(seg)) {
       std::string w = strip_alternate(ps_seg_word(seg));
       if (is_filler(w)) continue;
       int sf = 0, ef = 0;
@@ -90,14 +172,18 @@ class PsStream final : public Stream {
     return h;
   }
 
-  ps_decoder_t* ps_;
-  bool in_utt_ = false;
+  std::shared_ptr<DecoderPool> pool_;
+  ps_decoder_t* ps_ = nullptr;  // borrowed while an utterance is open
+  std::vector<mfcc_t> means_;   // the speaker's live CMN between utterances
   std::vector<int16_t> pcm_;
 };
 
 class PsModel final : public Model {
  public:
-  explicit PsModel(PocketsphinxConfig c) : c_(std::move(c)) {}
+  explicit PsModel(PocketsphinxConfig c)
+      : c_(std::move(c)),
+        pool_(std::make_shared<DecoderPool>([c = c_] { return make_decoder(c); }, c_.max_decoders,
+                                            c_.borrow_timeout_ms)) {}
 
   std::string name() const override { return "pocketsphinx"; }
   std::vector<std::string> languages() const override { return {c_.language}; }
@@ -107,9 +193,25 @@ class PsModel final : public Model {
       return core::not_found("pocketsphinx has no model for '" + language + "' (installed: " +
                              c_.language + ")");
     }
-    const std::string hmm = c_.model_dir + "/en-us";
-    const std::string lm = c_.model_dir + "/en-us.lm.bin";
-    const std::string dict = c_.model_dir + "/cmudict-en-us.dict";
+    // A new speaker starts from the model's initial means (-cmninit).
+    std::call_once(cold_once_, [this] {
+      auto ps = pool_->borrow();
+      if (!ps) {
+        cold_error_ = ps.status();
+        return;
+      }
+      cold_means_ = cmn_means(*ps);
+      pool_->give_back(*ps);
+    });
+    if (!cold_error_) return cold_error_;
+    return std::unique_ptr<Stream>(std::make_unique<PsStream>(pool_, cold_means_));
+  }
+
+ private:
+  static core::Result<ps_decoder_t*> make_decoder(const PocketsphinxConfig& c) {
+    const std::string hmm = c.model_dir + "/en-us";
+    const std::string lm = c.model_dir + "/en-us.lm.bin";
+    const std::string dict = c.model_dir + "/cmudict-en-us.dict";
     std::lock_guard lock(g_init_mu);
     // Live cepstral normalisation: batch CMN needs the whole utterance and
     // would make partial hypotheses useless. The stream warms up over time.
@@ -123,7 +225,7 @@ class PsModel final : public Model {
     std::vector<std::string> args = {"-hmm", hmm, "-lm", lm, "-dict", dict, "-cmn", "live",
                                      "-fwdflat", "no", "-bestpath", "no", "-maxhmmpf", "3000",
                                      "-logfn", "/dev/null"};
-    args.insert(args.end(), c_.extra_args.begin(), c_.extra_args.end());
+    args.insert(args.end(), c.extra_args.begin(), c.extra_args.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     cmd_ln_t* config = cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(argv.size()),
@@ -132,14 +234,17 @@ class PsModel final : public Model {
     ps_decoder_t* ps = ps_init(config);
     cmd_ln_free_r(config);  // the decoder holds its own reference
     if (ps == nullptr) {
-      return core::unavailable("pocketsphinx could not load its model from " + c_.model_dir +
+      return core::unavailable("pocketsphinx could not load its model from " + c.model_dir +
                                "; reinstall pocketsphinx-en-us");
     }
-    return std::unique_ptr<Stream>(std::make_unique<PsStream>(ps));
+    return ps;
   }
 
- private:
   PocketsphinxConfig c_;
+  std::shared_ptr<DecoderPool> pool_;  // streams share it and may outlive the model
+  mutable std::once_flag cold_once_;
+  mutable std::vector<mfcc_t> cold_means_;
+  mutable core::Status cold_error_;
 };
 
 }  // namespace

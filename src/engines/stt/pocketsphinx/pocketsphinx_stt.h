@@ -1,6 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // STT through pocketsphinx 0.8 (Debian's libpocketsphinx with pocketsphinx-en-us).
-// Each stream owns one decoder (about 40 MB); decoders are not shared.
+//
+// Decoders are pooled by the model. A decoder holds the acoustic model, the
+// dictionary and the language model (about 30 MB), but a stream needs one
+// only while an utterance is open: begin_utterance borrows one (creating it
+// if fewer than max_decoders exist, else waiting for one to come back) and
+// end_utterance returns it. Between utterances a stream keeps just its
+// speaker's cepstral means (live CMN, 13 numbers), which it hands to the
+// next decoder it borrows, so a speaker stays "warm" whichever decoder
+// serves them. A session that does not speak holds no decoder.
 #pragma once
 
 #include <memory>
@@ -19,6 +27,11 @@ struct PocketsphinxConfig {
   // Further decoder options as pocketsphinx flags, e.g. {"-beam", "1e-40"};
   // later ones override the defaults set by parley.
   std::vector<std::string> extra_args;
+  // Decoders alive at once: how many speakers can be mid-utterance together.
+  size_t max_decoders = 8;
+  // How long begin_utterance waits for a decoder when all are in use
+  // (then resource_exhausted: the utterance is lost, the stream carries on).
+  int borrow_timeout_ms = 5000;
 };
 
 // Fails with unavailable, naming the package to install, when model files are missing.
