@@ -4,35 +4,25 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <nlohmann/json.hpp>
 
 #include "core/log.h"
 #include "engines/language.h"
 #include "session/wire.h"
+#include "transport/ws/client_messages.h"
 
 namespace parley::transport {
 
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
-using nlohmann::json;
 
 namespace {
-// Speaker frames: uint32 little-endian sequence number, then PCM16 LE samples.
-constexpr size_t kFrameHeaderBytes = 4;
 // At most this many error messages a second to one client; the rest are counted.
 constexpr uint64_t kErrorsPerSecond = 10;
 // Superseded partials are dropped once this many messages wait.
 constexpr size_t kPartialQueueLimit = 32;
 // How long a close waits for the peer's close frame before the socket is cut.
 constexpr auto kCloseHandshakeTimeout = std::chrono::seconds(5);
-
-// msg[key] as a speech mode: nullopt when it is not one of the names.
-std::optional<session::wire::SpeechMode> speech_mode_of(const nlohmann::json& msg, const char* key) {
-  const auto it = msg.find(key);
-  if (it == msg.end() || !it->is_string()) return std::nullopt;
-  return session::wire::parse_speech_mode(it->get<std::string>());
-}
 }  // namespace
 
 template <class Stream>
@@ -104,65 +94,39 @@ void WsSession<Stream>::handle_text(std::string_view text) {
     handle_join(text);
     return;
   }
-  json msg = json::parse(text, nullptr, false);
-  if (msg.is_discarded() || !msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) {
+  const auto msg = ws::parse_message(text);
+  if (const auto* bad = std::get_if<ws::Refusal>(&msg)) {
     ++ctx_.api.metrics->ws_bad_frames;
-    send_error("bad_message", "messages must be JSON objects with a \"type\"");
-    return;
-  }
-  const std::string type = msg["type"];
-  if (type == "ping") {
+    send_error(bad->code, bad->message);
+  } else if (std::holds_alternative<ws::Ping>(msg)) {
     enqueue(fanout::make_text(fanout::Kind::control, R"({"type":"pong"})"));
-  } else if (type == "speech" && role_ == Role::listener) {
-    auto mode = speech_mode_of(msg, "mode");
-    if (!mode) {
-      send_error("bad_message", "{\"type\":\"speech\",\"mode\":…} takes \"full\", \"timeline\" or \"none\"");
-      return;
-    }
-    speech_mode_ = *mode;  // from the next speech message on; what is queued goes as it is
+  } else if (const auto* mode = std::get_if<ws::SetSpeechMode>(&msg); mode && role_ == Role::listener) {
+    speech_mode_ = mode->mode;  // from the next speech message on; what is queued goes as it is
     count_for_speech();
-  } else if (type == "control" && role_ == Role::speaker) {
-    auto action = msg.contains("action") && msg["action"].is_string()
-                      ? session::parse_action(msg["action"].get<std::string>())
-                      : std::nullopt;
-    if (!action) {
-      send_error("bad_message", "control needs an action: start, pause, resume or end");
-      return;
-    }
-    auto r = session_->apply(*action);
+  } else if (const auto* control = std::get_if<ws::Control>(&msg); control && role_ == Role::speaker) {
+    auto r = session_->apply(control->action);
     if (!r) send_error(core::code_name(r.status().code()), r.status().message());
-  } else if (type == "text" && role_ == Role::speaker) {
-    if (!msg.contains("text") || !msg["text"].is_string()) {
-      send_error("bad_message", "a typed caption is {\"type\":\"text\",\"text\":\"…\"}");
-      return;
-    }
-    if (auto st = session_->push_text(msg["text"].get<std::string>()); !st) {
+  } else if (const auto* typed = std::get_if<ws::TypedText>(&msg); typed && role_ == Role::speaker) {
+    if (auto st = session_->push_text(typed->text); !st) {
       ++ctx_.api.metrics->ws_bad_frames;
       send_error(core::code_name(st.code()), st.message());
     }
   } else {
-    send_error("bad_message", "unknown message type '" + type + "' for this connection");
+    send_error("bad_message", "this message is not for a " + std::string(role_ == Role::speaker ? "speaker" : "listener"));
   }
 }
 
 template <class Stream>
 void WsSession<Stream>::handle_join(std::string_view text) {
-  json msg = json::parse(text, nullptr, false);
-  auto str = [&](const char* k) {
-    return msg.is_object() && msg.contains(k) && msg[k].is_string() ? msg[k].get<std::string>() : std::string();
-  };
-  if (msg.is_discarded() || str("type") != "join") {
+  const auto join = ws::parse_join(text);
+  if (const auto* bad = std::get_if<ws::Refusal>(&join)) {
     ++ctx_.api.metrics->ws_bad_frames;
-    send_error("bad_message", "the first message must be {\"type\":\"join\", …}");
-    close_with(websocket::close_code::policy_error, "join first");
+    send_error(bad->code, bad->message);
+    close_with(websocket::close_code::policy_error, bad->close_reason);
     return;
   }
-  if (msg.contains("protocol") && msg["protocol"] != session::wire::kProtocolVersion) {
-    send_error("protocol", "this server speaks protocol version 1");
-    close_with(websocket::close_code::policy_error, "unsupported protocol");
-    return;
-  }
-  const std::string code = str("code");
+  const auto* speaker_join = std::get_if<ws::SpeakerJoin>(&join);
+  const std::string code = speaker_join ? speaker_join->code : std::get<ws::ListenerJoin>(join).code;
   for (auto action : {guard::Action::join, guard::Action::unknown_code}) {
     auto st = action == guard::Action::join ? take(ctx_.api, client_, action) : peek(ctx_.api, client_, action);
     if (!st) return refuse_rate_limited(st);
@@ -174,32 +138,19 @@ void WsSession<Stream>::handle_join(std::string_view text) {
     close_with(static_cast<websocket::close_code>(4404), "no such session");
     return;
   }
-  const std::string role = str("role");
   // The join timer runs on until the join succeeds: a refused join closes
   // through close_with, whose own deadline then applies.
-  if (role == "speaker") {
+  if (const auto* speaker = speaker_join) {
     if (auto st = peek(ctx_.api, client_, guard::Action::bad_credential); !st) return refuse_rate_limited(st);
-    if (!live->token_matches(str("token"))) {
+    if (!live->token_matches(speaker->token)) {
       if (auto st = take(ctx_.api, client_, guard::Action::bad_credential); !st) return refuse_rate_limited(st);
       send_error("permission_denied", "this token does not control session " + code);
       close_with(static_cast<websocket::close_code>(4403), "wrong token");
       return;
     }
-    if (msg.contains("sampleRate")) {
-      if (!msg["sampleRate"].is_number_integer()) {
-        send_error("bad_message", "sampleRate must be an integer");
-      } else {
-        sample_rate_hz_ = msg["sampleRate"].get<int>();
-      }
-    }
-    if (sample_rate_hz_ < 8000 || sample_rate_hz_ > 48000) {
-      send_error("bad_sample_rate", "sampleRate " + std::to_string(sample_rate_hz_) +
-                                        " Hz is not supported; send 16000 Hz mono PCM16 (8000–48000 accepted)");
-      close_with(websocket::close_code::policy_error, "bad sample rate");
-      return;
-    }
-    const bool takeover = msg.contains("takeover") && msg["takeover"].is_boolean() && msg["takeover"].get<bool>();
-    if (auto st = live->attach_speaker(this->shared_from_this(), takeover); !st) {
+    if (speaker->warning) send_error(speaker->warning->code, speaker->warning->message);
+    sample_rate_hz_ = speaker->sample_rate_hz;
+    if (auto st = live->attach_speaker(this->shared_from_this(), speaker->takeover); !st) {
       send_error("speaker_connected", st.message());
       close_with(websocket::close_code::policy_error, "another speaker is connected");
       return;
@@ -209,43 +160,23 @@ void WsSession<Stream>::handle_join(std::string_view text) {
     join_timer_.cancel();
     return;
   }
-  if (role == "listener") {
-    auto lang = engines::normalize_language(str("language"));
-    if (!lang) {
-      send_error("bad_language", "choose a language code, e.g. \"es\"");
-      close_with(websocket::close_code::policy_error, "bad language");
-      return;
-    }
-    int64_t since = 0;
-    if (msg.contains("since") && msg["since"].is_number_integer()) since = std::max<int64_t>(0, msg["since"].get<int64_t>());
-    if (msg.contains("speech")) {
-      auto mode = speech_mode_of(msg, "speech");
-      if (!mode) {
-        send_error("bad_message", "speech must be \"full\", \"timeline\" or \"none\"");
-        close_with(websocket::close_code::policy_error, "bad join");
-        return;
-      }
-      speech_mode_ = *mode;
-    }
-    role_ = Role::listener;
-    session_ = live;
-    language_ = *lang;
-    join_timer_.cancel();
-    // The replay stays well inside the queue's bounds, so a joining listener
-    // is never evicted by its own history.
-    const size_t replay_bytes = std::min(session::LiveSession::kDefaultReplayBytes, ctx_.limits.queue_hard_bytes / 4);
-    if (auto st = session_->add_listener(this->shared_from_this(), language_, since, replay_bytes); !st) {
-      role_ = Role::none;
-      session_.reset();
-      send_error(core::code_name(st.code()), st.message());
-      close_with(websocket::close_code::policy_error, "cannot listen");
-      return;
-    }
-    count_for_speech();
+  const auto& listener = std::get<ws::ListenerJoin>(join);
+  if (listener.speech) speech_mode_ = *listener.speech;
+  role_ = Role::listener;
+  session_ = live;
+  language_ = listener.language;
+  join_timer_.cancel();
+  // The replay stays well inside the queue's bounds, so a joining listener
+  // is never evicted by its own history.
+  const size_t replay_bytes = std::min(session::LiveSession::kDefaultReplayBytes, ctx_.limits.queue_hard_bytes / 4);
+  if (auto st = session_->add_listener(this->shared_from_this(), language_, listener.since, replay_bytes); !st) {
+    role_ = Role::none;
+    session_.reset();
+    send_error(core::code_name(st.code()), st.message());
+    close_with(websocket::close_code::policy_error, "cannot listen");
     return;
   }
-  send_error("bad_message", "role must be \"speaker\" or \"listener\"");
-  close_with(websocket::close_code::policy_error, "bad role");
+  count_for_speech();
 }
 
 template <class Stream>
@@ -268,21 +199,12 @@ void WsSession<Stream>::handle_binary(std::string_view bytes) {
     send_error("bad_frame", "only a joined speaker sends audio");
     return;
   }
-  if (bytes.size() < kFrameHeaderBytes + 2 || (bytes.size() - kFrameHeaderBytes) % 2 != 0) {
+  if (auto bad = ws::parse_audio_frame(bytes, frame_)) {
     ++ctx_.api.metrics->ws_bad_frames;
-    send_error("bad_frame", "audio frames are a 4-byte sequence number and PCM16 samples (an even byte count)");
+    send_error(bad->code, bad->message);
     return;
   }
-  uint32_t seq = 0;
-  for (int i = 3; i >= 0; --i) seq = (seq << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
-  const size_t n = (bytes.size() - kFrameHeaderBytes) / 2;
-  pcm_.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    auto lo = static_cast<unsigned char>(bytes[kFrameHeaderBytes + 2 * i]);
-    auto hi = static_cast<unsigned char>(bytes[kFrameHeaderBytes + 2 * i + 1]);
-    pcm_[i] = static_cast<int16_t>(static_cast<uint16_t>(lo | (hi << 8)));
-  }
-  if (auto st = session_->push_audio(seq, pcm_, sample_rate_hz_); !st) {
+  if (auto st = session_->push_audio(frame_.seq, frame_.pcm, sample_rate_hz_); !st) {
     ++ctx_.api.metrics->ws_bad_frames;
     send_error("bad_frame", st.message());
   }

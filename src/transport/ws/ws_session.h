@@ -24,6 +24,7 @@
 #include "session/wire.h"
 #include "transport/context.h"
 #include "transport/stream.h"
+#include "transport/ws/client_messages.h"
 
 namespace parley::transport {
 
@@ -83,7 +84,7 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   bool close_requested_ = false;  // no more input is handled
   uint64_t n_errors_sent_ = 0;
   std::chrono::steady_clock::time_point error_window_start_{};
-  std::vector<int16_t> pcm_;
+  ws::AudioFrame frame_;  // reused for every binary frame
 };
 
 extern template class WsSession<PlainSocket>;
