@@ -8,6 +8,8 @@ packages=(
   # toolchain and test frameworks
   build-essential cmake pkg-config git ca-certificates
   libgtest-dev libgmock-dev libbenchmark-dev
+  # fuzzers (the fuzz preset): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # audio in/out and resampling
   libsndfile1-dev libsoxr-dev
   # engines: VAD, STT, MT, TTS

@@ -19,13 +19,11 @@
 #include "session/registry.h"
 #include "store/store.h"
 #include "transport/guard/limits.h"
+#include "transport/http/requests.h"
 #include "transport/metrics.h"
 
 namespace parley::transport {
 
-namespace http = boost::beast::http;
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
 
 struct ApiContext {
   session::Registry* registry = nullptr;
@@ -62,17 +60,5 @@ Response error_response(const Request& req, const core::Status& status);
 
 // Handles every HTTP route except the WebSocket upgrade and audio streams.
 Response handle_request(const ApiContext& ctx, const Request& req, const Client& client);
-
-// Splits "/a/b?x=1&y=2" into path and a query lookup.
-struct Target {
-  std::string path;
-  std::string query(const std::string& key, const std::string& fallback = "") const;
-  std::string raw_query;
-};
-Target parse_target(std::string_view target);
-// "/a/b/" → {"a", "b"}.
-std::vector<std::string> split_path(const std::string& path);
-// The token of "Authorization: Bearer <token>", if any.
-std::optional<std::string> bearer(const Request& req);
 
 }  // namespace parley::transport
