@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // `parley serve`: the live server.
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -108,6 +109,7 @@ int run_serve(const std::vector<std::string>& argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGXFSZ, SIG_IGN);  // a file-size limit (a full disk) fails the write, not the process
 
   std::fprintf(stderr, "parley: loading engines…\n");
   EngineOptions engine_options;
@@ -205,6 +207,9 @@ int run_serve(const std::vector<std::string>& argv) {
     do {
       lock.unlock();
       registry.reap(idle_ms);
+      // Memory freed by sessions and listeners that left goes back to the
+      // system, so RSS (what operators graph) follows what is in use.
+      ::malloc_trim(0);
       if (retention_ms > 0 && std::chrono::steady_clock::now() >= next_retention) {
         // Transcripts are kept for the retention period, then deleted (hourly).
         next_retention += std::chrono::hours(1);

@@ -358,6 +358,32 @@ TEST(Hardening, EndedTranscriptsAreReadWithTheListenerLinkOnly) {
   EXPECT_TRUE(eventually([&] { return http_request(port, "GET", transcript).status == 200; }, 5s));
 }
 
+// The disk fills up (no file may grow past 256 KiB): captions keep flowing,
+// /readyz and /metrics say the store cannot write, and the server neither
+// stops nor stalls.
+TEST(Hardening, AFullDiskIsReportedNotFatal) {
+  ServerProcess server(temp_db("full"), {}, 256 * 1024);
+  const auto port = server.port();
+  Created s = create_session(port);
+  WsClient speaker(port);
+  ASSERT_TRUE(join_speaker(speaker, s));
+  ASSERT_EQ(control(port, s, "start"), 200);
+  WsClient listener(port);
+  join_listener(listener, s.code, "en");
+  ASSERT_TRUE(listener.wait_for_type("welcome", 5s));
+  type_captions(speaker, 400, 1000);  // ~0.4 MB of history: more than the disk holds
+  EXPECT_TRUE(listener.wait_for_type("final", 10s, 400)) << "every caption reached the listener";
+  EXPECT_TRUE(eventually([&] { return http_request(port, "GET", "/readyz").status == 503; }, 15s));
+  EXPECT_EQ(metric(port, "parley_store_up"), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
+  WsClient late(port);
+  join_listener(late, s.code, "en");
+  EXPECT_TRUE(late.wait_for_type("welcome", 2s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  EXPECT_EQ(server.stop(SIGTERM), 0) << "and it shuts down cleanly";
+}
+
 TEST(Hardening, OversizedRequestsGet413And431) {
   ServerProcess server(temp_db("oversized"));
   const auto port = server.port();

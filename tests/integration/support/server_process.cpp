@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,7 +25,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 
-ServerProcess::ServerProcess(std::string db_path, std::vector<std::string> extra_args) {
+ServerProcess::ServerProcess(std::string db_path, std::vector<std::string> extra_args, uint64_t max_file_bytes) {
   const char* bin = std::getenv("PARLEY_BIN");
   if (bin == nullptr) throw std::runtime_error("PARLEY_BIN is not set (run through ctest)");
   int out[2];
@@ -37,6 +38,10 @@ ServerProcess::ServerProcess(std::string db_path, std::vector<std::string> extra
     if (err >= 0) ::dup2(err, 2);
     ::close(out[0]);
     ::close(out[1]);
+    if (max_file_bytes > 0) {
+      const rlimit limit{max_file_bytes, max_file_bytes};
+      ::setrlimit(RLIMIT_FSIZE, &limit);
+    }
     std::vector<std::string> args = {bin, "serve", "--host", "127.0.0.1", "--port", "0", "--db", db_path};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;

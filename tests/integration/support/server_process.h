@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -15,7 +16,10 @@ namespace parley::testing {
 class ServerProcess {
  public:
   // Starts the binary from $PARLEY_BIN; waits until it prints its port.
-  explicit ServerProcess(std::string db_path, std::vector<std::string> extra_args = {});
+  // max_file_bytes > 0 limits the size of any file it writes (RLIMIT_FSIZE:
+  // a disk that is full).
+  explicit ServerProcess(std::string db_path, std::vector<std::string> extra_args = {},
+                         uint64_t max_file_bytes = 0);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;

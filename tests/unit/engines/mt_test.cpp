@@ -3,7 +3,13 @@
 // (on fake engines and on the installed pairs) and the glossary.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "engines/mt/apertium/apertium_mt.h"
@@ -48,6 +54,45 @@ TEST(Apertium, TranslatesSentencesThroughOnePersistentPipeline) {
   auto b = (*s)->translate("Hello world.");
   ASSERT_TRUE(b.is_ok());
   EXPECT_EQ(*b, "Hola Mundo.") << "the final full stop must survive the segment end";
+}
+
+// The process groups of this process's Apertium pipelines (bash children).
+std::vector<pid_t> apertium_children() {
+  std::vector<pid_t> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == ::getpid() && line.find("(bash)") != std::string::npos) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// A pipeline killed between sentences (or under one) is replaced, and the
+// sentence is still translated.
+TEST(Apertium, AKilledPipelineIsReplacedAndTheSentenceStillTranslated) {
+  ApertiumConfig c;
+  c.pipelines_per_direction = 1;
+  auto model = make_apertium_mt(c);
+  ASSERT_TRUE(model.is_ok());
+  auto s = (*model)->open_stream({"en", "es"});
+  ASSERT_TRUE(s.is_ok());
+  ASSERT_EQ(*(*s)->translate("The house is red."), "La casa es roja.");
+  const auto before = apertium_children();
+  ASSERT_FALSE(before.empty());
+  for (pid_t pid : before) ::kill(-pid, SIGKILL);  // the whole pipeline: bash and every tool
+  auto after = (*s)->translate("Hello world.");
+  ASSERT_TRUE(after.is_ok()) << after.status().message();
+  EXPECT_EQ(*after, "Hola Mundo.");
+  EXPECT_EQ(*(*s)->translate("The house is red."), "La casa es roja.") << "and the new pipeline stays";
 }
 
 TEST(Apertium, SpecialCharactersAndControlBytesDoNotDesyncThePipeline) {

@@ -134,7 +134,7 @@ class Pipeline {
     while (off < segment.size()) {
       ssize_t n = ::write(to_child_, segment.data() + off, segment.size() - off);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return broken("the Apertium pipeline stopped accepting input");
+      if (n <= 0) return died("the Apertium pipeline stopped accepting input");
       off += static_cast<size_t>(n);
     }
     std::array<char, 4096> buf{};
@@ -152,7 +152,7 @@ class Pipeline {
       if (r <= 0) continue;  // re-checks the deadline
       ssize_t n = ::read(from_child_, buf.data(), buf.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return broken("the Apertium pipeline exited");
+      if (n <= 0) return died("the Apertium pipeline exited");
       if (pending_.size() + static_cast<size_t>(n) > 4 * kMaxInputBytes + 65536) {
         return broken("the Apertium pipeline produced an oversized answer");
       }
@@ -161,6 +161,9 @@ class Pipeline {
   }
 
   bool healthy() const { return healthy_; }
+  // It died (killed, crashed) rather than failing on this input: the same
+  // segment may be tried again on a fresh pipeline.
+  bool died() const { return died_; }
 
  private:
   Pipeline(pid_t pid, int to_child, int from_child)
@@ -170,12 +173,17 @@ class Pipeline {
     healthy_ = false;
     return core::unavailable(why);
   }
+  core::Status died(const std::string& why) {
+    died_ = true;
+    return broken(why);
+  }
 
   pid_t pid_;
   int to_child_;
   int from_child_;
   std::string pending_;
   bool healthy_ = true;
+  bool died_ = false;
 };
 
 // The pipelines of one direction. Thread-safe.
@@ -184,13 +192,19 @@ class DirectionPool {
   DirectionPool(std::string mode_file, int max_pipelines)
       : mode_file_(std::move(mode_file)), max_(std::max(1, max_pipelines)) {}
 
+  // A pipeline that died under the segment (killed, out of memory) is
+  // replaced and the segment tried once more; one that timed out is not
+  // (the input itself may be what is slow).
   core::Result<std::string> translate(const std::string& segment, std::chrono::milliseconds timeout) {
-    auto p = borrow();
-    if (!p) return p.status();
-    std::unique_ptr<Pipeline> pipeline = std::move(*p);
-    auto out = pipeline->roundtrip(segment, timeout);
-    give_back(std::move(pipeline));
-    return out;
+    for (int attempt = 0;; ++attempt) {
+      auto p = borrow();
+      if (!p) return p.status();
+      std::unique_ptr<Pipeline> pipeline = std::move(*p);
+      auto out = pipeline->roundtrip(segment, timeout);
+      const bool retry = !out && pipeline->died() && attempt == 0;
+      give_back(std::move(pipeline));
+      if (!retry) return out;
+    }
   }
 
  private:
