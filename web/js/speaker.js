@@ -77,12 +77,15 @@
       showSession(r.session);
       connect();
     } catch (e) {
+      let message = e.message;
       if (e.status === 401 || e.status === 403) {
         if (e.status === 403) localStorage.removeItem('parley-api-key');
         $('api-key-row').classList.remove('hidden');
         $('api-key').focus();
+        message = e.status === 401 ? 'This server needs an operator key to create sessions: type it above.'
+                                   : 'That operator key is not one of this server’s. Check it and try again.';
       }
-      $('create-error').textContent = e.message;
+      $('create-error').textContent = message;
     }
   }
 
