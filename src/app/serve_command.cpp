@@ -237,6 +237,9 @@ int run_serve(const std::vector<std::string>& argv) {
   std::printf("parley is serving on port %u — open %s/speaker\n", server.port(), base.c_str());
   std::fflush(stdout);
   server.run();
+  // Requests still on the blocking pool finish now, while the registry and
+  // the network contexts they use still exist.
+  server.context().api.blocking->stop();
   // The loop has ended: the signal thread did it, or the loop had nothing left.
   if (signal_thread.joinable()) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);

@@ -4,6 +4,7 @@
 // construction and its drops counted, so queue depths and drops can be exported.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -27,11 +28,16 @@ class BoundedQueue {
 
   // Returns false when the item was not queued (queue closed, or full under
   // Overflow::reject). Under drop_oldest a full queue still accepts the item.
-  bool push(T item) {
+  bool push(T item) { return push(std::move(item), capacity_); }
+
+  // As push(), with the queue counted full at `limit` (≤ capacity) items:
+  // callers keep the last places for items that must get in.
+  bool push(T item, size_t limit) {
+    limit = std::min(limit, capacity_);
     {
       std::lock_guard lock(mu_);
       if (closed_) return false;
-      if (items_.size() >= capacity_) {
+      if (items_.size() >= limit) {
         ++n_dropped_;
         if (policy_ == Overflow::reject || capacity_ == 0) return false;
         items_.pop_front();

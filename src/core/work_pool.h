@@ -23,9 +23,14 @@ class WorkPool {
     }
   }
   // Runs the tasks already queued, then joins the threads.
-  ~WorkPool() {
+  ~WorkPool() { stop(); }
+  // As the destructor, earlier: a server stops its pool while everything the
+  // tasks use still exists. Idempotent; later submits are refused.
+  void stop() {
     queue_.close();
-    for (auto& t : threads_) t.join();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
   }
   WorkPool(const WorkPool&) = delete;
   WorkPool& operator=(const WorkPool&) = delete;

@@ -194,6 +194,8 @@ void LiveSession::end(const std::string& reason) {
 
 core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> speaker, bool takeover) {
   std::lock_guard attach(speaker_mu_);
+  std::lock_guard fan(fan_mu_);
+  if (closed_) return core::failed_precondition("the session has ended");
   if (speaker_.count(kSpeakerKey) != 0) {
     if (!takeover) {
       return core::failed_precondition("another speaker is connected to session " + code_ +
@@ -207,8 +209,9 @@ core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> spe
   {
     std::lock_guard lock(inbox_mu_);
     have_audio_seq_ = false;  // a new connection numbers its frames afresh
+    current_speaker_ = speaker.get();
   }
-  wire::Welcome w{"speaker", info(), "", last_seq()};
+  wire::Welcome w{"speaker", info(), "", next_seq_ - 1};  // fan_mu_ is held
   speaker->deliver(wire::welcome(w));
   speaker->deliver(wire::listeners(listeners_.counts()));
   speaker_.add(kSpeakerKey, std::move(speaker));
@@ -217,7 +220,8 @@ core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> spe
 
 void LiveSession::detach_speaker(const fanout::Subscriber* speaker) { speaker_.remove(kSpeakerKey, speaker); }
 
-core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq, std::span<const int16_t> pcm, int rate_hz) {
+core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq, std::span<const int16_t> pcm, int rate_hz,
+                                     const fanout::Subscriber* source) {
   if (rate_hz < 8000 || rate_hz > 48000) {
     return core::invalid_argument("sample rate " + std::to_string(rate_hz) +
                                   " Hz is not supported; send 8000–48000 Hz (16000 preferred)");
@@ -231,6 +235,11 @@ core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq, std::spa
     // too, so resuming counts no false gap).
     const uint32_t seq = *frame_seq;
     std::lock_guard lock(inbox_mu_);
+    // A connection that was replaced (takeover) may still have frames on the
+    // way: they neither reach the session nor disturb the new numbering.
+    if (source != nullptr && source != current_speaker_) {
+      return core::failed_precondition("another speaker connection took over this session");
+    }
     if (have_audio_seq_) {
       if (seq <= last_audio_seq_) {
         return core::invalid_argument("frame sequence " + std::to_string(seq) + " after " +
@@ -339,7 +348,8 @@ size_t LiveSession::n_players() const {
 
 core::Status LiveSession::add_player(const std::string& language) {
   if (auto st = admit(language); !st) return st;
-  if (has_ended()) return core::failed_precondition("the session has ended");
+  std::lock_guard fan(fan_mu_);
+  if (closed_) return core::failed_precondition("the session has ended");
   std::lock_guard lock(players_mu_);
   ++players_[language];
   return {};
@@ -361,6 +371,7 @@ core::Status LiveSession::add_listener(std::shared_ptr<fanout::Subscriber> liste
   const bool source = language == snapshot.spec.source_language;
   {
     std::lock_guard lock(fan_mu_);
+    if (closed_) return core::failed_precondition("the session has ended");
     // Registered before anything is sent: a listener that the replay itself
     // overwhelms is evicted and leaves through remove_listener like any other,
     // instead of being added after it was closed.
@@ -410,6 +421,8 @@ core::Status LiveSession::add_audio_stream(std::shared_ptr<fanout::Subscriber> s
                                            const std::string& language) {
   if (auto st = check_audio_stream(language); !st) return st;
   touch();
+  std::lock_guard lock(fan_mu_);
+  if (closed_) return core::failed_precondition("the session has ended");
   if (streams_.add(language, std::move(stream)) == 1 && listeners_.count(language) == 0) {
     post(AddTarget{language});
   }
@@ -436,10 +449,11 @@ core::Status LiveSession::add_tap(const std::string& language, std::shared_ptr<A
   }
   const bool source = language == info_.spec.source_language;
   if (!source && !engines_.tts) return core::unavailable("speech synthesis is off on this server");
-  if (has_ended()) return core::failed_precondition("the session has ended");
   touch();
   bool first = false;
   {
+    std::lock_guard fan(fan_mu_);  // closed_; then taps_mu_ (the goodbye takes them in this order)
+    if (closed_) return core::failed_precondition("the session has ended");
     std::lock_guard lock(taps_mu_);
     auto& list = taps_[language];
     first = list.empty();
@@ -536,10 +550,18 @@ void LiveSession::run_worker() {
         audio_in_.pop_front();
       }
     }
-    // An engine that throws costs its utterance, not the session.
+    // An engine that throws costs its utterance, not the session: each
+    // command is handled on its own, so a Stop after a failing Flush still
+    // stops the worker.
+    for (const auto& c : commands) {
+      try {
+        handle(c, pipe.get(), stop);
+      } catch (const std::exception& e) {
+        on_error(core::internal_error(std::string("the pipeline failed: ") + e.what()));
+      }
+    }
+    if (!frame || !pipe || stop) continue;
     try {
-      for (const auto& c : commands) handle(c, pipe.get(), stop);
-      if (!frame || !pipe || stop) continue;
       feed(*pipe, *frame);
     } catch (const std::exception& e) {
       on_error(core::internal_error(std::string("the pipeline failed: ") + e.what()));
@@ -547,6 +569,7 @@ void LiveSession::run_worker() {
   }
   // Goodbye: everything in flight has been processed (Flush precedes Stop).
   if (ended_) say_goodbye();
+  pipe.reset();  // the engines' streams go before the registry may forget us
   worker_exited_ = true;
 }
 
@@ -563,6 +586,10 @@ void LiveSession::say_goodbye() {
     reason = end_reason_;
   }
   {
+    // Under fan_mu_: every add_* checks closed_ under it, so nobody joins
+    // after the goodbye without being told.
+    std::lock_guard lock(fan_mu_);
+    closed_ = true;
     auto bye = wire::session_ended(reason.empty() ? "ended" : reason);
     listeners_.broadcast_all(bye);
     speaker_.broadcast_all(bye);
@@ -572,6 +599,8 @@ void LiveSession::say_goodbye() {
     listeners_.clear();
     speaker_.clear();
     streams_.clear();
+  }
+  {
     std::map<std::string, std::vector<std::shared_ptr<AudioTap>>> taps;
     {
       std::lock_guard lock(taps_mu_);

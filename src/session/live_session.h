@@ -94,7 +94,10 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // for a transport that orders frames itself (WebRTC). invalid_argument for
   // an unusable rate, an oversized frame, or a sequence number that goes back
   // or jumps by more than a minute of frames.
-  core::Status push_audio(std::optional<uint32_t> seq, std::span<const int16_t> pcm, int rate_hz);
+  // `source` is the speaker connection sending it (as attached); frames from
+  // a connection that was taken over are refused. nullptr: not checked.
+  core::Status push_audio(std::optional<uint32_t> seq, std::span<const int16_t> pcm, int rate_hz,
+                          const fanout::Subscriber* source = nullptr);
   // The speaker's audio source stopped (a WebRTC publisher left): the
   // utterance in flight is finished rather than left open.
   void end_of_audio();
@@ -231,6 +234,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   mutable std::mutex fan_mu_;
   std::deque<store::HistoryItem> history_;  // guarded by fan_mu_
   int64_t next_seq_ = 1;                    // guarded by fan_mu_
+  bool closed_ = false;                     // guarded by fan_mu_: the goodbye was said, nobody joins
   fanout::Hub listeners_;                   // by language
   fanout::Hub streams_;                     // HTTP audio streams by language
   fanout::Hub speaker_;                     // key "speaker"
@@ -249,6 +253,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   std::deque<AudioFrame> audio_in_;
   std::deque<Command> commands_;
   uint32_t last_audio_seq_ = 0;  // guarded by inbox_mu_
+  const fanout::Subscriber* current_speaker_ = nullptr;  // guarded by inbox_mu_: the attached speaker connection
   std::string end_reason_;       // guarded by inbox_mu_
   bool have_audio_seq_ = false;
   std::atomic<int64_t> last_activity_ms_;

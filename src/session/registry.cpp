@@ -67,7 +67,13 @@ core::Result<Created> Registry::create(SessionSpec spec) {
     }
     info.id = *id;
   }
-  auto s = LiveSession::create(info, token_hash, engines_, store_, config_);
+  std::shared_ptr<LiveSession> s;
+  try {
+    s = LiveSession::create(info, token_hash, engines_, store_, config_);
+  } catch (...) {
+    unreserve();  // the code's place must not be held for ever
+    throw;
+  }
   std::lock_guard lock(mu_);
   by_code_[info.code] = s;
   return Created{s, token, listener_key};

@@ -7,7 +7,12 @@
 namespace parley::store {
 
 namespace {
-constexpr int kMaxRetries = 40;  // ~1 minute of pauses growing to 2 s
+// A refused write is tried again for this long (pauses growing to 2 s).
+constexpr auto kRetryFor = std::chrono::seconds(60);
+// At shutdown, what the store has not taken by then is dropped (counted).
+constexpr auto kDrainFor = std::chrono::seconds(10);
+// Places kept free for writes that must not be dropped (a session's state).
+constexpr size_t kReserved = 256;
 }  // namespace
 
 AsyncStore::AsyncStore(std::shared_ptr<Store> inner, size_t capacity, std::chrono::milliseconds probe_every,
@@ -34,12 +39,27 @@ void AsyncStore::run() {
       note(probe.status(), "probe");
       continue;
     }
+    if (queue_.closed()) {
+      // Shutting down: a store that does not take what is left in time
+      // would hold the process for ever.
+      if (drain_deadline_ == std::chrono::steady_clock::time_point{}) {
+        drain_deadline_ = std::chrono::steady_clock::now() + kDrainFor;
+      }
+      if (std::chrono::steady_clock::now() > drain_deadline_) {
+        ++abandoned_;
+        continue;
+      }
+    }
     // A store that refuses for a while (locked by another process, a full
     // disk being cleared) gets the same write again, with growing pauses, for
-    // about a minute; meanwhile health() says so and new writes queue up.
+    // about a minute; meanwhile health() says so and new writes queue up. A
+    // write that would fail again (a broken constraint) is not retried.
+    const auto first_try = std::chrono::steady_clock::now();
     busy_since_us_ = core::now_us();
     core::Status st = (*w)(*inner_);
-    for (int attempt = 1; !st && attempt <= kMaxRetries && !queue_.closed(); ++attempt) {
+    for (int attempt = 1; !st && st.retry_after_s() > 0 && !queue_.closed() &&
+                          std::chrono::steady_clock::now() - first_try < kRetryFor;
+         ++attempt) {
       note(st, "write");
       std::this_thread::sleep_for(std::min(std::chrono::milliseconds(100) * attempt, std::chrono::milliseconds(2000)));
       st = (*w)(*inner_);
@@ -62,10 +82,12 @@ void AsyncStore::note(const core::Status& st, const char* what) {
   last_error_ = st;
 }
 
-core::Status AsyncStore::enqueue(Write w) {
+core::Status AsyncStore::enqueue(Write w, bool essential) {
   {
     std::lock_guard lock(flush_mu_);
-    if (!queue_.push(std::move(w))) {
+    // Ordinary writes leave the last places to essential ones.
+    const size_t limit = essential ? queue_.capacity() : queue_.capacity() - std::min(kReserved, queue_.capacity() / 2);
+    if (!queue_.push(std::move(w), limit)) {
       return core::resource_exhausted("the store is " + std::to_string(queue_.capacity()) +
                                       " writes behind; this one was dropped");
     }
@@ -88,12 +110,14 @@ core::Status AsyncStore::health() const {
   }
   std::lock_guard lock(health_mu_);
   if (!last_error_) return core::unavailable("the store failed: " + last_error_.message());
-  if (queue_.depth() >= queue_.capacity()) return core::unavailable("the store's write queue is full");
+  if (queue_.depth() >= queue_.capacity() - std::min(kReserved, queue_.capacity() / 2)) {
+    return core::unavailable("the store's write queue is full");
+  }
   return {};
 }
 
 AsyncStoreStats AsyncStore::stats() const {
-  return {queue_.depth(), queue_.capacity(), written_.load(), failed_.load(), queue_.n_dropped()};
+  return {queue_.depth(), queue_.capacity(), written_.load(), failed_.load(), queue_.n_dropped() + abandoned_.load()};
 }
 
 core::Result<int64_t> AsyncStore::create_session(const session::SessionInfo& info, const std::string& token_hash) {
@@ -101,7 +125,8 @@ core::Result<int64_t> AsyncStore::create_session(const session::SessionInfo& inf
 }
 
 core::Status AsyncStore::set_state(int64_t session_id, session::State state, int64_t at_ms) {
-  return enqueue([=](Store& s) { return s.set_state(session_id, state, at_ms); });
+  // Essential: a session whose end was never written stays open to readers.
+  return enqueue([=](Store& s) { return s.set_state(session_id, state, at_ms); }, true);
 }
 
 core::Status AsyncStore::add_utterance(int64_t session_id, const HistoryItem& item) {
@@ -131,7 +156,7 @@ core::Status AsyncStore::add_timings(int64_t session_id, int64_t seq, const std:
 core::Result<int> AsyncStore::end_interrupted_sessions(int64_t at_ms) { return inner_->end_interrupted_sessions(at_ms); }
 
 core::Status AsyncStore::set_transcript_public(int64_t session_id, bool is_public) {
-  return enqueue([=](Store& s) { return s.set_transcript_public(session_id, is_public); });
+  return enqueue([=](Store& s) { return s.set_transcript_public(session_id, is_public); }, true);
 }
 
 core::Result<int> AsyncStore::delete_ended_before(int64_t at_ms) { return inner_->delete_ended_before(at_ms); }

@@ -7,9 +7,12 @@
 //
 // Overflow: a write that finds the queue full is refused
 // (resource_exhausted) and counted; the live session keeps its in-memory
-// history either way. A write the store refuses is tried again for about a
-// minute (a lock held by another process, a disk being cleared), then
-// counted as failed and logged. When the writer has had nothing to do for a while it
+// history either way. The last 256 places are kept for writes that must not
+// be dropped (a session's state, a published transcript). A write the store
+// refuses for a reason that may pass (a lock held by another process, a full
+// disk) is tried again for about a minute, then counted as failed and
+// logged; one that would fail again is not retried. At shutdown the writer
+// gives the store 10 s to take what is queued, then drops the rest (counted). When the writer has had nothing to do for a while it
 // probes the store with a read, so health() notices a store that stopped
 // answering even when nobody writes.
 #pragma once
@@ -66,14 +69,16 @@ class AsyncStore final : public Store {
 
  private:
   using Write = std::function<core::Status(Store&)>;
-  core::Status enqueue(Write w);
+  // essential: may use the places kept free for writes that must not be dropped.
+  core::Status enqueue(Write w, bool essential = false);
   void run();
   void note(const core::Status& st, const char* what);
 
   std::shared_ptr<Store> inner_;
   core::BoundedQueue<Write> queue_;
   std::chrono::milliseconds probe_every_, stall_after_;
-  std::atomic<uint64_t> written_{0}, failed_{0};
+  std::atomic<uint64_t> written_{0}, failed_{0}, abandoned_{0};
+  std::chrono::steady_clock::time_point drain_deadline_{};  // writer thread only
   std::atomic<int64_t> busy_since_us_{0};  // 0: idle
   mutable std::mutex health_mu_;
   core::Status last_error_;  // guarded by health_mu_; ok once an operation succeeds again

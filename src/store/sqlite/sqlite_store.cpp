@@ -83,6 +83,24 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+// An error of `db` as a Status. Errors a later attempt may not meet (busy,
+// locked, I/O, full disk) say so with retry_after_s; the others (a broken
+// constraint, a bad statement) would fail again and do not.
+core::Status sqlite_error(sqlite3* db, const std::string& what) {
+  auto st = core::unavailable("database error in " + what + ": " + sqlite3_errmsg(db));
+  switch (sqlite3_errcode(db)) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return std::move(st).with_retry_after(1);
+    default:
+      return st;
+  }
+}
+
 // A prepared statement, finalised on scope exit.
 class Stmt {
  public:
@@ -107,7 +125,7 @@ class Stmt {
   }
   core::Status done(const char* what) {
     int rc = step();
-    if (rc != SQLITE_DONE) return core::unavailable(std::string(what) + ": " + sqlite3_errmsg(db_));
+    if (rc != SQLITE_DONE) return sqlite_error(db_, what);
     return {};
   }
 
@@ -359,13 +377,9 @@ class SqliteStore final : public Store {
     if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return error(what);
     return {};
   }
-  core::Status error(const std::string& what) {
-    return core::unavailable("database error in " + what + ": " + sqlite3_errmsg(db_));
-  }
+  core::Status error(const std::string& what) { return sqlite_error(db_, what); }
 
-  core::Status read_error(const std::string& what) {
-    return core::unavailable("database error in " + what + ": " + sqlite3_errmsg(read_db_));
-  }
+  core::Status read_error(const std::string& what) { return sqlite_error(read_db_, what); }
 
   // Writes go through db_; reads through their own connection, so in WAL
   // mode a read never waits for a write (of this process or another).

@@ -49,7 +49,13 @@ bool Guard::allow(const boost::asio::ip::address& address, Action action, int* r
   auto& table = buckets_[static_cast<size_t>(action)];
   auto it = table.find(key);
   if (it == table.end()) {
-    if (table.size() >= kMaxTracked) prune(table, rate, now);
+    // A full table is pruned at most once a second: an attacker rotating
+    // addresses must not make every request walk it.
+    auto& last = last_prune_[static_cast<size_t>(action)];
+    if (table.size() >= kMaxTracked && now - last > std::chrono::seconds(1)) {
+      last = now;
+      prune(table, rate, now);
+    }
     if (table.size() >= kMaxTracked) {
       // Too many addresses at once to remember: refuse rather than grow.
       ++limited_[static_cast<size_t>(action)];

@@ -103,6 +103,7 @@ class Guard : public std::enable_shared_from_this<Guard> {
   GuardConfig config_;
   mutable std::mutex mu_;
   std::array<Table, kActions> buckets_;               // guarded by mu_
+  std::array<std::chrono::steady_clock::time_point, kActions> last_prune_{};  // guarded by mu_
   std::unordered_map<std::string, size_t> open_;      // guarded by mu_
   mutable std::array<std::atomic<uint64_t>, kActions> limited_{};  // peek() counts its refusals too
   std::atomic<uint64_t> connections_refused_{0};

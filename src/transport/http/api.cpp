@@ -85,7 +85,16 @@ core::Result<Found> lookup(const ApiContext& ctx, const std::string& code) {
   if (ctx.store) {
     auto s = ctx.store->find_session(code);
     if (!s) return s.status();
-    if (*s) return Found{live, (*s)->info, (*s)->token_hash};
+    if (*s) {
+      Found found{live, (*s)->info, (*s)->token_hash};
+      if (live) {
+        // The stored state is written behind: the live object knows it ended.
+        const auto now = live->info();
+        found.info.state = now.state;
+        found.info.ended_at_ms = now.ended_at_ms;
+      }
+      return found;
+    }
   }
   if (live) return Found{live, live->info(), ""};
   return core::not_found("no session with code " + code + "; check the code with the speaker");
@@ -145,9 +154,9 @@ core::Status check_transcript_access(const ApiContext& ctx, const Client& client
     if (auto st = take(ctx, client, guard::Action::bad_credential); !st) return st;
     return core::permission_denied("this key does not open the transcript of session " + found.info.code);
   }
-  return core::permission_denied("session " + found.info.code +
+  return core::permission_denied("Session " + found.info.code +
                                  " has ended and its transcript is private: open it from the listener link the "
-                                 "speaker shared, or ask the speaker to publish it");
+                                 "speaker shared, or ask the speaker to publish it.");
 }
 
 // POST /api/sessions/<code>/publish: the transcript becomes readable by anyone after the end.

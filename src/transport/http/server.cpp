@@ -33,9 +33,10 @@ constexpr uint32_t kMaxHeaderBytes = 8 * 1024;
 
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 
-// Routes whose answer may read or write the store.
+// Routes whose answer may read or write the store (sessions: creation,
+// lookups of ended ones, history, transcripts; the listener page's lookup).
 bool may_block(std::string_view path) {
-  return path.rfind("/api/", 0) == 0 || path.rfind("/listener/", 0) == 0;
+  return path.rfind("/api/sessions", 0) == 0 || path.rfind("/listener/", 0) == 0;
 }
 
 // handle_request, with an exception turned into a 500 for this request alone.

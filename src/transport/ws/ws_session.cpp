@@ -204,7 +204,7 @@ void WsSession<Stream>::handle_binary(std::string_view bytes) {
     send_error(bad->code, bad->message);
     return;
   }
-  if (auto st = session_->push_audio(frame_.seq, frame_.pcm, sample_rate_hz_); !st) {
+  if (auto st = session_->push_audio(frame_.seq, frame_.pcm, sample_rate_hz_, static_cast<const fanout::Subscriber*>(this)); !st) {
     ++ctx_.api.metrics->ws_bad_frames;
     send_error("bad_frame", st.message());
   }

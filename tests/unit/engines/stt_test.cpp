@@ -102,6 +102,7 @@ TEST(Pocketsphinx, APooledDecoderCarriesEachSpeakersAdaptation) {
     decode(**speaker, a1);
     alone = decode(**speaker, a2);
   }
+  ASSERT_FALSE(alone.empty());
   PocketsphinxConfig one;
   one.max_decoders = 1;
   auto model = make_pocketsphinx_stt(one);

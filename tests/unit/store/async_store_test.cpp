@@ -28,6 +28,7 @@ class HeldStore final : public Store {
     cv_.notify_all();
   }
   std::atomic<int> failures_left{0};
+  bool failures_pass = true;  // like a lock (worth retrying), or like a broken constraint
 
   core::Result<int64_t> create_session(const session::SessionInfo& info, const std::string& h) override {
     return inner_->create_session(info, h);
@@ -40,7 +41,8 @@ class HeldStore final : public Store {
     wait();
     if (failures_left > 0) {
       --failures_left;
-      return core::unavailable("database is locked");
+      if (!failures_pass) return core::unavailable("FOREIGN KEY constraint failed");
+      return core::unavailable("database is locked").with_retry_after(1);
     }
     return inner_->add_utterance(id, item);
   }
@@ -120,6 +122,21 @@ TEST(AsyncStore, AFullQueueRefusesAndCountsInsteadOfGrowing) {
   EXPECT_FALSE(store.health()) << "a full queue is not healthy";
   held->hold(false);
   store.flush();
+}
+
+TEST(AsyncStore, AWriteThatWouldFailAgainIsNotRetried) {
+  auto held = std::make_shared<HeldStore>();
+  AsyncStore store(held, 100, 10s, 10s);
+  auto id = store.create_session(info(), "hash");
+  held->failures_pass = false;
+  held->failures_left = 1;
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(store.add_utterance(*id, item(1)));
+  ASSERT_TRUE(store.add_utterance(*id, item(2)));
+  store.flush();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 50ms) << "no pauses for a write that cannot succeed";
+  EXPECT_EQ(store.stats().failed, 1u);
+  EXPECT_EQ(store.history(*id, 0, 10)->size(), 1u) << "the next write is not held up";
 }
 
 TEST(AsyncStore, ARefusedWriteIsRetriedNotLost) {
