@@ -52,6 +52,14 @@ void type_captions(WsClient& speaker, size_t n, size_t bytes) {
 
 double ws_connections(unsigned short port) { return metric(port, "parley_ws_connections"); }
 
+// Starts session `s` with `speaker` joined and `listener` joined in English.
+void start_with_listener(unsigned short port, const Created& s, WsClient& speaker, WsClient& listener) {
+  ASSERT_TRUE(join_speaker(speaker, s));
+  ASSERT_EQ(control(port, s, "start"), 200);
+  join_listener(listener, s.code, "en");
+  ASSERT_TRUE(listener.wait_for_type("welcome", 5s));
+}
+
 size_t listeners_of(unsigned short port, const std::string& code) {
   auto j = json::parse(http_request(port, "GET", "/api/sessions/" + code).body);
   return j["listeners"]["total"].get<size_t>();
@@ -258,12 +266,8 @@ TEST(Hardening, ALockedDatabaseNeitherStallsTheServerNorLosesHistory) {
   ServerProcess server(db);
   const auto port = server.port();
   Created s = create_session(port);
-  WsClient speaker(port);
-  ASSERT_TRUE(join_speaker(speaker, s));
-  ASSERT_EQ(control(port, s, "start"), 200);
-  WsClient listener(port);
-  join_listener(listener, s.code, "en");
-  ASSERT_TRUE(listener.wait_for_type("welcome", 5s));
+  WsClient speaker(port), listener(port);
+  ASSERT_NO_FATAL_FAILURE(start_with_listener(port, s, speaker, listener));
   ASSERT_EQ(http_request(port, "GET", "/readyz").status, 200);
 
   sqlite3* other = nullptr;
@@ -371,12 +375,8 @@ TEST(Hardening, AFullDiskIsReportedNotFatal) {
   ServerProcess server(temp_db("full"), {}, 256 * 1024);
   const auto port = server.port();
   Created s = create_session(port);
-  WsClient speaker(port);
-  ASSERT_TRUE(join_speaker(speaker, s));
-  ASSERT_EQ(control(port, s, "start"), 200);
-  WsClient listener(port);
-  join_listener(listener, s.code, "en");
-  ASSERT_TRUE(listener.wait_for_type("welcome", 5s));
+  WsClient speaker(port), listener(port);
+  ASSERT_NO_FATAL_FAILURE(start_with_listener(port, s, speaker, listener));
   type_captions(speaker, 400, 1000);  // ~0.4 MB of history: more than the disk holds
   EXPECT_TRUE(listener.wait_for_type("final", 10s, 400)) << "every caption reached the listener";
   EXPECT_TRUE(eventually([&] { return http_request(port, "GET", "/readyz").status == 503; }, 15s));

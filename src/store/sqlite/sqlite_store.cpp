@@ -320,31 +320,22 @@ class SqliteStore final : public Store {
 
   core::Result<int> delete_ended_before(int64_t at_ms) override {
     std::lock_guard lock(mu_);
-    static constexpr const char* kOld =
-        "(SELECT id FROM sessions WHERE state='ENDED' AND ended_at_ms>0 AND ended_at_ms<?)";
+    // What was said in the old sessions first, then the sessions (the last
+    // statement's count is the answer).
+    static const std::string kOld =
+        " WHERE session_id IN (SELECT id FROM sessions WHERE state='ENDED' AND ended_at_ms>0 AND ended_at_ms<?)";
+    static const std::string kStatements[] = {
+        "DELETE FROM translations" + kOld, "DELETE FROM utterance_timings" + kOld,
+        "DELETE FROM session_metrics" + kOld, "DELETE FROM utterances" + kOld,
+        "DELETE FROM sessions WHERE state='ENDED' AND ended_at_ms>0 AND ended_at_ms<?"};
     if (auto begun = exec("BEGIN IMMEDIATE", "begin retention"); !begun) return begun;
-    for (const char* table : {"translations", "utterance_timings", "session_metrics", "utterances"}) {
-      const std::string sql = std::string("DELETE FROM ") + table + " WHERE session_id IN " + kOld;
+    for (const auto& sql : kStatements) {
       Stmt st(db_, sql.c_str());
-      if (!st.ok()) {
-        (void)exec("ROLLBACK", "rollback retention");
-        return error("prepare retention");
-      }
-      st.bind(1, at_ms);
-      if (auto done = st.done("retention"); !done) {
+      auto done = st.ok() ? st.bind(1, at_ms).done("retention") : error("prepare retention");
+      if (!done) {
         (void)exec("ROLLBACK", "rollback retention");
         return done;
       }
-    }
-    Stmt st(db_, "DELETE FROM sessions WHERE state='ENDED' AND ended_at_ms>0 AND ended_at_ms<?");
-    if (!st.ok()) {
-      (void)exec("ROLLBACK", "rollback retention");
-      return error("prepare retention");
-    }
-    st.bind(1, at_ms);
-    if (auto done = st.done("retention"); !done) {
-      (void)exec("ROLLBACK", "rollback retention");
-      return done;
     }
     const int n = sqlite3_changes(db_);
     if (auto committed = exec("COMMIT", "commit retention"); !committed) {

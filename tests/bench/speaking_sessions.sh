@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# K speaking sessions at once: a fresh `parley serve` on 127.0.0.1, then
+# parley-load with K speakers streaming the LibriVox recordings in real time
+# and N listeners (es, fr); prints end of speech → final caption and → first
+# translated audio, the server's CPU and memory, and every drop.
+# Usage: tests/bench/speaking_sessions.sh [SECONDS=180] [SPEAKERS=8] [LISTENERS=40]
+# Run it with nothing else on the machine: speech needs the cores.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds="${1:-180}" speakers="${2:-8}" listeners="${3:-40}"
+port=18990
+db=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$db"' EXIT
+build/release/src/parley serve --host 127.0.0.1 --port $port --db "$db/p.db" --log warn \
+  --max-connections-per-address 0 --rate-join-per-min 0 > "$db/log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
+  sleep 0.2
+done
+wavs=()
+for f in /usr/share/pocketsphinx/test/data/librivox/*.wav; do wavs+=(--wav "$f"); done
+build/release/tools/parley-load speech "${wavs[@]}" --server 127.0.0.1:$port --speakers "$speakers" \
+  --listeners "$listeners" --languages es,fr --duration "$seconds" --drain 5 --server-pid "$pid"
