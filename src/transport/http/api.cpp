@@ -415,6 +415,17 @@ core::Status peek(const ApiContext& ctx, const Client& client, guard::Action act
   return ctx.guard ? ctx.guard->peek(client.address, action) : core::Status{};
 }
 
+core::Result<std::shared_ptr<session::LiveSession>> find_live(const ApiContext& ctx, const Client& client,
+                                                              const std::string& code) {
+  if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return st;
+  auto live = ctx.registry->find(code);
+  if (!live || live->has_ended()) {
+    if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return st;
+    return core::not_found("no live session with code " + code.substr(0, 16) + "; check the code");
+  }
+  return live;
+}
+
 Response handle_request(const ApiContext& ctx, const Request& req, const Client& client) {
   if (ctx.metrics) ++ctx.metrics->http_requests;
   const Target t = parse_target(req.target());

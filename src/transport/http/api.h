@@ -53,6 +53,12 @@ struct Client {
 // The guard's verdicts, with no guard meaning "allowed".
 core::Status take(const ApiContext& ctx, const Client& client, guard::Action action);
 core::Status peek(const ApiContext& ctx, const Client& client, guard::Action action);
+// The live session with this code, on behalf of `client`: an address out of
+// unknown-code tokens is refused before it looks (resource_exhausted with
+// retry_after_s), and each miss (not_found) costs it a token. Every door
+// that takes a code (WebSocket joins, /listen, WHIP/WHEP) looks up through here.
+core::Result<std::shared_ptr<session::LiveSession>> find_live(const ApiContext& ctx, const Client& client,
+                                                              const std::string& code);
 
 // The one mapping from error classes to HTTP statuses.
 http::status http_status(core::Code code);

@@ -101,12 +101,9 @@ void handle_rtc(const ApiContext& ctx, const Request& req, const Client& client,
     msg.append(code, 0, std::min<size_t>(code.size(), 16)).append("' is not a session code; codes have six digits");
     return reply(error(req, core::not_found(msg)));
   }
-  if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return reply(error(req, st));
-  auto live = ctx.registry->find(code);
-  if (!live || live->has_ended()) {
-    if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return reply(error(req, st));
-    return reply(error(req, core::not_found("no live session with code " + code)));
-  }
+  auto found = find_live(ctx, client, code);
+  if (!found) return reply(error(req, found.status()));
+  auto live = std::move(*found);
   std::string prefix = whip ? "/whip/" : "/whep/";
   prefix.append(code).append("/");
   if (whip) {

@@ -150,12 +150,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if (file.size() < 5 || file.substr(file.size() - 4) != ".ogg") {
       return write(error_response(req, core::not_found("stream URLs look like /listen/<code>/<lang>.ogg")), true);
     }
-    if (auto st = peek(ctx_.api, client_, guard::Action::unknown_code); !st) return write(error_response(req, st), true);
-    auto live = ctx_.api.registry->find(code);
-    if (!live || live->has_ended()) {
-      if (auto st = take(ctx_.api, client_, guard::Action::unknown_code); !st) return write(error_response(req, st), true);
-      return write(error_response(req, core::not_found("no live session with code " + code.substr(0, 16))), true);
-    }
+    auto found = find_live(ctx_.api, client_, code);
+    if (!found) return write(error_response(req, found.status()), true);
+    auto live = std::move(*found);
     auto lang = engines::normalize_language(file.substr(0, file.size() - 4));
     if (!lang) return write(error_response(req, core::not_found("'" + file.substr(0, 16) + "' is not <language>.ogg")), true);
     if (auto st = live->check_audio_stream(*lang); !st) return write(error_response(req, st), true);

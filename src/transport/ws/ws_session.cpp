@@ -127,17 +127,15 @@ void WsSession<Stream>::handle_join(std::string_view text) {
   }
   const auto* speaker_join = std::get_if<ws::SpeakerJoin>(&join);
   const std::string code = speaker_join ? speaker_join->code : std::get<ws::ListenerJoin>(join).code;
-  for (auto action : {guard::Action::join, guard::Action::unknown_code}) {
-    auto st = action == guard::Action::join ? take(ctx_.api, client_, action) : peek(ctx_.api, client_, action);
-    if (!st) return refuse_rate_limited(st);
-  }
-  auto live = ctx_.api.registry->find(code);
-  if (!live || live->has_ended()) {
-    if (auto st = take(ctx_.api, client_, guard::Action::unknown_code); !st) return refuse_rate_limited(st);
-    send_error("not_found", "no live session with code " + code.substr(0, 16) + "; check the code");
+  if (auto st = take(ctx_.api, client_, guard::Action::join); !st) return refuse_rate_limited(st);
+  auto found = find_live(ctx_.api, client_, code);
+  if (!found) {
+    if (found.status().code() == core::Code::resource_exhausted) return refuse_rate_limited(found.status());
+    send_error("not_found", found.status().message());
     close_with(static_cast<websocket::close_code>(4404), "no such session");
     return;
   }
+  auto live = std::move(*found);
   // The join timer runs on until the join succeeds: a refused join closes
   // through close_with, whose own deadline then applies.
   if (const auto* speaker = speaker_join) {
