@@ -48,7 +48,8 @@ core::Result<Created> Registry::create(SessionSpec spec) {
     std::lock_guard lock(mu_);
     if (by_code_.size() >= max_sessions_) {
       return core::resource_exhausted("this server already runs " + std::to_string(max_sessions_) +
-                                      " live sessions; end one or raise --max-sessions");
+                                      " live sessions; end one or raise --max-sessions")
+          .with_retry_after(30);
     }
     do {
       info.code = random_code();

@@ -354,6 +354,8 @@ TEST(Hardening, EndedTranscriptsAreReadWithTheListenerLinkOnly) {
   EXPECT_EQ(with_key.status, 200);
   EXPECT_NE(with_key.body.find("Only the audience may read this later."), std::string::npos);
   EXPECT_EQ(http_request(port, "GET", transcript, "", s.token).status, 200) << "the speaker reads it";
+  const std::string lower = "GET " + transcript + " HTTP/1.1\r\nHost: x\r\nAuthorization: bearer " + s.token + "\r\n\r\n";
+  EXPECT_EQ(raw_status_line(port, lower), "HTTP/1.1 200 OK") << "the scheme is case-insensitive";
   // Made public, anyone reads it.
   EXPECT_EQ(http_request(port, "POST", "/api/sessions/" + s.code + "/publish", "{}", "not-the-token").status, 403);
   EXPECT_EQ(http_request(port, "POST", "/api/sessions/" + s.code + "/publish", "{}", s.token).status, 200);
@@ -380,6 +382,20 @@ TEST(Hardening, AFullDiskIsReportedNotFatal) {
   EXPECT_TRUE(late.wait_for_type("welcome", 2s));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
   EXPECT_EQ(server.stop(SIGTERM), 0) << "and it shuts down cleanly";
+}
+
+// A speaker whose rate is not an integer would be heard as noise: refused.
+TEST(Hardening, ASpeakerJoinWithoutAnIntegerRateIsRefused) {
+  ServerProcess server(temp_db("rate"));
+  Created s = create_session(server.port());
+  for (const json rate : {json("44100"), json(16000.5), json(1e20)}) {
+    WsClient c(server.port());
+    c.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}, {"sampleRate", rate}});
+    ASSERT_TRUE(c.wait_for_type("error", 5s)) << rate.dump();
+    EXPECT_EQ(c.of_type("error")[0]["code"], "bad_sample_rate");
+    EXPECT_TRUE(c.of_type("welcome").empty()) << rate.dump();
+    EXPECT_TRUE(c.wait_for([&](const auto&) { return c.closed(); }, 8s));
+  }
 }
 
 TEST(Hardening, OversizedRequestsGet413And431) {

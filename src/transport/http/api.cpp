@@ -476,7 +476,7 @@ Response handle_request(const ApiContext& ctx, const Request& req, const Client&
       auto found = find_session(ctx, client, code);
       if (!found) return error_response(req, found.status());
       auto counts = found->live ? found->live->listener_counts() : std::map<std::string, size_t>{};
-      return json_response(req, http::status::ok, session_json(ctx, found->info, found->live != nullptr, counts));
+      return json_response(req, http::status::ok, session_json(ctx, found->info, found->live && !found->live->has_ended(), counts));
     }
     if (parts.size() == 4 && method == http::verb::post) {
       if (auto action = session::parse_action(parts[3])) return control(ctx, req, client, code, *action);

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <charconv>
 
 namespace parley::transport {
@@ -65,8 +66,12 @@ std::vector<std::string> split_path(const std::string& path) {
 
 std::optional<std::string> bearer(const Request& req) {
   auto h = req[http::field::authorization];
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (h.size() <= kPrefix.size() || h.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  // The scheme is case-insensitive (RFC 7235): "bearer" is "Bearer".
+  constexpr std::string_view kPrefix = "bearer ";
+  if (h.size() <= kPrefix.size()) return std::nullopt;
+  for (size_t i = 0; i < kPrefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(h[i])) != kPrefix[i]) return std::nullopt;
+  }
   return std::string(h.substr(kPrefix.size()));
 }
 

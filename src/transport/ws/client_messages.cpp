@@ -44,7 +44,8 @@ Join parse_join(std::string_view text) {
     SpeakerJoin j{code, string_at(msg, "token")};
     if (auto r = msg.find("sampleRate"); r != msg.end()) {
       if (!r->is_number_integer()) {
-        j.warning = Refusal{"bad_message", "sampleRate must be an integer", ""};
+        // A speaker at an unknown rate would be recognised as noise: refused.
+        return Refusal{"bad_sample_rate", "sampleRate must be an integer number of Hz, e.g. 16000", "bad sample rate"};
       } else {
         const auto rate = r->get<int64_t>();
         if (rate < 8000 || rate > 48000) {

@@ -30,7 +30,6 @@ struct SpeakerJoin {
   std::string code, token;
   int sample_rate_hz = 16000;
   bool takeover = false;
-  std::optional<Refusal> warning;  // sent, but the join goes on (a sampleRate that is not an integer)
 };
 
 struct ListenerJoin {

@@ -146,7 +146,6 @@ void WsSession<Stream>::handle_join(std::string_view text) {
       close_with(static_cast<websocket::close_code>(4403), "wrong token");
       return;
     }
-    if (speaker->warning) send_error(speaker->warning->code, speaker->warning->message);
     sample_rate_hz_ = speaker->sample_rate_hz;
     if (auto st = live->attach_speaker(this->shared_from_this(), speaker->takeover); !st) {
       send_error("speaker_connected", st.message());
