@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/engine_set.h"
 
+
 #include "engines/mt/apertium/apertium_mt.h"
 #include "engines/stt/pocketsphinx/pocketsphinx_stt.h"
 #include "engines/tts/espeak/espeak_tts.h"
@@ -33,6 +34,10 @@ core::Result<pipeline::Engines> load_engines(const EngineOptions& o) {
     if (o.stt != "pocketsphinx") return unknown_engine("stt", o.stt);
     engines::stt::PocketsphinxConfig ps;
     ps.max_decoders = o.stt_decoders;
+    if (o.offline_decoding) {
+      ps.cold_second_pass_ms = -1;
+      ps.second_search_pass = true;
+    }
     auto stt = engines::stt::make_pocketsphinx_stt(ps);
     if (!stt) return stt.status();
     e.stt = *stt;

@@ -22,6 +22,9 @@ struct EngineOptions {
   size_t mt_cache_entries = 10000;
   // Speech decoders alive at once (speakers mid-utterance together).
   size_t stt_decoders = 8;
+  // Recorded speech: decode for accuracy rather than for the latency of
+  // each final (every utterance decoded twice, second search pass on).
+  bool offline_decoding = false;
 };
 
 core::Result<pipeline::Engines> load_engines(const EngineOptions& options);

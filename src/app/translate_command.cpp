@@ -35,6 +35,10 @@ options:
   --glossary FILE       term pairs translations must honour (tab-separated:
                         from, to or *, source term, target term)
   --no-speech           captions only; skip speech synthesis
+  --decoding MODE       offline (default): every utterance is recognised
+                        twice, the second time normalised to its own voice,
+                        for the best accuracy; live: exactly as a live
+                        session decodes (sooner finals, a little less accurate)
   --speech-start-ms N   voiced audio needed to open an utterance (default 60)
   --hangover-ms N       silence that closes an utterance (default 500)
   --quiet               no progress output
@@ -82,7 +86,7 @@ core::Status write_text(const fs::path& path, const std::string& content) {
 }  // namespace
 
 int run_translate(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"from", "to", "out", "glossary", "speech-start-ms", "hangover-ms"},
+  auto args = Args::parse(argv, {{"from", "to", "out", "glossary", "speech-start-ms", "hangover-ms", "decoding"},
                                  {"no-speech", "quiet", "help"}});
   if (!args) {
     print_error(args.status().message());
@@ -138,9 +142,15 @@ int run_translate(const std::vector<std::string>& argv) {
     glossary = std::make_shared<const engines::mt::Glossary>(std::move(*loaded));
   }
 
+  const std::string decoding = args->get("decoding").value_or("offline");
+  if (decoding != "offline" && decoding != "live") {
+    print_error("--decoding must be offline or live, not '" + decoding + "'");
+    return 2;
+  }
   const bool speak = !args->has("no-speech");
   EngineOptions eo;
   eo.need_speech_out = speak;
+  eo.offline_decoding = decoding == "offline";
   auto engines = load_engines(eo);
   if (!engines) {
     print_error(engines.status().message());

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
+
 #include "audio/pcm.h"
 #include "core/clock.h"
 #include "pipeline/text.h"
@@ -178,9 +180,11 @@ void SpeakerPipeline::on_utterance_end(int64_t end_sample, EndReason /*reason*/)
     if (hyp) {
       current_.words = hyp->text;
       current_.text = to_sentence(hyp->text, c_.source_language);
+      // Engines may place a word's edge a frame or two past the audio they
+      // were given; a word never lies outside its utterance.
       for (auto w : hyp->words) {
-        w.start_ms += current_.start_ms;
-        w.end_ms += current_.start_ms;
+        w.start_ms = std::clamp(w.start_ms + current_.start_ms, current_.start_ms, current_.end_ms);
+        w.end_ms = std::clamp(w.end_ms + current_.start_ms, w.start_ms, current_.end_ms);
         current_.word_times.push_back(std::move(w));
       }
     } else {

@@ -101,10 +101,50 @@ std::vector<mfcc_t> cmn_means(ps_decoder_t* ps) {
   return v;
 }
 
+// The mean cepstrum of `pcm`'s speech frames, computed by the decoder's own
+// front end (so silence is left out exactly as the decoder leaves it out).
+// Empty when fewer than `min_frames` speech frames were found. The front end
+// must be idle: call between utterances.
+std::vector<mfcc_t> speech_means(ps_decoder_t* ps, const std::vector<int16_t>& pcm, int min_frames) {
+  fe_t* fe = ps_get_fe(ps);
+  const int n_ceps = fe_get_output_size(fe);
+  constexpr int kChunkFrames = 64;
+  std::vector<mfcc_t> store(static_cast<size_t>(kChunkFrames * n_ceps));
+  std::vector<mfcc_t*> rows(kChunkFrames);
+  for (int i = 0; i < kChunkFrames; ++i) rows[static_cast<size_t>(i)] = &store[static_cast<size_t>(i * n_ceps)];
+  std::vector<double> sum(static_cast<size_t>(n_ceps), 0.0);
+  int64_t n_frames = 0;
+  auto add = [&](int32 nfr) {
+    for (int32 f = 0; f < nfr; ++f) {
+      for (int c = 0; c < n_ceps; ++c) sum[static_cast<size_t>(c)] += rows[static_cast<size_t>(f)][c];
+    }
+    n_frames += nfr;
+  };
+  if (fe_start_utt(fe) < 0) return {};
+  const int16* p = pcm.data();
+  size_t left = pcm.size();
+  while (left > 0) {
+    int32 nfr = kChunkFrames;
+    const size_t before = left;
+    if (fe_process_frames(fe, &p, &left, rows.data(), &nfr, nullptr) < 0) return {};
+    add(nfr);
+    if (nfr == 0 && left == before) break;  // no progress: leftover shorter than a frame
+  }
+  int32 nfr = 0;
+  fe_end_utt(fe, rows[0], &nfr);
+  add(nfr);
+  if (n_frames < min_frames) return {};
+  std::vector<mfcc_t> means(static_cast<size_t>(n_ceps));
+  for (int c = 0; c < n_ceps; ++c) {
+    means[static_cast<size_t>(c)] = static_cast<mfcc_t>(sum[static_cast<size_t>(c)] / static_cast<double>(n_frames));
+  }
+  return means;
+}
+
 class PsStream final : public Stream {
  public:
-  PsStream(std::shared_ptr<DecoderPool> pool, std::vector<mfcc_t> cold_means)
-      : pool_(std::move(pool)), means_(std::move(cold_means)) {}
+  PsStream(std::shared_ptr<DecoderPool> pool, std::vector<mfcc_t> cold_means, int cold_second_pass_ms)
+      : pool_(std::move(pool)), means_(std::move(cold_means)), cold_second_pass_ms_(cold_second_pass_ms) {}
   ~PsStream() override {
     if (ps_ == nullptr) return;
     ps_end_utt(ps_);
@@ -117,11 +157,17 @@ class PsStream final : public Stream {
     if (!ps) return ps.status();
     // This speaker's means, not those of whoever used the decoder last.
     cmn_live_set(ps_get_feat(*ps)->cmn_struct, means_.data());
-    if (ps_start_utt(*ps) < 0) {
+    // A new stream per utterance: segment times count from its first sample
+    // (they are stream-wide), and the front end's noise estimate is not that
+    // of whoever used the decoder last.
+    if (ps_start_stream(*ps) < 0 || ps_start_utt(*ps) < 0) {
       pool_->give_back(*ps);
       return core::internal_error("pocketsphinx could not start an utterance");
     }
     ps_ = *ps;
+    // While this speaker is new, keep the utterance for a second pass.
+    second_pass_ = cold_second_pass_ms_ < 0 || heard_ms_ < cold_second_pass_ms_;
+    utterance_pcm_.clear();
     return {};
   }
 
@@ -131,6 +177,8 @@ class PsStream final : public Stream {
     if (ps_process_raw(ps_, pcm_.data(), pcm_.size(), FALSE, FALSE) < 0) {
       return core::internal_error("pocketsphinx rejected audio");
     }
+    heard_ms_ += static_cast<int64_t>(pcm_.size()) * 1000 / audio::kPipelineRateHz;
+    if (second_pass_) utterance_pcm_.insert(utterance_pcm_.end(), pcm_.begin(), pcm_.end());
     return {};
   }
 
@@ -145,6 +193,20 @@ class PsStream final : public Stream {
     ps_ = nullptr;
     const bool ended = ps_end_utt(ps) >= 0;
     Hypothesis h = ended ? collect(ps) : Hypothesis{};
+    if (ended && second_pass_) {
+      // A new speaker's first words were heard with the model's generic
+      // cepstral means, which live CMN only slowly leaves (10-60 WER points
+      // cold). Decode them once more, normalised by their own means.
+      if (auto own = speech_means(ps, utterance_pcm_, kMinSecondPassFrames); !own.empty()) {
+        cmn_live_set(ps_get_feat(ps)->cmn_struct, own.data());
+        if (ps_start_stream(ps) >= 0 && ps_start_utt(ps) >= 0 &&
+            ps_process_raw(ps, utterance_pcm_.data(), utterance_pcm_.size(), FALSE, FALSE) >= 0 &&
+            ps_end_utt(ps) >= 0) {
+          h = collect(ps);
+        }
+      }
+    }
+    utterance_pcm_.clear();
     means_ = cmn_means(ps);  // what the decoder learnt of this speaker goes with them
     pool_->give_back(ps);
     if (!ended) return core::internal_error("pocketsphinx could not end the utterance");
@@ -172,9 +234,16 @@ class PsStream final : public Stream {
     return h;
   }
 
+  // Speech frames (10 ms) an utterance needs for its own means to be trusted.
+  static constexpr int kMinSecondPassFrames = 30;
+
   std::shared_ptr<DecoderPool> pool_;
   ps_decoder_t* ps_ = nullptr;  // borrowed while an utterance is open
   std::vector<mfcc_t> means_;   // the speaker's live CMN between utterances
+  const int cold_second_pass_ms_;
+  int64_t heard_ms_ = 0;        // utterance audio this speaker has given so far
+  bool second_pass_ = false;    // the open utterance is decoded twice
+  std::vector<int16_t> utterance_pcm_;  // its audio, kept for that
   std::vector<int16_t> pcm_;
 };
 
@@ -204,7 +273,7 @@ class PsModel final : public Model {
       pool_->give_back(*ps);
     });
     if (!cold_error_) return cold_error_;
-    return std::unique_ptr<Stream>(std::make_unique<PsStream>(pool_, cold_means_));
+    return std::unique_ptr<Stream>(std::make_unique<PsStream>(pool_, cold_means_, c_.cold_second_pass_ms));
   }
 
  private:
@@ -214,16 +283,18 @@ class PsModel final : public Model {
     const std::string dict = c.model_dir + "/cmudict-en-us.dict";
     std::lock_guard lock(g_init_mu);
     // Live cepstral normalisation: batch CMN needs the whole utterance and
-    // would make partial hypotheses useless. The stream warms up over time.
-    // Real-time settings: -fwdflat no skips the second search pass, which
-    // only refines the final and delays it (final-caption latency counts
-    // more than a point of WER); -bestpath no keeps the final on the same
-    // search as the partials, so words shown in partials are not swapped at
-    // the end (and, measured on LibriVox, WER is lower: 19.7 % vs 23.9 %
-    // warm); -maxhmmpf caps the active HMMs per frame so
-    // one noisy stretch cannot blow the CPU budget of every other session.
+    // would make partial hypotheses useless (new speakers get a second pass
+    // instead, see PsStream). -bestpath yes rescores the final on the word
+    // lattice: it costs a few milliseconds and was worth 9 WER points over a
+    // development set of six sources (docs/benchmarks.md), where the old
+    // choice of -bestpath no had been tuned on five LibriVox files. The
+    // second search pass (-fwdflat) runs over the whole utterance after it
+    // ends, about 0.05 x its length, so live sessions skip it and offline
+    // decoding keeps it. -maxhmmpf caps the active HMMs per frame so one
+    // noisy stretch cannot take every other session's CPU.
     std::vector<std::string> args = {"-hmm", hmm, "-lm", lm, "-dict", dict, "-cmn", "live",
-                                     "-fwdflat", "no", "-bestpath", "no", "-maxhmmpf", "3000",
+                                     "-fwdflat", c.second_search_pass ? "yes" : "no",
+                                     "-bestpath", "yes", "-maxhmmpf", "3000",
                                      "-logfn", "/dev/null"};
     args.insert(args.end(), c.extra_args.begin(), c.extra_args.end());
     std::vector<char*> argv;

@@ -32,6 +32,15 @@ struct PocketsphinxConfig {
   // How long begin_utterance waits for a decoder when all are in use
   // (then resource_exhausted: the utterance is lost, the stream carries on).
   int borrow_timeout_ms = 5000;
+  // A speaker's utterances are decoded a second time, with cepstral means
+  // taken from the utterance itself, until they have given this much audio
+  // (0: never, -1: always). Costs one more decode of those utterances
+  // before their final.
+  int cold_second_pass_ms = 4000;
+  // pocketsphinx's second search pass (-fwdflat) after each utterance:
+  // a little more accurate, but it delays every final by about 5 % of the
+  // utterance's length. For offline decoding.
+  bool second_search_pass = false;
 };
 
 // Fails with unavailable, naming the package to install, when model files are missing.
