@@ -36,6 +36,7 @@ int run_serve(const std::vector<std::string>& argv) {
       {"stt-decoders", "8", "speech decoders (~30 MB each) shared by all sessions: speakers who can be mid-sentence at once"},
       {"max-listeners-per-session", "20000", "WebSocket listeners, HTTP audio streams and WebRTC players of one session"},
       {"max-languages-per-session", "10", "target languages one session is translated into at once (listeners choose them)"},
+      {"history-in-memory", "2000", "finals (with their translations) a live session keeps in memory for joining listeners; older ones are read from the store"},
       {"retention-days", "30", "delete ended sessions and their transcripts after this many days (0: keep them)"},
       {"idle-timeout-s", "1800", "end a live session after this long without audio, control or listeners joining"},
       {"speech-start-ms", "60", "voiced audio that opens an utterance"},
@@ -79,6 +80,7 @@ int run_serve(const std::vector<std::string>& argv) {
   auto stt_decoders = config.get_long("stt-decoders", 1, 1000);
   auto max_audience = config.get_long("max-listeners-per-session", 1, 10000000);
   auto max_languages = config.get_long("max-languages-per-session", 1, 1000);
+  auto history_in_memory = config.get_long("history-in-memory", 16, 1000000);
   auto idle_s = config.get_long("idle-timeout-s", 0, 7 * 24 * 3600);
   auto retention_days = config.get_long("retention-days", 0, 100 * 365);
   auto start_ms = config.get_long("speech-start-ms", 10, 2000);
@@ -93,7 +95,7 @@ int run_serve(const std::vector<std::string>& argv) {
   auto rate_join = config.get_long("rate-join-per-min", 0, 10000000);
   auto rate_unknown = config.get_long("rate-unknown-code-per-min", 0, 1000000);
   auto rate_credential = config.get_long("rate-bad-credential-per-min", 0, 1000000);
-  for (const auto* r : {&port, &threads, &max_sessions, &stt_decoders, &max_audience, &max_languages, &retention_days, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer, &queue_bytes,
+  for (const auto* r : {&port, &threads, &max_sessions, &stt_decoders, &max_audience, &max_languages, &history_in_memory, &retention_days, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer, &queue_bytes,
                         &max_rtc, &rtc_timeout, &per_address, &rate_create, &rate_join, &rate_unknown,
                         &rate_credential}) {
     if (!*r) {
@@ -169,6 +171,7 @@ int run_serve(const std::vector<std::string>& argv) {
   live.segmenter.hangover_ms = static_cast<int>(*hangover_ms);
   live.max_audience = static_cast<size_t>(*max_audience);
   live.max_languages = static_cast<size_t>(*max_languages);
+  live.history_in_memory = static_cast<size_t>(*history_in_memory);
   live.dispatcher = server.dispatcher();  // broadcasts run on the network threads
   session::Registry registry(*engines, shared_store, live, static_cast<size_t>(*max_sessions));
   server.context().api.registry = &registry;

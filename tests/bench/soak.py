@@ -12,7 +12,9 @@ server's RSS, threads, open files and WebSocket connections. Bounded: it
 stops after DURATION seconds and stops the server.
 
 Usage: tests/bench/soak.py --bin build/release/src/parley [--duration 3600]
-       [--listeners 200] [--churn 10] [--sample 30]
+       [--listeners 200] [--churn 10] [--sample 30] [--server-arg=--FLAG=VALUE ...]
+(--server-arg=--history-in-memory=200 reaches the history's bound within
+minutes, so the soak shows where memory levels off.)
 Only the Python standard library; traffic stays on 127.0.0.1.
 """
 import argparse, glob, json, random, selectors, struct, sys, threading, time, wave
@@ -32,6 +34,7 @@ def main():
     ap.add_argument("--churn", type=float, default=10)
     ap.add_argument("--sample", type=float, default=30)
     ap.add_argument("--port", type=int, default=18777)
+    ap.add_argument("--server-arg", action="append", default=[], help="extra flag for parley serve (repeatable)")
     a = ap.parse_args()
     wavs = sorted(glob.glob("/usr/share/pocketsphinx/test/data/librivox/*.wav"))
     if not wavs: sys.exit("install pocketsphinx-testdata")
@@ -40,7 +43,7 @@ def main():
         with wave.open(w) as f:
             assert f.getframerate() == 16000 and f.getnchannels() == 1
             pcm += f.readframes(f.getnframes()) + b"\0\0" * 16000
-    with Server(a.bin, a.port, "--max-connections-per-address", "0", "--rate-join-per-min", "0") as server:
+    with Server(a.bin, a.port, "--max-connections-per-address", "0", "--rate-join-per-min", "0", *a.server_arg) as server:
         s = create_session(a.port, "Soak", ["es"])
         code, token = s["code"], s["speakerToken"]
         speaker = Ws(a.port)
