@@ -12,6 +12,7 @@ namespace parley::app {
 int run_translate(const std::vector<std::string>& args);
 int run_translate_text(const std::vector<std::string>& args);
 int run_languages(const std::vector<std::string>& args);
+int run_engines(const std::vector<std::string>& args);
 int run_serve(const std::vector<std::string>& args);
 
 // One line on stderr, prefixed "parley: ".

@@ -1,58 +1,145 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/engine_set.h"
 
-
 #include "engines/mt/apertium/apertium_mt.h"
+#include "engines/mt/restricted.h"
+#include "engines/registry.h"
+#include "engines/stt/chain.h"
 #include "engines/stt/pocketsphinx/pocketsphinx_stt.h"
+#include "engines/tts/chain.h"
 #include "engines/tts/espeak/espeak_tts.h"
 #include "engines/vad/webrtc/webrtc_vad.h"
 
 namespace parley::app {
 namespace {
 
-core::Status unknown_engine(const std::string& kind, const std::string& name) {
-  std::string known;
-  for (const auto& n : engine_names(kind)) known += (known.empty() ? "" : ", ") + n;
-  return core::invalid_argument("unknown " + kind + " engine '" + name + "' (available: " + known + ")");
+using engines::Factory;
+using engines::Settings;
+
+template <class M>
+using Made = core::Result<std::shared_ptr<const M>>;
+
+// The registry: every engine parley can build, per kind. The options give
+// defaults that settings may override.
+struct Tables {
+  std::vector<Factory<engines::vad::Model>> vad;
+  std::vector<Factory<engines::stt::Model>> stt;
+  std::vector<Factory<engines::mt::Model>> mt;
+  std::vector<Factory<engines::tts::Model>> tts;
+};
+
+Tables tables(const EngineOptions& o) {
+  Tables t;
+  t.vad.push_back({"webrtc", "WebRTC's voice activity detector (embedded)", {"likelihood"},
+                   [](const Settings& s) -> Made<engines::vad::Model> {
+                     auto likelihood = s.get_long("likelihood", 0, 0, 3);
+                     if (!likelihood) return likelihood.status();
+                     engines::vad::WebrtcVadConfig c;
+                     c.likelihood = static_cast<int>(*likelihood);
+                     return engines::vad::make_webrtc_vad(c);
+                   }});
+  t.stt.push_back({"pocketsphinx", "CMU pocketsphinx, US English (embedded)",
+                   {"decoders", "model-dir", "second-pass-ms"},
+                   [o](const Settings& s) -> Made<engines::stt::Model> {
+                     engines::stt::PocketsphinxConfig c;
+                     auto decoders = s.get_long("decoders", static_cast<long>(o.stt_decoders), 1, 1000);
+                     auto second = s.get_long("second-pass-ms", o.offline_decoding ? -1 : c.cold_second_pass_ms,
+                                              -1, 86400000);
+                     for (const auto* r : {&decoders, &second}) {
+                       if (!*r) return r->status();
+                     }
+                     c.max_decoders = static_cast<size_t>(*decoders);
+                     c.cold_second_pass_ms = static_cast<int>(*second);
+                     c.second_search_pass = o.offline_decoding;
+                     c.model_dir = s.get_or("model-dir", c.model_dir);
+                     return engines::stt::make_pocketsphinx_stt(c);
+                   }});
+  t.mt.push_back({"apertium", "Apertium rule-based pairs installed from Debian (embedded)", {"pipelines"},
+                  [](const Settings& s) -> Made<engines::mt::Model> {
+                    engines::mt::ApertiumConfig c;
+                    auto pipelines = s.get_long("pipelines", c.pipelines_per_direction, 1, 64);
+                    if (!pipelines) return pipelines.status();
+                    c.pipelines_per_direction = static_cast<int>(*pipelines);
+                    return engines::mt::make_apertium_mt(c);
+                  }});
+  t.tts.push_back({"espeak", "espeak-ng, about 100 languages (embedded)", {"rate-wpm", "pitch"},
+                   [](const Settings& s) -> Made<engines::tts::Model> {
+                     engines::tts::EspeakConfig c;
+                     auto rate = s.get_long("rate-wpm", c.rate_wpm, 80, 450);
+                     auto pitch = s.get_long("pitch", c.pitch, 0, 100);
+                     for (const auto* r : {&rate, &pitch}) {
+                       if (!*r) return r->status();
+                     }
+                     c.rate_wpm = static_cast<int>(*rate);
+                     c.pitch = static_cast<int>(*pitch);
+                     return engines::tts::make_espeak_tts(c);
+                   }});
+  return t;
+}
+
+template <class M>
+core::Result<std::vector<std::pair<std::shared_ptr<const M>, Settings>>> build_kind(
+    const std::vector<Factory<M>>& table, const std::string& list, const std::string& kind) {
+  auto specs = engines::parse_engine_list(list);
+  if (!specs) return core::invalid_argument("--" + kind + ": " + specs.status().message());
+  return engines::build(table, *specs, kind);
+}
+
+template <class M>
+std::vector<std::string> describe(const std::vector<Factory<M>>& table) {
+  std::vector<std::string> out;
+  for (const auto& f : table) {
+    std::string keys = "languages";
+    for (const auto& k : f.setting_keys) keys += ", " + k;
+    out.push_back(f.name + " — " + f.summary + "; settings: " + keys);
+  }
+  return out;
 }
 
 }  // namespace
 
-std::vector<std::string> engine_names(const std::string& kind) {
-  if (kind == "vad") return {"webrtc"};
-  if (kind == "stt") return {"pocketsphinx"};
-  if (kind == "mt") return {"apertium"};
-  if (kind == "tts") return {"espeak"};
+std::vector<std::string> describe_engines(const std::string& kind) {
+  const Tables t = tables({});
+  if (kind == "vad") return describe(t.vad);
+  if (kind == "stt") return describe(t.stt);
+  if (kind == "mt") return describe(t.mt);
+  if (kind == "tts") return describe(t.tts);
   return {};
 }
 
 core::Result<pipeline::Engines> load_engines(const EngineOptions& o) {
+  const Tables t = tables(o);
   pipeline::Engines e;
   if (o.need_speech_in) {
-    if (o.vad != "webrtc") return unknown_engine("vad", o.vad);
-    e.vad = engines::vad::make_webrtc_vad();
-    if (o.stt != "pocketsphinx") return unknown_engine("stt", o.stt);
-    engines::stt::PocketsphinxConfig ps;
-    ps.max_decoders = o.stt_decoders;
-    if (o.offline_decoding) {
-      ps.cold_second_pass_ms = -1;
-      ps.second_search_pass = true;
-    }
-    auto stt = engines::stt::make_pocketsphinx_stt(ps);
+    auto vad = build_kind(t.vad, o.vad, "vad");
+    if (!vad) return vad.status();
+    if (vad->size() != 1) return core::invalid_argument("--vad: name exactly one detector");
+    e.vad = vad->front().first;
+    auto stt = build_kind(t.stt, o.stt, "stt");
     if (!stt) return stt.status();
-    e.stt = *stt;
+    std::vector<engines::stt::Chain::Member> members;
+    for (auto& [model, settings] : *stt) members.push_back({model, settings.languages()});
+    e.stt = members.size() == 1 && members.front().languages.empty()
+                ? members.front().model
+                : std::make_shared<engines::stt::Chain>(std::move(members));
   }
-  if (o.mt != "apertium") return unknown_engine("mt", o.mt);
-  auto mt = engines::mt::make_apertium_mt();
+  auto mt = build_kind(t.mt, o.mt, "mt");
   if (!mt) return mt.status();
-  e.router = std::make_shared<engines::mt::Router>(
-      std::vector<std::shared_ptr<const engines::mt::Model>>{*mt});
+  std::vector<std::shared_ptr<const engines::mt::Model>> mt_models;
+  for (auto& [model, settings] : *mt) {
+    auto only = settings.languages();
+    mt_models.push_back(only.empty() ? model : std::make_shared<engines::mt::Restricted>(model, only));
+  }
+  e.router = std::make_shared<engines::mt::Router>(std::move(mt_models));
   e.mt_cache = std::make_shared<engines::mt::TranslationCache>(o.mt_cache_entries);
   if (o.need_speech_out) {
-    if (o.tts != "espeak") return unknown_engine("tts", o.tts);
-    auto tts = engines::tts::make_espeak_tts();
+    auto tts = build_kind(t.tts, o.tts, "tts");
     if (!tts) return tts.status();
-    e.tts = *tts;
+    std::vector<engines::tts::Chain::Member> members;
+    for (auto& [model, settings] : *tts) members.push_back({model, settings.languages()});
+    e.tts = members.size() == 1 && members.front().languages.empty()
+                ? members.front().model
+                : std::make_shared<engines::tts::Chain>(std::move(members));
   }
   return e;
 }

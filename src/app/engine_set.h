@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The one place that knows every engine: loads the engines a command asks for
-// by name and wires them into pipeline::Engines. A new engine is a folder
-// under src/engines/<kind>/ plus one entry in the table in engine_set.cpp.
+// The one place that knows every engine: a registry table per kind
+// (engines/registry.h) and the wiring of the chosen engines into
+// pipeline::Engines. A new engine is a folder under src/engines/<kind>/
+// plus one row in the tables in engine_set.cpp.
 #pragma once
 
 #include <string>
@@ -13,6 +14,8 @@
 namespace parley::app {
 
 struct EngineOptions {
+  // Engine lists per kind, in priority order (syntax: engines/registry.h),
+  // e.g. stt = "pocketsphinx(decoders=4)".
   std::string vad = "webrtc";
   std::string stt = "pocketsphinx";
   std::string mt = "apertium";
@@ -20,7 +23,8 @@ struct EngineOptions {
   bool need_speech_in = true;   // VAD + STT
   bool need_speech_out = true;  // TTS
   size_t mt_cache_entries = 10000;
-  // Speech decoders alive at once (speakers mid-utterance together).
+  // Speech decoders alive at once (speakers mid-utterance together); the
+  // pocketsphinx entry's decoders= setting overrides it.
   size_t stt_decoders = 8;
   // Recorded speech: decode for accuracy rather than for the latency of
   // each final (every utterance decoded twice, second search pass on).
@@ -29,7 +33,8 @@ struct EngineOptions {
 
 core::Result<pipeline::Engines> load_engines(const EngineOptions& options);
 
-// Names accepted for each kind, for --help and errors.
-std::vector<std::string> engine_names(const std::string& kind);
+// One line per registered engine of `kind` (vad, stt, mt, tts): its name,
+// settings and summary, for --help and errors.
+std::vector<std::string> describe_engines(const std::string& kind);
 
 }  // namespace parley::app

@@ -29,7 +29,9 @@ commands:
   translate-text --from en --to fr
                                 translate lines from stdin to stdout
   languages                     list recognisable, translatable and speakable
-                                languages on this machine
+                                languages on this machine, with their engines
+  engines                       list the engines parley can use and their
+                                settings (chosen with --vad, --stt, --mt, --tts)
 
 Run 'parley COMMAND --help' for a command's options.
 Set PARLEY_LOG=debug|info|warn|error for engine diagnostics on stderr.
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
   if (command == "translate") return app::run_translate(args);
   if (command == "translate-text") return app::run_translate_text(args);
   if (command == "languages") return app::run_languages(args);
+  if (command == "engines") return app::run_engines(args);
   if (command == "serve") return app::run_serve(args);
   app::print_error("unknown command '" + command + "'; run 'parley --help'");
   return 2;

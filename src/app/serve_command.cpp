@@ -33,6 +33,10 @@ int run_serve(const std::vector<std::string>& argv) {
       {"public-url", "", "base URL listeners use, e.g. https://talks.example.org (default: from the request)"},
       {"io-threads", "2", "network threads"},
       {"max-sessions", "64", "live sessions at once"},
+      {"vad", "webrtc", "voice activity detector (see: parley engines)"},
+      {"stt", "pocketsphinx", "speech recognisers in priority order, e.g. pocketsphinx(decoders=4); a language goes to the first that has it"},
+      {"mt", "apertium", "translation engines in priority order; a direction goes to the first that has it"},
+      {"tts", "espeak", "speech engines in priority order; a language goes to the first with a voice for it"},
       {"stt-decoders", "8", "speech decoders (~30 MB each) shared by all sessions: speakers who can be mid-sentence at once"},
       {"max-listeners-per-session", "20000", "WebSocket listeners, HTTP audio streams and WebRTC players of one session"},
       {"max-languages-per-session", "10", "target languages one session is translated into at once (listeners choose them)"},
@@ -116,6 +120,10 @@ int run_serve(const std::vector<std::string>& argv) {
   std::fprintf(stderr, "parley: loading engines…\n");
   EngineOptions engine_options;
   engine_options.stt_decoders = static_cast<size_t>(*stt_decoders);
+  engine_options.vad = config.get("vad");
+  engine_options.stt = config.get("stt");
+  engine_options.mt = config.get("mt");
+  engine_options.tts = config.get("tts");
   auto engines = load_engines(engine_options);
   if (!engines) {
     print_error(engines.status().message());

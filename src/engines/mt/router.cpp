@@ -35,6 +35,18 @@ class ChainStream final : public Stream {
 
 }  // namespace
 
+std::string Router::describe_engines() const {
+  std::string out;
+  for (const auto& m : models_) out += (out.empty() ? "" : ", ") + m->name();
+  return out;
+}
+
+std::vector<std::string> Route::engines() const {
+  std::vector<std::string> out;
+  for (const auto& h : hops) out.push_back(h.model == nullptr ? std::string() : h.model->name());
+  return out;
+}
+
 std::string Route::describe() const {
   if (hops.empty()) return "";
   std::string s = hops.front().direction.from;

@@ -25,6 +25,8 @@ struct Route {
   bool pivoted() const { return hops.size() > 1; }
   // "en→es→fr"
   std::string describe() const;
+  // The engine of each hop, by Model::name().
+  std::vector<std::string> engines() const;
 };
 
 class Router {
@@ -42,6 +44,8 @@ class Router {
   std::vector<std::pair<std::string, Route>> targets_from(const std::string& from) const;
   // Every language that is the source of at least one direction.
   std::vector<std::string> sources() const;
+  // The models' names in priority order, joined by ", ".
+  std::string describe_engines() const;
 
   // Opens one engine stream per hop: the stream translates along the route.
   core::Result<std::unique_ptr<Stream>> open(const Route& route) const;

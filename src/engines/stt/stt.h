@@ -51,6 +51,9 @@ class Model {
   virtual std::string name() const = 0;
   // Normalised language codes this model recognises ("en").
   virtual std::vector<std::string> languages() const = 0;
+  // The engine that recognises `language`: name() unless the model combines
+  // several (stt/chain.h); empty when none does.
+  virtual std::string engine_for(const std::string& /*language*/) const { return name(); }
   // Thread-safe; may take a second (loading acoustic models). Fails with
   // not_found for a language the model does not recognise.
   virtual core::Result<std::unique_ptr<Stream>> open_stream(const std::string& language) const = 0;

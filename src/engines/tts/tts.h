@@ -67,6 +67,9 @@ class Model {
   virtual ~Model() = default;
   virtual std::string name() const = 0;
   virtual std::vector<Voice> voices() const = 0;
+  // The engine that speaks `language`: name() unless the model combines
+  // several (tts/chain.h); empty when none does.
+  virtual std::string engine_for(const std::string& /*language*/) const { return name(); }
   // Thread-safe. not_found when the model has no voice for the language.
   virtual core::Result<std::unique_ptr<Stream>> open_stream(const std::string& language) const = 0;
 };

@@ -319,17 +319,26 @@ Response languages(const ApiContext& ctx, const Request& req) {
   for (const auto& src : speech) {
     json list = json::array();
     for (const auto& [to, route] : ctx.engines.router->targets_from(src.get<std::string>())) {
+      const bool voice = voiced.count(to) != 0 || voiced.count(to.substr(0, to.find('-'))) != 0;
+      const std::string voice_lang = voiced.count(to) != 0 ? to : to.substr(0, to.find('-'));
       list.push_back({{"language", to},
                       {"name", engines::language_name(to)},
                       {"route", route.describe()},
                       {"pivoted", route.pivoted()},
-                      {"voice", voiced.count(to) != 0 || voiced.count(to.substr(0, to.find('-'))) != 0}});
+                      {"voice", voice},
+                      {"mtEngines", route.engines()},
+                      {"ttsEngine", voice ? json(ctx.engines.tts->engine_for(voice_lang)) : json(nullptr)}});
     }
     targets[src.get<std::string>()] = list;
   }
   json names = json::object();
-  for (const auto& src : speech) names[src.get<std::string>()] = engines::language_name(src.get<std::string>());
-  return json_response(req, http::status::ok, {{"speech", speech}, {"names", names}, {"targets", targets}});
+  json stt_engines = json::object();
+  for (const auto& src : speech) {
+    names[src.get<std::string>()] = engines::language_name(src.get<std::string>());
+    stt_engines[src.get<std::string>()] = ctx.engines.stt->engine_for(src.get<std::string>());
+  }
+  return json_response(req, http::status::ok,
+                       {{"speech", speech}, {"names", names}, {"sttEngines", stt_engines}, {"targets", targets}});
 }
 
 Response page(const Request& req, std::string_view name, http::status st = http::status::ok) {
