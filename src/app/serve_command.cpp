@@ -56,6 +56,11 @@ int run_serve(const std::vector<std::string>& argv) {
       {"stun-server", "", "STUN server for WebRTC across NAT, stun://host:port (none needed on a LAN)"},
       {"turn-server", "", "TURN relays, comma-separated turn(s)://user:pass@host:port"},
       {"api-keys", "", "operator API keys, comma-separated: creating a session then needs one as the bearer token (the speaker page asks once)"},
+      {"engine-api", "on", "serve the embedded engines to other programs: OpenAI-compatible /v1/audio/transcriptions and /v1/audio/speech, LibreTranslate-compatible /translate and /languages (on or off)"},
+      {"engine-api-keys", "", "keys for the engine API, comma-separated (default: the --api-keys; none at all: open to anyone who can reach the port)"},
+      {"engine-api-workers", "2", "engine API requests computed at once; more wait (up to 16 a worker), then get 503"},
+      {"engine-api-max-upload-mb", "25", "largest recording one transcription request may upload"},
+      {"engine-api-max-audio-s", "3600", "longest recording one transcription request may hold"},
       {"max-connections-per-address", "1000", "open connections from one client address (IPv6: per /64); 0: no cap"},
       {"rate-create-per-min", "20", "sessions one address may create a minute (bursts of half that); 0: no limit"},
       {"rate-join-per-min", "1200", "WebSocket joins from one address a minute; 0: no limit"},
@@ -99,7 +104,10 @@ int run_serve(const std::vector<std::string>& argv) {
   auto rate_join = config.get_long("rate-join-per-min", 0, 10000000);
   auto rate_unknown = config.get_long("rate-unknown-code-per-min", 0, 1000000);
   auto rate_credential = config.get_long("rate-bad-credential-per-min", 0, 1000000);
-  for (const auto* r : {&port, &threads, &max_sessions, &stt_decoders, &max_audience, &max_languages, &history_in_memory, &retention_days, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer, &queue_bytes,
+  auto engine_workers = config.get_long("engine-api-workers", 1, 256);
+  auto engine_upload_mb = config.get_long("engine-api-max-upload-mb", 1, 2048);
+  auto engine_audio_s = config.get_long("engine-api-max-audio-s", 1, 6 * 3600);
+  for (const auto* r : {&engine_workers, &engine_upload_mb, &engine_audio_s, &port, &threads, &max_sessions, &stt_decoders, &max_audience, &max_languages, &history_in_memory, &retention_days, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer, &queue_bytes,
                         &max_rtc, &rtc_timeout, &per_address, &rate_create, &rate_join, &rate_unknown,
                         &rate_credential}) {
     if (!*r) {
@@ -166,6 +174,18 @@ int run_serve(const std::vector<std::string>& argv) {
                   per_minute(*rate_credential)};
   ctx.api.guard = std::make_shared<transport::guard::Guard>(limits);
   for (const auto& key : split_list(config.get("api-keys"))) ctx.api.api_key_hashes.push_back(session::hash_token(key));
+  if (config.get("engine-api") == "on") {
+    ctx.api.engine_pool = std::make_shared<core::WorkPool>(static_cast<size_t>(*engine_workers),
+                                                           static_cast<size_t>(*engine_workers) * 16);
+  } else if (config.get("engine-api") != "off") {
+    print_error("--engine-api takes on or off");
+    return 2;
+  }
+  for (const auto& key : split_list(config.get("engine-api-keys"))) {
+    ctx.api.engine_api_key_hashes.push_back(session::hash_token(key));
+  }
+  ctx.api.engine_api_max_upload_bytes = static_cast<size_t>(*engine_upload_mb) << 20;
+  ctx.api.engine_api_max_audio_s = static_cast<int>(*engine_audio_s);
   ctx.limits.slow_listener_ms = *slow_ms;
   ctx.limits.socket_send_buffer_bytes = static_cast<int>(*send_buffer);
   ctx.limits.queue_hard_bytes = static_cast<size_t>(*queue_bytes);
@@ -251,6 +271,7 @@ int run_serve(const std::vector<std::string>& argv) {
   // Requests still on the blocking pool finish now, while the registry and
   // the network contexts they use still exist.
   server.context().api.blocking->stop();
+  if (server.context().api.engine_pool) server.context().api.engine_pool->stop();
   // The loop has ended: the signal thread did it, or the loop had nothing left.
   if (signal_thread.joinable()) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);

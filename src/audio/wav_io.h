@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "audio/pcm.h"
 #include "core/status.h"
@@ -15,6 +16,17 @@ namespace parley::audio {
 // invalid_argument and a one-line reason when the file is not audio, is empty
 // or is truncated beyond use; not_found when it cannot be opened.
 core::Result<MonoPcm> read_audio_file(const std::string& path);
+
+// The same from bytes in memory (an uploaded file); `what` names it in errors.
+core::Result<MonoPcm> decode_audio(std::string_view bytes, const std::string& what);
+
+// A whole mono PCM16 WAV file in memory, at pcm.sample_rate_hz.
+std::string encode_wav16(const MonoPcm& pcm);
+
+// A whole file in memory through libsndfile: "wav" (PCM16), "flac" or "mp3".
+// invalid_argument for another format; unavailable when this libsndfile
+// cannot write it.
+core::Result<std::string> encode_audio(const MonoPcm& pcm, std::string_view format);
 
 // Reads and converts to the pipeline's 16 kHz mono.
 core::Result<MonoPcm> read_audio_file_16k(const std::string& path);

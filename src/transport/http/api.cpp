@@ -24,14 +24,7 @@ constexpr size_t kMaxHistoryPage = 500;
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 Response make(const Request& req, http::status st, std::string_view type, std::string body) {
-  Response res{st, req.version()};
-  res.set(http::field::server, "parley");
-  res.set(http::field::content_type, type);
-  res.set(http::field::cache_control, "no-store");
-  res.keep_alive(req.keep_alive());
-  res.body() = std::move(body);
-  res.prepare_payload();
-  return res;
+  return make_response(req, st, type, std::move(body));
 }
 
 Response json_response(const Request& req, http::status st, const json& j) {
@@ -392,6 +385,17 @@ Response unknown_session_page(const Request& req, const std::string& code, const
 }
 
 }  // namespace
+
+Response make_response(const Request& req, http::status st, std::string_view type, std::string body) {
+  Response res{st, req.version()};
+  res.set(http::field::server, "parley");
+  res.set(http::field::content_type, type);
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
 
 http::status http_status(core::Code code) {
   switch (code) {

@@ -43,6 +43,15 @@ struct ApiContext {
   // Hashes (session::hash_token) of the operator's API keys; when any are
   // set, creating a session needs one as the bearer token.
   std::vector<std::string> api_key_hashes;
+  // The engine APIs (engine_api.h) run here, a few requests at a time;
+  // null: they are switched off (404).
+  std::shared_ptr<core::WorkPool> engine_pool;
+  // Hashes of keys that may use the engine APIs. Empty: the operator's keys
+  // (api_key_hashes) do; both empty: anyone on the network may.
+  std::vector<std::string> engine_api_key_hashes;
+  // Largest upload to /v1/audio/transcriptions, and longest recording.
+  size_t engine_api_max_upload_bytes = 25u << 20;
+  int engine_api_max_audio_s = 3600;
 };
 
 // Who sent a request.
@@ -59,6 +68,9 @@ core::Status peek(const ApiContext& ctx, const Client& client, guard::Action act
 // that takes a code (WebSocket joins, /listen, WHIP/WHEP) looks up through here.
 core::Result<std::shared_ptr<session::LiveSession>> find_live(const ApiContext& ctx, const Client& client,
                                                               const std::string& code);
+
+// A response with the server's common headers.
+Response make_response(const Request& req, http::status st, std::string_view type, std::string body);
 
 // The one mapping from error classes to HTTP statuses.
 http::status http_status(core::Code code);

@@ -134,6 +134,26 @@ std::string render_metrics(const ApiContext& ctx) {
             m.ws_partials_dropped);
     w.counter("parley_evictions_total", "Listeners (WebSocket or HTTP audio stream) disconnected because they stopped reading.", m.ws_evictions);
     w.counter("parley_bad_frames_total", "Malformed or refused client messages.", m.ws_bad_frames);
+    const std::string api = "parley_engine_api_";
+    w.family(api + "requests_total", "counter", "Engine API requests answered (OpenAI audio, LibreTranslate), by endpoint.");
+    for (size_t i = 0; i < kEngineEndpoints; ++i) {
+      w.sample(api + "requests_total", static_cast<double>(m.engine_api[i].requests.load()),
+               std::string("endpoint=\"") + kEngineEndpointNames[i] + "\"");
+    }
+    w.family(api + "errors_total", "counter", "Engine API requests answered with a 4xx or 5xx status, by endpoint.");
+    for (size_t i = 0; i < kEngineEndpoints; ++i) {
+      w.sample(api + "errors_total", static_cast<double>(m.engine_api[i].errors.load()),
+               std::string("endpoint=\"") + kEngineEndpointNames[i] + "\"");
+    }
+    w.family(api + "busy_total", "counter", "Engine API requests refused with 503 because every engine worker was busy.");
+    for (size_t i = 0; i < kEngineEndpoints; ++i) {
+      w.sample(api + "busy_total", static_cast<double>(m.engine_api[i].busy.load()),
+               std::string("endpoint=\"") + kEngineEndpointNames[i] + "\"");
+    }
+    w.family(api + "seconds", "histogram", "Engine API request time, from the request read to the answer made.");
+    for (size_t i = 0; i < kEngineEndpoints; ++i) {
+      w.histogram(api + "seconds", std::string("endpoint=\"") + kEngineEndpointNames[i] + "\"", m.engine_api[i].seconds);
+    }
     w.counter("parley_handler_exceptions_total", "Exceptions that escaped a request handler (logged; the server carried on).",
               m.handler_exceptions);
   }

@@ -11,12 +11,16 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <array>
+#include <limits>
+#include <functional>
 #include <type_traits>
 
 #include "core/log.h"
 #include "engines/language.h"
 #include "session/session.h"
 #include "transport/http/audio_stream.h"
+#include "transport/http/engine_api.h"
 #include "transport/http/rtc_routes.h"
 #include "transport/ws/ws_session.h"
 
@@ -30,6 +34,9 @@ namespace {
 
 constexpr auto kHttpReadTimeout = std::chrono::seconds(30);
 constexpr uint32_t kMaxHeaderBytes = 8 * 1024;
+constexpr auto kUploadReadTimeout = std::chrono::seconds(300);  // 25 MB over a slow uplink
+constexpr auto kLingerTimeout = std::chrono::seconds(5);
+constexpr size_t kMaxLingerBytes = 64u << 20;
 
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 
@@ -78,9 +85,42 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
   void read() {
     parser_.emplace();
-    parser_->body_limit(ctx_.limits.max_http_body_bytes);
     parser_->header_limit(kMaxHeaderBytes);
+    // Beast compares Content-Length with the limit as the headers end:
+    // on_header sets the limit for this request and compares itself.
+    parser_->body_limit(std::numeric_limits<uint64_t>::max());
     beast::get_lowest_layer(stream_).expires_after(kHttpReadTimeout);
+    beast::http::async_read_header(stream_, buffer_, *parser_,
+                                   beast::bind_front_handler(&HttpSession::on_header, this->shared_from_this()));
+  }
+
+  // The headers say how large a body this request may have: uploads to the
+  // engine API take more than the rest. A client that waits for
+  // "100 Continue" (curl does above 1 MB) gets it first.
+  void on_header(beast::error_code ec, size_t) {
+    if (ec) return on_read(ec, 0);
+    const Target t = parse_target(parser_->get().target());
+    const bool upload = ctx_.api.engine_pool && is_engine_upload_target(t.path);
+    body_limit_ = upload ? ctx_.api.engine_api_max_upload_bytes : ctx_.limits.max_http_body_bytes;
+    parser_->body_limit(body_limit_);
+    if (upload) beast::get_lowest_layer(stream_).expires_after(kUploadReadTimeout);
+    if (parser_->content_length() && *parser_->content_length() > body_limit_) {
+      return on_read(beast::http::error::body_limit, 0);
+    }
+    // A chunked body is held to the limit as it arrives.
+    const auto expect = parser_->get()[beast::http::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      auto cont = std::make_shared<beast::http::response<beast::http::empty_body>>(beast::http::status::continue_, 11);
+      beast::http::async_write(stream_, *cont, [self = this->shared_from_this(), cont](beast::error_code wec, size_t) {
+        if (wec) return self->close();
+        self->read_body();
+      });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
     beast::http::async_read(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
   }
@@ -94,10 +134,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       const bool body = ec == beast::http::error::body_limit;
       auto res = error_response(req, core::invalid_argument(
                                          body ? "request body too large (at most " +
-                                                    std::to_string(ctx_.limits.max_http_body_bytes) + " bytes)"
+                                                    std::to_string(body_limit_) + " bytes)"
                                               : "request headers too large (at most " + std::to_string(kMaxHeaderBytes) + " bytes)"));
       res.result(body ? beast::http::status::payload_too_large
                       : beast::http::status::request_header_fields_too_large);
+      linger_ = true;  // the client may still be sending: read it away, so it reads the answer
       return write(std::move(res), true);
     }
     if (ec) return close();
@@ -125,6 +166,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       return;
     }
     const bool close_after = !req.keep_alive();
+    if (is_engine_api_target(t.path)) return engine_request(std::move(req), close_after);
     if (!ctx_.api.blocking || !may_block(t.path)) return write(answer(ctx_.api, req, client_), close_after);
     // Off the network thread: the answer may need the store.
     auto shared = std::make_shared<Request>(std::move(req));
@@ -139,6 +181,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       res.set(beast::http::field::retry_after, "1");
       write(std::move(res), close_after);
     }
+  }
+
+  // The engine APIs run on their own pool: a transcription takes seconds.
+  void engine_request(Request req, bool close_after) {
+    if (!ctx_.api.engine_pool) {
+      return write(error_response(req, core::not_found("the engine API is off on this server (serve --engine-api on)")),
+                   close_after);
+    }
+    auto shared = std::make_shared<Request>(std::move(req));
+    const bool queued = ctx_.api.engine_pool->submit([self = this->shared_from_this(), shared, close_after] {
+      Response res = handle_engine_request(self->ctx_.api, *shared, self->client_);
+      net::post(self->stream_.get_executor(), [self, close_after, res = std::move(res)]() mutable {
+        self->write(std::move(res), close_after);
+      });
+    });
+    if (!queued) write(engine_busy_response(ctx_.api, *shared), close_after);
   }
 
   // /listen/<code>/<lang>.ogg
@@ -173,6 +231,27 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   void close() {
     beast::error_code ec;
     beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (linger_ && !ec) drain();
+  }
+
+  // After refusing a request whose body is still arriving: discards what the
+  // client sends for a few seconds, so that closing does not reset the
+  // connection (and the answer with it) before the client has read it.
+  void drain() {
+    linger_ = false;
+    beast::get_lowest_layer(stream_).expires_after(kLingerTimeout);
+    auto buf = std::make_shared<std::array<char, 16384>>();
+    auto left = std::make_shared<size_t>(kMaxLingerBytes);
+    auto step = std::make_shared<std::function<void(beast::error_code, size_t)>>();
+    *step = [self = this->shared_from_this(), buf, left, step](beast::error_code ec, size_t n) mutable {
+      if (ec || n >= *left) {
+        *step = nullptr;  // breaks the cycle: the session can go
+        return;
+      }
+      *left -= n;
+      beast::get_lowest_layer(self->stream_).async_read_some(net::buffer(*buf), *step);
+    };
+    beast::get_lowest_layer(stream_).async_read_some(net::buffer(*buf), *step);
   }
 
   Stream stream_;
@@ -182,6 +261,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   Client client_;
   std::shared_ptr<guard::Guard::Slot> slot_;  // this connection's place in its address's cap
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+  uint64_t body_limit_ = 0;  // of the request being read
+  bool linger_ = false;      // drain the connection after the answer (a refused body)
 };
 
 // Each network thread runs an I/O context of its own, and a lane is one of
