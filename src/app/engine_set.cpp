@@ -2,6 +2,10 @@
 #include "app/engine_set.h"
 
 #include "engines/mt/apertium/apertium_mt.h"
+#include "engines/mt/libretranslate/libretranslate_mt.h"
+#include "engines/remote/endpoint.h"
+#include "engines/stt/openai/openai_stt.h"
+#include "engines/tts/openai/openai_tts.h"
 #include "engines/mt/restricted.h"
 #include "engines/registry.h"
 #include "engines/stt/chain.h"
@@ -62,6 +66,20 @@ Tables tables(const EngineOptions& o) {
                     c.pipelines_per_direction = static_cast<int>(*pipelines);
                     return engines::mt::make_apertium_mt(c);
                   }});
+  // Remote engines: any server that speaks the protocol (parley's own
+  // engine API among them); each falls back to the next entry for the
+  // language when its server fails.
+  auto keys = [](std::vector<std::string> own) {
+    auto k = engines::remote::endpoint_setting_keys();
+    k.insert(k.end(), own.begin(), own.end());
+    return k;
+  };
+  t.stt.push_back({"openai-stt", "an OpenAI-compatible transcription server, e.g. whisper.cpp or another parley (remote)",
+                   keys({"model", "partial-interval-ms"}), engines::stt::make_openai_stt});
+  t.mt.push_back({"libretranslate", "a LibreTranslate-compatible server, or another parley (remote)", keys({}),
+                  engines::mt::make_libretranslate_mt});
+  t.tts.push_back({"openai-tts", "an OpenAI-compatible speech server, e.g. Kokoro, Piper or another parley (remote)",
+                   keys({"model", "voices", "rate-hz"}), engines::tts::make_openai_tts});
   t.tts.push_back({"espeak", "espeak-ng, about 100 languages (embedded)", {"rate-wpm", "pitch"},
                    [](const Settings& s) -> Made<engines::tts::Model> {
                      engines::tts::EspeakConfig c;

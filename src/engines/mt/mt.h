@@ -44,6 +44,13 @@ class Model {
   virtual std::vector<Direction> directions() const = 0;
   // Thread-safe. not_found for a direction the model does not have.
   virtual core::Result<std::unique_ptr<Stream>> open_stream(const Direction& direction) const = 0;
+  // The same, with `fallback` (another model with this direction, or null)
+  // to translate with when this one fails: remote engines use it, embedded
+  // ones have nothing to fall back from.
+  virtual core::Result<std::unique_ptr<Stream>> open_stream_with_fallback(
+      const Direction& direction, std::shared_ptr<const Model> /*fallback*/) const {
+    return open_stream(direction);
+  }
 };
 
 }  // namespace parley::engines::mt

@@ -29,6 +29,11 @@ class Restricted final : public Model {
     if (!allowed(d)) return core::not_found(name() + " is not configured for " + d.from + "→" + d.to);
     return model_->open_stream(d);
   }
+  core::Result<std::unique_ptr<Stream>> open_stream_with_fallback(const Direction& d,
+                                                                  std::shared_ptr<const Model> fallback) const override {
+    if (!allowed(d)) return core::not_found(name() + " is not configured for " + d.from + "→" + d.to);
+    return model_->open_stream_with_fallback(d, std::move(fallback));
+  }
 
  private:
   bool allowed(const Direction& d) const {

@@ -141,7 +141,14 @@ core::Result<std::unique_ptr<Stream>> Router::open(const Route& route) const {
   if (route.hops.empty()) return core::invalid_argument("empty route");
   std::vector<std::unique_ptr<Stream>> streams;
   for (const auto& hop : route.hops) {
-    auto s = hop.model->open_stream(hop.direction);
+    // The next model with this direction takes over when the chosen one fails.
+    std::shared_ptr<const Model> fallback;
+    for (const auto& m : models_) {
+      if (m.get() == hop.model || fallback) continue;
+      const auto dirs = m->directions();
+      if (std::find(dirs.begin(), dirs.end(), hop.direction) != dirs.end()) fallback = m;
+    }
+    auto s = hop.model->open_stream_with_fallback(hop.direction, std::move(fallback));
     if (!s) return s.status();
     streams.push_back(std::move(*s));
   }

@@ -49,7 +49,20 @@ core::Result<std::unique_ptr<Stream>> Chain::open_stream(const std::string& lang
     for (const auto& l : languages()) have += (have.empty() ? "" : ", ") + l;
     return core::not_found("no speech recogniser is configured for '" + language + "' (configured: " + have + ")");
   }
-  return m->open_stream(language);
+  return m->open_stream_with_fallback(language, fallback_after(m, language));
+}
+
+std::shared_ptr<const Model> Chain::fallback_after(const Model* chosen, const std::string& language) const {
+  bool after = false;
+  for (const auto& m : members_) {
+    if (m.model.get() == chosen) {
+      after = true;
+      continue;
+    }
+    if (!after || (!m.languages.empty() && !has(m.languages, language))) continue;
+    if (has(m.model->languages(), language)) return m.model;
+  }
+  return nullptr;
 }
 
 }  // namespace parley::engines::stt

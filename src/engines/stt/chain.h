@@ -29,6 +29,9 @@ class Chain final : public Model {
 
  private:
   const Model* member_for(const std::string& language) const;
+  // The member after `chosen` that also serves `language`: it takes over
+  // when `chosen` fails (a remote engine that is down). Null when none.
+  std::shared_ptr<const Model> fallback_after(const Model* chosen, const std::string& language) const;
   std::vector<Member> members_;
 };
 

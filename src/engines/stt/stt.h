@@ -57,6 +57,13 @@ class Model {
   // Thread-safe; may take a second (loading acoustic models). Fails with
   // not_found for a language the model does not recognise.
   virtual core::Result<std::unique_ptr<Stream>> open_stream(const std::string& language) const = 0;
+  // The same, with `fallback` (another model for this language, or null)
+  // to use when this one fails: remote engines use it; embedded ones have
+  // nothing to fall back from.
+  virtual core::Result<std::unique_ptr<Stream>> open_stream_with_fallback(
+      const std::string& language, std::shared_ptr<const Model> /*fallback*/) const {
+    return open_stream(language);
+  }
 };
 
 }  // namespace parley::engines::stt

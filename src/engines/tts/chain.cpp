@@ -51,7 +51,19 @@ std::string Chain::engine_for(const std::string& language) const {
 core::Result<std::unique_ptr<Stream>> Chain::open_stream(const std::string& language) const {
   const Model* m = member_for(language);
   if (m == nullptr) return core::not_found("no voice is configured for '" + language + "'");
-  return m->open_stream(language);
+  return m->open_stream_with_fallback(language, fallback_after(m, language));
+}
+
+std::shared_ptr<const Model> Chain::fallback_after(const Model* chosen, const std::string& language) const {
+  bool after = false;
+  for (const auto& m : members_) {
+    if (m.model.get() == chosen) {
+      after = true;
+      continue;
+    }
+    if (after && allowed(m.languages, language) && has_voice(*m.model, language)) return m.model;
+  }
+  return nullptr;
 }
 
 }  // namespace parley::engines::tts

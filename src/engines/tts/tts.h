@@ -72,6 +72,13 @@ class Model {
   virtual std::string engine_for(const std::string& /*language*/) const { return name(); }
   // Thread-safe. not_found when the model has no voice for the language.
   virtual core::Result<std::unique_ptr<Stream>> open_stream(const std::string& language) const = 0;
+  // The same, with `fallback` (another model for this language, or null)
+  // to use when this one fails: remote engines use it; embedded ones have
+  // nothing to fall back from.
+  virtual core::Result<std::unique_ptr<Stream>> open_stream_with_fallback(
+      const std::string& language, std::shared_ptr<const Model> /*fallback*/) const {
+    return open_stream(language);
+  }
 };
 
 // Collects every chunk of one utterance.

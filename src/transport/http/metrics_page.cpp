@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/process_stats.h"
+#include "engines/remote/endpoint.h"
 #include "store/async_store.h"
 
 namespace parley::transport {
@@ -206,6 +207,37 @@ std::string render_metrics(const ApiContext& ctx) {
     w.single("parley_webrtc_trimmed_seconds_total", "counter",
              "Relayed or translated audio dropped to keep a WHEP track's delay bounded.",
              static_cast<double>(r.trimmed_ms) / 1000.0);
+  }
+  if (const auto remotes = engines::remote::all_endpoint_stats(); !remotes.empty()) {
+    auto labels = [](const engines::remote::EndpointStats& s) {
+      return "kind=\"" + label_value(s.kind) + "\",engine=\"" + label_value(s.engine) + "\",url=\"" +
+             label_value(s.target) + "\"";
+    };
+    const std::string r = "parley_remote_engine_";
+    w.family(r + "calls_total", "counter", "HTTP calls made to remote engines (each retry counts).");
+    for (const auto& s : remotes) w.sample(r + "calls_total", static_cast<double>(s->calls.load()), labels(*s));
+    w.family(r + "failures_total", "counter",
+             "Remote engine calls that gave no usable answer, by reason (timeout, unreachable, http_status, "
+             "bad_answer, shed: no free call slot, breaker_open: not tried).");
+    for (const auto& s : remotes) {
+      for (size_t i = 0; i < engines::remote::kFailureKinds; ++i) {
+        w.sample(r + "failures_total", static_cast<double>(s->failures[i].load()),
+                 labels(*s) + ",reason=\"" + engines::remote::kFailureNames[i] + "\"");
+      }
+    }
+    w.family(r + "fallbacks_total", "counter", "Results taken from the fallback (embedded) engine instead of the remote one.");
+    for (const auto& s : remotes) w.sample(r + "fallbacks_total", static_cast<double>(s->fallbacks.load()), labels(*s));
+    w.family(r + "breaker_state", "gauge", "Circuit breaker: 0 closed (calls pass), 1 open (fallback only), 2 half open (one trial call).");
+    for (const auto& s : remotes) w.sample(r + "breaker_state", static_cast<double>(s->breaker_state.load()), labels(*s));
+    w.family(r + "breaker_opened_total", "counter", "Times the circuit breaker opened.");
+    for (const auto& s : remotes) w.sample(r + "breaker_opened_total", static_cast<double>(s->breaker_opened.load()), labels(*s));
+    w.family(r + "partials_disabled_total", "counter",
+             "Speakers whose remote recogniser was too slow for partial captions (finals only).");
+    for (const auto& s : remotes) {
+      w.sample(r + "partials_disabled_total", static_cast<double>(s->partials_disabled.load()), labels(*s));
+    }
+    w.family(r + "seconds", "histogram", "Remote engine calls that were answered: time from the call to the answer.");
+    for (const auto& s : remotes) w.histogram(r + "seconds", labels(*s), s->seconds);
   }
   const auto p = core::read_process_stats();
   w.single("process_cpu_seconds_total", "counter", "User and system CPU time of the process.", p.cpu_seconds);
