@@ -2,6 +2,8 @@
 #include "pipeline/pipeline.h"
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 
 #include "audio/pcm.h"
 #include "core/clock.h"
@@ -106,7 +108,7 @@ void SpeakerPipeline::submit_text(const std::string& text) {
   u.times.first_audio_us = u.times.last_audio_us = u.times.vad_end_us = u.times.stt_final_us = now;
   listener_.on_final(u);
   if (u.text.empty()) return;
-  for (auto& [lang, lane] : lanes_) translate_and_speak(u, *lane);
+  translate_and_speak(u);
 }
 
 void SpeakerPipeline::on_utterance_start(int64_t start_sample) {
@@ -196,24 +198,56 @@ void SpeakerPipeline::on_utterance_end(int64_t end_sample, EndReason /*reason*/)
   current_.partials_raw = raw_meter_.finish(final_words);
   listener_.on_final(current_);
   if (current_.text.empty()) return;
-  for (auto& [lang, lane] : lanes_) translate_and_speak(current_, *lane);
+  translate_and_speak(current_);
 }
 
-void SpeakerPipeline::translate_and_speak(const Utterance& u, Lane& lane) {
-  TranslationResult r;
-  r.language = lane.language;
-  r.route = lane.translator->route().describe();
-  auto tr = lane.translator->translate(u.text);
-  r.times.mt_done_us = core::now_us();
-  if (!tr) {
-    listener_.on_error(core::Status(tr.status().code(), lane.language + ": " + tr.status().message()));
-    return;
+void SpeakerPipeline::translate_and_speak(const Utterance& u) {
+  // Captions first, every language's translation at once: a slow engine
+  // for one language (a remote server waiting out its deadline) delays no
+  // other language's caption. Each lane's translator is used by one thread.
+  // Then speech, language by language, on this thread.
+  struct Pending {
+    Lane* lane;
+    std::future<core::Result<engines::mt::Translation>> translation;
+  };
+  std::vector<Pending> pending;
+  for (auto& [lang, lane] : lanes_) {
+    auto* tr = lane->translator.get();
+    const auto how = lanes_.size() == 1 ? std::launch::deferred : std::launch::async;
+    pending.push_back({lane.get(), std::async(how, [tr, &u] { return tr->translate(u.text); })});
   }
-  r.text = tr->text;
-  r.cache_hit = tr->cache_hit;
-  r.n_glossary_terms = tr->n_glossary_terms;
-  r.times.mt_ms = tr->mt_ms;
-  listener_.on_translation(u, r);
+  std::vector<std::pair<Lane*, TranslationResult>> to_speak;
+  while (!pending.empty()) {
+    for (auto it = pending.begin(); it != pending.end();) {
+      const bool deferred = it->translation.wait_for(std::chrono::seconds(0)) == std::future_status::deferred;
+      if (!deferred && it->translation.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        ++it;
+        continue;
+      }
+      Lane& lane = *it->lane;
+      auto tr = it->translation.get();
+      it = pending.erase(it);
+      TranslationResult r;
+      r.language = lane.language;
+      r.route = lane.translator->route().describe();
+      r.times.mt_done_us = core::now_us();
+      if (!tr) {
+        listener_.on_error(core::Status(tr.status().code(), lane.language + ": " + tr.status().message()));
+        continue;
+      }
+      r.text = tr->text;
+      r.cache_hit = tr->cache_hit;
+      r.n_glossary_terms = tr->n_glossary_terms;
+      r.times.mt_ms = tr->mt_ms;
+      listener_.on_translation(u, r);
+      to_speak.emplace_back(&lane, std::move(r));
+    }
+    if (!pending.empty()) pending.front().translation.wait_for(std::chrono::milliseconds(2));
+  }
+  for (auto& [lane, r] : to_speak) speak(u, *lane, r);
+}
+
+void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r) {
   if (!lane.voice || r.text.empty() || !listener_.wants_speech(lane.language)) return;
 
   int64_t t0 = core::now_us();

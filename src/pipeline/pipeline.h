@@ -116,7 +116,9 @@ class SpeakerPipeline final : private SegmenterListener {
   void on_utterance_start(int64_t start_sample) override;
   void on_utterance_audio(std::span<const float> samples) override;
   void on_utterance_end(int64_t end_sample, EndReason reason) override;
-  void translate_and_speak(const Utterance& u, Lane& lane);
+  // Every target's caption (translations run at once), then every target's speech.
+  void translate_and_speak(const Utterance& u);
+  void speak(const Utterance& u, Lane& lane, TranslationResult& r);
   // Shows a partial hypothesis (stabilised) to the listener.
   void show_partial(const std::string& hypothesis);
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "audio/pcm.h"
+#include "fault_proxy.h"
 #include "audio/wav_io.h"
 #include "session/wire.h"
 #include "support/librivox.h"
@@ -172,6 +173,76 @@ TEST(RemoteEngines, AKilledEngineNodeFallsBackWithoutLosingAFinalAndIsUsedAgainW
       << "the returned node recognised the third utterance";
   EXPECT_EQ(metric(port, stt_fallbacks), fallbacks_before);
   EXPECT_EQ(metric(port, series("parley_remote_engine_breaker_state", "stt", "openai-stt", node_port, "/v1")), 0);
+}
+
+// A translation server that misbehaves in each way in turn, behind the fault
+// proxy: Spanish goes to it, Catalan to the embedded engine (a direct pair, so
+// no hop of its route touches the failing server). Each fault is
+// counted by its kind; Spanish falls back to the embedded engine and is
+// still translated; Catalan is never held up by more than the deadline; the
+// server carries on.
+TEST(RemoteEngines, EachFaultIsCountedAndFallsBackWithoutStallingAnotherLanguage) {
+  ServerProcess node(temp_db("engine-node-f"), {"--rtc", "off"});
+  testing::FaultProxy proxy(node.port());
+  const std::string url = "http://127.0.0.1:" + std::to_string(proxy.port());
+  // A high breaker threshold, so every fault below is tried (and counted) rather than skipped.
+  ServerProcess front(temp_db("front-f"), {"--rtc", "off", "--mt",
+                                           "libretranslate(url=" + url + ", languages=en+es, timeout-ms=1500, "
+                                           "retries=0, breaker-failures=100), apertium"});
+  const auto port = front.port();
+  auto failures = [&](const std::string& reason) {
+    return metric(port, "parley_remote_engine_failures_total{kind=\"mt\",engine=\"libretranslate\",url=\"" + url +
+                            "\",reason=\"" + reason + "\"}");
+  };
+  const auto fallbacks = series("parley_remote_engine_fallbacks_total", "mt", "libretranslate", proxy.port(), "");
+
+  Created s = testing::create_session(port);
+  WsClient speaker(port);
+  ASSERT_TRUE(testing::join_speaker(speaker, s));
+  WsClient es(port), ca(port);
+  testing::join_listener(es, s.code, "es", 0, "none");
+  testing::join_listener(ca, s.code, "ca", 0, "none");
+  ASSERT_TRUE(es.wait_for_type("welcome", 5s));
+  ASSERT_TRUE(ca.wait_for_type("welcome", 5s));
+  ASSERT_EQ(testing::control(port, s, "start"), 200);
+
+  struct Case {
+    testing::FaultProxy::Mode mode;
+    std::string reason;
+    std::string text;
+  };
+  using Mode = testing::FaultProxy::Mode;
+  const std::vector<Case> cases = {{Mode::slow, "timeout", "The first session starts at nine."},
+                                   {Mode::error_500, "http_status", "Lunch is served in the main hall."},
+                                   {Mode::garbage, "bad_answer", "Please silence your phones."},
+                                   {Mode::truncated, "unreachable", "The bus leaves at six in the evening."},
+                                   {Mode::drop, "unreachable", "Thank you for coming."}};
+  size_t n = 0;
+  for (const auto& c : cases) {
+    proxy.set(c.mode, 4000ms);
+    const double before = failures(c.reason);
+    const auto sent = std::chrono::steady_clock::now();
+    speaker.send_json({{"type", "text"}, {"text", c.text}});
+    ++n;
+    ASSERT_TRUE(ca.wait_for([&](const auto&) { return ca.of_type("final").size() >= n; }, 10s)) << c.reason;
+    const auto ca_after = std::chrono::steady_clock::now() - sent;
+    ASSERT_TRUE(es.wait_for([&](const auto&) { return es.of_type("final").size() >= n; }, 10s)) << c.reason;
+    const auto final = es.of_type("final").back();
+    EXPECT_EQ(final["source"], c.text);
+    EXPECT_NE(final["text"], final["source"]) << c.reason << ": Spanish still translated, by the fallback";
+    EXPECT_LT(ca_after, 1500ms) << c.reason << ": Catalan waited for the Spanish server";
+    EXPECT_GE(failures(c.reason), before + 1) << c.reason << " counted";
+    EXPECT_GE(proxy.handled(c.mode), 1u);
+  }
+  EXPECT_GE(metric(port, fallbacks), static_cast<double>(cases.size()));
+  EXPECT_EQ(testing::http_request(port, "GET", "/healthz").status, 200);
+
+  // Healthy again: Spanish comes from the engine node.
+  proxy.set(Mode::pass);
+  const double node_before = metric(node.port(), "parley_engine_api_requests_total{endpoint=\"translate\"}");
+  speaker.send_json({{"type", "text"}, {"text", "Good night."}});
+  ASSERT_TRUE(es.wait_for([&](const auto&) { return es.of_type("final").size() >= n + 1; }, 10s));
+  EXPECT_GE(metric(node.port(), "parley_engine_api_requests_total{endpoint=\"translate\"}"), node_before + 1);
 }
 
 }  // namespace
