@@ -41,6 +41,10 @@ options:
                         session decodes (sooner finals, a little less accurate)
   --speech-start-ms N   voiced audio needed to open an utterance (default 60)
   --hangover-ms N       silence that closes an utterance (default 500)
+  --vad, --stt, --mt, --tts LIST
+                        engines per kind in priority order, as for parley
+                        serve (see: parley engines), e.g.
+                        --mt 'libretranslate(url=http://gpu:5000), apertium'
   --quiet               no progress output
 )";
 
@@ -86,7 +90,8 @@ core::Status write_text(const fs::path& path, const std::string& content) {
 }  // namespace
 
 int run_translate(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"from", "to", "out", "glossary", "speech-start-ms", "hangover-ms", "decoding"},
+  auto args = Args::parse(argv, {{"from", "to", "out", "glossary", "speech-start-ms", "hangover-ms", "decoding", "vad",
+                                  "stt", "mt", "tts"},
                                  {"no-speech", "quiet", "help"}});
   if (!args) {
     print_error(args.status().message());
@@ -151,6 +156,10 @@ int run_translate(const std::vector<std::string>& argv) {
   EngineOptions eo;
   eo.need_speech_out = speak;
   eo.offline_decoding = decoding == "offline";
+  eo.vad = args->get_or("vad", eo.vad);
+  eo.stt = args->get_or("stt", eo.stt);
+  eo.mt = args->get_or("mt", eo.mt);
+  eo.tts = args->get_or("tts", eo.tts);
   auto engines = load_engines(eo);
   if (!engines) {
     print_error(engines.status().message());
