@@ -7,6 +7,11 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "audio/pcm.h"
@@ -243,6 +248,39 @@ TEST(RemoteEngines, EachFaultIsCountedAndFallsBackWithoutStallingAnotherLanguage
   speaker.send_json({{"type", "text"}, {"text", "Good night."}});
   ASSERT_TRUE(es.wait_for([&](const auto&) { return es.of_type("final").size() >= n + 1; }, 10s));
   EXPECT_GE(metric(node.port(), "parley_engine_api_requests_total{endpoint=\"translate\"}"), node_before + 1);
+}
+
+// An engine node over HTTPS with its own certificate: trusted through
+// ca-file, refused without it.
+TEST(RemoteEngines, HttpsToAnEngineNodeChecksItsCertificate) {
+  const std::string dir = std::filesystem::path(temp_db("tls")).parent_path().string();
+  const std::string cert = dir + "/node-cert.pem", key = dir + "/node-key.pem";
+  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                           "-addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert + " 2>/dev/null";
+  ASSERT_EQ(std::system(make.c_str()), 0) << "openssl is needed to make a certificate";
+  ServerProcess node(temp_db("tls-node"), {"--rtc", "off", "--tls-cert", cert, "--tls-key", key});
+  const std::string url = "https://127.0.0.1:" + std::to_string(node.port());
+
+  ServerProcess front(temp_db("tls-front"), {"--rtc", "off", "--mt", "libretranslate(url=" + url + ", ca-file=" + cert + ")"});
+  Created s = testing::create_session(front.port());
+  WsClient speaker(front.port());
+  ASSERT_TRUE(testing::join_speaker(speaker, s));
+  WsClient es(front.port());
+  testing::join_listener(es, s.code, "es", 0, "none");
+  ASSERT_TRUE(es.wait_for_type("welcome", 5s));
+  ASSERT_EQ(testing::control(front.port(), s, "start"), 200);
+  speaker.send_json({{"type", "text"}, {"text", "The doors open at eight."}});
+  ASSERT_TRUE(es.wait_for_type("final", 10s));
+  // Translated, and only the node can: this front has no other translator.
+  EXPECT_NE(es.of_type("final")[0]["text"], es.of_type("final")[0]["source"]);
+
+  // Without the certificate the node is not trusted, and parley says so at start.
+  EXPECT_THROW(ServerProcess(temp_db("tls-untrusted"), {"--rtc", "off", "--mt", "libretranslate(url=" + url + ")"}),
+               std::runtime_error);
+  std::ifstream log(temp_db("tls-untrusted") + ".stderr.log");
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_NE(text.str().find("certificate"), std::string::npos) << text.str();
 }
 
 }  // namespace

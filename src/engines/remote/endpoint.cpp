@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engines/remote/endpoint.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <future>
 #include <thread>
@@ -25,7 +26,7 @@ bool breaker_failure(const HttpAnswer& a) {
 }  // namespace
 
 std::vector<std::string> endpoint_setting_keys() {
-  return {"url", "key-env", "timeout-ms", "retries", "breaker-failures", "breaker-cooldown-ms", "workers"};
+  return {"url", "key-env", "ca-file", "timeout-ms", "retries", "breaker-failures", "breaker-cooldown-ms", "workers"};
 }
 
 core::Result<EndpointConfig> endpoint_config(const std::string& kind, const std::string& engine,
@@ -46,6 +47,15 @@ core::Result<EndpointConfig> endpoint_config(const std::string& kind, const std:
     }
     c.api_key = key;
   }
+  if (auto ca = s.get("ca-file")) {
+    if (!c.url.tls) return core::invalid_argument(kind + " engine '" + engine + "': ca-file is for https URLs");
+    if (std::FILE* f = std::fopen(ca->c_str(), "r")) {
+      std::fclose(f);
+    } else {
+      return core::invalid_argument(kind + " engine '" + engine + "': cannot read ca-file " + *ca);
+    }
+    c.ca_file = *ca;
+  }
   auto timeout = s.get_long("timeout-ms", default_timeout_ms, 50, 600000);
   auto retries = s.get_long("retries", c.retries, 0, 10);
   auto failures = s.get_long("breaker-failures", c.breaker_failures, 1, 1000);
@@ -64,7 +74,7 @@ core::Result<EndpointConfig> endpoint_config(const std::string& kind, const std:
 }
 
 Endpoint::Endpoint(EndpointConfig config)
-    : c_(std::move(config)), client_(c_.url), stats_(std::make_shared<EndpointStats>()),
+    : c_(std::move(config)), client_(c_.url, c_.ca_file), stats_(std::make_shared<EndpointStats>()),
       pool_(std::make_unique<core::WorkPool>(c_.workers, c_.queue)) {
   stats_->kind = c_.kind;
   stats_->engine = c_.engine;

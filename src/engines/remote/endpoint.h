@@ -30,6 +30,7 @@ struct EndpointConfig {
   std::string engine;  // the registry's name, e.g. "libretranslate"
   Url url;
   std::string api_key;          // sent as the bearer token; empty: none
+  std::string ca_file;          // PEM certificates trusted for https; empty: the system's
   int timeout_ms = 5000;        // per call, retries included
   int retries = 1;              // after a failure that may pass (5xx, reset, refused)
   int breaker_failures = 3;     // consecutive failures that open the breaker

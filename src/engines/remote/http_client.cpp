@@ -98,10 +98,12 @@ struct HttpClient::Tls {
   ssl::context ctx{ssl::context::tls_client};
 };
 
-HttpClient::HttpClient(Url url) : url_(std::move(url)) {
+HttpClient::HttpClient(Url url, const std::string& ca_file) : url_(std::move(url)) {
   if (url_.tls) {
     tls_ = std::make_unique<Tls>();
-    tls_->ctx.set_default_verify_paths();
+    boost::system::error_code ec;
+    if (!ca_file.empty()) tls_->ctx.load_verify_file(ca_file, ec);
+    if (ca_file.empty() || ec) tls_->ctx.set_default_verify_paths();
     tls_->ctx.set_verify_mode(ssl::verify_peer);
   }
 }

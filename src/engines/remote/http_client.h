@@ -42,7 +42,9 @@ struct HttpAnswer {
 
 class HttpClient {
  public:
-  explicit HttpClient(Url url);
+  // `ca_file`: PEM certificates to trust for https (a private CA); empty:
+  // the system's.
+  explicit HttpClient(Url url, const std::string& ca_file = "");
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
