@@ -264,8 +264,53 @@ def idle_sessions(binary):
             f"threads each; /healthz {healthz_ms(srv.port):.1f} ms", before, after)
 
 
+def engine_api_flood(binary):
+    """60 transcription uploads at once against 2 engine workers (queue 32):
+    the rest are refused with 503 and Retry-After, /healthz stays fast."""
+    import glob, urllib.request, urllib.error
+    wav = sorted(glob.glob("/usr/share/pocketsphinx/test/data/librivox/*.wav"))[0]
+    audio = open(wav, "rb").read()
+    boundary = "----attack"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
+            f"Content-Type: audio/wav\r\n\r\n").encode() + audio + f"\r\n--{boundary}--\r\n".encode()
+    with Server(binary, 18810, "--engine-api-workers", "2") as srv:
+        before = srv.stats()
+        statuses, retry_after, lock = [], [], threading.Lock()
+
+        def upload():
+            req = urllib.request.Request(f"http://127.0.0.1:{srv.port}/v1/audio/transcriptions", data=body, method="POST")
+            req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+            try:
+                with urllib.request.urlopen(req, timeout=300) as r:
+                    code, headers = r.status, r.headers
+            except urllib.error.HTTPError as e:
+                code, headers = e.code, e.headers
+            with lock:
+                statuses.append(code)
+                if code == 503:
+                    retry_after.append(headers.get("Retry-After"))
+
+        threads = [threading.Thread(target=upload) for _ in range(60)]
+        for t in threads:
+            t.start()
+        time.sleep(1)
+        during = healthz_ms(srv.port)
+        for t in threads:
+            t.join(300)
+        after = srv.stats()
+        ok, busy = statuses.count(200), statuses.count(503)
+        counted = srv.metric('parley_engine_api_busy_total{endpoint="transcriptions"}')
+        row("60 transcription uploads at once (7 s of speech each), 2 engine workers",
+            "`tests/bench/attacks.py --only engine_api_flood`",
+            f"{ok} transcribed, {busy} refused with 503 (Retry-After {retry_after[0] if retry_after else '-'}), "
+            f"{len(statuses) - ok - busy} other; /healthz during the flood {during:.1f} ms; "
+            f"parley_engine_api_busy_total {counted:.0f}",
+            before, after)
+
+
 ATTACKS = [long_history_joins, refused_joins, sessions_ending_at_once, store_locked, creation_flood, code_scanning,
-           one_address_connections, every_language, idle_sessions]
+           one_address_connections, every_language, idle_sessions, engine_api_flood]
 
 
 def main():

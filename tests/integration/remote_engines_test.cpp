@@ -153,7 +153,7 @@ TEST(RemoteEngines, AKilledEngineNodeFallsBackWithoutLosingAFinalAndIsUsedAgainW
     return n;
   };
 
-  stream_real_time(speaker, recording_pcm(0, 1.5), seq);
+  stream_real_time(speaker, recording_pcm(1, 1.5), seq);
   ASSERT_TRUE(es.wait_for([&](const auto&) { return finals_with_text() >= 1; }, 15s));
   EXPECT_EQ(metric(port, stt_fallbacks), 0);
 
