@@ -60,7 +60,7 @@ int run_serve(const std::vector<std::string>& argv) {
       {"engine-api-keys", "", "keys for the engine API, comma-separated (default: the --api-keys; none at all: open to anyone who can reach the port)"},
       {"engine-api-workers", "2", "engine API requests computed at once; more wait (up to 16 a worker), then get 503"},
       {"engine-api-max-upload-mb", "25", "largest recording one transcription request may upload"},
-      {"engine-api-max-audio-s", "3600", "longest recording one transcription request may hold"},
+      {"engine-api-max-audio-s", "1800", "longest recording one transcription request may hold (less above 48 kHz: memory is what is bounded)"},
       {"max-connections-per-address", "1000", "open connections from one client address (IPv6: per /64); 0: no cap"},
       {"rate-create-per-min", "20", "sessions one address may create a minute (bursts of half that); 0: no limit"},
       {"rate-join-per-min", "1200", "WebSocket joins from one address a minute; 0: no limit"},
@@ -185,6 +185,7 @@ int run_serve(const std::vector<std::string>& argv) {
     ctx.api.engine_api_key_hashes.push_back(session::hash_token(key));
   }
   ctx.api.engine_api_max_upload_bytes = static_cast<size_t>(*engine_upload_mb) << 20;
+  ctx.api.engine_api_max_upload_bytes_in_flight = 4 * ctx.api.engine_api_max_upload_bytes;
   ctx.api.engine_api_max_audio_s = static_cast<int>(*engine_audio_s);
   ctx.limits.slow_listener_ms = *slow_ms;
   ctx.limits.socket_send_buffer_bytes = static_cast<int>(*send_buffer);

@@ -27,7 +27,8 @@ constexpr int64_t kMaxInputSeconds = 6 * 3600;
 namespace {
 
 // Reads an open file to mono; `what` names it in errors.
-core::Result<MonoPcm> read_all(SNDFILE* opened, const SF_INFO& info, const std::string& what) {
+core::Result<MonoPcm> read_all(SNDFILE* opened, const SF_INFO& info, const std::string& what,
+                               int64_t max_seconds = kMaxInputSeconds) {
   SndfilePtr file(opened);
   if (!file) {
     return core::invalid_argument(what + " is not a readable audio file (" + sf_strerror(nullptr) +
@@ -42,9 +43,15 @@ core::Result<MonoPcm> read_all(SNDFILE* opened, const SF_INFO& info, const std::
   if (info.samplerate < 4000 || info.samplerate > 384000) {
     return core::invalid_argument(what + " has an unusable sample rate of " + std::to_string(info.samplerate) + " Hz");
   }
-  if (info.frames > kMaxInputSeconds * info.samplerate) {
-    return core::invalid_argument(what + " is longer than 6 hours; split it first");
-  }
+  // Memory is what is bounded: above 48 kHz the limit in seconds shrinks.
+  const int64_t max_frames = max_seconds * std::min(info.samplerate, 48000);
+  const auto too_long = [&] {
+    const int64_t allowed_s = max_frames / info.samplerate;
+    return core::invalid_argument(what + " is longer than " + std::to_string(allowed_s) + " s" +
+                                  (allowed_s < max_seconds ? " (at its " + std::to_string(info.samplerate) + " Hz rate)" : "") +
+                                  "; split it first");
+  };
+  if (info.frames > max_frames) return too_long();
 
   MonoPcm out;
   out.sample_rate_hz = info.samplerate;
@@ -59,9 +66,7 @@ core::Result<MonoPcm> read_all(SNDFILE* opened, const SF_INFO& info, const std::
       for (int c = 0; c < channels; ++c) sum += block[static_cast<size_t>(i * channels + c)];
       out.samples.push_back(sum / static_cast<float>(channels));
     }
-    if (static_cast<int64_t>(out.samples.size()) > kMaxInputSeconds * info.samplerate) {
-      return core::invalid_argument(what + " is longer than 6 hours; split it first");
-    }
+    if (static_cast<int64_t>(out.samples.size()) > max_frames) return too_long();
   }
   if (out.samples.empty()) {
     return core::invalid_argument(what + " contains no audio samples");
@@ -138,13 +143,13 @@ core::Result<MonoPcm> read_audio_file(const std::string& path) {
   return read_all(f, info, "'" + path + "'");
 }
 
-core::Result<MonoPcm> decode_audio(std::string_view bytes, const std::string& what) {
+core::Result<MonoPcm> decode_audio(std::string_view bytes, const std::string& what, int max_seconds) {
   if (bytes.empty()) return core::invalid_argument(what + " is empty");
   MemoryFile mem{bytes, 0};
   SF_VIRTUAL_IO io{mem_length, mem_seek, mem_read, mem_write, mem_tell};
   SF_INFO info{};
   SNDFILE* f = sf_open_virtual(&io, SFM_READ, &info, &mem);
-  return read_all(f, info, what);
+  return read_all(f, info, what, std::min<int64_t>(max_seconds, kMaxInputSeconds));
 }
 
 core::Result<std::string> encode_audio(const MonoPcm& pcm, std::string_view format) {

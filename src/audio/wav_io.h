@@ -17,8 +17,10 @@ namespace parley::audio {
 // or is truncated beyond use; not_found when it cannot be opened.
 core::Result<MonoPcm> read_audio_file(const std::string& path);
 
-// The same from bytes in memory (an uploaded file); `what` names it in errors.
-core::Result<MonoPcm> decode_audio(std::string_view bytes, const std::string& what);
+// The same from bytes in memory (an uploaded file); `what` names it in
+// errors. invalid_argument, without decoding further, once the audio runs
+// past `max_seconds` (a small compressed file can hold hours).
+core::Result<MonoPcm> decode_audio(std::string_view bytes, const std::string& what, int max_seconds = 6 * 3600);
 
 // A whole mono PCM16 WAV file in memory, at pcm.sample_rate_hz.
 std::string encode_wav16(const MonoPcm& pcm);

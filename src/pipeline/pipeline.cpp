@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <future>
 
 #include "audio/pcm.h"
@@ -202,10 +203,11 @@ void SpeakerPipeline::on_utterance_end(int64_t end_sample, EndReason /*reason*/)
 }
 
 void SpeakerPipeline::translate_and_speak(const Utterance& u) {
-  // Captions first, every language's translation at once: a slow engine
-  // for one language (a remote server waiting out its deadline) delays no
-  // other language's caption. Each lane's translator is used by one thread.
-  // Then speech, language by language, on this thread.
+  // Every language's translation runs at once (each lane's translator on
+  // one thread), so a slow engine for one language (a remote server waiting
+  // out its deadline) delays no other language. Here, in turn: every
+  // caption that is ready goes out, then one ready language is spoken, and
+  // again, until all are done.
   struct Pending {
     Lane* lane;
     std::future<core::Result<engines::mt::Translation>> translation;
@@ -216,8 +218,8 @@ void SpeakerPipeline::translate_and_speak(const Utterance& u) {
     const auto how = lanes_.size() == 1 ? std::launch::deferred : std::launch::async;
     pending.push_back({lane.get(), std::async(how, [tr, &u] { return tr->translate(u.text); })});
   }
-  std::vector<std::pair<Lane*, TranslationResult>> to_speak;
-  while (!pending.empty()) {
+  std::deque<std::pair<Lane*, TranslationResult>> to_speak;
+  while (!pending.empty() || !to_speak.empty()) {
     for (auto it = pending.begin(); it != pending.end();) {
       const bool deferred = it->translation.wait_for(std::chrono::seconds(0)) == std::future_status::deferred;
       if (!deferred && it->translation.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
@@ -242,9 +244,14 @@ void SpeakerPipeline::translate_and_speak(const Utterance& u) {
       listener_.on_translation(u, r);
       to_speak.emplace_back(&lane, std::move(r));
     }
-    if (!pending.empty()) pending.front().translation.wait_for(std::chrono::milliseconds(2));
+    if (!to_speak.empty()) {
+      auto [lane, r] = std::move(to_speak.front());
+      to_speak.pop_front();
+      speak(u, *lane, r);
+    } else if (!pending.empty()) {
+      pending.front().translation.wait_for(std::chrono::milliseconds(2));
+    }
   }
-  for (auto& [lane, r] : to_speak) speak(u, *lane, r);
 }
 
 void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r) {

@@ -34,6 +34,7 @@ struct Metrics {
   std::atomic<uint64_t> audio_streams{0};        // HTTP audio streams open
   std::atomic<uint64_t> handler_exceptions{0};   // exceptions caught at the network threads' backstop
   std::array<EndpointStats, kEngineEndpoints> engine_api;
+  std::atomic<uint64_t> engine_api_abandoned{0};  // requests whose client left before a worker took them
 };
 
 }  // namespace parley::transport

@@ -307,6 +307,50 @@ TEST_F(EngineApi, CountsRequestsInMetrics) {
   EXPECT_GE(testing::metric(port(), "parley_engine_api_seconds_count{endpoint=\"translate\"}"), before + 2);
 }
 
+// An outside audit's findings, each a regression test.
+TEST_F(EngineApi, TextThatCouldBreakTheEnginesIsRefusedOrMadeHarmless) {
+  // U+FFFF is valid JSON; it once put the shared Apertium pipeline one answer behind for everyone.
+  auto marker = http_request(port(), "POST", "/translate", R"({"q": "\uffff", "source": "en", "target": "es"})");
+  EXPECT_EQ(marker.status, 200) << marker.body;
+  auto next = http_request(port(), "POST", "/translate",
+                           json{{"q", "I have a small house."}, {"source", "en"}, {"target", "es"}}.dump());
+  ASSERT_EQ(next.status, 200);
+  EXPECT_EQ(json::parse(next.body)["translatedText"], "Tengo una casa pequeña.");
+  auto broken = http_request(port(), "POST", "/translate", "q=Green+%C3tree&source=en&target=es", "",
+                             "application/x-www-form-urlencoded");
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_NE(error_message(broken).find("UTF-8"), std::string::npos) << broken.body;
+  auto blank = http_request(port(), "POST", "/v1/audio/speech", json{{"input", "   "}, {"voice", "alloy"}}.dump());
+  EXPECT_EQ(blank.status, 400);
+  // 3,000 characters of two bytes each are within OpenAI's 4,096-character limit.
+  std::string accents;
+  for (int i = 0; i < 3000; ++i) accents += "é";
+  auto long_chars = http_request(port(), "POST", "/v1/audio/speech",
+                                 json{{"input", accents}, {"voice", "fr"}, {"response_format", "wav"}}.dump());
+  EXPECT_EQ(long_chars.status, 200) << long_chars.body.substr(0, 200);
+}
+
+// A small compressed file that holds far more audio than allowed is refused
+// without decoding it all (it once took the server to 1.5 GB).
+TEST(EngineApiLimits, AudioLongerThanTheLimitIsRefusedBeforeItIsDecoded) {
+  const std::string db = (fs::temp_directory_path() / ("parley-engine-bomb-" + std::to_string(::getpid()) + ".db")).string();
+  ServerProcess server(db, {"--rtc", "off", "--engine-api-max-audio-s", "60"});
+  audio::MonoPcm quiet{std::vector<float>(48000 * 600, 0.0F), 48000};  // 10 minutes of silence
+  auto flac = audio::encode_audio(quiet, "flac");
+  ASSERT_TRUE(flac.is_ok());
+  ASSERT_LT(flac->size(), 2u << 20) << "it compresses";
+  quiet.samples = {};
+  const double rss_before = testing::metric(server.port(), "process_resident_memory_bytes");
+  auto r = transcribe(server.port(), Form().file("file", "long.flac", *flac));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(error_message(r).find("longer than 60 s"), std::string::npos) << r.body;
+  const double rss_after = testing::metric(server.port(), "process_resident_memory_bytes");
+  std::printf("RSS %.0f MB before, %.0f MB after a 10-minute FLAC of %zu bytes\n", rss_before / 1e6, rss_after / 1e6,
+              flac->size());
+  EXPECT_LT(rss_after - rss_before, 60e6) << "decoding stopped at the limit";
+  fs::remove(db);
+}
+
 TEST(EngineApiLimits, KeysUploadSizeAndSwitchingOff) {
   const std::string db = (fs::temp_directory_path() / ("parley-engine-keys-" + std::to_string(::getpid()) + ".db")).string();
   {
@@ -323,6 +367,13 @@ TEST(EngineApiLimits, KeysUploadSizeAndSwitchingOff) {
     EXPECT_EQ(http_request(server.port(), "POST", "/v1/audio/speech", json{{"input", "Hi"}, {"voice", "en"}}.dump()).status, 401);
     EXPECT_EQ(http_request(server.port(), "POST", "/v1/audio/speech", json{{"input", "Hi"}, {"voice", "en"}}.dump(),
                            "engine-secret").status, 200);
+
+    // A wrong key is refused from the headers, before the upload is read.
+    auto upload = Form().file("file", "a.wav", std::string(512 * 1024, '\0'));
+    auto unkeyed = http_request(server.port(), "POST", "/v1/audio/transcriptions", upload.done(), "", upload.type());
+    EXPECT_EQ(unkeyed.status, 401) << unkeyed.body;
+    EXPECT_EQ(testing::metric(server.port(), "parley_engine_api_requests_total{endpoint=\"transcriptions\"}"), 0)
+        << "never queued for a worker";
 
     // Over the upload limit: 413 before the body is read.
     auto big = Form().file("file", "big.wav", std::string(1536 * 1024, '\0'));

@@ -110,7 +110,9 @@ TEST(Hardening, JoiningALongSessionNeitherLeaksNorInflatesCounts) {
       auto page = json::parse(http_request(port, "GET", "/api/sessions/" + s.code + "/history?limit=50&after=" +
                                                           std::to_string(after)).body);
       for (const auto& item : page["items"]) {
-        if (item["seq"].get<int64_t>() < before) EXPECT_TRUE(seen.insert(item["seq"].get<int64_t>()).second);
+        if (item["seq"].get<int64_t>() < before) {
+          EXPECT_TRUE(seen.insert(item["seq"].get<int64_t>()).second);
+        }
       }
       if (!page["more"].get<bool>()) break;
       after = page["nextAfter"];
@@ -388,7 +390,7 @@ TEST(Hardening, AFullDiskIsReportedNotFatal) {
 TEST(Hardening, ASpeakerJoinWithoutAnIntegerRateIsRefused) {
   ServerProcess server(temp_db("rate"));
   Created s = create_session(server.port());
-  for (const json rate : {json("44100"), json(16000.5), json(1e20)}) {
+  for (const json& rate : {json("44100"), json(16000.5), json(1e20)}) {
     WsClient c(server.port());
     c.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token}, {"sampleRate", rate}});
     ASSERT_TRUE(c.wait_for_type("error", 5s)) << rate.dump();

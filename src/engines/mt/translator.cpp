@@ -66,7 +66,9 @@ core::Result<Translation> Translator::translate(std::string_view text) {
     if (!out) return out.status();
     t.mt_ms = core::elapsed_ms(t0, core::now_us());
     raw = std::move(*out);
-    if (cache_) cache_->put(key, raw);
+    // An empty answer to words is an engine's failure, not a translation to keep.
+    const bool words = p.text.find_first_not_of(" \t\r\n") != std::string::npos;
+    if (cache_ && (!raw.empty() || !words)) cache_->put(key, raw);
   }
   size_t missing = 0;
   t.text = Glossary::restore(raw, p, &missing);

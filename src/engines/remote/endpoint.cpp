@@ -49,12 +49,10 @@ core::Result<EndpointConfig> endpoint_config(const std::string& kind, const std:
   }
   if (auto ca = s.get("ca-file")) {
     if (!c.url.tls) return core::invalid_argument(kind + " engine '" + engine + "': ca-file is for https URLs");
-    if (std::FILE* f = std::fopen(ca->c_str(), "r")) {
-      std::fclose(f);
-    } else {
-      return core::invalid_argument(kind + " engine '" + engine + "': cannot read ca-file " + *ca);
-    }
     c.ca_file = *ca;
+    if (auto st = check_ca_file(c.ca_file); !st) {
+      return core::invalid_argument(kind + " engine '" + engine + "': " + st.message());
+    }
   }
   auto timeout = s.get_long("timeout-ms", default_timeout_ms, 50, 600000);
   auto retries = s.get_long("retries", c.retries, 0, 10);
@@ -160,7 +158,12 @@ core::Result<HttpAnswer> Endpoint::call(const HttpExchange& exchange, std::optio
   });
   if (!queued) {
     ++st.failures[static_cast<size_t>(Failure::shed)];
-    record(true);  // our own overload says nothing about the server; frees a half-open trial
+    {
+      // Our own overload says nothing about the server: the breaker stays
+      // as it was, and a half-open trial that never ran is given back.
+      std::lock_guard lock(mu_);
+      trial_in_flight_ = false;
+    }
     return core::unavailable(c_.engine + " at " + c_.url.text() + ": every call slot is taken");
   }
   if (answer.wait_until(deadline + std::chrono::milliseconds(100)) != std::future_status::ready) {

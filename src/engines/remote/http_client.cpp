@@ -53,7 +53,16 @@ struct Exchange {
 }  // namespace
 
 std::string Url::text() const {
-  return std::string(tls ? "https://" : "http://") + host + ":" + port + base_path;
+  const bool v6 = host.find(':') != std::string::npos;
+  return std::string(tls ? "https://" : "http://") + (v6 ? "[" + host + "]" : host) + ":" + port + base_path;
+}
+
+core::Status check_ca_file(const std::string& path) {
+  ssl::context ctx{ssl::context::tls_client};
+  boost::system::error_code ec;
+  ctx.load_verify_file(path, ec);
+  if (ec) return core::invalid_argument("ca-file " + path + " holds no usable PEM certificate (" + ec.message() + ")");
+  return {};
 }
 
 core::Result<Url> parse_url(const std::string& text) {
@@ -69,6 +78,9 @@ core::Result<Url> parse_url(const std::string& text) {
   }
   const auto slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
+  if (authority.find_first_of("?#") != std::string::npos) {
+    return core::invalid_argument("engine URL '" + text + "' has a query or fragment; give the API's root only");
+  }
   url.base_path = slash == std::string::npos ? "" : rest.substr(slash);
   while (!url.base_path.empty() && url.base_path.back() == '/') url.base_path.pop_back();
   if (authority.find('@') != std::string::npos) {
@@ -86,8 +98,12 @@ core::Result<Url> parse_url(const std::string& text) {
     port = authority.substr(colon + 1);
   }
   if (host.empty()) return core::invalid_argument("engine URL '" + text + "' has no host");
-  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5) {
-    return core::invalid_argument("engine URL '" + text + "' has a bad port");
+  if (const auto q = url.base_path.find_first_of("?#"); q != std::string::npos) {
+    return core::invalid_argument("engine URL '" + text + "' has a query or fragment; give the API's root only");
+  }
+  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+      std::stoi(port) < 1 || std::stoi(port) > 65535) {
+    return core::invalid_argument("engine URL '" + text + "' has a bad port (1 to 65535)");
   }
   url.host = host;
   url.port = port;
@@ -102,8 +118,11 @@ HttpClient::HttpClient(Url url, const std::string& ca_file) : url_(std::move(url
   if (url_.tls) {
     tls_ = std::make_unique<Tls>();
     boost::system::error_code ec;
-    if (!ca_file.empty()) tls_->ctx.load_verify_file(ca_file, ec);
-    if (ca_file.empty() || ec) tls_->ctx.set_default_verify_paths();
+    if (!ca_file.empty()) {
+      tls_->ctx.load_verify_file(ca_file, ec);  // checked when configured (check_ca_file)
+    } else {
+      tls_->ctx.set_default_verify_paths();
+    }
     tls_->ctx.set_verify_mode(ssl::verify_peer);
   }
 }

@@ -25,6 +25,9 @@ struct Url {
 // "http://host:port/base" or "https://…". invalid_argument saying what is wrong.
 core::Result<Url> parse_url(const std::string& text);
 
+// invalid_argument when `path` holds no PEM certificate OpenSSL can load.
+core::Status check_ca_file(const std::string& path);
+
 struct HttpExchange {
   std::string method = "POST";
   std::string path;  // appended to the URL's base path

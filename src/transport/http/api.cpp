@@ -394,6 +394,7 @@ Response make_response(const Request& req, http::status st, std::string_view typ
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
+  if (req.method() == http::verb::head) res.body().clear();  // the length of what GET would send, no body
   return res;
 }
 

@@ -51,7 +51,11 @@ struct ApiContext {
   std::vector<std::string> engine_api_key_hashes;
   // Largest upload to /v1/audio/transcriptions, and longest recording.
   size_t engine_api_max_upload_bytes = 25u << 20;
-  int engine_api_max_audio_s = 3600;
+  // Upload bytes being received at once (declared lengths, reserved as the
+  // headers arrive), and their cap: past it uploads get 503 before their body.
+  std::shared_ptr<std::atomic<uint64_t>> engine_upload_bytes = std::make_shared<std::atomic<uint64_t>>(0);
+  uint64_t engine_api_max_upload_bytes_in_flight = 100u << 20;
+  int engine_api_max_audio_s = 1800;
 };
 
 // Who sent a request.

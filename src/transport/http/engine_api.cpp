@@ -12,6 +12,7 @@
 #include "audio/resampler.h"
 #include "audio/wav_io.h"
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "engines/language.h"
 #include "engines/mt/translator.h"
 #include "pipeline/pipeline.h"
@@ -166,13 +167,9 @@ Response transcribe(const ApiContext& ctx, const Request& req) {
   if (!want_words && !want_segments) want_segments = true;  // OpenAI's default
 
   const std::string what = "the uploaded file" + (file->filename.empty() ? "" : " '" + file->filename.substr(0, 64) + "'");
-  auto decoded = audio::decode_audio(file->body, what);
+  // Decoding stops at the limit: a small compressed file may hold hours.
+  auto decoded = audio::decode_audio(file->body, what, ctx.engine_api_max_audio_s);
   if (!decoded) return openai_error(req, decoded.status());
-  if (decoded->duration_s() > ctx.engine_api_max_audio_s) {
-    return openai_error(req, core::invalid_argument(what + " is " + std::to_string(static_cast<int>(decoded->duration_s())) +
-                                                    " s long; this server takes at most " +
-                                                    std::to_string(ctx.engine_api_max_audio_s) + " s a request"));
-  }
   audio::MonoPcm pcm = std::move(*decoded);
   if (pcm.sample_rate_hz != audio::kPipelineRateHz) {
     auto r = audio::resample(pcm, audio::kPipelineRateHz);
@@ -292,8 +289,10 @@ Response speak(const ApiContext& ctx, const Request& req) {
   if (!input || !voice || !format_in) {
     return openai_error(req, core::invalid_argument("input, voice and response_format must be strings"));
   }
-  if (input->empty()) return openai_error(req, core::invalid_argument("'input' is required: the text to speak"));
-  if (input->size() > kMaxSpeechInputChars) {
+  if (input->find_first_not_of(" \t\r\n") == std::string::npos) {
+    return openai_error(req, core::invalid_argument("'input' is required: the text to speak (it has none)"));
+  }
+  if (core::utf8_length(*input) > kMaxSpeechInputChars) {
     return openai_error(req, core::invalid_argument("'input' is longer than " + std::to_string(kMaxSpeechInputChars) +
                                                     " characters; split it"));
   }
@@ -392,6 +391,9 @@ core::Result<TranslateFields> translate_fields(const Request& req) {
       if (k == "api_key" || k == "apiKey") f.api_key = v;
     }
     f.q_is_array = f.q.size() > 1;
+    for (const auto& q : f.q) {
+      if (!core::is_valid_utf8(q)) return core::invalid_argument("Invalid request: q is not UTF-8 text");
+    }
     return f;
   }
   json body;
@@ -428,6 +430,33 @@ core::Result<TranslateFields> translate_fields(const Request& req) {
   return f;
 }
 
+constexpr size_t kMaxPieceBytes = 2000;  // what one engine call takes; longer lines go by sentence
+
+// A long line cut after sentence ends (or, failing that, spaces) into
+// pieces of at most kMaxPieceBytes, each ending where the next begins.
+std::vector<std::string> pieces(const std::string& line) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (line.size() - start > kMaxPieceBytes) {
+    size_t cut = std::string::npos;
+    for (size_t i = start + kMaxPieceBytes; i > start + kMaxPieceBytes / 4; --i) {
+      if (line[i] == ' ' && (line[i - 1] == '.' || line[i - 1] == '!' || line[i - 1] == '?')) {
+        cut = i;
+        break;
+      }
+    }
+    if (cut == std::string::npos) cut = line.rfind(' ', start + kMaxPieceBytes);
+    if (cut == std::string::npos || cut <= start) {
+      cut = start + kMaxPieceBytes;
+      while (cut > start && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;  // whole characters
+    }
+    out.push_back(line.substr(start, cut - start));
+    start = cut;
+  }
+  out.push_back(line.substr(start));
+  return out;
+}
+
 // Translates line by line, keeping blank lines and the text's line breaks.
 core::Result<std::string> translate_text(engines::mt::Translator& tr, const std::string& text) {
   std::string out;
@@ -439,9 +468,14 @@ core::Result<std::string> translate_text(engines::mt::Translator& tr, const std:
     if (blank) {
       out += line;
     } else {
-      auto t = tr.translate(line);
-      if (!t) return t.status();
-      out += t->text;
+      std::string joined;
+      for (const auto& piece : pieces(line)) {
+        if (piece.find_first_not_of(" \t\r") == std::string::npos) continue;
+        auto t = tr.translate(piece);
+        if (!t) return t.status();
+        joined += (joined.empty() ? "" : " ") + t->text;
+      }
+      out += joined;
     }
     if (eol == std::string::npos) break;
     out += '\n';
@@ -460,7 +494,7 @@ Response translate(const ApiContext& ctx, const Request& req, const Client& clie
     return libre_error(req, core::invalid_argument("at most " + std::to_string(kMaxTranslateItems) + " texts a request"));
   }
   size_t chars = 0;
-  for (const auto& q : f->q) chars += q.size();
+  for (const auto& q : f->q) chars += core::utf8_length(q);
   if (chars > kMaxTranslateChars) {
     return libre_error(req, core::invalid_argument("Invalid request: request (" + std::to_string(chars) +
                                                    ") exceeds text limit (" + std::to_string(kMaxTranslateChars) + ")"));
@@ -542,6 +576,17 @@ bool is_engine_api_target(std::string_view path) { return endpoint_of(path).has_
 
 bool is_engine_upload_target(std::string_view path) { return path == "/v1/audio/transcriptions"; }
 
+core::Status check_engine_bearer(const ApiContext& ctx, const Request& req, const Client& client) {
+  const Target t = parse_target(req.target());
+  if (t.path.rfind("/v1/", 0) != 0) return {};  // LibreTranslate routes may carry the key in the body
+  return check_key(ctx, req, client);
+}
+
+Response engine_refusal(const Request& req, const core::Status& st) {
+  const Target t = parse_target(req.target());
+  return t.path == "/translate" || t.path == "/languages" ? libre_error(req, st) : openai_error(req, st);
+}
+
 Response handle_engine_request(const ApiContext& ctx, const Request& req, const Client& client) {
   const Target t = parse_target(req.target());
   const auto endpoint = endpoint_of(t.path);
@@ -549,7 +594,11 @@ Response handle_engine_request(const ApiContext& ctx, const Request& req, const 
   const int64_t t0 = core::now_us();
   Response res;
   try {
-    res = route(ctx, req, client, t.path);
+    if (ctx.draining != nullptr && ctx.draining->load()) {
+      res = engine_refusal(req, core::unavailable("the server is shutting down; send this to another node"));
+    } else {
+      res = route(ctx, req, client, t.path);
+    }
   } catch (const std::exception& e) {
     res = openai_error(req, core::internal_error(std::string("the engine failed on this request: ") + e.what()));
   }

@@ -33,6 +33,12 @@ bool is_engine_api_target(std::string_view path);
 // True for the routes that take an upload larger than the usual body limit.
 bool is_engine_upload_target(std::string_view path);
 
+// The key check of the OpenAI routes, from the headers alone: made before
+// an upload is read. LibreTranslate routes (key in the body) pass here.
+core::Status check_engine_bearer(const ApiContext& ctx, const Request& req, const Client& client);
+// An error in the shape of the route's own API.
+Response engine_refusal(const Request& req, const core::Status& status);
+
 // Answers one engine API request; blocks for the engines' compute time.
 Response handle_engine_request(const ApiContext& ctx, const Request& req, const Client& client);
 

@@ -151,6 +151,8 @@ std::string render_metrics(const ApiContext& ctx) {
       w.sample(api + "busy_total", static_cast<double>(m.engine_api[i].busy.load()),
                std::string("endpoint=\"") + kEngineEndpointNames[i] + "\"");
     }
+    w.counter("parley_engine_api_abandoned_total", "Engine API requests dropped because the client had gone before a worker took them.",
+              m.engine_api_abandoned);
     w.family(api + "seconds", "histogram", "Engine API request time, from the request read to the answer made.");
     for (size_t i = 0; i < kEngineEndpoints; ++i) {
       w.histogram(api + "seconds", std::string("endpoint=\"") + kEngineEndpointNames[i] + "\"", m.engine_api[i].seconds);

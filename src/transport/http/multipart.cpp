@@ -81,8 +81,12 @@ core::Result<std::vector<FormPart>> parse_multipart(std::string_view content_typ
   for (;;) {
     std::string_view rest = body.substr(pos);
     if (rest.rfind("--", 0) == 0) break;  // the closing delimiter
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);  // transport padding
     if (rest.rfind("\r\n", 0) != 0) return core::invalid_argument("multipart delimiter not followed by a line break");
     rest.remove_prefix(2);
+    if (rest.rfind("\r\n", 0) == 0) {
+      return core::invalid_argument("multipart part without headers: each part needs Content-Disposition: form-data; name=...");
+    }
     const size_t header_end = rest.find("\r\n\r\n");
     if (header_end == std::string_view::npos || header_end > kMaxPartHeaderBytes) {
       return core::invalid_argument("multipart part headers do not end (or exceed 8 KiB)");

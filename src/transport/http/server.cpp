@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "transport/http/server.h"
 
+#include <sys/socket.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -66,6 +68,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   HttpSession(Stream stream, const Context& ctx, size_t lane, Client client, std::shared_ptr<guard::Guard::Slot> slot)
       : stream_(std::move(stream)), ctx_(ctx), lane_(lane), client_(std::move(client)), slot_(std::move(slot)) {}
 
+  ~HttpSession() { release_upload(); }
+
   void run() {
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->start(); });
   }
@@ -84,6 +88,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   }
 
   void read() {
+    release_upload();
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     // Beast compares Content-Length with the limit as the headers end:
@@ -106,6 +111,26 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if (upload) beast::get_lowest_layer(stream_).expires_after(kUploadReadTimeout);
     if (parser_->content_length() && *parser_->content_length() > body_limit_) {
       return on_read(beast::http::error::body_limit, 0);
+    }
+    if (is_engine_api_target(t.path)) {
+      // Refused before the body is read: a switched-off API, a wrong key,
+      // or more upload bytes in flight than the server holds.
+      const auto& head = parser_->get();
+      if (!ctx_.api.engine_pool) {
+        return refuse_early(engine_refusal(head, core::not_found("the engine API is off on this server (serve --engine-api on)")));
+      }
+      if (auto st = check_engine_bearer(ctx_.api, head, client_); !st) return refuse_early(engine_refusal(head, st));
+      if (upload) {
+        const uint64_t want = parser_->content_length().value_or(body_limit_);
+        auto& in_flight = *ctx_.api.engine_upload_bytes;
+        if (in_flight.fetch_add(want) + want > ctx_.api.engine_api_max_upload_bytes_in_flight) {
+          in_flight.fetch_sub(want);
+          auto res = engine_refusal(head, core::unavailable("this server is receiving as many uploads as it holds; retry in a few seconds"));
+          res.set(beast::http::field::retry_after, "5");
+          return refuse_early(std::move(res));
+        }
+        reserved_upload_ = want;
+      }
     }
     // A chunked body is held to the limit as it arrives.
     const auto expect = parser_->get()[beast::http::field::expect];
@@ -183,6 +208,24 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     }
   }
 
+  // Answers at once and closes, reading away what the client still sends.
+  void refuse_early(Response res) {
+    linger_ = true;
+    write(std::move(res), true);
+  }
+
+  void release_upload() {
+    if (reserved_upload_ > 0) ctx_.api.engine_upload_bytes->fetch_sub(reserved_upload_);
+    reserved_upload_ = 0;
+  }
+
+  // The client hung up while its request waited: nobody will read the answer.
+  bool peer_gone() {
+    char c = 0;
+    const int fd = beast::get_lowest_layer(stream_).socket().native_handle();
+    return ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+  }
+
   // The engine APIs run on their own pool: a transcription takes seconds.
   void engine_request(Request req, bool close_after) {
     if (!ctx_.api.engine_pool) {
@@ -191,6 +234,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     }
     auto shared = std::make_shared<Request>(std::move(req));
     const bool queued = ctx_.api.engine_pool->submit([self = this->shared_from_this(), shared, close_after] {
+      if (self->peer_gone()) {
+        if (self->ctx_.api.metrics != nullptr) ++self->ctx_.api.metrics->engine_api_abandoned;
+        net::post(self->stream_.get_executor(), [self] { self->close(); });
+        return;
+      }
       Response res = handle_engine_request(self->ctx_.api, *shared, self->client_);
       net::post(self->stream_.get_executor(), [self, close_after, res = std::move(res)]() mutable {
         self->write(std::move(res), close_after);
@@ -262,6 +310,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   std::shared_ptr<guard::Guard::Slot> slot_;  // this connection's place in its address's cap
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
   uint64_t body_limit_ = 0;  // of the request being read
+  uint64_t reserved_upload_ = 0;  // this request's share of ApiContext::engine_upload_bytes
   bool linger_ = false;      // drain the connection after the answer (a refused body)
 };
 

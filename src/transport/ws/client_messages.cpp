@@ -63,7 +63,7 @@ Join parse_join(std::string_view text) {
   if (role == "listener") {
     auto lang = engines::normalize_language(string_at(msg, "language"));
     if (!lang) return Refusal{"bad_language", "choose a language code, e.g. \"es\"", "bad language"};
-    ListenerJoin j{code, *lang};
+    ListenerJoin j{code, *lang, 0, std::nullopt};
     if (auto s = msg.find("since"); s != msg.end() && s->is_number_integer()) {
       j.since = std::max<int64_t>(0, s->get<int64_t>());
     }

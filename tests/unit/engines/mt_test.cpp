@@ -108,6 +108,21 @@ TEST(Apertium, SpecialCharactersAndControlBytesDoNotDesyncThePipeline) {
   EXPECT_EQ(*next, "Tengo una casa pequeña.");
 }
 
+// An outside audit: U+FFFF (valid JSON, and what lttoolbox uses as a
+// marker) or bytes that are not UTF-8 put the pipeline one answer behind,
+// for every later sentence of every session.
+TEST(Apertium, NoncharactersAndBrokenUtf8DoNotPutThePipelineOutOfStep) {
+  auto s = apertium()->open_stream({"en", "es"});
+  ASSERT_TRUE(s.is_ok());
+  for (const std::string& bad : {std::string("\xEF\xBF\xBF"), std::string("Green \xC3tree"), std::string("x \xEF\xB7\x90 y"),
+                                 std::string("\xED\xA0\x80 surrogate"), std::string("\xF0\x8F\xBF\xBF overlong")}) {
+    (void)(*s)->translate(bad);
+    auto next = (*s)->translate("I have a small house.");
+    ASSERT_TRUE(next.is_ok()) << next.status().message();
+    EXPECT_EQ(*next, "Tengo una casa pequeña.") << "after " << ::testing::PrintToString(bad);
+  }
+}
+
 TEST(Apertium, OversizedInputIsRefused) {
   auto s = apertium()->open_stream({"en", "es"});
   ASSERT_TRUE(s.is_ok());

@@ -25,7 +25,9 @@ TEST(EngineList, RefusesWhatItCannotRead) {
                           "a(=1)"}) {
     auto list = parse_engine_list(bad);
     EXPECT_FALSE(list.is_ok()) << "'" << bad << "' was accepted";
-    if (!list.is_ok()) EXPECT_EQ(list.status().code(), core::Code::invalid_argument) << bad;
+    if (!list.is_ok()) {
+      EXPECT_EQ(list.status().code(), core::Code::invalid_argument) << bad;
+    }
   }
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "core/log.h"
 #include "engines/language.h"
 
@@ -142,6 +143,9 @@ class Pipeline {
       if (auto nul = pending_.find('\0'); nul != std::string::npos) {
         std::string out = pending_.substr(0, nul);
         pending_.erase(0, nul + 1);
+        // More than one answer to one segment: the pipeline is out of step,
+        // and this answer may belong to another sentence. Never reused.
+        if (!pending_.empty()) return broken("the Apertium pipeline answered out of step");
         return out;
       }
       int64_t left_ms = (deadline_us - core::now_us()) / 1000;
@@ -319,7 +323,11 @@ class ApertiumModel final : public Model {
 
 }  // namespace
 
-std::string apertium_escape(std::string_view text) {
+std::string apertium_escape(std::string_view raw) {
+  // Malformed UTF-8 and noncharacters (lttoolbox uses U+FFFF itself) put a
+  // null-flush pipeline out of step: every later answer would belong to the
+  // sentence before it.
+  const std::string text = core::sanitize_utf8(raw);
   std::string out;
   out.reserve(text.size() + 8);
   for (char c : text) {
