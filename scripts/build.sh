@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Configures and builds one CMake preset (default: release). Prints where the
-# binary is. Usage: scripts/build.sh [debug|release|asan|tsan]
+# Configures and builds one CMake preset (default: release), or only the
+# named targets of it. Usage: scripts/build.sh [debug|release|asan|tsan] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-release}"
+shift || true
 jobs="$(nproc 2>/dev/null || echo 2)"
 cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" -j "$jobs"
+if [ $# -gt 0 ]; then
+  cmake --build --preset "$preset" -j "$jobs" --target "$@"
+else
+  cmake --build --preset "$preset" -j "$jobs"
+fi

@@ -11,8 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-echo "== building (release)"
-bash scripts/build.sh release
+echo "== building parley (release; the tests are built by scripts/test.sh)"
+bash scripts/build.sh release parley
 if [ -z "${PARLEY_API_KEYS:-}" ]; then
   echo "note: anyone who can reach this server may create sessions; set PARLEY_API_KEYS to require an operator key"
 fi
