@@ -275,6 +275,10 @@ TEST_F(LiveSessionTest, TypedCaptionsAreTranslatedSpokenAndKept) {
   ASSERT_TRUE(sp.wait_for_type("final", 5s)) << "the speaker sees it in its transcript";
   auto js = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=es&format=json");
   EXPECT_NE(js.body.find(final["text"].get<std::string>()), std::string::npos) << "kept in the history";
+  // A language it was never translated into: 404 naming the ones it has, not an empty transcript.
+  auto german = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=de");
+  EXPECT_EQ(german.status, 404) << german.body;
+  EXPECT_NE(german.body.find("es"), std::string::npos) << german.body;
   // Stage times are stored with the utterance.
   ASSERT_TRUE(eventually([&] {
     auto h = json::parse(http_request(port, "GET", "/api/sessions/" + s.code + "/history").body);

@@ -279,6 +279,20 @@ Response transcript(const ApiContext& ctx, const Request& req, const Client& cli
   auto all = all_history(ctx, found->info.id);
   if (!all) return error_response(req, all.status());
   const bool source = *lang == found->info.spec.source_language;
+  if (!source) {
+    // A language the session was never translated into is an error that
+    // names the ones it has, never an empty transcript.
+    std::set<std::string> has;
+    for (const auto& h : *all) {
+      for (const auto& [l, text] : h.translations) has.insert(l);
+    }
+    const bool routable = ctx.engines.router && ctx.engines.router->route(found->info.spec.source_language, *lang);
+    if (all->empty() ? !routable : has.count(*lang) == 0) {
+      std::string list = found->info.spec.source_language + " (the original)";
+      for (const auto& l : has) list += ", " + l;
+      return error_response(req, core::not_found("this session has no transcript in '" + *lang + "'; it has: " + list));
+    }
+  }
   if (format == "json") {
     json items = json::array();
     for (const auto& h : *all) {
