@@ -334,6 +334,17 @@ TEST(Hardening, ListenersAndLanguagesPerSessionAreCapped) {
   EXPECT_EQ(http_request(port, "GET", "/listen/" + s.code + "/es.ogg").status, 429) << "audio streams count too";
 }
 
+TEST(Hardening, PagesAndAnswersCarrySecurityHeaders) {
+  ServerProcess server(temp_db("headers"));
+  const auto page = raw_response(server.port(), "GET /speaker HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(page.find("Content-Security-Policy: default-src 'self'"), std::string::npos) << page;
+  EXPECT_NE(page.find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_NE(page.find("X-Content-Type-Options: nosniff"), std::string::npos);
+  EXPECT_NE(page.find("Referrer-Policy: no-referrer"), std::string::npos) << "listener links carry a key";
+  const auto api = raw_response(server.port(), "GET /api/languages HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(api.find("X-Content-Type-Options: nosniff"), std::string::npos) << api;
+}
+
 TEST(Hardening, EndedTranscriptsAreReadWithTheListenerLinkOnly) {
   ServerProcess server(temp_db("private"));
   const auto port = server.port();

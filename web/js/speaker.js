@@ -22,11 +22,12 @@
     for (const t of langs.targets[langs.speech[0]] || []) {
       const id = 't-' + t.language;
       const label = document.createElement('label');
-      label.style.flex = '0 0 auto';
-      label.innerHTML = '<input type="checkbox" style="width:auto"> ';
-      label.firstChild.id = id;
-      label.firstChild.value = t.language;
-      label.append(t.name);
+      label.className = 'target-choice';
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.id = id;
+      box.value = t.language;
+      label.append(box, ' ', t.name);
       targets.appendChild(label);
     }
   }

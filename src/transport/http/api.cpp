@@ -405,6 +405,18 @@ Response make_response(const Request& req, http::status st, std::string_view typ
   res.set(http::field::server, "parley");
   res.set(http::field::content_type, type);
   res.set(http::field::cache_control, "no-store");
+  // Every answer: no type sniffing, and listener links (which carry a key)
+  // never leak through the Referer header.
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
+  if (type.rfind("text/html", 0) == 0) {
+    // The pages load only their own scripts, styles and media, talk only to
+    // this server, and may not be framed by another site.
+    res.set("Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+            "media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+  }
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
