@@ -127,6 +127,25 @@ test('speaker page with a real recording; Spanish and French listeners get capti
   await later.goto(`${link}&lang=es`);
   await later.waitForFunction(() => document.querySelectorAll('#history p').length >= 2, null, { timeout: 20000 });
   await screenshot(later, 'listener-es-transcript-after-end');
+  // Another language of the ended session, chosen on the page: its transcript replaces the Spanish one.
+  const spanish = (await shownCaptions(later)).map((c) => c.text);
+  await later.selectOption('#language', 'fr');
+  await later.waitForFunction((es) => {
+    const shown = Array.from(document.querySelectorAll('#history p')).map((p) => p.firstChild ? p.firstChild.textContent : '');
+    return shown.length >= 2 && shown.every((t) => !es.includes(t));
+  }, spanish, { timeout: 20000 });
+  assert.doesNotMatch(await later.textContent('#status'), /no live session/);
+  await screenshot(later, 'listener-fr-transcript-after-end');
+  // A language the session does not offer is said so, with what it offers.
+  const german = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+  watchPage(german, 'listener-de', problems);
+  await german.goto(`${link}&lang=de`);
+  await german.waitForFunction(() => /not offered/.test(document.getElementById('notice').textContent), null,
+                               { timeout: 20000 });
+  assert.match(await german.textContent('#notice'), /"de" is not offered.*Offered: .*French/);
+  assert.ok(await german.isVisible('#notice'), 'the notice is shown');
+  assert.notEqual(await german.inputValue('#language'), 'de');
+  await screenshot(german, 'listener-language-not-offered');
   const stranger = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
   await stranger.goto(`${server.url}/listener/${code}?lang=es`);
   await stranger.waitForFunction(() => /private/.test(document.getElementById('status').textContent), null,

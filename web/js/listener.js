@@ -74,17 +74,45 @@
     const src = session.sourceLanguage;
     select.add(new Option((langs.names[src] || src) + ' (original)', src));
     for (const t of langs.targets[src] || []) select.add(new Option(t.name, t.language));
-    const wanted = new URLSearchParams(location.search).get('lang') || localStorage.getItem('parley-lang') ||
-                   (navigator.language || 'en').slice(0, 2);
-    select.value = Array.from(select.options).some((o) => o.value === wanted) ? wanted : (select.options[1] || select.options[0]).value;
-    select.addEventListener('change', () => switchLanguage(select.value));
+    const asked = new URLSearchParams(location.search).get('lang');
+    const wanted = asked || localStorage.getItem('parley-lang') || (navigator.language || 'en').slice(0, 2);
+    const offered = Array.from(select.options);
+    const match = offered.find((o) => o.value === wanted) ||
+                  offered.find((o) => o.value === wanted.toLowerCase().split(/[-_]/)[0]);
+    // Not offered: the original when the link asked for it or the session has
+    // ended (it always has a transcript), else the first translation.
+    const fallback = asked || session.state === 'ENDED' ? src : (select.options[1] || select.options[0]).value;
+    select.value = match ? match.value : fallback;
+    // A language asked for in the link and not offered is said so, never silently replaced.
+    const notOffered = asked && !match
+      ? ' "' + asked + '" is not offered in this session; showing ' + select.selectedOptions[0].text +
+        '. Offered: ' + offered.map((o) => o.text).join(', ') + '.'
+      : '';
+    select.addEventListener('change', () => {
+      $('notice').classList.add('hidden');  // the listener chose
+      if (ended) showTranscript(select.value);
+      else switchLanguage(select.value);
+    });
+    if (notOffered) {
+      $('notice').textContent = notOffered.trim();
+      $('notice').classList.remove('hidden');
+    }
     if (session.state === 'ENDED') {
       ended = true;
       status('This session has ended. Its transcript is below.');
-      loadTranscript(select.value);
+      showTranscript(select.value);
       return;
     }
     switchLanguage(select.value);
+  }
+
+  // An ended session: the whole transcript in `lang`, in place of what was shown.
+  function showTranscript(lang) {
+    language = lang;
+    localStorage.setItem('parley-lang', lang);
+    document.documentElement.lang = lang;
+    $('history').textContent = '';
+    loadTranscript(lang);
   }
 
   async function loadTranscript(lang) {
