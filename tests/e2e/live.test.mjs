@@ -63,6 +63,7 @@ test('speaker page with a real recording; Spanish and French listeners get capti
 
   await speaker.click('#start');
   await speaker.waitForFunction(() => document.getElementById('state').textContent === 'ACTIVE');
+  await es.waitForFunction(() => document.getElementById('status').textContent === 'Live.', null, { timeout: 10000 });
   assert.match(await speaker.textContent('#mic-status'), /Microphone on/);
 
   // Both listeners get finals in their language and play translated speech.
@@ -116,9 +117,15 @@ test('speaker page with a real recording; Spanish and French listeners get capti
   // Pause: both listeners see it; then end: both are told and stop reconnecting.
   await speaker.click('#pause');
   await Promise.all([es, fr].map((p) => p.waitForFunction(() => document.getElementById('state').textContent === 'PAUSED')));
+  assert.match(await speaker.textContent('#mic-status'), /Paused: the microphone is not sent/);
+  assert.match(await es.textContent('#status'), /paused/);
   await speaker.click('#end');
   await Promise.all([es, fr].map((p) => p.waitForFunction(() => document.getElementById('state').textContent === 'ENDED')));
   assert.match(await es.textContent('#status'), /ended/i);
+  // Labels that stay true after the end.
+  assert.doesNotMatch(await speaker.textContent('#mic-status'), /Microphone on/);
+  assert.equal(await speaker.textContent('#listener-total'), '0');
+  assert.equal(await es.isVisible('#listen'), false, 'no offer to hear an ended session');
   await Promise.all([screenshot(speaker, 'speaker-ended'), screenshot(es, 'listener-es-ended')]);
 
   // Afterwards the transcript opens from the listener link, and from the bare

@@ -98,7 +98,7 @@
       $('notice').classList.remove('hidden');
     }
     if (session.state === 'ENDED') {
-      ended = true;
+      sessionOver();
       status('This session has ended. Its transcript is below.');
       showTranscript(select.value);
       return;
@@ -249,16 +249,29 @@
     };
   }
 
+  // What the state means for this listener, in words.
+  function stateText(s) {
+    if (s === 'PAUSED') return 'The speaker has paused.';
+    if (s === 'CREATED') return 'Waiting for the speaker to start.';
+    return s === 'ACTIVE' ? 'Live.' : '';
+  }
+
+  // Nothing more to hear: the offer to listen goes.
+  function sessionOver() {
+    ended = true;
+    $('listen').classList.add('hidden');
+  }
+
   function onText(m) {
     switch (m.type) {
       case 'welcome':
         parley.setState($('state'), m.state);
-        status(m.state === 'PAUSED' ? 'The speaker has paused.' : 'Connected.');
+        status(stateText(m.state));
         if (m.olderHistory) loadOlder(language, m.olderHistory.after, m.olderHistory.before);
         break;
       case 'state':
         parley.setState($('state'), m.state);
-        status(m.state === 'PAUSED' ? 'The speaker has paused.' : m.state === 'ACTIVE' ? 'Live.' : '');
+        status(stateText(m.state));
         break;
       case 'partial':
         stats.partials++;
@@ -280,7 +293,7 @@
         break;
       }
       case 'sessionEnded':
-        ended = true;
+        sessionOver();
         parley.setState($('state'), 'ENDED');
         status('The session has ended. Thank you for listening.');
         break;

@@ -54,7 +54,15 @@
     $('resume').disabled = s !== 'PAUSED';
     $('end').disabled = s === 'ENDED';
     $('type-text').disabled = $('type-send').disabled = s !== 'ACTIVE';
-    if (s === 'ENDED') stopMic();
+    // Labels say what is true now: nothing is sent while paused or after the end.
+    if (s === 'PAUSED' && micStream) $('mic-status').textContent = 'Paused: the microphone is not sent to listeners.';
+    if (s === 'ACTIVE' && micStream) micStatus();
+    if (s === 'ENDED') {
+      stopMic();
+      $('mic-status').textContent = 'The session has ended; the microphone is off.';
+      $('listener-total').textContent = '0';
+      $('listener-langs').textContent = '';
+    }
   }
 
   async function create(ev) {
@@ -151,6 +159,10 @@
   }
 
   function micStatus() {
+    if (state === 'PAUSED') {
+      $('mic-status').textContent = 'Paused: the microphone is not sent to listeners.';
+      return;
+    }
     $('mic-status').textContent = transport === 'webrtc'
       ? 'Microphone on, sent over WebRTC (Opus).'
       : 'Microphone on, sent over the WebSocket (' + audioCtx.sampleRate + ' Hz).';
