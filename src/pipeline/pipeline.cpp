@@ -219,7 +219,9 @@ void SpeakerPipeline::translate_and_speak(const Utterance& u) {
     pending.push_back({lane.get(), std::async(how, [tr, &u] { return tr->translate(u.text); })});
   }
   std::deque<std::pair<Lane*, TranslationResult>> to_speak;
-  while (!pending.empty() || !to_speak.empty()) {
+  // Sends every caption whose translation is ready; also called while a
+  // language is being spoken, so no caption waits for another's speech.
+  auto deliver_ready = [&] {
     for (auto it = pending.begin(); it != pending.end();) {
       const bool deferred = it->translation.wait_for(std::chrono::seconds(0)) == std::future_status::deferred;
       if (!deferred && it->translation.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
@@ -244,17 +246,21 @@ void SpeakerPipeline::translate_and_speak(const Utterance& u) {
       listener_.on_translation(u, r);
       to_speak.emplace_back(&lane, std::move(r));
     }
+  };
+  while (!pending.empty() || !to_speak.empty()) {
+    deliver_ready();
     if (!to_speak.empty()) {
       auto [lane, r] = std::move(to_speak.front());
       to_speak.pop_front();
-      speak(u, *lane, r);
+      speak(u, *lane, r, deliver_ready);
     } else if (!pending.empty()) {
       pending.front().translation.wait_for(std::chrono::milliseconds(2));
     }
   }
 }
 
-void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r) {
+void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r,
+                            const std::function<void()>& between_chunks) {
   if (!lane.voice || r.text.empty() || !listener_.wants_speech(lane.language)) return;
 
   int64_t t0 = core::now_us();
@@ -270,6 +276,7 @@ void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r
     a.insert(a.end(), chunk.audio.begin(), chunk.audio.end());
     speech.phonemes.insert(speech.phonemes.end(), chunk.phonemes.begin(), chunk.phonemes.end());
     speech.words.insert(speech.words.end(), chunk.words.begin(), chunk.words.end());
+    between_chunks();
   });
   r.times.tts_done_us = core::now_us();
   r.times.tts_ms = core::elapsed_ms(t0, r.times.tts_done_us);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -118,7 +119,8 @@ class SpeakerPipeline final : private SegmenterListener {
   void on_utterance_end(int64_t end_sample, EndReason reason) override;
   // Every target's caption (translations run at once), then every target's speech.
   void translate_and_speak(const Utterance& u);
-  void speak(const Utterance& u, Lane& lane, TranslationResult& r);
+  // `between_chunks` runs after each chunk (other languages' captions that became ready).
+  void speak(const Utterance& u, Lane& lane, TranslationResult& r, const std::function<void()>& between_chunks);
   // Shows a partial hypothesis (stabilised) to the listener.
   void show_partial(const std::string& hypothesis);
 

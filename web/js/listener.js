@@ -120,6 +120,15 @@
     try {
       r = await parley.api('GET', '/api/sessions/' + code + '/transcript?format=json&lang=' + encodeURIComponent(lang) + keyParam);
     } catch (e) {
+      const src = session.sourceLanguage;
+      if (e.status === 404 && lang !== src) {
+        // Never translated into this language: the original, and why.
+        $('notice').textContent = e.message + ' Showing the original.';
+        $('notice').classList.remove('hidden');
+        $('language').value = src;
+        showTranscript(src);
+        return;
+      }
       status(e.message, true);  // a private transcript says how to open it
       return;
     }

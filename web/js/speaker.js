@@ -117,7 +117,7 @@
         $('partial').textContent = '';
         const p = parley.upsertCaption($('transcript'), m.seq, m.text);
         p.scrollIntoView({ block: 'nearest' });
-      } else if (m.type === 'listeners') {
+      } else if (m.type === 'listeners' && state !== 'ENDED') {  // counts sent while listeners leave an ended session
         $('listener-total').textContent = m.total;
         $('listener-langs').textContent = Object.entries(m.byLanguage).map(([l, n]) => l + ': ' + n).join(' · ');
       } else if (m.type === 'error') {

@@ -410,11 +410,17 @@ Response make_response(const Request& req, http::status st, std::string_view typ
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Referrer-Policy", "no-referrer");
   if (type.rfind("text/html", 0) == 0) {
+    // Older WebKit does not count ws(s):// to this host as 'self'.
+    std::string sockets;
+    const auto host = req[http::field::host];
+    if (!host.empty() && host.find_first_of(" ;,'\"") == std::string_view::npos) {
+      sockets = " ws://" + std::string(host) + " wss://" + std::string(host);
+    }
     // The pages load only their own scripts, styles and media, talk only to
     // this server, and may not be framed by another site.
     res.set("Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-            "media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
+            "media-src 'self' blob:; connect-src 'self'" + sockets + "; worker-src 'self' blob:; object-src 'none'; "
             "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
   }
   res.keep_alive(req.keep_alive());

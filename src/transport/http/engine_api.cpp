@@ -473,7 +473,9 @@ core::Result<std::string> translate_text(engines::mt::Translator& tr, const std:
         if (piece.find_first_not_of(" \t\r") == std::string::npos) continue;
         auto t = tr.translate(piece);
         if (!t) return t.status();
-        joined += (joined.empty() ? "" : " ") + t->text;
+        // A piece cut at a space starts with it; one cut mid-word (scripts
+        // without spaces) joins its neighbour directly.
+        joined += (joined.empty() || piece.front() != ' ' ? "" : " ") + t->text;
       }
       out += joined;
     }

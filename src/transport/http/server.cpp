@@ -3,6 +3,8 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -121,7 +123,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       }
       if (auto st = check_engine_bearer(ctx_.api, head, client_); !st) return refuse_early(engine_refusal(head, st));
       if (upload) {
-        const uint64_t want = parser_->content_length().value_or(body_limit_);
+        // A chunked body may grow to the limit; a request without a body reserves nothing.
+        const uint64_t want = parser_->chunked() ? body_limit_ : parser_->content_length().value_or(0);
         auto& in_flight = *ctx_.api.engine_upload_bytes;
         if (in_flight.fetch_add(want) + want > ctx_.api.engine_api_max_upload_bytes_in_flight) {
           in_flight.fetch_sub(want);
@@ -163,6 +166,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
                                               : "request headers too large (at most " + std::to_string(kMaxHeaderBytes) + " bytes)"));
       res.result(body ? beast::http::status::payload_too_large
                       : beast::http::status::request_header_fields_too_large);
+      res.keep_alive(false);
       linger_ = true;  // the client may still be sending: read it away, so it reads the answer
       return write(std::move(res), true);
     }
@@ -210,6 +214,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
   // Answers at once and closes, reading away what the client still sends.
   void refuse_early(Response res) {
+    res.keep_alive(false);  // Connection: close — the client must not reuse it
     linger_ = true;
     write(std::move(res), true);
   }
@@ -223,7 +228,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   bool peer_gone() {
     char c = 0;
     const int fd = beast::get_lowest_layer(stream_).socket().native_handle();
-    return ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+    const ssize_t r = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    // 0: the client closed (HTTP clients do not half-close while they wait
+    // for an answer); an error other than "nothing yet": reset.
+    return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
   }
 
   // The engine APIs run on their own pool: a transcription takes seconds.

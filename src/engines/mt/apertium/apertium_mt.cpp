@@ -131,6 +131,10 @@ class Pipeline {
   // Sends one NUL-terminated segment and reads the answer up to its NUL.
   core::Result<std::string> roundtrip(const std::string& segment, std::chrono::milliseconds timeout) {
     const int64_t deadline_us = core::now_us() + timeout.count() * 1000;
+    // An answer nobody asked for (a late second answer to an earlier
+    // segment): this pipeline is out of step. Tried again on a fresh one.
+    pollfd early{from_child_, POLLIN, 0};
+    if (!pending_.empty() || ::poll(&early, 1, 0) > 0) return died("the Apertium pipeline answered out of step");
     size_t off = 0;
     while (off < segment.size()) {
       ssize_t n = ::write(to_child_, segment.data() + off, segment.size() - off);
