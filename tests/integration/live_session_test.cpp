@@ -40,27 +40,8 @@ using testing::join_speaker;
 using testing::temp_db;
 using testing::WsClient;
 
-std::vector<int16_t> recording_pcm(size_t index, double trailing_silence_s) {
-  auto recs = testing::librivox_recordings();
-  auto pcm = audio::read_audio_file_16k(recs.at(index).wav_path);
-  EXPECT_TRUE(pcm.is_ok());
-  auto s = audio::to_pcm16(pcm->samples);
-  s.resize(s.size() + static_cast<size_t>(trailing_silence_s * 16000), 0);
-  return s;
-}
-
-// Streams PCM as 20 ms frames at real-time pace.
-void stream_real_time(WsClient& speaker, const std::vector<int16_t>& pcm, uint32_t& seq) {
-  constexpr size_t kFrame = 320;
-  auto next = std::chrono::steady_clock::now();
-  for (size_t off = 0; off < pcm.size(); off += kFrame) {
-    std::vector<int16_t> f(pcm.begin() + static_cast<long>(off),
-                           pcm.begin() + static_cast<long>(std::min(pcm.size(), off + kFrame)));
-    speaker.send_frame(++seq, f);
-    next += 20ms;
-    std::this_thread::sleep_until(next);
-  }
-}
+using testing::recording_pcm;
+using testing::stream_real_time;
 
 // Speech messages with a real timeline: whole (Ogg Opus audio) or cut after
 // the timeline (a listener that chose speech "timeline").

@@ -5,8 +5,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <thread>
 #include <filesystem>
 
+#include "audio/pcm.h"
+#include "audio/wav_io.h"
+#include "support/librivox.h"
 #include "support/server_process.h"
 
 namespace parley::testing {
@@ -48,6 +52,27 @@ WsClient& join_listener(WsClient& c, const std::string& code, const std::string&
   if (!speech.empty()) join["speech"] = speech;
   c.send_json(join);
   return c;
+}
+
+std::vector<int16_t> recording_pcm(size_t index, double trailing_silence_s) {
+  auto recs = librivox_recordings();
+  auto pcm = audio::read_audio_file_16k(recs.at(index).wav_path);
+  EXPECT_TRUE(pcm.is_ok());
+  auto s = audio::to_pcm16(pcm->samples);
+  s.resize(s.size() + static_cast<size_t>(trailing_silence_s * 16000), 0);
+  return s;
+}
+
+void stream_real_time(WsClient& speaker, const std::vector<int16_t>& pcm, uint32_t& seq) {
+  constexpr size_t kFrame = 320;
+  auto next = std::chrono::steady_clock::now();
+  for (size_t off = 0; off < pcm.size(); off += kFrame) {
+    std::vector<int16_t> f(pcm.begin() + static_cast<long>(off),
+                           pcm.begin() + static_cast<long>(std::min(pcm.size(), off + kFrame)));
+    speaker.send_frame(++seq, f);
+    next += std::chrono::milliseconds(20);
+    std::this_thread::sleep_until(next);
+  }
 }
 
 }  // namespace parley::testing

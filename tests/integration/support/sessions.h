@@ -3,7 +3,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "support/ws_client.h"
 
@@ -27,5 +29,11 @@ bool join_speaker(WsClient& c, const Created& s);
 // `speech`: the join's speech mode, or empty for the server's default.
 WsClient& join_listener(WsClient& c, const std::string& code, const std::string& lang, int64_t since = 0,
                         const std::string& speech = "");
+
+// LibriVox recording `index` (pocketsphinx-testdata) as 16 kHz PCM16, with
+// `trailing_silence_s` of silence after it.
+std::vector<int16_t> recording_pcm(size_t index, double trailing_silence_s);
+// Streams PCM as 20 ms speaker frames at real-time pace, numbering them from `seq`.
+void stream_real_time(WsClient& speaker, const std::vector<int16_t>& pcm, uint32_t& seq);
 
 }  // namespace parley::testing
