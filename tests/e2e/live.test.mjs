@@ -99,6 +99,9 @@ test('speaker page with a real recording; Spanish and French listeners get capti
     assert.equal(c.source, f.source, 'both languages translate the same utterance');
     assert.notEqual(c.text, f.text, 'Spanish and French captions differ');
   }
+  // The line being spoken sits below the finished ones, where the next final will appear.
+  assert.equal(await speaker.evaluate(() => Boolean(document.getElementById('transcript')
+    .compareDocumentPosition(document.getElementById('partial')) & Node.DOCUMENT_POSITION_FOLLOWING)), true);
   // The speaker page shows the English transcript and never decodes speech.
   const transcript = await speaker.$$eval('#transcript p', (ps) => ps.map((p) => p.textContent));
   assert.ok(transcript.every((t) => t.trim().length > 0));
