@@ -8,6 +8,10 @@ namespace {
 bool has(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
+// The member is allowed `language` and its model recognises it.
+bool serves(const Chain::Member& m, const std::string& language) {
+  return (m.languages.empty() || has(m.languages, language)) && has(m.model->languages(), language);
+}
 }  // namespace
 
 Chain::Chain(std::vector<Member> members) : members_(std::move(members)) {}
@@ -20,8 +24,7 @@ std::string Chain::name() const {
 
 const Model* Chain::member_for(const std::string& language) const {
   for (const auto& m : members_) {
-    if (!m.languages.empty() && !has(m.languages, language)) continue;
-    if (has(m.model->languages(), language)) return m.model.get();
+    if (serves(m, language)) return m.model.get();
   }
   return nullptr;
 }
@@ -59,8 +62,7 @@ std::shared_ptr<const Model> Chain::fallback_after(const Model* chosen, const st
       after = true;
       continue;
     }
-    if (!after || (!m.languages.empty() && !has(m.languages, language))) continue;
-    if (has(m.model->languages(), language)) return m.model;
+    if (after && serves(m, language)) return m.model;
   }
   return nullptr;
 }

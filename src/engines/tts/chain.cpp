@@ -15,6 +15,10 @@ bool has_voice(const Model& m, const std::string& language) {
   }
   return false;
 }
+// The member is allowed `language` and has a voice for it.
+bool serves(const Chain::Member& m, const std::string& language) {
+  return allowed(m.languages, language) && has_voice(*m.model, language);
+}
 }  // namespace
 
 Chain::Chain(std::vector<Member> members) : members_(std::move(members)) {}
@@ -27,7 +31,7 @@ std::string Chain::name() const {
 
 const Model* Chain::member_for(const std::string& language) const {
   for (const auto& m : members_) {
-    if (allowed(m.languages, language) && has_voice(*m.model, language)) return m.model.get();
+    if (serves(m, language)) return m.model.get();
   }
   return nullptr;
 }
@@ -61,7 +65,7 @@ std::shared_ptr<const Model> Chain::fallback_after(const Model* chosen, const st
       after = true;
       continue;
     }
-    if (after && allowed(m.languages, language) && has_voice(*m.model, language)) return m.model;
+    if (after && serves(m, language)) return m.model;
   }
   return nullptr;
 }

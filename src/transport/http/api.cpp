@@ -104,11 +104,7 @@ core::Result<Found> find_session(const ApiContext& ctx, const Client& client, co
   return found;
 }
 
-bool is_api_key(const ApiContext& ctx, const std::string& key) {
-  const auto hash = session::hash_token(key);
-  return std::any_of(ctx.api_key_hashes.begin(), ctx.api_key_hashes.end(),
-                     [&](const std::string& h) { return session::digests_equal(hash, h); });
-}
+bool is_api_key(const ApiContext& ctx, const std::string& key) { return key_in(ctx.api_key_hashes, key); }
 
 // The operator's API key, when the server has any.
 core::Status check_api_key(const ApiContext& ctx, const Client& client, const Request& req) {
@@ -399,6 +395,11 @@ Response unknown_session_page(const Request& req, const std::string& code, const
 }
 
 }  // namespace
+
+bool key_in(const std::vector<std::string>& hashes, const std::string& key) {
+  const auto hash = session::hash_token(key);
+  return std::any_of(hashes.begin(), hashes.end(), [&](const std::string& h) { return session::digests_equal(hash, h); });
+}
 
 Response make_response(const Request& req, http::status st, std::string_view type, std::string body) {
   Response res{st, req.version()};

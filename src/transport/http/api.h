@@ -73,6 +73,10 @@ core::Status peek(const ApiContext& ctx, const Client& client, guard::Action act
 core::Result<std::shared_ptr<session::LiveSession>> find_live(const ApiContext& ctx, const Client& client,
                                                               const std::string& code);
 
+// True when `key` hashes to one of `hashes` (session::hash_token), compared
+// in constant time: operator keys and engine API keys alike.
+bool key_in(const std::vector<std::string>& hashes, const std::string& key);
+
 // A response with the server's common headers.
 Response make_response(const Request& req, http::status st, std::string_view type, std::string body);
 

@@ -81,10 +81,7 @@ core::Status check_key(const ApiContext& ctx, const Request& req, const Client& 
     return core::unauthenticated("this server's engine API needs an API key: send 'Authorization: Bearer <key>'" +
                                  std::string(body_key ? " or api_key" : ""));
   }
-  const auto hash = session::hash_token(*key);
-  if (std::any_of(hashes.begin(), hashes.end(), [&](const std::string& h) { return session::digests_equal(hash, h); })) {
-    return {};
-  }
+  if (key_in(hashes, *key)) return {};
   if (ctx.guard) {
     if (auto st = ctx.guard->take(client.address, guard::Action::bad_credential); !st) return st;
   }

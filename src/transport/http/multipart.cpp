@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "transport/http/multipart.h"
 
-#include <cctype>
+#include <boost/beast/core/string.hpp>
 #include <optional>
 
 namespace parley::transport {
@@ -15,13 +15,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
+using boost::beast::iequals;
 
 // The value of parameter `key` in "type; a=1; key="x"" (quotes removed,
 // backslash escapes honoured); nullopt when absent.
