@@ -123,7 +123,7 @@
       const src = session.sourceLanguage;
       if (e.status === 404 && lang !== src) {
         // Never translated into this language: the original, and why.
-        $('notice').textContent = e.message + ' Showing the original.';
+        $('notice').textContent = e.message.replace(/\.?$/, '.') + ' Showing the original.';
         $('notice').classList.remove('hidden');
         $('language').value = src;
         showTranscript(src);

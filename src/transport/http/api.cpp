@@ -284,9 +284,10 @@ Response transcript(const ApiContext& ctx, const Request& req, const Client& cli
     }
     const bool routable = ctx.engines.router && ctx.engines.router->route(found->info.spec.source_language, *lang);
     if (all->empty() ? !routable : has.count(*lang) == 0) {
-      std::string list = found->info.spec.source_language + " (the original)";
-      for (const auto& l : has) list += ", " + l;
-      return error_response(req, core::not_found("this session has no transcript in '" + *lang + "'; it has: " + list));
+      std::string list = engines::language_name(found->info.spec.source_language) + " (the original)";
+      for (const auto& l : has) list += ", " + engines::language_name(l);
+      return error_response(req, core::not_found("This session has no transcript in " + engines::language_name(*lang) +
+                                                 "; it has " + list + "."));
     }
   }
   if (format == "json") {
