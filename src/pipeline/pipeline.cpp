@@ -5,6 +5,7 @@
 #include <chrono>
 #include <deque>
 #include <future>
+#include <optional>
 
 #include "audio/pcm.h"
 #include "core/clock.h"
@@ -16,9 +17,11 @@ using engines::mt::Translator;
 
 // Per target language: the translator and the voice.
 struct SpeakerPipeline::Lane {
+  explicit Lane(const PaceConfig& pc) : pace(pc) {}
   std::string language;
   std::unique_ptr<Translator> translator;
   std::unique_ptr<engines::tts::Stream> voice;  // null when not synthesising
+  PaceController pace;
 };
 
 core::Result<std::unique_ptr<SpeakerPipeline>> SpeakerPipeline::create(const Engines& engines,
@@ -31,8 +34,10 @@ core::Result<std::unique_ptr<SpeakerPipeline>> SpeakerPipeline::create(const Eng
   std::unique_ptr<SpeakerPipeline> p(new SpeakerPipeline(engines, std::move(config), listener));
   auto vad = engines.vad->open_stream();
   if (!vad) return vad.status();
-  SegmenterListener& as_listener = *p;  // private base: convert here, not in make_unique
-  p->segmenter_ = std::make_unique<Segmenter>(std::move(*vad), p->c_.segmenter, as_listener);
+  SegmenterListener& as_listener = *p;  // private bases: convert here, not in make_unique
+  HypothesisSource& as_source = *p;
+  p->segmenter_ = std::make_unique<Segmenter>(std::move(*vad), p->c_.segmenter, as_listener,
+                                              p->c_.source_language, &as_source);
   auto stt = engines.stt->open_stream(p->c_.source_language);
   if (!stt) return stt.status();
   p->stt_ = std::move(*stt);
@@ -52,7 +57,7 @@ SpeakerPipeline::~SpeakerPipeline() = default;
 
 core::Status SpeakerPipeline::add_target(const std::string& language) {
   if (lanes_.count(language) != 0) return {};
-  auto lane = std::make_unique<Lane>();
+  auto lane = std::make_unique<Lane>(c_.pace);
   lane->language = language;
   auto tr = Translator::open(*engines_.router, c_.source_language, language, c_.glossary,
                              engines_.mt_cache);
@@ -105,6 +110,7 @@ void SpeakerPipeline::submit_text(const std::string& text) {
   u.start_ms = u.end_ms = audio::samples_to_ms(samples_in_, audio::kPipelineRateHz);
   u.words = text;
   u.text = text;
+  u.end_reason = "typed";
   const int64_t now = core::now_us();
   u.times.first_audio_us = u.times.last_audio_us = u.times.vad_end_us = u.times.stt_final_us = now;
   listener_.on_final(u);
@@ -172,8 +178,29 @@ void SpeakerPipeline::show_partial(const std::string& hypothesis) {
   }
 }
 
-void SpeakerPipeline::on_utterance_end(int64_t end_sample, EndReason /*reason*/) {
+std::string SpeakerPipeline::hypothesis_now() {
+  if (stt_failed_) return {};
+  const int64_t t0 = core::now_us();
+  auto hyp = stt_->partial();
+  current_.times.stt_ms += core::elapsed_ms(t0, core::now_us());
+  return hyp ? hyp->text : std::string();
+}
+
+namespace {
+const char* reason_name(EndReason reason) {
+  switch (reason) {
+    case EndReason::pause: return "pause";
+    case EndReason::silence: return "hangover";
+    case EndReason::max_length: return "max_length";
+    case EndReason::end_of_stream: return "end";
+  }
+  return "end";
+}
+}  // namespace
+
+void SpeakerPipeline::on_utterance_end(int64_t end_sample, EndReason reason) {
   current_.times.vad_end_us = core::now_us();
+  current_.end_reason = reason_name(reason);
   current_.end_ms = audio::samples_to_ms(end_sample, audio::kPipelineRateHz);
   if (!stt_failed_) {
     int64_t t0 = core::now_us();
@@ -259,31 +286,83 @@ void SpeakerPipeline::translate_and_speak(const Utterance& u) {
   }
 }
 
+namespace {
+// Where the source speech of `u` ended, in stream milliseconds: its last
+// word's end when the recogniser gave times, else where it was closed.
+int64_t source_end_ms(const Utterance& u) {
+  return u.word_times.empty() ? u.end_ms : u.word_times.back().end_ms;
+}
+}  // namespace
+
 void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r,
                             const std::function<void()>& between_chunks) {
   if (!lane.voice || r.text.empty() || !listener_.wants_speech(lane.language)) return;
 
   int64_t t0 = core::now_us();
+  // The pace controller's clock is the stream's: the utterance was closed at
+  // end_ms, and the work since then has taken wall time.
+  const auto stream_now_ms = [&u](int64_t at_us) {
+    return u.end_ms + (u.times.vad_end_us > 0 ? (at_us - u.times.vad_end_us) / 1000 : 0);
+  };
+  const int64_t source_end = source_end_ms(u);
+  const SpeechPlan plan = lane.pace.plan(stream_now_ms(t0), source_end);
+  r.pace.rate = plan.rate;
+  if (!plan.speak) {
+    lane.pace.skipped();
+    listener_.on_speech_skipped(u, r);
+    return;
+  }
+  lane.voice->set_rate(plan.rate);
+  const int rate_hz = lane.voice->sample_rate_hz();
+  std::optional<EdgeTrimmer> trim;
+  if (plan.edge_ms >= 0) trim.emplace(audio::ms_to_samples(plan.edge_ms, rate_hz));
   engines::tts::Speech speech;
-  speech.audio.sample_rate_hz = lane.voice->sample_rate_hz();
-  auto st = lane.voice->synthesize(r.text, [&](const engines::tts::SpeechChunk& chunk) {
-    if (r.times.tts_first_audio_us == 0 && !chunk.audio.empty()) {
-      r.times.tts_first_audio_us = core::now_us();
-    }
-    listener_.on_speech_chunk(u, lane.language, chunk,
-                              static_cast<int64_t>(speech.audio.samples.size()));
+  speech.audio.sample_rate_hz = rate_hz;
+  std::vector<float> out;
+  std::vector<engines::tts::PhonemeEvent> phonemes;
+  std::vector<engines::tts::WordEvent> words;
+  // Sends `audio` (and the events of the engine's chunk) on to listeners.
+  const auto send = [&](std::span<const float> audio, std::span<const engines::tts::PhonemeEvent> ph,
+                        std::span<const engines::tts::WordEvent> wd) {
+    if (audio.empty() && ph.empty() && wd.empty()) return;
+    if (r.times.tts_first_audio_us == 0 && !audio.empty()) r.times.tts_first_audio_us = core::now_us();
+    listener_.on_speech_chunk(u, lane.language, {audio, ph, wd}, static_cast<int64_t>(speech.audio.samples.size()));
     auto& a = speech.audio.samples;
-    a.insert(a.end(), chunk.audio.begin(), chunk.audio.end());
-    speech.phonemes.insert(speech.phonemes.end(), chunk.phonemes.begin(), chunk.phonemes.end());
-    speech.words.insert(speech.words.end(), chunk.words.begin(), chunk.words.end());
+    a.insert(a.end(), audio.begin(), audio.end());
+    speech.phonemes.insert(speech.phonemes.end(), ph.begin(), ph.end());
+    speech.words.insert(speech.words.end(), wd.begin(), wd.end());
+  };
+  auto st = lane.voice->synthesize(r.text, [&](const engines::tts::SpeechChunk& chunk) {
+    if (!trim) {
+      send(chunk.audio, chunk.phonemes, chunk.words);
+    } else {
+      out.clear();
+      trim->push(chunk.audio, out);
+      phonemes.assign(chunk.phonemes.begin(), chunk.phonemes.end());
+      words.assign(chunk.words.begin(), chunk.words.end());
+      for (auto& p : phonemes) p.sample = trim->map(p.sample);
+      for (auto& w : words) w.sample = trim->map(w.sample);
+      send(out, phonemes, words);
+    }
     between_chunks();
   });
+  if (trim) {
+    out.clear();
+    trim->finish(out);
+    send(out, {}, {});
+    r.pace.trimmed_ms = audio::samples_to_ms(trim->n_trimmed(), rate_hz);
+  }
   r.times.tts_done_us = core::now_us();
   r.times.tts_ms = core::elapsed_ms(t0, r.times.tts_done_us);
   if (!st) {
     listener_.on_error(core::Status(st.code(), lane.language + ": " + st.message()));
     return;
   }
+  const int64_t ready_ms = stream_now_ms(r.times.tts_first_audio_us > 0 ? r.times.tts_first_audio_us : r.times.tts_done_us);
+  const auto lag = lane.pace.scheduled(ready_ms, source_end,
+                                       audio::samples_to_ms(static_cast<int64_t>(speech.audio.samples.size()), rate_hz));
+  r.pace.wait_ms = lag.wait_ms;
+  r.pace.end_lag_ms = lag.end_ms;
   listener_.on_speech_end(u, r, speech);
 }
 

@@ -25,6 +25,7 @@
 #include "engines/stt/stt.h"
 #include "engines/tts/tts.h"
 #include "engines/vad/vad.h"
+#include "pipeline/pace.h"
 #include "pipeline/segmenter.h"
 #include "pipeline/stability.h"
 #include "pipeline/utterance.h"
@@ -54,6 +55,8 @@ struct PipelineConfig {
   bool stabilize_partials = true;
   size_t agreement_n = 3;  // hypotheses that must agree (LocalAgreement-n; docs/benchmarks.md)
   std::shared_ptr<const engines::mt::Glossary> glossary;
+  // Keeps each language's speech in step with the speaker (pace.h).
+  PaceConfig pace;
 };
 
 class PipelineListener {
@@ -74,6 +77,9 @@ class PipelineListener {
   // Asked before a translation is synthesised: false skips the speech (no
   // one of that language wants audio, e.g. every listener reads captions only).
   virtual bool wants_speech(const std::string& /*language*/) const { return true; }
+  // The pace controller skipped this utterance's speech for `language` to
+  // catch up with the speaker (its caption went out as usual).
+  virtual void on_speech_skipped(const Utterance& /*u*/, const TranslationResult& /*t*/) {}
   // The utterance's whole speech for t.language, after its last chunk.
   virtual void on_speech_end(const Utterance& /*u*/, const TranslationResult& /*t*/,
                              const engines::tts::Speech& /*speech*/) {}
@@ -85,7 +91,7 @@ class PipelineListener {
   virtual void on_error(const core::Status& /*status*/) {}
 };
 
-class SpeakerPipeline final : private SegmenterListener {
+class SpeakerPipeline final : private SegmenterListener, private HypothesisSource {
  public:
   static core::Result<std::unique_ptr<SpeakerPipeline>> create(const Engines& engines,
                                                                PipelineConfig config,
@@ -117,6 +123,7 @@ class SpeakerPipeline final : private SegmenterListener {
   void on_utterance_start(int64_t start_sample) override;
   void on_utterance_audio(std::span<const float> samples) override;
   void on_utterance_end(int64_t end_sample, EndReason reason) override;
+  std::string hypothesis_now() override;
   // Every target's caption (translations run at once), then every target's speech.
   void translate_and_speak(const Utterance& u);
   // `between_chunks` runs after each chunk (other languages' captions that became ready).

@@ -29,6 +29,9 @@ struct Utterance {
   std::string text;         // as a sentence; empty when nothing was recognised
   std::vector<engines::stt::Word> word_times;  // relative to the stream start
   UtteranceTimes times;
+  // How it ended: "pause" (the endpointer's evidence), "hangover" (the full
+  // silence), "max_length" (a forced cut), "end" (the stream ended), "typed".
+  std::string end_reason;
   // Partial-caption stability of this utterance: as shown to listeners, and
   // as the raw hypotheses would have been (for comparison).
   RetractionCount partials_shown;
@@ -43,6 +46,14 @@ struct TargetTimes {
   double tts_ms = 0;
 };
 
+// How the pace controller (pace.h) had this language's speech made.
+struct SpeechPace {
+  double rate = 1.0;          // speaking rate used
+  int64_t trimmed_ms = 0;     // silence trimmed at the edges
+  int64_t wait_ms = -1;       // source end → the listener starts hearing it; -1: no speech
+  int64_t end_lag_ms = -1;    // source end → the listener has heard it all
+};
+
 struct TranslationResult {
   std::string language;
   std::string text;
@@ -50,6 +61,7 @@ struct TranslationResult {
   bool cache_hit = false;
   size_t n_glossary_terms = 0;
   TargetTimes times;
+  SpeechPace pace;
 };
 
 }  // namespace parley::pipeline

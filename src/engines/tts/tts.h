@@ -60,6 +60,10 @@ class Stream {
   // Calls on_chunk zero or more times, in order, before returning.
   virtual core::Status synthesize(std::string_view text,
                                   const std::function<void(const SpeechChunk&)>& on_chunk) = 0;
+  // Speaking rate for the following synthesize() calls, as a factor of the
+  // voice's own (1 = normal; the pipeline's pace controller uses 1 to 1.4).
+  // Engines clamp it to what they support; false when they cannot change it.
+  virtual bool set_rate(double /*factor*/) { return false; }
 };
 
 class Model {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 namespace parley::pipeline {
 namespace {
@@ -41,7 +42,8 @@ std::vector<float> signal(std::initializer_list<std::pair<int, bool>> spans_ms) 
 
 TEST(Segmenter, OpensWithPreRollAndClosesAfterHangover) {
   Recorder rec;
-  SegmenterConfig c{.speech_start_ms = 60, .hangover_ms = 300, .pre_roll_ms = 200, .max_utterance_ms = 20000};
+  SegmenterConfig c{.speech_start_ms = 60, .hangover_ms = 300, .pre_roll_ms = 200, .max_utterance_ms = 20000,
+                    .endpointing = EndpointPolicy::fixed};
   Segmenter seg(std::make_unique<LoudnessVad>(), c, rec);
   auto audio = signal({{1000, false}, {800, true}, {1000, false}});
   // Odd block sizes: framing must not depend on how audio arrives.
@@ -59,7 +61,7 @@ TEST(Segmenter, OpensWithPreRollAndClosesAfterHangover) {
 
 TEST(Segmenter, ShortPausesDoNotSplitAnUtterance) {
   Recorder rec;
-  Segmenter seg(std::make_unique<LoudnessVad>(), {.hangover_ms = 500}, rec);
+  Segmenter seg(std::make_unique<LoudnessVad>(), {.hangover_ms = 500, .endpointing = EndpointPolicy::fixed}, rec);
   auto audio = signal({{500, false}, {600, true}, {300, false}, {600, true}, {1000, false}});
   ASSERT_TRUE(seg.push(audio).is_ok());
   ASSERT_EQ(rec.events.size(), 2U);
@@ -75,7 +77,8 @@ TEST(Segmenter, ClicksShorterThanSpeechStartAreIgnored) {
 
 TEST(Segmenter, LongSpeechIsCutAtMaxLength) {
   Recorder rec;
-  Segmenter seg(std::make_unique<LoudnessVad>(), {.max_utterance_ms = 2000}, rec);
+  // A level that never changes is a noise to the noise floor: off here.
+  Segmenter seg(std::make_unique<LoudnessVad>(), {.max_utterance_ms = 2000, .noise_floor = {.enabled = false}}, rec);
   auto audio = signal({{5000, true}});
   ASSERT_TRUE(seg.push(audio).is_ok());
   seg.flush();
@@ -94,6 +97,81 @@ TEST(Segmenter, FlushClosesAnOpenUtterance) {
   ASSERT_EQ(rec.events.size(), 2U);
   EXPECT_EQ(rec.events[1].reason, EndReason::end_of_stream);
   EXPECT_EQ(rec.events[1].sample, static_cast<int64_t>(audio.size()));
+}
+
+// The VAD of a noisy room: it hears voice in everything.
+class AlwaysVoice final : public engines::vad::Stream {
+ public:
+  core::Result<bool> is_speech(std::span<const float>) override { return true; }
+};
+
+// Gaussian noise at `db` dBFS for `ms`, appended to `out`.
+void append_noise(std::vector<float>& out, std::mt19937& rng, int ms, double db) {
+  std::normal_distribution<float> n(0.0F, static_cast<float>(std::pow(10.0, db / 20)));
+  for (int i = 0; i < ms * 16; ++i) out.push_back(n(rng));
+}
+
+std::vector<float> bursts_in_steady_noise() {
+  std::mt19937 rng(7);
+  std::vector<float> audio;
+  append_noise(audio, rng, 4000, -40);  // the room before anyone speaks
+  for (int i = 0; i < 3; ++i) {
+    std::vector<float> voice;
+    append_noise(voice, rng, 1000, -28);
+    std::vector<float> room;
+    append_noise(room, rng, 1000, -40);
+    for (size_t k = 0; k < voice.size(); ++k) audio.push_back(voice[k] + room[k]);
+    append_noise(audio, rng, 700, -40);
+  }
+  return audio;
+}
+
+TEST(Segmenter, InSteadyNoiseThePausesStillEndUtterances) {
+  Recorder rec;
+  Segmenter seg(std::make_unique<AlwaysVoice>(), {}, rec);
+  ASSERT_TRUE(seg.push(bursts_in_steady_noise()).is_ok());
+  std::vector<Event> ends;
+  for (const auto& e : rec.events) {
+    if (e.kind == 'e') ends.push_back(e);
+  }
+  ASSERT_EQ(ends.size(), 3U);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(ends[static_cast<size_t>(i)].reason, EndReason::max_length);
+    const double burst_end_ms = 4000 + 1000 + i * 1700;
+    EXPECT_GT(ends[static_cast<size_t>(i)].sample / 16.0, burst_end_ms);
+    EXPECT_LT(ends[static_cast<size_t>(i)].sample / 16.0, burst_end_ms + 600);
+  }
+  EXPECT_NEAR(seg.noise_floor_db(), -41, 3);
+}
+
+TEST(Segmenter, WithoutTheNoiseFloorSteadyNoiseIsOneLongUtterance) {
+  Recorder rec;
+  SegmenterConfig c;
+  c.noise_floor.enabled = false;
+  Segmenter seg(std::make_unique<AlwaysVoice>(), c, rec);
+  ASSERT_TRUE(seg.push(bursts_in_steady_noise()).is_ok());
+  ASSERT_EQ(rec.events.size(), 1U) << "it opened and never closed";
+}
+
+TEST(Segmenter, AForcedCutFallsInAGapBetweenWords) {
+  Recorder rec;
+  SegmenterConfig c{.max_utterance_ms = 6000, .endpointing = EndpointPolicy::fixed, .cut_search_ms = 3000};
+  c.noise_floor.enabled = false;  // the VAD hears voice throughout; only levels tell words from gaps
+  Segmenter seg(std::make_unique<AlwaysVoice>(), c, rec);
+  // Words of 230 ms at 0.5, gaps of 40 ms at 0.02: never a pause long enough to end.
+  std::vector<float> audio;
+  for (int w = 0; w < 40; ++w) {
+    audio.insert(audio.end(), 230 * 16, 0.5F);
+    audio.insert(audio.end(), 40 * 16, 0.02F);
+  }
+  ASSERT_TRUE(seg.push(audio).is_ok());
+  ASSERT_GE(rec.events.size(), 2U);
+  ASSERT_EQ(rec.events[1].reason, EndReason::max_length);
+  const int64_t end_ms = rec.events[1].sample / 16;
+  EXPECT_GE(end_ms, 3000);
+  EXPECT_LT(end_ms, 6000) << "cut before the limit, at the first gap after the search began";
+  const int64_t in_word = end_ms % 270;  // position within a word + gap cycle
+  EXPECT_GT(in_word, 230) << "the cut falls in a gap, not in a word (" << end_ms << " ms)";
 }
 
 }  // namespace

@@ -62,6 +62,11 @@ class EspeakStream final : public Stream {
 
   int sample_rate_hz() const override { return g_sample_rate_hz; }
 
+  bool set_rate(double factor) override {
+    rate_ = std::clamp(factor, 0.5, 2.0);  // espeak-ng speaks 80-450 words a minute
+    return true;
+  }
+
   core::Status synthesize(std::string_view text,
                           const std::function<void(const SpeechChunk&)>& on_chunk) override {
     // espeak reads a NUL-terminated string; drop embedded NULs and controls.
@@ -83,7 +88,7 @@ class EspeakStream final : public Stream {
     if (espeak_SetVoiceByProperties(&wanted) != EE_OK) {
       return core::unavailable("espeak-ng could not select voice '" + voice_ + "'");
     }
-    espeak_SetParameter(espeakRATE, c_.rate_wpm, 0);
+    espeak_SetParameter(espeakRATE, static_cast<int>(c_.rate_wpm * rate_ + 0.5), 0);
     espeak_SetParameter(espeakPITCH, c_.pitch, 0);
     espeak_ERROR err = espeak_Synth(clean.c_str(), clean.size() + 1, 0, POS_CHARACTER, 0,
                                     espeakCHARS_UTF8, nullptr, &ctx);
@@ -95,6 +100,7 @@ class EspeakStream final : public Stream {
  private:
   std::string voice_;
   EspeakConfig c_;
+  double rate_ = 1.0;
 };
 
 class EspeakModel final : public Model {

@@ -44,6 +44,12 @@ class RemoteStream final : public Stream {
 
   int sample_rate_hz() const override { return shared_->rate_hz; }
 
+  bool set_rate(double factor) override {
+    speed_ = std::clamp(factor, 0.25, 4.0);  // the API's range for `speed`
+    if (fallback_) fallback_->set_rate(factor);
+    return true;
+  }
+
   core::Status synthesize(std::string_view text, const std::function<void(const SpeechChunk&)>& on_chunk) override {
     core::Status why = core::unavailable("the speech server's circuit breaker is open");
     if (shared_->endpoint->available()) {
@@ -59,6 +65,7 @@ class RemoteStream final : public Stream {
       auto opened = fallback_model_->open_stream(language_);
       if (!opened) return why;
       fallback_ = std::move(*opened);
+      fallback_->set_rate(speed_);
     }
     shared_->endpoint->fell_back();
     if (fallback_->sample_rate_hz() == shared_->rate_hz) return fallback_->synthesize(text, on_chunk);
@@ -81,8 +88,9 @@ class RemoteStream final : public Stream {
     x.path = "/audio/speech";
     x.content_type = "application/json";
     x.bearer = endpoint.config().api_key;
-    x.body = json{{"model", shared_->model}, {"input", std::string(text)}, {"voice", voice_}, {"response_format", "wav"}}
-                 .dump(-1, ' ', false, json::error_handler_t::replace);
+    json request{{"model", shared_->model}, {"input", std::string(text)}, {"voice", voice_}, {"response_format", "wav"}};
+    if (speed_ != 1.0) request["speed"] = speed_;
+    x.body = request.dump(-1, ' ', false, json::error_handler_t::replace);
     auto answer = endpoint.call(x);
     if (!answer) return answer.status();
     if (answer->status != 200) {
@@ -101,6 +109,7 @@ class RemoteStream final : public Stream {
       auto opened = shared_->espeak->open_stream(language_);
       if (opened) espeak_ = std::move(*opened);
     }
+    if (espeak_) espeak_->set_rate(speed_);
     if (espeak_) {
       if (auto guide = synthesize_all(*espeak_, text)) return fit_timings(*guide, std::move(*delivered));
     }
@@ -114,6 +123,7 @@ class RemoteStream final : public Stream {
   std::shared_ptr<const Model> fallback_model_;
   std::unique_ptr<Stream> fallback_;
   std::unique_ptr<Stream> espeak_;
+  double speed_ = 1.0;
 };
 
 class OpenAiTtsModel final : public Model {
