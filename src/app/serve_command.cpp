@@ -44,7 +44,13 @@ int run_serve(const std::vector<std::string>& argv) {
       {"retention-days", "30", "delete ended sessions and their transcripts after this many days (0: keep them)"},
       {"idle-timeout-s", "1800", "end a live session after this long without audio, control or listeners joining"},
       {"speech-start-ms", "60", "voiced audio that opens an utterance"},
-      {"hangover-ms", "500", "silence that closes an utterance"},
+      {"hangover-ms", "500", "the longest silence inside an utterance: it always closes one"},
+      {"endpointing", "adaptive", "when an utterance ends: adaptive (between --min-hangover-ms and --hangover-ms of silence, on the recogniser's words and the speaker's own pauses) or fixed (always --hangover-ms)"},
+      {"min-hangover-ms", "150", "the shortest silence that can close an utterance (adaptive endpointing)"},
+      {"noise-floor", "on", "follow the room's background level, so pauses in steady noise (a crowd, a fan) still end utterances (on or off)"},
+      {"pace", "on", "keep translated speech in step with the speaker: trim pauses, speak faster, skip an utterance's speech when far behind (on or off)"},
+      {"lag-budget-ms", "3000", "how long after the speaker a listener may start hearing a translation before its speech is skipped (pace)"},
+      {"max-speech-rate", "1.4", "the fastest speech rate the pace controller uses, as a factor of the voice's own (1 to 2)"},
       {"slow-listener-ms", "15000", "disconnect a listener whose oldest queued message waited this long"},
       {"tls-cert", "", "PEM certificate chain: serve HTTPS and WSS (browsers need it for the microphone off localhost)"},
       {"tls-key", "", "PEM private key of --tls-cert"},
@@ -94,6 +100,8 @@ int run_serve(const std::vector<std::string>& argv) {
   auto retention_days = config.get_long("retention-days", 0, 100 * 365);
   auto start_ms = config.get_long("speech-start-ms", 10, 2000);
   auto hangover_ms = config.get_long("hangover-ms", 50, 5000);
+  auto min_hangover_ms = config.get_long("min-hangover-ms", 50, 5000);
+  auto lag_budget_ms = config.get_long("lag-budget-ms", 500, 600000);
   auto slow_ms = config.get_long("slow-listener-ms", 100, 600000);
   auto send_buffer = config.get_long("listener-send-buffer", 4096, 16 * 1024 * 1024);
   auto queue_bytes = config.get_long("listener-queue-bytes", 64 * 1024, 256 * 1024 * 1024);
@@ -107,7 +115,7 @@ int run_serve(const std::vector<std::string>& argv) {
   auto engine_workers = config.get_long("engine-api-workers", 1, 256);
   auto engine_upload_mb = config.get_long("engine-api-max-upload-mb", 1, 2048);
   auto engine_audio_s = config.get_long("engine-api-max-audio-s", 1, 6 * 3600);
-  for (const auto* r : {&engine_workers, &engine_upload_mb, &engine_audio_s, &port, &threads, &max_sessions, &stt_decoders, &max_audience, &max_languages, &history_in_memory, &retention_days, &idle_s, &start_ms, &hangover_ms, &slow_ms, &send_buffer, &queue_bytes,
+  for (const auto* r : {&engine_workers, &engine_upload_mb, &engine_audio_s, &port, &threads, &max_sessions, &stt_decoders, &max_audience, &max_languages, &history_in_memory, &retention_days, &idle_s, &start_ms, &hangover_ms, &min_hangover_ms, &lag_budget_ms, &slow_ms, &send_buffer, &queue_bytes,
                         &max_rtc, &rtc_timeout, &per_address, &rate_create, &rate_join, &rate_unknown,
                         &rate_credential}) {
     if (!*r) {
@@ -198,6 +206,30 @@ int run_serve(const std::vector<std::string>& argv) {
   session::LiveConfig live;
   live.segmenter.speech_start_ms = static_cast<int>(*start_ms);
   live.segmenter.hangover_ms = static_cast<int>(*hangover_ms);
+  live.segmenter.min_hangover_ms = static_cast<int>(std::min(*min_hangover_ms, *hangover_ms));
+  live.pace.budget_ms = *lag_budget_ms;
+  for (const auto& [flag, on] : {std::pair{"endpointing", "adaptive"}, {"noise-floor", "on"}, {"pace", "on"}}) {
+    const std::string v = config.get(flag);
+    const std::string off = std::string(flag) == "endpointing" ? "fixed" : "off";
+    if (v != on && v != off) {
+      print_error("--" + std::string(flag) + " takes " + on + " or " + off + ", not '" + v + "'");
+      return 2;
+    }
+  }
+  live.segmenter.endpointing = config.get("endpointing") == "fixed" ? pipeline::EndpointPolicy::fixed
+                                                                    : pipeline::EndpointPolicy::adaptive;
+  live.segmenter.noise_floor.enabled = config.get("noise-floor") == "on";
+  live.pace.enabled = config.get("pace") == "on";
+  {
+    char* end = nullptr;
+    const std::string rate = config.get("max-speech-rate");
+    const double r = std::strtod(rate.c_str(), &end);
+    if (end == rate.c_str() || *end != '\0' || !(r >= 1.0 && r <= 2.0)) {
+      print_error("--max-speech-rate takes a number from 1 to 2, not '" + rate + "'");
+      return 2;
+    }
+    live.pace.max_rate = r;
+  }
   live.max_audience = static_cast<size_t>(*max_audience);
   live.max_languages = static_cast<size_t>(*max_languages);
   live.history_in_memory = static_cast<size_t>(*history_in_memory);

@@ -41,6 +41,11 @@ options:
                         session decodes (sooner finals, a little less accurate)
   --speech-start-ms N   voiced audio needed to open an utterance (default 60)
   --hangover-ms N       silence that closes an utterance (default 500)
+  --endpointing MODE    fixed (default here: always --hangover-ms) or
+                        adaptive (sooner, on the recogniser's words, as a
+                        live session does; see parley serve --help)
+  --noise-floor on|off  follow the recording's background level, so pauses
+                        in steady noise still end utterances (default on)
   --vad, --stt, --mt, --tts LIST
                         engines per kind in priority order, as for parley
                         serve (see: parley engines), e.g.
@@ -90,7 +95,7 @@ core::Status write_text(const fs::path& path, const std::string& content) {
 }  // namespace
 
 int run_translate(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"from", "to", "out", "glossary", "speech-start-ms", "hangover-ms", "decoding", "vad",
+  auto args = Args::parse(argv, {{"from", "to", "out", "glossary", "speech-start-ms", "hangover-ms", "endpointing", "noise-floor", "decoding", "vad",
                                   "stt", "mt", "tts"},
                                  {"no-speech", "quiet", "help"}});
   if (!args) {
@@ -201,6 +206,15 @@ int run_translate(const std::vector<std::string>& argv) {
   pc.glossary = glossary;
   pc.segmenter.speech_start_ms = *start_ms;
   pc.segmenter.hangover_ms = *hangover_ms;
+  const std::string endpointing = args->get_or("endpointing", "fixed");
+  const std::string noise_floor = args->get_or("noise-floor", "on");
+  if ((endpointing != "fixed" && endpointing != "adaptive") || (noise_floor != "on" && noise_floor != "off")) {
+    print_error("--endpointing takes fixed or adaptive; --noise-floor takes on or off");
+    return 2;
+  }
+  pc.segmenter.endpointing = endpointing == "adaptive" ? pipeline::EndpointPolicy::adaptive : pipeline::EndpointPolicy::fixed;
+  pc.segmenter.noise_floor.enabled = noise_floor == "on";
+  pc.pace.enabled = false;  // a file has no listener falling behind
   Collector collector;
   const bool quiet = args->has("quiet");
   if (!quiet) std::fprintf(stderr, "loading engines…\n");

@@ -44,6 +44,9 @@ class LiveSession::Events final : public pipeline::PipelineListener {
                      const engines::tts::Speech& speech) override {
     s_.on_speech_end(u, t, speech);
   }
+  void on_speech_skipped(const pipeline::Utterance& u, const pipeline::TranslationResult& t) override {
+    s_.on_speech_skipped(u, t);
+  }
   bool wants_speech(const std::string& language) const override { return s_.wants_speech(language); }
   void on_error(const core::Status& st) override { s_.on_error(st); }
 
@@ -527,6 +530,7 @@ void LiveSession::run_worker() {
   pc.source_language = snapshot.spec.source_language;
   pc.targets = snapshot.spec.default_targets;
   pc.segmenter = config_.segmenter;
+  pc.pace = config_.pace;
   pc.synthesize = engines_.tts != nullptr;
   pc.translate_partials = true;
   std::unique_ptr<pipeline::SpeakerPipeline> pipe;
@@ -713,6 +717,7 @@ void LiveSession::on_final(const pipeline::Utterance& u) {
   bump(&LiveCounters::partial_words_retracted, u.partials_shown.retracted);
   bump(&LiveCounters::partial_words_shown_raw, u.partials_raw.shown);
   bump(&LiveCounters::partial_words_retracted_raw, u.partials_raw.retracted);
+  config_.telemetry->ends.count(u.end_reason);
   if (u.text.empty()) {
     auto m = wire::discard(u.id);
     speaker_.broadcast_all(m);
@@ -762,7 +767,7 @@ void LiveSession::on_translation(const pipeline::Utterance& u, const pipeline::T
     auto it = std::find_if(history_.rbegin(), history_.rend(), [&](const auto& h) { return h.seq == sit->second; });
     if (it == history_.rend()) return;
     it->translations[t.language] = row;
-    listeners_.broadcast(t.language, wire::final_caption(*it, t.language, false));
+    listeners_.broadcast(t.language, wire::final_caption(*it, t.language, false, since_source_end_ms(u)));
   }
   bump(&LiveCounters::translations);
   auto& tm = *config_.telemetry;
@@ -799,6 +804,7 @@ void LiveSession::on_speech_end(const pipeline::Utterance& u, const pipeline::Tr
   tm.translated_speech.observe(seconds_between(u.times.last_audio_us, sent_us));
   record_timings(sit->second, {{t.language, "tts_first_audio", u.times.last_audio_us, t.times.tts_first_audio_us},
                                {t.language, "speech_sent", u.times.last_audio_us, sent_us}});
+  observe_pace(t, sit->second);
   if (store_) {
     store::TranslationRow row{t.language, t.text, t.route, {}};
     row.latencies.stt_final_ms = ms_between(u.times.vad_end_us, u.times.stt_final_us);
@@ -807,6 +813,40 @@ void LiveSession::on_speech_end(const pipeline::Utterance& u, const pipeline::Tr
     row.latencies.tts_ms = t.times.tts_ms;
     (void)store_->add_translation(info().id, sit->second, row);
   }
+}
+
+int64_t LiveSession::since_source_end_ms(const pipeline::Utterance& u) {
+  if (u.times.vad_end_us == 0) return -1;
+  // The source speech ended before the segmenter closed the utterance by the
+  // silence after the last word.
+  const int64_t after_last_word_ms = u.word_times.empty() ? 0 : std::max<int64_t>(0, u.end_ms - u.word_times.back().end_ms);
+  return std::max<int64_t>(0, (core::now_us() - u.times.vad_end_us) / 1000 + after_last_word_ms);
+}
+
+void LiveSession::observe_pace(const pipeline::TranslationResult& t, int64_t seq) {
+  auto& pace = config_.telemetry->pace.of(t.language);
+  if (t.pace.wait_ms < 0) return;
+  pace.spoken.fetch_add(1, std::memory_order_relaxed);
+  if (t.pace.rate > 1.0) pace.sped_up.fetch_add(1, std::memory_order_relaxed);
+  if (t.pace.trimmed_ms > 0) pace.trimmed.fetch_add(1, std::memory_order_relaxed);
+  pace.wait.observe(static_cast<double>(t.pace.wait_ms) / 1000.0);
+  pace.end_lag.observe(static_cast<double>(t.pace.end_lag_ms) / 1000.0);
+  if (store_) {
+    (void)store_->add_timings(info().id, seq, {{t.language, "speech_wait", static_cast<double>(t.pace.wait_ms)},
+                                               {t.language, "speech_end_lag", static_cast<double>(t.pace.end_lag_ms)}});
+  }
+}
+
+void LiveSession::on_speech_skipped(const pipeline::Utterance& u, const pipeline::TranslationResult& t) {
+  config_.telemetry->pace.of(t.language).skipped.fetch_add(1, std::memory_order_relaxed);
+  auto sit = seq_of_utterance_.find(u.id);
+  if (sit == seq_of_utterance_.end()) return;
+  listeners_.broadcast(t.language, wire::speech_skipped(sit->second, t.language));
+}
+
+void LiveSession::report_playback(const std::string& language, int64_t seq, int64_t lag_ms) {
+  if (seq < 1 || seq > last_seq() || lag_ms < 0 || lag_ms > kMaxReportedLagMs) return;
+  config_.telemetry->pace.of(language).reported_lag.observe(static_cast<double>(lag_ms) / 1000.0);
 }
 
 void LiveSession::record_timings(int64_t seq, std::initializer_list<Stage> stages) {

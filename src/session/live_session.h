@@ -62,6 +62,7 @@ struct LiveConfig {
   size_t max_audience = 20000;
   size_t max_languages = 10;
   pipeline::SegmenterConfig segmenter;
+  pipeline::PaceConfig pace;
   audio::OpusSettings opus;
   std::shared_ptr<Telemetry> telemetry;  // process-wide; a private one when null
   std::shared_ptr<fanout::Dispatcher> dispatcher;  // where broadcasts run; null: on the worker
@@ -122,6 +123,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // synthesised (HTTP streams and taps always want it).
   void count_speech_listener(const std::string& language, int delta);
   bool wants_speech(const std::string& language) const;
+  // A listener page heard the speech of final `seq` in full `lag_ms` after
+  // its source speech ended (its own measure; /metrics aggregates them per
+  // language). Reports outside the session's finals or past ten minutes are
+  // ignored.
+  void report_playback(const std::string& language, int64_t seq, int64_t lag_ms);
+  static constexpr int64_t kMaxReportedLagMs = 600'000;
   // Plain HTTP players: chained Ogg Opus links of the language's speech.
   // check_audio_stream says, without adding anything, whether add_audio_stream
   // would accept the language: not_found for the source language or an
@@ -205,7 +212,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void on_translation(const pipeline::Utterance& u, const pipeline::TranslationResult& t);
   void on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t,
                      const engines::tts::Speech& speech);
+  void on_speech_skipped(const pipeline::Utterance& u, const pipeline::TranslationResult& t);
   void on_error(const core::Status& s);
+  // Milliseconds from the end of u's source speech to now (-1: unknown).
+  static int64_t since_source_end_ms(const pipeline::Utterance& u);
+  // The pace of a language's speech: /metrics and the utterance's timings.
+  void observe_pace(const pipeline::TranslationResult& t, int64_t seq);
   // Stores stage times of the utterance with this seq (worker thread).
   struct Stage {
     std::string language;  // empty: the source

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // What live sessions measure, per session and for the whole process (every
-// session, ended ones included), exported at /metrics. Lock-free: observed
-// from session workers, read by the HTTP thread that serves a scrape.
+// session, ended ones included), exported at /metrics. Lock-free but for
+// finding a language's pace row: observed from session workers, read by the
+// HTTP thread that serves a scrape.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
 
 #include "core/histogram.h"
 
@@ -32,6 +38,54 @@ struct LiveCounters {
 // when the last audio frame of the utterance reached the server, which
 // includes the segmenter's hangover: what a listener waits after the speaker
 // stops is that plus the hangover (docs/architecture.md).
+// Translated speech against the speaker, per target language
+// (pipeline/pace.h): the server's model of the listeners' playback clock,
+// and what listener pages report of their own.
+struct LanguagePace {
+  core::Histogram wait;          // source speech ended → a listener starts hearing its translation
+  core::Histogram end_lag;       // source speech ended → heard in full
+  core::Histogram reported_lag;  // the same end lag, as listener pages measured it
+  std::atomic<uint64_t> spoken{0};
+  std::atomic<uint64_t> sped_up{0};   // spoken faster than the voice's own rate
+  std::atomic<uint64_t> trimmed{0};   // silence at the edges cut
+  std::atomic<uint64_t> skipped{0};   // speech skipped to catch up (the caption went out)
+};
+
+class PaceTelemetry {
+ public:
+  // Created on first use. Languages are the session's targets, a closed set
+  // (engines::language); past 64 of them, one shared "other" row.
+  LanguagePace& of(const std::string& language) {
+    std::lock_guard lock(mu_);
+    auto it = by_language_.find(language);
+    if (it == by_language_.end()) {
+      const std::string key = by_language_.size() < 64 ? language : "other";
+      it = by_language_.try_emplace(key, std::make_unique<LanguagePace>()).first;
+    }
+    return *it->second;
+  }
+  void for_each(const std::function<void(const std::string&, const LanguagePace&)>& f) const {
+    std::lock_guard lock(mu_);
+    for (const auto& [lang, pace] : by_language_) f(lang, *pace);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<LanguagePace>> by_language_;
+};
+
+// How utterances ended (pipeline/segmenter.h): a pause the endpointer
+// judged final, the full hangover, a forced cut, the end of the stream, a
+// typed caption.
+struct UtteranceEnds {
+  std::atomic<uint64_t> pause{0}, hangover{0}, max_length{0}, end{0}, typed{0};
+  void count(const std::string& reason) {
+    auto& c = reason == "pause" ? pause : reason == "hangover" ? hangover : reason == "max_length" ? max_length
+            : reason == "typed" ? typed : end;
+    c.fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
 struct Telemetry {
   LiveCounters totals;
   core::Histogram stt_final;        // segmenter's end → final transcript
@@ -41,6 +95,8 @@ struct Telemetry {
   core::Histogram final_caption;    // last frame → source caption sent
   core::Histogram translated_caption;  // last frame → translated caption sent
   core::Histogram translated_speech;   // last frame → translated speech sent
+  PaceTelemetry pace;
+  UtteranceEnds ends;
 };
 
 }  // namespace parley::session

@@ -66,18 +66,24 @@ fanout::MessagePtr discard(uint64_t utterance_id) {
 }
 
 fanout::MessagePtr final_caption(const store::HistoryItem& item, const std::string& language,
-                                 bool from_history) {
+                                 bool from_history, int64_t since_end_ms) {
   auto it = item.translations.find(language);
   const std::string& text = it != item.translations.end() ? it->second.text : item.source_text;
-  return make_text(Kind::final, dump({{"type", "final"},
-                                      {"seq", item.seq},
-                                      {"utteranceId", item.utterance_id},
-                                      {"language", language},
-                                      {"source", item.source_text},
-                                      {"text", text},
-                                      {"startMs", item.start_ms},
-                                      {"endMs", item.end_ms},
-                                      {"history", from_history}}));
+  json m = {{"type", "final"},
+            {"seq", item.seq},
+            {"utteranceId", item.utterance_id},
+            {"language", language},
+            {"source", item.source_text},
+            {"text", text},
+            {"startMs", item.start_ms},
+            {"endMs", item.end_ms},
+            {"history", from_history}};
+  if (since_end_ms >= 0) m["sinceEndMs"] = since_end_ms;
+  return make_text(Kind::final, dump(m));
+}
+
+fanout::MessagePtr speech_skipped(int64_t seq, const std::string& language) {
+  return make_text(Kind::final, dump({{"type", "speechSkipped"}, {"seq", seq}, {"language", language}}));
 }
 
 fanout::MessagePtr listeners(const std::map<std::string, size_t>& by_language) {

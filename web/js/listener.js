@@ -26,6 +26,12 @@
   let pc = null, whepResource = null, analyser = null, levels = null;
   const waiting = [];
   let speakingUntil = 0;
+  // Pace: when each final's source speech ended, on this page's clock
+  // (performance.now()), from the server's "sinceEndMs"; played speech is
+  // reported against it, once a final.
+  const sourceEnds = new Map();
+  stats.speechSkipped = 0;
+  stats.lagReports = [];
   stats.transport = 'websocket';
   stats.rtcStats = async () => {
     if (!pc) return null;
@@ -293,12 +299,23 @@
         stats.finals++;
         if (m.seq <= lastSeq && !m.history) break;
         lastSeq = Math.max(lastSeq, m.seq);
+        if (!m.history && typeof m.sinceEndMs === 'number') {
+          sourceEnds.set(m.seq, performance.now() - m.sinceEndMs);
+          if (sourceEnds.size > 50) sourceEnds.delete(sourceEnds.keys().next().value);
+        }
         const p = parley.upsertCaption($('history'), m.seq, m.text, m.source);
         if (!m.history) {
           $('current').textContent = m.text;
           $('partial').textContent = '';
         }
         p.scrollIntoView({ block: 'nearest' });
+        break;
+      }
+      case 'speechSkipped': {
+        stats.speechSkipped++;
+        const row = document.querySelector(`#history [data-seq="${m.seq}"]`);
+        if (row) row.classList.add('speech-skipped');
+        status('Translated speech skipped a sentence to keep up with the speaker; its caption is above.');
         break;
       }
       case 'sessionEnded':
@@ -337,7 +354,17 @@
       node.start(at);
       playAt = at + audio.duration;
       if (avatar) avatar.schedule(speech.utteranceId, at, audio.duration, speech.timeline);
-      node.onended = () => { stats.speechPlayed++; };
+      const seq = speech.seq;
+      const endsAt = performance.now() + (at + audio.duration - audioCtx.currentTime) * 1000;
+      node.onended = () => {
+        stats.speechPlayed++;
+        const sourceEnd = sourceEnds.get(seq);
+        if (sourceEnd === undefined || !ws || ws.readyState !== WebSocket.OPEN) return;
+        sourceEnds.delete(seq);
+        const lagMs = Math.max(0, Math.round(endsAt - sourceEnd));
+        stats.lagReports.push(lagMs);
+        ws.send(JSON.stringify({ type: 'playback', seq, lagMs }));
+      };
     } catch (e) {
       status('Could not play translated speech: ' + e.message, true);
     }

@@ -85,6 +85,39 @@ std::string render_metrics(const ApiContext& ctx) {
     w.histogram(e2e, "output=\"translated_caption\"", tm.translated_caption);
     w.histogram(e2e, "output=\"translated_speech\"", tm.translated_speech);
 
+    const std::string pace = "parley_speech_lag_seconds";
+    w.family(pace, "histogram",
+             "Translated speech against the speaker, per language: from the end of an utterance's source speech "
+             "to a listener starting to hear its translation (edge=\"start\") and having heard it all "
+             "(edge=\"end\"), on the server's model of the listeners' playback; edge=\"reported\": the end "
+             "as listener pages measured it.");
+    tm.pace.for_each([&](const std::string& lang, const session::LanguagePace& p) {
+      const std::string l = "language=\"" + label_value(lang) + "\"";
+      w.histogram(pace, l + ",edge=\"start\"", p.wait);
+      w.histogram(pace, l + ",edge=\"end\"", p.end_lag);
+      w.histogram(pace, l + ",edge=\"reported\"", p.reported_lag);
+    });
+    const std::string paced = "parley_speech_pace_total";
+    w.family(paced, "counter",
+             "Translated utterances per language by what the pace controller did: spoken, spoken faster than "
+             "the voice's rate, edges trimmed, skipped to catch up (caption sent).");
+    tm.pace.for_each([&](const std::string& lang, const session::LanguagePace& p) {
+      const std::string l = "language=\"" + label_value(lang) + "\",action=";
+      w.sample(paced, static_cast<double>(p.spoken.load()), l + "\"spoken\"");
+      w.sample(paced, static_cast<double>(p.sped_up.load()), l + "\"sped_up\"");
+      w.sample(paced, static_cast<double>(p.trimmed.load()), l + "\"trimmed\"");
+      w.sample(paced, static_cast<double>(p.skipped.load()), l + "\"skipped\"");
+    });
+    const std::string ends = "parley_utterance_ends_total";
+    w.family(ends, "counter",
+             "Utterances by how they ended: a pause the endpointer judged final, the full hangover, a forced "
+             "cut at the maximum length, the end of the audio, a typed caption.");
+    w.sample(ends, static_cast<double>(tm.ends.pause.load()), "reason=\"pause\"");
+    w.sample(ends, static_cast<double>(tm.ends.hangover.load()), "reason=\"hangover\"");
+    w.sample(ends, static_cast<double>(tm.ends.max_length.load()), "reason=\"max_length\"");
+    w.sample(ends, static_cast<double>(tm.ends.end.load()), "reason=\"end\"");
+    w.sample(ends, static_cast<double>(tm.ends.typed.load()), "reason=\"typed\"");
+
     const auto& c = tm.totals;
     w.counter("parley_audio_frames_received_total", "Speaker audio frames received.", c.audio_frames_in);
     w.counter("parley_audio_frames_dropped_total", "Speaker frames dropped because a session worker fell behind.",

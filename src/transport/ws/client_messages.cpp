@@ -100,6 +100,14 @@ Message parse_message(std::string_view text) {
     }
     return TypedText{t->get<std::string>()};
   }
+  if (type == "playback") {
+    auto seq = msg.find("seq");
+    auto lag = msg.find("lagMs");
+    if (seq == msg.end() || lag == msg.end() || !seq->is_number_integer() || !lag->is_number_integer()) {
+      return Refusal{"bad_message", "a playback report is {\"type\":\"playback\",\"seq\":N,\"lagMs\":N}", ""};
+    }
+    return PlaybackReport{seq->get<int64_t>(), lag->get<int64_t>()};
+  }
   return Refusal{"bad_message", "unknown message type '" + type.substr(0, 40) + "' for this connection", ""};
 }
 

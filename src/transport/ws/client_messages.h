@@ -53,7 +53,13 @@ struct Control {
 struct TypedText {
   std::string text;
 };
-using Message = std::variant<Ping, SetSpeechMode, Control, TypedText, Refusal>;
+// A listener page played the speech of final `seq` to its end, `lag_ms`
+// after the source speech ended.
+struct PlaybackReport {
+  int64_t seq = 0;
+  int64_t lag_ms = 0;
+};
+using Message = std::variant<Ping, SetSpeechMode, Control, TypedText, PlaybackReport, Refusal>;
 // A text message after the join. Whether the sender's role may send it is
 // WsSession's decision; the type names are the protocol's.
 Message parse_message(std::string_view text);

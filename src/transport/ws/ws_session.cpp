@@ -103,6 +103,12 @@ void WsSession<Stream>::handle_text(std::string_view text) {
   } else if (const auto* mode = std::get_if<ws::SetSpeechMode>(&msg); mode && role_ == Role::listener) {
     speech_mode_ = mode->mode;  // from the next speech message on; what is queued goes as it is
     count_for_speech();
+  } else if (const auto* report = std::get_if<ws::PlaybackReport>(&msg); report && role_ == Role::listener) {
+    // One report a final, in order: a page cannot weigh the figures.
+    if (report->seq > last_reported_seq_) {
+      last_reported_seq_ = report->seq;
+      session_->report_playback(language_, report->seq, report->lag_ms);
+    }
   } else if (const auto* control = std::get_if<ws::Control>(&msg); control && role_ == Role::speaker) {
     auto r = session_->apply(control->action);
     if (!r) send_error(core::code_name(r.status().code()), r.status().message());
