@@ -146,7 +146,7 @@ void SpeakerPipeline::on_utterance_audio(std::span<const float> samples) {
     return;
   }
   samples_since_partial_ += static_cast<int64_t>(samples.size());
-  if (samples_since_partial_ >=
+  if (shedding_.partials && samples_since_partial_ >=
       audio::ms_to_samples(c_.partial_interval_ms, audio::kPipelineRateHz)) {
     samples_since_partial_ = 0;
     auto hyp = stt_->partial();
@@ -171,7 +171,7 @@ void SpeakerPipeline::show_partial(const std::string& hypothesis) {
   for (const auto& w : display) joined += (joined.empty() ? "" : " ") + w;
   const std::string sentence = to_sentence(joined, c_.source_language);
   listener_.on_partial(current_.id, ++revision_, sentence);
-  if (!c_.translate_partials) return;
+  if (!c_.translate_partials || !shedding_.partial_translations) return;
   for (auto& [lang, lane] : lanes_) {
     auto t = lane->translator->translate(sentence);
     if (t) listener_.on_partial_translation(current_.id, revision_, lang, t->text);
@@ -297,6 +297,7 @@ int64_t source_end_ms(const Utterance& u) {
 void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r,
                             const std::function<void()>& between_chunks) {
   if (!lane.voice || r.text.empty() || !listener_.wants_speech(lane.language)) return;
+  if (std::find(shedding_.silent.begin(), shedding_.silent.end(), lane.language) != shedding_.silent.end()) return;
 
   int64_t t0 = core::now_us();
   // The pace controller's clock is the stream's: the utterance was closed at

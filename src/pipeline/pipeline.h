@@ -91,6 +91,14 @@ class PipelineListener {
   virtual void on_error(const core::Status& /*status*/) {}
 };
 
+// What the pipeline leaves out while its session sheds load
+// (session/load_shedding.h). Everything on by default.
+struct Shedding {
+  bool partials = true;              // partial hypotheses at all
+  bool partial_translations = true;  // their translations
+  std::vector<std::string> silent;   // languages whose speech is not made
+};
+
 class SpeakerPipeline final : private SegmenterListener, private HypothesisSource {
  public:
   static core::Result<std::unique_ptr<SpeakerPipeline>> create(const Engines& engines,
@@ -115,6 +123,9 @@ class SpeakerPipeline final : private SegmenterListener, private HypothesisSourc
   bool has_voice(const std::string& language) const;
 
   int sample_rate_hz_out() const;  // TTS rate; 0 without TTS
+
+  // From the next audio on.
+  void set_shedding(Shedding shedding) { shedding_ = std::move(shedding); }
 
  private:
   struct Lane;
@@ -148,6 +159,7 @@ class SpeakerPipeline final : private SegmenterListener, private HypothesisSourc
   RetractionMeter shown_meter_, raw_meter_;
   std::vector<std::string> displayed_;
   bool stt_failed_ = false;
+  Shedding shedding_;
 };
 
 }  // namespace parley::pipeline

@@ -270,10 +270,15 @@ core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq, std::spa
   {
     std::lock_guard lock(inbox_mu_);
     if (audio_in_.size() >= config_.audio_queue_frames) {
-      audio_in_.pop_front();  // the worker is behind: the oldest audio is the least useful
+      // The worker is behind: the oldest audio is the least useful. The
+      // worker marks the gap in the transcript.
+      audio_in_us_ -= audio_in_.front().duration_us();
+      audio_lost_us_ += audio_in_.front().duration_us();
+      audio_in_.pop_front();
       bump(&LiveCounters::audio_frames_dropped);
     }
     audio_in_.push_back({std::vector<int16_t>(pcm.begin(), pcm.end()), rate_hz});
+    audio_in_us_ += audio_in_.back().duration_us();
   }
   inbox_cv_.notify_one();
   return {};
@@ -542,9 +547,11 @@ void LiveSession::run_worker() {
     speaker_.broadcast_all(wire::error("engine", "the speech pipeline could not start: " + p.status().message()));
   }
   bool stop = false;
+  shedder_.count_into(&config_.telemetry->shed);
   while (!stop) {
     std::deque<Command> commands;
     std::optional<AudioFrame> frame;
+    int64_t behind_us = 0, lost_us = 0;
     {
       std::unique_lock lock(inbox_mu_);
       inbox_cv_.wait(lock, [&] { return !commands_.empty() || !audio_in_.empty(); });
@@ -552,8 +559,12 @@ void LiveSession::run_worker() {
       if (commands.empty() && !audio_in_.empty()) {
         frame = std::move(audio_in_.front());
         audio_in_.pop_front();
+        audio_in_us_ -= frame->duration_us();
       }
+      behind_us = audio_in_us_;
+      lost_us = std::exchange(audio_lost_us_, 0);
     }
+    if (pipe && !stop) shed(*pipe, behind_us, lost_us);
     // An engine that throws costs its utterance, not the session: each
     // command is handled on its own, so a Stop after a failing Flush still
     // stops the worker.
@@ -635,11 +646,73 @@ void LiveSession::feed(pipeline::SpeakerPipeline& pipe, const AudioFrame& frame)
   if (auto st = pipe.push_audio(in); !st) on_error(st);
 }
 
+void LiveSession::shed(pipeline::SpeakerPipeline& pipe, int64_t behind_us, int64_t lost_us) {
+  const ShedStep before = shedder_.step();
+  ShedStep newly = ShedStep::none;
+  shedder_.update(behind_us / 1000, &newly);
+  if (lost_us > 0) shedder_.dropped_audio(&newly);
+  const ShedStep now = shedder_.step();
+  if (newly != ShedStep::none) {
+    core::log_warn("session", code_ + ": " + std::to_string(behind_us / 1000) + " ms behind real time: shedding up to step " +
+                                  std::to_string(static_cast<int>(newly)) + " (" + shed_step_name(newly) + ")");
+  } else if (shedder_.caught_up()) {
+    core::log_info("session", code_ + ": caught up with real time; nothing shed any more");
+  }
+  if (now != before) {
+    pipeline::Shedding s;
+    s.partial_translations = static_cast<int>(now) < static_cast<int>(ShedStep::partial_translations);
+    s.partials = static_cast<int>(now) < static_cast<int>(ShedStep::partials);
+    if (static_cast<int>(now) >= static_cast<int>(ShedStep::speech)) {
+      // Speech only for the language with the most audio listeners.
+      std::string keep;
+      int most = -1;
+      std::lock_guard lock(speech_mu_);
+      for (const auto& [lang, n] : speech_listeners_) {
+        if (n > most) {
+          most = n;
+          keep = lang;
+        }
+      }
+      for (const auto& lang : pipe.targets()) {
+        if (lang != keep) s.silent.push_back(lang);
+      }
+    }
+    pipe.set_shedding(std::move(s));
+  }
+  if (lost_us > 0) mark_gap(pipe, lost_us);
+}
+
+void LiveSession::mark_gap(pipeline::SpeakerPipeline& pipe, int64_t lost_us) {
+  pipe.finish();  // what was recognised before the gap is kept
+  config_.telemetry->shed.gaps.fetch_add(1, std::memory_order_relaxed);
+  config_.telemetry->shed.lost_ms.fetch_add(static_cast<uint64_t>(lost_us / 1000), std::memory_order_relaxed);
+  store::HistoryItem item;
+  item.source_text = kGapMark;
+  item.created_at_ms = wall_clock_ms();
+  const auto targets = pipe.targets();
+  for (const auto& lang : targets) item.translations[lang] = store::TranslationRow{lang, kGapMark, "gap", {}};
+  {
+    std::lock_guard lock(fan_mu_);
+    item.seq = next_seq_++;
+    history_.push_back(item);
+    while (history_.size() > config_.history_in_memory) history_.pop_front();
+    auto m = wire::final_caption(item, info_.spec.source_language, false);
+    speaker_.broadcast_all(m);
+    listeners_.broadcast(info_.spec.source_language, m);
+    for (const auto& lang : targets) listeners_.broadcast(lang, wire::final_caption(item, lang, false));
+  }
+  if (store_) {
+    if (auto st = store_->add_utterance(info().id, item); !st) core::log_error("store", st.message());
+    for (const auto& [lang, row] : item.translations) (void)store_->add_translation(info().id, item.seq, row);
+  }
+}
+
 void LiveSession::feed_waiting_audio(pipeline::SpeakerPipeline& pipe) {
   std::deque<AudioFrame> waiting;
   {
     std::lock_guard lock(inbox_mu_);
     waiting.swap(audio_in_);
+    audio_in_us_ = 0;
   }
   for (const auto& f : waiting) feed(pipe, f);
 }

@@ -34,6 +34,7 @@
 #include "audio/resampler.h"
 #include "fanout/hub.h"
 #include "pipeline/pipeline.h"
+#include "session/load_shedding.h"
 #include "session/session.h"
 #include "session/telemetry.h"
 #include "store/store.h"
@@ -129,6 +130,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // ignored.
   void report_playback(const std::string& language, int64_t seq, int64_t lag_ms);
   static constexpr int64_t kMaxReportedLagMs = 600'000;
+  // The transcript's mark where audio was lost because the server fell behind.
+  static constexpr const char* kGapMark = "[…]";
   // Plain HTTP players: chained Ogg Opus links of the language's speech.
   // check_audio_stream says, without adding anything, whether add_audio_stream
   // would accept the language: not_found for the source language or an
@@ -167,6 +170,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   struct AudioFrame {
     std::vector<int16_t> pcm;
     int rate_hz;
+    int64_t duration_us() const { return rate_hz > 0 ? static_cast<int64_t>(pcm.size()) * 1000000 / rate_hz : 0; }
   };
   struct AddTarget { std::string language; };
   struct RemoveTarget { std::string language; };
@@ -187,6 +191,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void say_goodbye();
   void handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool& stop);
   void feed(pipeline::SpeakerPipeline& pipe, const AudioFrame& frame);
+  // Sheds load by how far behind real time the worker is (load_shedding.h);
+  // `lost_us` of the oldest audio was dropped at the full inbox.
+  void shed(pipeline::SpeakerPipeline& pipe, int64_t behind_us, int64_t lost_us);
+  // Where `lost_us` of audio never reached the recogniser: a marked gap in
+  // every language's transcript, after the utterance in flight.
+  void mark_gap(pipeline::SpeakerPipeline& pipe, int64_t lost_us);
   // Feeds every frame still waiting in the inbox (before a flush or a typed caption).
   void feed_waiting_audio(pipeline::SpeakerPipeline& pipe);
   void backfill(const std::string& language);
@@ -263,6 +273,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   std::mutex inbox_mu_;
   std::condition_variable inbox_cv_;
   std::deque<AudioFrame> audio_in_;
+  int64_t audio_in_us_ = 0;          // guarded by inbox_mu_: the audio waiting in audio_in_
+  int64_t audio_lost_us_ = 0;        // guarded by inbox_mu_: dropped at the full inbox, not yet marked
+  LoadShedder shedder_;              // worker thread only
   std::deque<Command> commands_;
   uint32_t last_audio_seq_ = 0;  // guarded by inbox_mu_
   const fanout::Subscriber* current_speaker_ = nullptr;  // guarded by inbox_mu_: the attached speaker connection

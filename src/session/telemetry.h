@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/histogram.h"
+#include "session/load_shedding.h"
 
 namespace parley::session {
 
@@ -86,6 +87,12 @@ struct UtteranceEnds {
   }
 };
 
+// Load shed by session workers that fell behind real time (load_shedding.h).
+struct ShedTelemetry : ShedCounters {
+  std::atomic<uint64_t> gaps{0};     // gaps marked in transcripts
+  std::atomic<uint64_t> lost_ms{0};  // audio dropped at full inboxes
+};
+
 struct Telemetry {
   LiveCounters totals;
   core::Histogram stt_final;        // segmenter's end → final transcript
@@ -97,6 +104,7 @@ struct Telemetry {
   core::Histogram translated_speech;   // last frame → translated speech sent
   PaceTelemetry pace;
   UtteranceEnds ends;
+  ShedTelemetry shed;
 };
 
 }  // namespace parley::session

@@ -118,6 +118,20 @@ std::string render_metrics(const ApiContext& ctx) {
     w.sample(ends, static_cast<double>(tm.ends.end.load()), "reason=\"end\"");
     w.sample(ends, static_cast<double>(tm.ends.typed.load()), "reason=\"typed\"");
 
+    const std::string shed = "parley_load_shed_total";
+    w.family(shed, "counter",
+             "Episodes in which a session worker, behind real time, shed each step of load: 1 partial "
+             "translations, 2 speech but for the most-heard language, 3 partial captions, 4 the oldest audio.");
+    for (auto step : {session::ShedStep::partial_translations, session::ShedStep::speech, session::ShedStep::partials,
+                      session::ShedStep::oldest_audio}) {
+      w.sample(shed, static_cast<double>(tm.shed.episodes[static_cast<size_t>(step)].load()),
+               std::string("step=\"") + session::shed_step_name(step) + "\"");
+    }
+    w.counter("parley_transcript_gaps_total", "Gaps marked in transcripts where the oldest audio was dropped.",
+              tm.shed.gaps);
+    w.single("parley_audio_lost_seconds_total", "counter", "Speaker audio dropped because a session worker fell behind.",
+             static_cast<double>(tm.shed.lost_ms.load()) / 1000.0);
+
     const auto& c = tm.totals;
     w.counter("parley_audio_frames_received_total", "Speaker audio frames received.", c.audio_frames_in);
     w.counter("parley_audio_frames_dropped_total", "Speaker frames dropped because a session worker fell behind.",
