@@ -33,6 +33,8 @@ packages=(
   chromium
   # real speech with reference transcripts, for tests and the demo run
   pocketsphinx-testdata
+  # real noise (a city street's ambience) under real speech, for the endpointing tests
+  btanks-data
 )
 # Node.js runs the browser tests. Use the machine's own when it has one:
 # Debian's nodejs package conflicts with other installations of npm.

@@ -130,7 +130,8 @@ int Endpointer::usual_pause_ms() const {
   return sorted[(n * 19) / 20 - (n * 19 % 20 == 0 ? 1 : 0)] * kFrameMs;
 }
 
-bool Endpointer::end_after_frame(bool voiced) {
+bool Endpointer::end_after_frame(bool voiced, bool noisy) {
+  noisy_ = noisy;
   if (voiced) {
     if (silence_frames_ >= kMinPauseFrames) remember_pause(silence_frames_);
     silence_frames_ = 0;
@@ -180,9 +181,9 @@ bool Endpointer::decide() {
     return false;
   }
   const int usual = usual_pause_ms();
-  const int needed = usual > 0 ? std::clamp(usual + kUsualPauseMarginMs, c_.min_silence_ms,
-                                            c_.max_silence_ms)
-                               : std::min(c_.min_silence_ms + kUnknownSpeakerExtraMs, c_.max_silence_ms);
+  int needed = usual > 0 ? std::clamp(usual + kUsualPauseMarginMs, c_.min_silence_ms, c_.max_silence_ms)
+                         : std::min(c_.min_silence_ms + kUnknownSpeakerExtraMs, c_.max_silence_ms);
+  if (noisy_) needed = std::max(needed, (c_.min_silence_ms + c_.max_silence_ms) / 2);
   if (silence >= needed) {
     evidence_ = PauseEvidence::speaker_pause;
     pause_after_end_frames_ = silence_frames_;

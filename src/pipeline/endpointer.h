@@ -70,8 +70,11 @@ class Endpointer {
   // who pauses that long in mid-flow is given longer from then on.
   void idle_frame(bool voiced);
   // One 10 ms frame of the open utterance. True when the utterance ends
-  // after this frame; `evidence()` then says why.
-  bool end_after_frame(bool voiced);
+  // after this frame; `evidence()` then says why. `noisy`: the room's noise
+  // is within 30 dB of the voice (noise_floor.h), where a dip in the voice
+  // can pass for a pause: the speaker-pause rule then waits at least halfway
+  // between the two bounds.
+  bool end_after_frame(bool voiced, bool noisy = false);
   PauseEvidence evidence() const { return evidence_; }
   int silence_ms() const { return silence_frames_ * 10; }
   // The speaker's usual longest pause between words (ms); 0 until 8 are known.
@@ -87,6 +90,7 @@ class Endpointer {
   std::string language_;
   HypothesisSource* source_;
   int silence_frames_ = 0;
+  bool noisy_ = false;
   int next_look_frames_ = 0;   // silence at which to ask the recogniser again
   std::string last_hypothesis_;
   bool looked_ = false;

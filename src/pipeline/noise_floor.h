@@ -25,9 +25,9 @@ namespace parley::pipeline {
 
 struct NoiseFloorConfig {
   bool enabled = true;
-  double margin_db = 6.0;
-  double peak_share = 0.5;
-  double resume_db = 3.0;
+  double margin_db = 3.0;
+  double peak_share = 0.45;
+  double resume_db = 2.0;
   int window_ms = 4000;
 };
 
@@ -45,6 +45,9 @@ class NoiseFloor {
   double peak_db() const;
   double threshold_db() const;
   bool stands_out() const { return !c_.enabled || standing_out_; }
+  // The loudest sound of the window is less than 30 dB over the background:
+  // pauses are harder to hear, so the endpointer waits longer for them.
+  bool noisy() const { return c_.enabled && peak_db() - floor_db() < 30.0; }
 
  private:
   static constexpr int kBlockFrames = 50;  // one minimum per 500 ms

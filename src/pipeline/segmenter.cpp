@@ -75,7 +75,7 @@ core::Status Segmenter::push_frame(std::span<const float> frame) {
     ++utterance_frames_;
     ++level_counts_[level_bin(level, level_counts_.size())];
     const int max_frames = frames_for(c_.max_utterance_ms);
-    if (endpointer_.end_after_frame(voiced)) {
+    if (endpointer_.end_after_frame(voiced, noise_.noisy())) {
       end_utterance(endpointer_.evidence() == PauseEvidence::none ? EndReason::silence
                                                                   : EndReason::pause);
     } else if (utterance_frames_ >= max_frames ||

@@ -656,7 +656,7 @@ void LiveSession::shed(pipeline::SpeakerPipeline& pipe, int64_t behind_us, int64
     core::log_warn("session", code_ + ": " + std::to_string(behind_us / 1000) + " ms behind real time: shedding up to step " +
                                   std::to_string(static_cast<int>(newly)) + " (" + shed_step_name(newly) + ")");
   } else if (shedder_.caught_up()) {
-    core::log_info("session", code_ + ": caught up with real time; nothing shed any more");
+    core::log_warn("session", code_ + ": caught up with real time; nothing shed any more");
   }
   if (now != before) {
     pipeline::Shedding s;

@@ -30,6 +30,14 @@
 //          [--write-wavs DIR] [--verbose]
 // FILE has one recording a line: source<TAB>path<TAB>reference words
 // (tools/eval/endpointing.py writes it from Debian's speech packages).
+//
+// --continuous MINUTES: the pace benchmark instead. The recordings, in turn
+// and again until the talk lasts MINUTES, with pauses of 100-280 ms (a
+// speaker who hardly stops), translated and spoken into --targets (default
+// es,fr) with the pace controller off and then on. Per language: when the
+// listener starts hearing each translation and when it has heard it, after
+// the end of its source speech (pipeline/pace.h's listener model), the speech
+// rates used, utterances trimmed and skipped, and the wait minute by minute.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -248,6 +256,34 @@ Score score(const Talk& talk, const std::vector<Closed>& closed) {
   return s;
 }
 
+struct PaceRow {
+  std::map<std::string, std::vector<double>> wait, end_lag, rate;
+  std::map<std::string, std::map<int, double>> worst_wait_by_minute;
+  std::map<std::string, int> skipped, trimmed, spoken;
+};
+
+class PaceCollector final : public pipeline::PipelineListener {
+ public:
+  explicit PaceCollector(PaceRow& row) : row_(row) {}
+  void on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t,
+                     const engines::tts::Speech&) override {
+    if (t.pace.wait_ms < 0) return;
+    row_.wait[t.language].push_back(static_cast<double>(t.pace.wait_ms));
+    row_.end_lag[t.language].push_back(static_cast<double>(t.pace.end_lag_ms));
+    row_.rate[t.language].push_back(t.pace.rate);
+    ++row_.spoken[t.language];
+    if (t.pace.trimmed_ms > 0) ++row_.trimmed[t.language];
+    auto& worst = row_.worst_wait_by_minute[t.language][static_cast<int>(u.end_ms / 60000)];
+    worst = std::max(worst, static_cast<double>(t.pace.wait_ms));
+  }
+  void on_speech_skipped(const pipeline::Utterance&, const pipeline::TranslationResult& t) override {
+    ++row_.skipped[t.language];
+  }
+
+ private:
+  PaceRow& row_;
+};
+
 void print_row(const std::string& condition, const std::string& policy, const Score& s) {
   auto tri = [](const std::vector<double>& v) {
     char b[64];
@@ -273,7 +309,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string list_path, targets = "es", wav_dir;
+  std::string list_path, targets, wav_dir;
+  double continuous_min = 0;
   std::vector<std::pair<std::string, std::string>> noises;
   std::vector<double> snrs = {10, 0};
   std::vector<std::string> policies = {"fixed", "adaptive"};
@@ -308,6 +345,7 @@ int main(int argc, char** argv) {
     else if (a == "--min-hangover-ms") min_hangover = std::atoi(value().c_str());
     else if (a == "--write-wavs") wav_dir = value();
     else if (a == "--verbose") g_verbose = true;
+    else if (a == "--continuous") continuous_min = std::atof(value().c_str());
     else {
       std::fprintf(stderr, "usage: see the head of tests/bench/endpoint_bench.cpp (%s?)\n", a.c_str());
       return 2;
@@ -318,6 +356,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (targets.empty()) targets = continuous_min > 0 ? "es,fr" : "es";
+  if (continuous_min > 0) {
+    pause_lo = 100;
+    pause_hi = 280;
+  }
   // Talks, one per source.
   std::map<std::string, Talk> talks;
   std::vector<std::string> order;
@@ -341,6 +384,81 @@ int main(int argc, char** argv) {
   if (n_loud_frames == 0) {
     std::fprintf(stderr, "no recordings could be read from %s\n", list_path.c_str());
     return 1;
+  }
+  if (continuous_min > 0) {
+    // One talk: every recording in turn, again and again, until long enough.
+    std::vector<std::pair<std::string, std::string>> all;
+    std::ifstream again(list_path);
+    for (std::string line; std::getline(again, line);) {
+      auto f = split(line, '\t');
+      if (f.size() >= 3) all.emplace_back(f[1], f[2]);
+    }
+    Talk talk;
+    talk.source = "continuous";
+    talk.samples.assign(static_cast<size_t>(kRate), 0.0F);
+    const auto want = static_cast<size_t>(continuous_min * 60 * kRate);
+    for (size_t i = 0; talk.samples.size() < want && !all.empty(); i = (i + 1) % all.size()) {
+      append_recording(talk, all[i].first, all[i].second, pause(rng));
+    }
+    app::EngineOptions eo;
+    auto engines = app::load_engines(eo);
+    if (!engines) {
+      std::fprintf(stderr, "%s\n", engines.status().message().c_str());
+      return 1;
+    }
+    std::printf("pace benchmark: %.1f minutes of speech, %zu recordings in turn, pauses 100-280 ms, into %s\n\n",
+                static_cast<double>(talk.samples.size()) / kRate / 60, talk.sentences.size(), targets.c_str());
+    std::map<std::string, PaceRow> rows;
+    for (bool pace_on : {false, true}) {
+      PaceRow& row = rows[pace_on ? "on" : "off"];
+      PaceCollector col(row);
+      pipeline::PipelineConfig pc;
+      pc.targets = split(targets, ',');
+      pc.pace.enabled = pace_on;
+      auto p = pipeline::SpeakerPipeline::create(*engines, pc, col);
+      if (!p) {
+        std::fprintf(stderr, "%s\n", p.status().message().c_str());
+        return 1;
+      }
+      for (size_t off = 0; off < talk.samples.size(); off += 320) {
+        (void)(*p)->push_audio(std::span(talk.samples).subspan(off, std::min<size_t>(320, talk.samples.size() - off)));
+      }
+      (*p)->finish();
+    }
+    std::printf("| controller | language | utterances spoken | skipped | trimmed | rate mean / p95 / max | wait p50 / p95 / max (s) | end lag p50 / p95 (s) |\n");
+    std::printf("|---|---|---|---|---|---|---|---|\n");
+    for (const auto& [mode, row] : rows) {
+      for (const auto& [lang, waits] : row.wait) {
+        const auto& rates = row.rate.at(lang);
+        double mean = 0;
+        for (double r : rates) mean += r;
+        mean /= static_cast<double>(std::max<size_t>(1, rates.size()));
+        auto get = [](const std::map<std::string, int>& m, const std::string& k) { auto it = m.find(k); return it == m.end() ? 0 : it->second; };
+        std::printf("| %s | %s | %d | %d | %d | %.2f / %.2f / %.2f | %.1f / %.1f / %.1f | %.1f / %.1f |\n", mode.c_str(),
+                    lang.c_str(), get(row.spoken, lang), get(row.skipped, lang), get(row.trimmed, lang), mean,
+                    pct(rates, 0.95), pct(rates, 1.0), pct(waits, 0.5) / 1000, pct(waits, 0.95) / 1000,
+                    pct(waits, 1.0) / 1000, pct(row.end_lag.at(lang), 0.5) / 1000,
+                    pct(row.end_lag.at(lang), 0.95) / 1000);
+      }
+    }
+    std::printf("\nworst wait in each minute of the talk (s): when a listener starts hearing a translation, after its source ended\n\n| minute |");
+    const auto langs = split(targets, ',');
+    for (const auto& l : langs) std::printf(" %s off | %s on |", l.c_str(), l.c_str());
+    std::printf("\n|---|");
+    for (size_t i = 0; i < langs.size(); ++i) std::printf("---|---|");
+    std::printf("\n");
+    for (int minute = 0; minute < static_cast<int>(std::ceil(continuous_min)); ++minute) {
+      std::printf("| %d |", minute + 1);
+      for (const auto& l : langs) {
+        for (const char* mode : {"off", "on"}) {
+          const auto& by = rows[mode].worst_wait_by_minute[l];
+          auto it = by.find(minute);
+          if (it == by.end()) std::printf(" – |"); else std::printf(" %.1f |", it->second / 1000);
+        }
+      }
+      std::printf("\n");
+    }
+    return 0;
   }
   std::map<std::string, std::vector<float>> noise_pcm;
   for (const auto& [name, path] : noises) {

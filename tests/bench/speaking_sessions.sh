@@ -22,3 +22,13 @@ wavs=()
 for f in /usr/share/pocketsphinx/test/data/librivox/*.wav; do wavs+=(--wav "$f"); done
 build/release/tools/parley-load speech "${wavs[@]}" --server 127.0.0.1:$port --speakers "$speakers" \
   --listeners "$listeners" --languages es,fr --duration "$seconds" --drain 5 --server-pid "$pid"
+# Load shedding (session/load_shedding.h): which steps fired and when, the
+# gaps marked where audio was dropped, and how utterances ended.
+echo
+echo "load shedding, from /metrics:"
+exec 3<> "/dev/tcp/127.0.0.1/$port"
+printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+grep -E '^parley_(load_shed_total|transcript_gaps_total|audio_lost_seconds_total|audio_frames_dropped_total|utterance_ends_total|utterances_total)' <&3 || true
+exec 3>&-
+echo "shedding episodes in the server log (first 20):"
+grep -E 'behind real time|caught up' "$db/log" | head -20 || true

@@ -366,14 +366,15 @@ TEST_F(LiveSessionTest, LateJoinerGetsHistoryAndReconnectGetsNoRepeats) {
   EXPECT_EQ(finals[1]["seq"], 2);
   EXPECT_EQ(finals[0]["language"], "pt");
   EXPECT_TRUE(finals[0]["history"].get<bool>());
-  // Reconnect after seq 1: only seq 2 comes back.
+  // Reconnect after seq 1: everything after it comes back, once, in order
+  // (a sentence may have become two finals at a pause in it).
+  const size_t n_finals = sp.of_type("final").size();
   WsClient again(port);
   join_listener(again, s.code, "es", 1);
-  ASSERT_TRUE(again.wait_for_type("final", 10s));
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(again.wait_for_type("final", 10s, n_finals - 1));
   auto replay = again.of_type("final");
-  ASSERT_EQ(replay.size(), 1U);
-  EXPECT_EQ(replay[0]["seq"], 2);
+  ASSERT_GE(replay.size(), n_finals - 1);
+  for (size_t i = 0; i < replay.size(); ++i) EXPECT_EQ(replay[i]["seq"], static_cast<int64_t>(i) + 2) << "no repeats, no gaps";
 }
 
 TEST_F(LiveSessionTest, HistoryAndExportsSurviveSigkill) {

@@ -293,12 +293,12 @@ Response speak(const ApiContext& ctx, const Request& req) {
     return openai_error(req, core::invalid_argument("'input' is longer than " + std::to_string(kMaxSpeechInputChars) +
                                                     " characters; split it"));
   }
+  double speed = 1.0;
   if (auto it = body.find("speed"); it != body.end() && !it->is_null()) {
-    if (!it->is_number() || std::abs(it->get<double>() - 1.0) > 1e-6) {
-      return openai_error(req, core::invalid_argument(
-                                   "only speed 1.0 is offered here; the speaking rate is the server's "
-                                   "--tts setting, e.g. espeak(rate-wpm=190)"));
+    if (!it->is_number() || !(it->get<double>() >= 0.25 && it->get<double>() <= 4.0)) {
+      return openai_error(req, core::invalid_argument("speed must be a number from 0.25 to 4.0 (1.0: the voice's own rate)"));
     }
+    speed = it->get<double>();
   }
   const std::string format = format_in->empty() ? "mp3" : lower(*format_in);
   if (format != "mp3" && format != "opus" && format != "flac" && format != "wav" && format != "pcm") {
@@ -309,6 +309,7 @@ Response speak(const ApiContext& ctx, const Request& req) {
   if (!language) return openai_error(req, language.status());
   auto stream = ctx.engines.tts->open_stream(*language);
   if (!stream) return openai_error(req, stream.status());
+  (*stream)->set_rate(speed);  // engines clamp it to what they can say (espeak-ng: 0.5-2)
   auto speech = engines::tts::synthesize_all(**stream, *input);
   if (!speech) return openai_error(req, speech.status());
   const audio::MonoPcm& pcm = speech->audio;
