@@ -583,6 +583,7 @@ void LiveSession::run_worker() {
     }
   }
   // Goodbye: everything in flight has been processed (Flush precedes Stop).
+  if (pipe && gap_us_ > 0) mark_gap(*pipe, std::exchange(gap_us_, 0));
   if (ended_) say_goodbye();
   pipe.reset();  // the engines' streams go before the registry may forget us
   worker_exited_ = true;
@@ -679,11 +680,21 @@ void LiveSession::shed(pipeline::SpeakerPipeline& pipe, int64_t behind_us, int64
     }
     pipe.set_shedding(std::move(s));
   }
-  if (lost_us > 0) mark_gap(pipe, lost_us);
+  // One mark a dropping spell: the utterance in flight is closed when the
+  // first audio is lost (what was recognised before the gap is kept), and
+  // the mark goes out, with the whole gap, once the worker has caught up to
+  // less than half a full inbox.
+  // The spell lasts while the inbox stays over half full (20 ms frames).
+  const auto half_inbox_us = static_cast<int64_t>(config_.audio_queue_frames) * 20'000 / 2;
+  if (lost_us > 0) {
+    if (gap_us_ == 0) pipe.finish();
+    gap_us_ += lost_us;
+  } else if (gap_us_ > 0 && behind_us < half_inbox_us) {
+    mark_gap(pipe, std::exchange(gap_us_, 0));
+  }
 }
 
 void LiveSession::mark_gap(pipeline::SpeakerPipeline& pipe, int64_t lost_us) {
-  pipe.finish();  // what was recognised before the gap is kept
   config_.telemetry->shed.gaps.fetch_add(1, std::memory_order_relaxed);
   config_.telemetry->shed.lost_ms.fetch_add(static_cast<uint64_t>(lost_us / 1000), std::memory_order_relaxed);
   store::HistoryItem item;

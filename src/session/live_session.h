@@ -195,7 +195,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // `lost_us` of the oldest audio was dropped at the full inbox.
   void shed(pipeline::SpeakerPipeline& pipe, int64_t behind_us, int64_t lost_us);
   // Where `lost_us` of audio never reached the recogniser: a marked gap in
-  // every language's transcript, after the utterance in flight.
+  // every language's transcript (the utterance before it is already closed).
   void mark_gap(pipeline::SpeakerPipeline& pipe, int64_t lost_us);
   // Feeds every frame still waiting in the inbox (before a flush or a typed caption).
   void feed_waiting_audio(pipeline::SpeakerPipeline& pipe);
@@ -276,6 +276,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   int64_t audio_in_us_ = 0;          // guarded by inbox_mu_: the audio waiting in audio_in_
   int64_t audio_lost_us_ = 0;        // guarded by inbox_mu_: dropped at the full inbox, not yet marked
   LoadShedder shedder_;              // worker thread only
+  int64_t gap_us_ = 0;               // worker thread only: audio lost in the current dropping spell
   std::deque<Command> commands_;
   uint32_t last_audio_seq_ = 0;  // guarded by inbox_mu_
   const fanout::Subscriber* current_speaker_ = nullptr;  // guarded by inbox_mu_: the attached speaker connection

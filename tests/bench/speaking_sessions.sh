@@ -12,7 +12,7 @@ port=18990
 db=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$db"' EXIT
 build/release/src/parley serve --host 127.0.0.1 --port $port --db "$db/p.db" --log warn \
-  --max-connections-per-address 0 --rate-join-per-min 0 > "$db/log" 2>&1 &
+  --max-connections-per-address 0 --rate-join-per-min 0 --rate-create-per-min 0 > "$db/log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
   (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
