@@ -70,6 +70,9 @@ class PaceController {
   Lag scheduled(int64_t ready_ms, int64_t source_end_ms, int64_t duration_ms);
   // An utterance whose speech was skipped: the rate stays up.
   void skipped() { ++n_skipped_; }
+  // `ms` of listener time passed outside the stream's clock (a pause, lost
+  // audio): that much of the queued speech has played.
+  void skip_time(int64_t ms) { playback_end_ms_ -= ms; }
 
   // Speech sent but not yet heard, at `now_ms`.
   int64_t backlog_ms(int64_t now_ms) const { return playback_end_ms_ > now_ms ? playback_end_ms_ - now_ms : 0; }

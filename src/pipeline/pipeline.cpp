@@ -103,6 +103,10 @@ core::Status SpeakerPipeline::push_audio(std::span<const float> samples) {
 
 void SpeakerPipeline::finish() { segmenter_->flush(); }
 
+void SpeakerPipeline::skip_time(int64_t ms) {
+  for (auto& [lang, lane] : lanes_) lane->pace.skip_time(ms);
+}
+
 void SpeakerPipeline::submit_text(const std::string& text) {
   finish();
   Utterance u;
@@ -359,7 +363,8 @@ void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r
     listener_.on_error(core::Status(st.code(), lane.language + ": " + st.message()));
     return;
   }
-  const int64_t ready_ms = stream_now_ms(r.times.tts_first_audio_us > 0 ? r.times.tts_first_audio_us : r.times.tts_done_us);
+  // Listeners get an utterance's speech whole, once synthesised and encoded.
+  const int64_t ready_ms = stream_now_ms(r.times.tts_done_us);
   const auto lag = lane.pace.scheduled(ready_ms, source_end,
                                        audio::samples_to_ms(static_cast<int64_t>(speech.audio.samples.size()), rate_hz));
   r.pace.wait_ms = lag.wait_ms;

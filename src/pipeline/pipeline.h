@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "audio/pcm.h"
 #include "core/status.h"
 #include "engines/mt/glossary.h"
 #include "engines/mt/router.h"
@@ -126,6 +127,11 @@ class SpeakerPipeline final : private SegmenterListener, private HypothesisSourc
 
   // From the next audio on.
   void set_shedding(Shedding shedding) { shedding_ = std::move(shedding); }
+  // `ms` of the listeners' time passed with no audio (the speaker paused,
+  // audio was lost): the translated speech queued for them played on.
+  void skip_time(int64_t ms);
+  // The position in the speaker's stream, in ms of audio pushed.
+  int64_t position_ms() const { return audio::samples_to_ms(samples_in_, audio::kPipelineRateHz); }
 
  private:
   struct Lane;

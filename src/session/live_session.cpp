@@ -270,14 +270,18 @@ core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq, std::spa
   {
     std::lock_guard lock(inbox_mu_);
     if (audio_in_.size() >= config_.audio_queue_frames) {
-      // The worker is behind: the oldest audio is the least useful. The
-      // worker marks the gap in the transcript.
-      audio_in_us_ -= audio_in_.front().duration_us();
-      audio_lost_us_ += audio_in_.front().duration_us();
-      audio_in_.pop_front();
-      bump(&LiveCounters::audio_frames_dropped);
+      // The worker is behind: the oldest audio is the least useful. Half the
+      // inbox goes at once, so the hole is one stretch of audio that the
+      // worker can mark in the transcript where it happened.
+      const size_t n = std::max<size_t>(1, audio_in_.size() / 2);
+      for (size_t i = 0; i < n; ++i) {
+        audio_in_us_ -= audio_in_.front().duration_us();
+        audio_lost_us_ += audio_in_.front().duration_us();
+        audio_in_.pop_front();
+      }
+      bump(&LiveCounters::audio_frames_dropped, n);
     }
-    audio_in_.push_back({std::vector<int16_t>(pcm.begin(), pcm.end()), rate_hz});
+    audio_in_.push_back({std::vector<int16_t>(pcm.begin(), pcm.end()), rate_hz, core::now_us()});
     audio_in_us_ += audio_in_.back().duration_us();
   }
   inbox_cv_.notify_one();
@@ -565,6 +569,14 @@ void LiveSession::run_worker() {
       lost_us = std::exchange(audio_lost_us_, 0);
     }
     if (pipe && !stop) shed(*pipe, behind_us, lost_us);
+    if (pipe && frame) {
+      // The speaker paused, or the network stalled: the listeners' clock
+      // went on without audio (the pace controller must not see a backlog
+      // that has played out meanwhile).
+      const int64_t quiet_us = frame->arrived_us - last_arrival_us_ - frame->duration_us();
+      if (last_arrival_us_ > 0 && quiet_us > 1'000'000) pipe->skip_time(quiet_us / 1000);
+      last_arrival_us_ = frame->arrived_us;
+    }
     // An engine that throws costs its utterance, not the session: each
     // command is handled on its own, so a Stop after a failing Flush still
     // stops the worker.
@@ -583,7 +595,6 @@ void LiveSession::run_worker() {
     }
   }
   // Goodbye: everything in flight has been processed (Flush precedes Stop).
-  if (pipe && gap_us_ > 0) mark_gap(*pipe, std::exchange(gap_us_, 0));
   if (ended_) say_goodbye();
   pipe.reset();  // the engines' streams go before the registry may forget us
   worker_exited_ = true;
@@ -659,38 +670,47 @@ void LiveSession::shed(pipeline::SpeakerPipeline& pipe, int64_t behind_us, int64
   } else if (shedder_.caught_up()) {
     core::log_warn("session", code_ + ": caught up with real time; nothing shed any more");
   }
-  if (now != before) {
+  if (now != before || (static_cast<int>(now) >= static_cast<int>(ShedStep::speech) &&
+                        pipe.targets().size() != shed_targets_)) {
+    shed_targets_ = pipe.targets().size();
     pipeline::Shedding s;
     s.partial_translations = static_cast<int>(now) < static_cast<int>(ShedStep::partial_translations);
     s.partials = static_cast<int>(now) < static_cast<int>(ShedStep::partials);
     if (static_cast<int>(now) >= static_cast<int>(ShedStep::speech)) {
-      // Speech only for the language with the most audio listeners.
-      std::string keep;
-      int most = -1;
-      std::lock_guard lock(speech_mu_);
-      for (const auto& [lang, n] : speech_listeners_) {
+      // Speech only for the target language with the most audio listeners
+      // (WebSocket listeners who take speech, WebRTC players, HTTP streams
+      // and taps); the first target when none has any.
+      const auto targets = pipe.targets();
+      std::string keep = targets.empty() ? std::string() : targets.front();
+      size_t most = 0;
+      for (const auto& lang : targets) {
+        size_t n = has_audio_subscribers(lang) ? 1 : 0;
+        {
+          std::lock_guard lock(speech_mu_);
+          if (auto it = speech_listeners_.find(lang); it != speech_listeners_.end() && it->second > 0) {
+            n += static_cast<size_t>(it->second);
+          }
+        }
+        {
+          std::lock_guard lock(players_mu_);
+          if (auto it = players_.find(lang); it != players_.end()) n += it->second;
+        }
         if (n > most) {
           most = n;
           keep = lang;
         }
       }
-      for (const auto& lang : pipe.targets()) {
+      for (const auto& lang : targets) {
         if (lang != keep) s.silent.push_back(lang);
       }
     }
     pipe.set_shedding(std::move(s));
   }
-  // One mark a dropping spell: the utterance in flight is closed when the
-  // first audio is lost (what was recognised before the gap is kept), and
-  // the mark goes out, with the whole gap, once the worker has caught up to
-  // less than half a full inbox.
-  // The spell lasts while the inbox stays over half full (20 ms frames).
-  const auto half_inbox_us = static_cast<int64_t>(config_.audio_queue_frames) * 20'000 / 2;
+  // What was recognised before the hole is kept; the mark goes in right
+  // after it, in order.
   if (lost_us > 0) {
-    if (gap_us_ == 0) pipe.finish();
-    gap_us_ += lost_us;
-  } else if (gap_us_ > 0 && behind_us < half_inbox_us) {
-    mark_gap(pipe, std::exchange(gap_us_, 0));
+    pipe.finish();
+    mark_gap(pipe, lost_us);
   }
 }
 
@@ -698,6 +718,7 @@ void LiveSession::mark_gap(pipeline::SpeakerPipeline& pipe, int64_t lost_us) {
   config_.telemetry->shed.gaps.fetch_add(1, std::memory_order_relaxed);
   config_.telemetry->shed.lost_ms.fetch_add(static_cast<uint64_t>(lost_us / 1000), std::memory_order_relaxed);
   store::HistoryItem item;
+  item.start_ms = item.end_ms = pipe.position_ms();
   item.source_text = kGapMark;
   item.created_at_ms = wall_clock_ms();
   const auto targets = pipe.targets();
@@ -928,9 +949,11 @@ void LiveSession::on_speech_skipped(const pipeline::Utterance& u, const pipeline
   listeners_.broadcast(t.language, wire::speech_skipped(sit->second, t.language));
 }
 
-void LiveSession::report_playback(const std::string& language, int64_t seq, int64_t lag_ms) {
-  if (seq < 1 || seq > last_seq() || lag_ms < 0 || lag_ms > kMaxReportedLagMs) return;
+bool LiveSession::report_playback(const std::string& language, int64_t seq, int64_t lag_ms) {
+  if (seq < 1 || seq > last_seq() || lag_ms < 0 || lag_ms > kMaxReportedLagMs) return false;
+  if (language == info_.spec.source_language || !reachable(language)) return false;
   config_.telemetry->pace.of(language).reported_lag.observe(static_cast<double>(lag_ms) / 1000.0);
+  return true;
 }
 
 void LiveSession::record_timings(int64_t seq, std::initializer_list<Stage> stages) {

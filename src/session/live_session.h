@@ -128,7 +128,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // its source speech ended (its own measure; /metrics aggregates them per
   // language). Reports outside the session's finals or past ten minutes are
   // ignored.
-  void report_playback(const std::string& language, int64_t seq, int64_t lag_ms);
+  // Returns whether the report was taken (false: the source language, or
+  // out of range).
+  bool report_playback(const std::string& language, int64_t seq, int64_t lag_ms);
   static constexpr int64_t kMaxReportedLagMs = 600'000;
   // The transcript's mark where audio was lost because the server fell behind.
   static constexpr const char* kGapMark = "[…]";
@@ -170,6 +172,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   struct AudioFrame {
     std::vector<int16_t> pcm;
     int rate_hz;
+    int64_t arrived_us = 0;  // core::now_us() when it reached the session
     int64_t duration_us() const { return rate_hz > 0 ? static_cast<int64_t>(pcm.size()) * 1000000 / rate_hz : 0; }
   };
   struct AddTarget { std::string language; };
@@ -195,7 +198,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // `lost_us` of the oldest audio was dropped at the full inbox.
   void shed(pipeline::SpeakerPipeline& pipe, int64_t behind_us, int64_t lost_us);
   // Where `lost_us` of audio never reached the recogniser: a marked gap in
-  // every language's transcript (the utterance before it is already closed).
+  // every language's transcript, at the stream position where it happened
+  // (the utterance before it is already closed).
   void mark_gap(pipeline::SpeakerPipeline& pipe, int64_t lost_us);
   // Feeds every frame still waiting in the inbox (before a flush or a typed caption).
   void feed_waiting_audio(pipeline::SpeakerPipeline& pipe);
@@ -276,7 +280,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   int64_t audio_in_us_ = 0;          // guarded by inbox_mu_: the audio waiting in audio_in_
   int64_t audio_lost_us_ = 0;        // guarded by inbox_mu_: dropped at the full inbox, not yet marked
   LoadShedder shedder_;              // worker thread only
-  int64_t gap_us_ = 0;               // worker thread only: audio lost in the current dropping spell
+  int64_t last_arrival_us_ = 0;      // worker thread only: when the last frame fed arrived
+  size_t shed_targets_ = 0;          // worker thread only: targets when speech was last shed
   std::deque<Command> commands_;
   uint32_t last_audio_seq_ = 0;  // guarded by inbox_mu_
   const fanout::Subscriber* current_speaker_ = nullptr;  // guarded by inbox_mu_: the attached speaker connection

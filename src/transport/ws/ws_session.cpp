@@ -104,10 +104,10 @@ void WsSession<Stream>::handle_text(std::string_view text) {
     speech_mode_ = mode->mode;  // from the next speech message on; what is queued goes as it is
     count_for_speech();
   } else if (const auto* report = std::get_if<ws::PlaybackReport>(&msg); report && role_ == Role::listener) {
-    // One report a final, in order: a page cannot weigh the figures.
-    if (report->seq > last_reported_seq_) {
+    // One report a final, in order, from a listener who hears speech.
+    if (report->seq > last_reported_seq_ && speech_mode_ != session::wire::SpeechMode::none &&
+        session_->report_playback(language_, report->seq, report->lag_ms)) {
       last_reported_seq_ = report->seq;
-      session_->report_playback(language_, report->seq, report->lag_ms);
     }
   } else if (const auto* control = std::get_if<ws::Control>(&msg); control && role_ == Role::speaker) {
     auto r = session_->apply(control->action);
