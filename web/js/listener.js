@@ -313,9 +313,13 @@
       }
       case 'speechSkipped': {
         stats.speechSkipped++;
+        // Marked on the caption itself ("not spoken"): the status line keeps
+        // saying what the session is doing.
         const row = document.querySelector(`#history [data-seq="${m.seq}"]`);
-        if (row) row.classList.add('speech-skipped');
-        status('Translated speech skipped a sentence to keep up with the speaker; its caption is above.');
+        if (row) {
+          row.classList.add('speech-skipped');
+          row.title = 'Not spoken, to keep up with the speaker';
+        }
         break;
       }
       case 'sessionEnded':
