@@ -47,7 +47,7 @@ int run_serve(const std::vector<std::string>& argv) {
       {"hangover-ms", "500", "the longest silence inside an utterance: it always closes one"},
       {"endpointing", "adaptive", "when an utterance ends: adaptive (between --min-hangover-ms and --hangover-ms of silence, on the recogniser's words and the speaker's own pauses) or fixed (always --hangover-ms)"},
       {"min-hangover-ms", "150", "the shortest silence that can close an utterance (adaptive endpointing)"},
-      {"noise-floor", "on", "follow the room's background level, so pauses in steady noise (a crowd, a fan) still end utterances (on or off)"},
+      {"noise-floor", "on", "follow the room's background level, so pauses in steady noise (a fan, a street) still end utterances (on or off)"},
       {"pace", "on", "keep translated speech in step with the speaker: trim pauses, speak faster, skip an utterance's speech when far behind (on or off)"},
       {"lag-budget-ms", "3000", "how long after the speaker a listener may start hearing a translation before its speech is skipped (pace)"},
       {"max-speech-rate", "1.4", "the fastest speech rate the pace controller uses, as a factor of the voice's own (1 to 2)"},
