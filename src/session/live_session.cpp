@@ -723,16 +723,7 @@ void LiveSession::mark_gap(pipeline::SpeakerPipeline& pipe, int64_t lost_us) {
   item.created_at_ms = wall_clock_ms();
   const auto targets = pipe.targets();
   for (const auto& lang : targets) item.translations[lang] = store::TranslationRow{lang, kGapMark, "gap", {}};
-  {
-    std::lock_guard lock(fan_mu_);
-    item.seq = next_seq_++;
-    history_.push_back(item);
-    while (history_.size() > config_.history_in_memory) history_.pop_front();
-    auto m = wire::final_caption(item, info_.spec.source_language, false);
-    speaker_.broadcast_all(m);
-    listeners_.broadcast(info_.spec.source_language, m);
-    for (const auto& lang : targets) listeners_.broadcast(lang, wire::final_caption(item, lang, false));
-  }
+  publish_final(item, targets);
   if (store_) {
     if (auto st = store_->add_utterance(info().id, item); !st) core::log_error("store", st.message());
     for (const auto& [lang, row] : item.translations) (void)store_->add_translation(info().id, item.seq, row);
@@ -837,15 +828,7 @@ void LiveSession::on_final(const pipeline::Utterance& u) {
   item.source_text = u.text;
   item.created_at_ms = wall_clock_ms();
   item.stt_ms = u.times.stt_ms;
-  {
-    std::lock_guard lock(fan_mu_);
-    item.seq = next_seq_++;
-    history_.push_back(item);
-    while (history_.size() > config_.history_in_memory) history_.pop_front();
-    auto m = wire::final_caption(item, info_.spec.source_language, false);
-    speaker_.broadcast_all(m);
-    listeners_.broadcast(info_.spec.source_language, m);
-  }
+  publish_final(item, {});
   auto& tm = *config_.telemetry;
   const int64_t sent_us = core::now_us();
   tm.stt_final.observe(seconds_between(u.times.vad_end_us, u.times.stt_final_us));
@@ -859,6 +842,17 @@ void LiveSession::on_final(const pipeline::Utterance& u) {
   if (store_) {
     if (auto st = store_->add_utterance(info().id, item); !st) core::log_error("store", st.message());
   }
+}
+
+void LiveSession::publish_final(store::HistoryItem& item, const std::vector<std::string>& translated) {
+  std::lock_guard lock(fan_mu_);
+  item.seq = next_seq_++;
+  history_.push_back(item);
+  while (history_.size() > config_.history_in_memory) history_.pop_front();
+  auto m = wire::final_caption(item, info_.spec.source_language, false);
+  speaker_.broadcast_all(m);
+  listeners_.broadcast(info_.spec.source_language, m);
+  for (const auto& lang : translated) listeners_.broadcast(lang, wire::final_caption(item, lang, false));
 }
 
 void LiveSession::on_translation(const pipeline::Utterance& u, const pipeline::TranslationResult& t) {

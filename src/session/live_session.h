@@ -223,6 +223,10 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void on_partial(uint64_t id, uint32_t rev, const std::string& text);
   void on_partial_translation(uint64_t id, uint32_t rev, const std::string& lang, const std::string& text);
   void on_final(const pipeline::Utterance& u);
+  // Numbers a final, keeps it in the history and sends it to the speaker and
+  // the source language's listeners, and to `translated` languages' listeners
+  // (whose text item.translations holds), atomically with joins.
+  void publish_final(store::HistoryItem& item, const std::vector<std::string>& translated);
   void on_translation(const pipeline::Utterance& u, const pipeline::TranslationResult& t);
   void on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t,
                      const engines::tts::Speech& speech);
