@@ -91,6 +91,22 @@ test('speaker page with a real recording; Spanish and French listeners get capti
       assert.notEqual(c.text.toLowerCase(), c.source.toLowerCase(), `${lang}: caption ${c.seq} is translated`);
     }
   }
+  // Each page reported when it had played a translation, after its source
+  // speech ended, and the server counts those reports per language.
+  for (const [page, lang] of [[es, 'es'], [fr, 'fr']]) {
+    const reports = await page.evaluate(() => window.parleyListener.lagReports.slice());
+    assert.ok(reports.length >= 1, `${lang}: the page reported its playback`);
+    for (const ms of reports) assert.ok(ms > 0 && ms < 60000, `${lang}: a playback lag of ${ms} ms is plausible`);
+    // The report travels over the WebSocket: wait (bounded) for it to land.
+    let counted = 0;
+    for (let i = 0; i < 50 && counted < 1; i++) {
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const m = metrics.match(new RegExp(`parley_speech_lag_seconds_count\\{language="${lang}",edge="reported"\\} (\\d+)`));
+      counted = m ? Number(m[1]) : 0;
+      if (counted < 1) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(counted >= 1, `${lang}: /metrics counts the reports`);
+  }
   const [esCaptions, frCaptions] = [await shownCaptions(es), await shownCaptions(fr)];
   const common = esCaptions.filter((c) => frCaptions.some((f) => f.seq === c.seq));
   assert.ok(common.length >= 1);
