@@ -264,13 +264,18 @@ TEST_F(LiveSessionTest, TypedCaptionsAreTranslatedSpokenAndKept) {
   ASSERT_TRUE(eventually([&] {
     auto h = json::parse(http_request(port, "GET", "/api/sessions/" + s.code + "/history").body);
     return !h["items"].empty() && h["items"][0]["timingsMs"].contains("es") &&
-           h["items"][0]["timingsMs"]["es"].contains("speech_sent");
+           h["items"][0]["timingsMs"]["es"].contains("speech_sent") &&
+           h["items"][0]["timingsMs"]["es"].contains("speech_end_lag");
   }, 5s));
   auto item = json::parse(http_request(port, "GET", "/api/sessions/" + s.code + "/history").body)["items"][0];
   const auto& tm = item["timingsMs"];
   EXPECT_GE(tm["source"]["final_sent"].get<double>(), 0.0);
   EXPECT_GE(tm["es"]["translation_sent"].get<double>(), tm["es"]["mt_done"].get<double>());
   EXPECT_GE(tm["es"]["speech_sent"].get<double>(), tm["es"]["tts_first_audio"].get<double>());
+  // The pace controller's view: when a listener starts hearing the
+  // translation, and has heard it all, after the source speech ended.
+  EXPECT_GE(tm["es"]["speech_wait"].get<double>(), 0.0);
+  EXPECT_GT(tm["es"]["speech_end_lag"].get<double>(), tm["es"]["speech_wait"].get<double>());
 }
 
 TEST_F(LiveSessionTest, ListenersChooseHowMuchOfTheSpeechTheyReceive) {
