@@ -310,6 +310,7 @@ struct ChildStats {
   Histogram caption;      // captions mode: send → delivery; speech mode: true end → final
   Histogram first_audio;  // speech mode: true end → translated speech
   Histogram caption_late; // speech mode: finals of the second half of the run (drift)
+  std::map<size_t, Histogram> caption_late_by_session;  // the same, per speaking session
   uint64_t connected = 0, failed = 0, closed_by_server = 0, messages = 0, captions = 0;
   uint64_t duplicates = 0, audio_messages = 0, bytes = 0;
   std::vector<uint64_t> per_listener_captions;
@@ -420,7 +421,10 @@ class Listener {
     ++captions_;
     ++stats_.captions;
     stats_.caption.add(now - truth_ns);
-    if (now - t0 > static_cast<int64_t>(o_.duration * 5e8)) stats_.caption_late.add(now - truth_ns);
+    if (now - t0 > static_cast<int64_t>(o_.duration * 5e8)) {
+      stats_.caption_late.add(now - truth_ns);
+      stats_.caption_late_by_session[static_cast<size_t>(index_) % plan_.codes.size()].add(now - truth_ns);
+    }
   }
 
   void on_speech(std::string_view m, int64_t now) {
@@ -536,6 +540,9 @@ int run_child(const Options& o, const Plan& plan, int first_index, int count, in
   std::string out = "caption " + stats.caption.serialize() + "\n";
   out += "first_audio " + stats.first_audio.serialize() + "\n";
   out += "caption_late " + stats.caption_late.serialize() + "\n";
+  for (const auto& [session, h] : stats.caption_late_by_session) {
+    out += "caption_late_session " + std::to_string(session) + " " + h.serialize() + "\n";
+  }
   std::string per;
   for (auto n : stats.per_listener_captions) per += std::to_string(n) + " ";
   out += "per_listener " + per + "\n";
@@ -816,6 +823,7 @@ int main(int argc, char** argv) {
 
     // Results.
     Histogram caption, first_audio, caption_late;
+    std::map<size_t, Histogram> caption_late_by_session;
     uint64_t connected = 0, failed_total = 0, closed = 0, messages = 0, captions = 0, duplicates = 0, audio = 0,
              bytes = 0, complete_listeners = 0;
     double load_cpu = 0;
@@ -830,6 +838,11 @@ int main(int argc, char** argv) {
         if (key == "caption") caption.merge_line(in);
         if (key == "first_audio") first_audio.merge_line(in);
         if (key == "caption_late") caption_late.merge_line(in);
+        if (key == "caption_late_session") {
+          size_t session = 0;
+          in >> session;
+          caption_late_by_session[session].merge_line(in);
+        }
         if (key == "per_listener") {
           for (uint64_t n = 0; in >> n;) {
             if (o.mode == "captions" && n == sent) ++complete_listeners;
@@ -898,6 +911,8 @@ int main(int argc, char** argv) {
       report["framesSent"] = sent;
       report["finalCaption"] = q(caption);
       report["finalCaptionSecondHalf"] = q(caption_late);
+      report["finalCaptionSecondHalfBySession"] = json::array();
+      for (auto& [session, h] : caption_late_by_session) report["finalCaptionSecondHalfBySession"].push_back(q(h));
       report["firstTranslatedAudio"] = q(first_audio);
       report["speechMessages"] = audio;
     }
@@ -941,6 +956,13 @@ int main(int argc, char** argv) {
       } else {
         row("end of speech → final", report["finalCaption"]);
         row("  (second half only)", report["finalCaptionSecondHalf"]);
+        if (o.speakers > 1) {
+          int i = 0;
+          for (const auto& h : report["finalCaptionSecondHalfBySession"]) {
+            const std::string name = "    session " + std::to_string(++i);
+            row(name.c_str(), h);
+          }
+        }
         row("end of speech → audio", report["firstTranslatedAudio"]);
       }
       if (o.server_pid > 0) {
