@@ -76,7 +76,6 @@ class Endpointer {
   // between the two bounds.
   bool end_after_frame(bool voiced, bool noisy = false);
   PauseEvidence evidence() const { return evidence_; }
-  int silence_ms() const { return silence_frames_ * 10; }
   // The speaker's usual longest pause between words (ms); 0 until 8 are known.
   int usual_pause_ms() const;
 

@@ -68,8 +68,6 @@ class PaceController {
     int64_t end_ms;   // its end, after the end of the source speech
   };
   Lag scheduled(int64_t ready_ms, int64_t source_end_ms, int64_t duration_ms);
-  // An utterance whose speech was skipped: the rate stays up.
-  void skipped() { ++n_skipped_; }
   // `ms` of listener time passed outside the stream's clock (a pause, lost
   // audio): that much of the queued speech has played.
   void skip_time(int64_t ms) { playback_end_ms_ -= ms; }
@@ -77,13 +75,11 @@ class PaceController {
   // Speech sent but not yet heard, at `now_ms`.
   int64_t backlog_ms(int64_t now_ms) const { return playback_end_ms_ > now_ms ? playback_end_ms_ - now_ms : 0; }
   double rate() const { return rate_; }
-  uint64_t n_skipped() const { return n_skipped_; }
 
  private:
   PaceConfig c_;
   int64_t playback_end_ms_ = 0;  // when the listener finishes what has been sent
   double rate_ = 1.0;
-  uint64_t n_skipped_ = 0;
 };
 
 // Trims the silence at the start and end of one utterance's speech as it

@@ -290,14 +290,6 @@ void SpeakerPipeline::translate_and_speak(const Utterance& u) {
   }
 }
 
-namespace {
-// Where the source speech of `u` ended, in stream milliseconds: its last
-// word's end when the recogniser gave times, else where it was closed.
-int64_t source_end_ms(const Utterance& u) {
-  return u.word_times.empty() ? u.end_ms : u.word_times.back().end_ms;
-}
-}  // namespace
-
 void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r,
                             const std::function<void()>& between_chunks) {
   if (!lane.voice || r.text.empty() || !listener_.wants_speech(lane.language)) return;
@@ -313,7 +305,6 @@ void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r
   const SpeechPlan plan = lane.pace.plan(stream_now_ms(t0), source_end);
   r.pace.rate = plan.rate;
   if (!plan.speak) {
-    lane.pace.skipped();
     listener_.on_speech_skipped(u, r);
     return;
   }

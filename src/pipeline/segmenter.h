@@ -69,8 +69,6 @@ class Segmenter {
 
   bool in_utterance() const { return in_utterance_; }
   int64_t n_samples_seen() const { return n_samples_; }
-  // Why the last utterance that ended in a pause ended (adaptive policy).
-  PauseEvidence last_evidence() const { return endpointer_.evidence(); }
   double noise_floor_db() const { return noise_.floor_db(); }
 
  private:

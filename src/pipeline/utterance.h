@@ -38,6 +38,12 @@ struct Utterance {
   RetractionCount partials_raw;
 };
 
+// Where the source speech of `u` ended, in stream milliseconds: its last
+// word's end when the recogniser gave times, else where it was closed.
+inline int64_t source_end_ms(const Utterance& u) {
+  return u.word_times.empty() ? u.end_ms : u.word_times.back().end_ms;
+}
+
 struct TargetTimes {
   int64_t mt_done_us = 0;
   int64_t tts_first_audio_us = 0;

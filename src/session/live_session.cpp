@@ -901,9 +901,13 @@ void LiveSession::on_speech_end(const pipeline::Utterance& u, const pipeline::Tr
   bump(&LiveCounters::speech_utterances);
   const int64_t sent_us = core::now_us();
   tm.translated_speech.observe(seconds_between(u.times.last_audio_us, sent_us));
+  observe_pace(t);
   record_timings(sit->second, {{t.language, "tts_first_audio", u.times.last_audio_us, t.times.tts_first_audio_us},
-                               {t.language, "speech_sent", u.times.last_audio_us, sent_us}});
-  observe_pace(t, sit->second);
+                               {t.language, "speech_sent", u.times.last_audio_us, sent_us}},
+                 t.pace.wait_ms < 0 ? std::vector<store::StageTiming>{}
+                                    : std::vector<store::StageTiming>{
+                                          {t.language, "speech_wait", static_cast<double>(t.pace.wait_ms)},
+                                          {t.language, "speech_end_lag", static_cast<double>(t.pace.end_lag_ms)}});
   if (store_) {
     store::TranslationRow row{t.language, t.text, t.route, {}};
     row.latencies.stt_final_ms = ms_between(u.times.vad_end_us, u.times.stt_final_us);
@@ -918,11 +922,11 @@ int64_t LiveSession::since_source_end_ms(const pipeline::Utterance& u) {
   if (u.times.vad_end_us == 0) return -1;
   // The source speech ended before the segmenter closed the utterance by the
   // silence after the last word.
-  const int64_t after_last_word_ms = u.word_times.empty() ? 0 : std::max<int64_t>(0, u.end_ms - u.word_times.back().end_ms);
-  return std::max<int64_t>(0, (core::now_us() - u.times.vad_end_us) / 1000 + after_last_word_ms);
+  const int64_t after_source_end_ms = std::max<int64_t>(0, u.end_ms - pipeline::source_end_ms(u));
+  return std::max<int64_t>(0, (core::now_us() - u.times.vad_end_us) / 1000 + after_source_end_ms);
 }
 
-void LiveSession::observe_pace(const pipeline::TranslationResult& t, int64_t seq) {
+void LiveSession::observe_pace(const pipeline::TranslationResult& t) {
   auto& pace = config_.telemetry->pace.of(t.language);
   if (t.pace.wait_ms < 0) return;
   pace.spoken.fetch_add(1, std::memory_order_relaxed);
@@ -930,10 +934,6 @@ void LiveSession::observe_pace(const pipeline::TranslationResult& t, int64_t seq
   if (t.pace.trimmed_ms > 0) pace.trimmed.fetch_add(1, std::memory_order_relaxed);
   pace.wait.observe(static_cast<double>(t.pace.wait_ms) / 1000.0);
   pace.end_lag.observe(static_cast<double>(t.pace.end_lag_ms) / 1000.0);
-  if (store_) {
-    (void)store_->add_timings(info().id, seq, {{t.language, "speech_wait", static_cast<double>(t.pace.wait_ms)},
-                                               {t.language, "speech_end_lag", static_cast<double>(t.pace.end_lag_ms)}});
-  }
 }
 
 void LiveSession::on_speech_skipped(const pipeline::Utterance& u, const pipeline::TranslationResult& t) {
@@ -950,9 +950,10 @@ bool LiveSession::report_playback(const std::string& language, int64_t seq, int6
   return true;
 }
 
-void LiveSession::record_timings(int64_t seq, std::initializer_list<Stage> stages) {
+void LiveSession::record_timings(int64_t seq, std::initializer_list<Stage> stages,
+                                 std::vector<store::StageTiming> measured) {
   if (!store_) return;
-  std::vector<store::StageTiming> timings;
+  std::vector<store::StageTiming> timings = std::move(measured);
   for (const auto& s : stages) {
     if (s.from_us == 0 || s.to_us == 0) continue;  // a stage never reached has no time
     timings.push_back({s.language, s.stage, ms_between(s.from_us, s.to_us)});

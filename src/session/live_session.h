@@ -234,15 +234,18 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void on_error(const core::Status& s);
   // Milliseconds from the end of u's source speech to now (-1: unknown).
   static int64_t since_source_end_ms(const pipeline::Utterance& u);
-  // The pace of a language's speech: /metrics and the utterance's timings.
-  void observe_pace(const pipeline::TranslationResult& t, int64_t seq);
+  // The pace of a language's speech, at /metrics.
+  void observe_pace(const pipeline::TranslationResult& t);
   // Stores stage times of the utterance with this seq (worker thread).
   struct Stage {
     std::string language;  // empty: the source
     const char* stage;
     int64_t from_us, to_us;  // core::now_us() stamps; 0: not reached
   };
-  void record_timings(int64_t seq, std::initializer_list<Stage> stages);
+  // `measured`: durations measured elsewhere (a speech's wait and lag),
+  // stored with them, in one write.
+  void record_timings(int64_t seq, std::initializer_list<Stage> stages,
+                      std::vector<store::StageTiming> measured = {});
   // Counts in this session's counters and the process totals.
   void bump(std::atomic<uint64_t> LiveCounters::*field, uint64_t n = 1);
 

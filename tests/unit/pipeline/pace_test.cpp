@@ -31,7 +31,6 @@ Run talk(PaceConfig config, int n, int64_t source_ms, int64_t pause_ms, double s
     const int64_t ready = t + work_ms;
     auto plan = pace.plan(ready, source_end);
     if (!plan.speak) {
-      pace.skipped();
       ++run.skipped;
     } else {
       int64_t ms = static_cast<int64_t>(static_cast<double>(source_ms) * stretch / plan.rate) + 2 * kEdgeMs;
