@@ -120,6 +120,7 @@ class SpeakerPipeline final : private SegmenterListener, private HypothesisSourc
   core::Status add_target(const std::string& language);
   void remove_target(const std::string& language);
   std::vector<std::string> targets() const;
+  size_t n_targets() const { return lanes_.size(); }
   // False for a target whose language has no voice: it gets captions only.
   bool has_voice(const std::string& language) const;
 

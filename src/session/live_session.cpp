@@ -671,8 +671,8 @@ void LiveSession::shed(pipeline::SpeakerPipeline& pipe, int64_t behind_us, int64
     core::log_warn("session", code_ + ": caught up with real time; nothing shed any more");
   }
   if (now != before || (static_cast<int>(now) >= static_cast<int>(ShedStep::speech) &&
-                        pipe.targets().size() != shed_targets_)) {
-    shed_targets_ = pipe.targets().size();
+                        pipe.n_targets() != shed_targets_)) {
+    shed_targets_ = pipe.n_targets();
     pipeline::Shedding s;
     s.partial_translations = static_cast<int>(now) < static_cast<int>(ShedStep::partial_translations);
     s.partials = static_cast<int>(now) < static_cast<int>(ShedStep::partials);
