@@ -42,6 +42,9 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
 fi
 
+sudo_cmd=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then sudo_cmd=sudo; fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -71,4 +74,24 @@ if [ ! -f "$stamp" ] || [ "$e2e/package-lock.json" -nt "$stamp" ]; then
   (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
 else
   echo "install-deps: browser test packages present"
+fi
+
+# Silero VAD's weights (MIT), the default voice activity detector: parley runs
+# the network itself and reads only this file. npm's @ricky0123/vad-web ships
+# them; fetch its package (not its dependencies), check the file, install it.
+silero_dst=/usr/local/share/parley/silero_vad.onnx
+silero_pkg="@ricky0123/vad-web@0.0.31"
+silero_sha=1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3
+if [ -f "$silero_dst" ] && echo "$silero_sha  $silero_dst" | sha256sum -c --status; then
+  echo "install-deps: Silero VAD model present"
+else
+  echo "install-deps: installing the Silero VAD model ($silero_pkg) to $silero_dst"
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent --loglevel=error "$silero_pkg" >/dev/null && tar -xzf ./*.tgz package/dist/silero_vad_v6.onnx)
+  if ! echo "$silero_sha  $tmp/package/dist/silero_vad_v6.onnx" | sha256sum -c --status; then
+    echo "install-deps: the Silero VAD model from $silero_pkg has an unexpected SHA-256; not installed" >&2
+    exit 1
+  fi
+  $sudo_cmd install -D -m 0644 "$tmp/package/dist/silero_vad_v6.onnx" "$silero_dst"
 fi

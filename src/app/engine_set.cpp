@@ -12,6 +12,7 @@
 #include "engines/stt/pocketsphinx/pocketsphinx_stt.h"
 #include "engines/tts/chain.h"
 #include "engines/tts/espeak/espeak_tts.h"
+#include "engines/vad/silero/silero_vad.h"
 #include "engines/vad/webrtc/webrtc_vad.h"
 
 namespace parley::app {
@@ -34,6 +35,16 @@ struct Tables {
 
 Tables tables(const EngineOptions& o) {
   Tables t;
+  t.vad.push_back({"silero", "Silero's learned voice activity detector, run by parley (embedded; the default)",
+                   {"model", "threshold-percent"},
+                   [](const Settings& s) -> Made<engines::vad::Model> {
+                     engines::vad::SileroVadConfig c;
+                     auto threshold = s.get_long("threshold-percent", 50, 20, 95);
+                     if (!threshold) return threshold.status();
+                     c.threshold = static_cast<double>(*threshold) / 100.0;
+                     c.model_path = s.get_or("model", c.model_path);
+                     return engines::vad::make_silero_vad(c);
+                   }});
   t.vad.push_back({"webrtc", "WebRTC's voice activity detector (embedded)", {"likelihood"},
                    [](const Settings& s) -> Made<engines::vad::Model> {
                      auto likelihood = s.get_long("likelihood", 0, 0, 3);

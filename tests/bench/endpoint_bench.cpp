@@ -297,6 +297,23 @@ void print_row(const std::string& condition, const std::string& policy, const Sc
   std::fflush(stdout);
 }
 
+// What each --policies name runs: the detector, the endpointing and the noise floor.
+struct Policy {
+  std::string vad;
+  pipeline::EndpointPolicy endpointing;
+  bool noise_floor;
+};
+const std::map<std::string, Policy>& known_policies() {
+  static const std::map<std::string, Policy> p = {
+      {"fixed", {"webrtc", pipeline::EndpointPolicy::fixed, false}},
+      {"adaptive", {"webrtc", pipeline::EndpointPolicy::adaptive, true}},
+      {"silero", {"silero", pipeline::EndpointPolicy::adaptive, false}},
+      {"silero-floor", {"silero", pipeline::EndpointPolicy::adaptive, true}},
+      {"silero-fixed", {"silero", pipeline::EndpointPolicy::fixed, false}},
+  };
+  return p;
+}
+
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::stringstream in(s);
@@ -476,6 +493,24 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", engines.status().message().c_str());
     return 1;
   }
+  std::map<std::string, std::shared_ptr<const engines::vad::Model>> vads;
+  for (const auto& policy : policies) {
+    auto it = known_policies().find(policy);
+    if (it == known_policies().end()) {
+      std::fprintf(stderr, "unknown policy '%s' (fixed, adaptive, silero, silero-floor, silero-fixed)\n", policy.c_str());
+      return 2;
+    }
+    if (vads.count(it->second.vad) != 0) continue;
+    app::EngineOptions only;
+    only.vad = it->second.vad;
+    only.need_speech_out = false;
+    auto e = app::load_engines(only);
+    if (!e) {
+      std::fprintf(stderr, "%s\n", e.status().message().c_str());
+      return 1;
+    }
+    vads[it->second.vad] = e->vad;
+  }
 
   struct Condition {
     std::string name;
@@ -518,11 +553,13 @@ int main(int argc, char** argv) {
         pc.targets = split(targets, ',');
         pc.segmenter.hangover_ms = hangover;
         pc.segmenter.min_hangover_ms = min_hangover;
-        pc.segmenter.endpointing =
-            policy == "fixed" ? pipeline::EndpointPolicy::fixed : pipeline::EndpointPolicy::adaptive;
-        pc.segmenter.noise_floor.enabled = policy != "fixed";
+        const Policy& pol = known_policies().at(policy);
+        pc.segmenter.endpointing = pol.endpointing;
+        pc.segmenter.noise_floor.enabled = pol.noise_floor;
+        pipeline::Engines with_vad = *engines;
+        with_vad.vad = vads.at(pol.vad);
         Collector col;
-        auto p = pipeline::SpeakerPipeline::create(*engines, pc, col);
+        auto p = pipeline::SpeakerPipeline::create(with_vad, pc, col);
         if (!p) {
           std::fprintf(stderr, "%s\n", p.status().message().c_str());
           return 1;
