@@ -173,4 +173,11 @@ core::Result<pipeline::Engines> load_engines(const EngineOptions& o) {
   return e;
 }
 
+core::Result<bool> follow_noise_floor(const std::string& setting, const engines::vad::Model* vad) {
+  if (setting == "on") return true;
+  if (setting == "off") return false;
+  if (setting == "auto") return vad != nullptr && vad->name() == "webrtc";
+  return core::invalid_argument("--noise-floor takes auto, on or off, not '" + setting + "'");
+}
+
 }  // namespace parley::app

@@ -16,7 +16,7 @@ namespace parley::app {
 struct EngineOptions {
   // Engine lists per kind, in priority order (syntax: engines/registry.h),
   // e.g. stt = "pocketsphinx(decoders=4)".
-  std::string vad = "webrtc";
+  std::string vad = "silero";
   std::string stt = "pocketsphinx";
   std::string mt = "apertium";
   std::string tts = "espeak";
@@ -36,5 +36,13 @@ core::Result<pipeline::Engines> load_engines(const EngineOptions& options);
 // One line per registered engine of `kind` (vad, stt, mt, tts): its name,
 // settings and summary, for --help and errors.
 std::vector<std::string> describe_engines(const std::string& kind);
+
+// --noise-floor auto|on|off: whether the segmenter gates the detector's
+// "voice" on the level standing out of the room's noise floor. auto: only
+// for WebRTC's detector, which takes steady noise for voice; a learned
+// detector (Silero) tells them apart itself, and the gate would only cut
+// words that dip under the noise (docs/benchmarks.md, "Keeping pace").
+// Fails on any other value.
+core::Result<bool> follow_noise_floor(const std::string& setting, const engines::vad::Model* vad);
 
 }  // namespace parley::app

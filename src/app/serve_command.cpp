@@ -33,7 +33,7 @@ int run_serve(const std::vector<std::string>& argv) {
       {"public-url", "", "base URL listeners use, e.g. https://talks.example.org (default: from the request)"},
       {"io-threads", "2", "network threads"},
       {"max-sessions", "64", "live sessions at once"},
-      {"vad", "webrtc", "voice activity detector (see: parley engines)"},
+      {"vad", "silero", "voice activity detector (see: parley engines)"},
       {"stt", "pocketsphinx", "speech recognisers in priority order, e.g. pocketsphinx(decoders=4); a language goes to the first that has it"},
       {"mt", "apertium", "translation engines in priority order; a direction goes to the first that has it"},
       {"tts", "espeak", "speech engines in priority order; a language goes to the first with a voice for it"},
@@ -44,10 +44,10 @@ int run_serve(const std::vector<std::string>& argv) {
       {"retention-days", "30", "delete ended sessions and their transcripts after this many days (0: keep them)"},
       {"idle-timeout-s", "1800", "end a live session after this long without audio, control or listeners joining"},
       {"speech-start-ms", "60", "voiced audio that opens an utterance"},
-      {"hangover-ms", "500", "the longest silence inside an utterance: it always closes one"},
+      {"hangover-ms", "350", "the longest silence inside an utterance: it always closes one (500 suits --vad webrtc)"},
       {"endpointing", "adaptive", "when an utterance ends: adaptive (between --min-hangover-ms and --hangover-ms of silence, on the recogniser's words and the speaker's own pauses) or fixed (always --hangover-ms)"},
       {"min-hangover-ms", "150", "the shortest silence that can close an utterance (adaptive endpointing)"},
-      {"noise-floor", "on", "follow the room's background level, so pauses in steady noise (a fan, a street) still end utterances (on or off)"},
+      {"noise-floor", "auto", "gate the detector on the room's background level, so pauses in steady noise still end utterances: auto (only for the webrtc detector, which takes steady noise for voice), on or off"},
       {"pace", "on", "keep translated speech in step with the speaker: trim pauses, speak faster, skip an utterance's speech when far behind (on or off)"},
       {"lag-budget-ms", "3000", "how long after the speaker a listener may start hearing a translation before its speech is skipped (pace)"},
       {"max-speech-rate", "1.4", "the fastest speech rate the pace controller uses, as a factor of the voice's own (1 to 2)"},
@@ -208,7 +208,7 @@ int run_serve(const std::vector<std::string>& argv) {
   live.segmenter.hangover_ms = static_cast<int>(*hangover_ms);
   live.segmenter.min_hangover_ms = static_cast<int>(std::min(*min_hangover_ms, *hangover_ms));
   live.pace.budget_ms = *lag_budget_ms;
-  for (const auto& [flag, on] : {std::pair{"endpointing", "adaptive"}, {"noise-floor", "on"}, {"pace", "on"}}) {
+  for (const auto& [flag, on] : {std::pair{"endpointing", "adaptive"}, {"pace", "on"}}) {
     const std::string v = config.get(flag);
     const std::string off = std::string(flag) == "endpointing" ? "fixed" : "off";
     if (v != on && v != off) {
@@ -218,7 +218,12 @@ int run_serve(const std::vector<std::string>& argv) {
   }
   live.segmenter.endpointing = config.get("endpointing") == "fixed" ? pipeline::EndpointPolicy::fixed
                                                                     : pipeline::EndpointPolicy::adaptive;
-  live.segmenter.noise_floor.enabled = config.get("noise-floor") == "on";
+  auto floor = follow_noise_floor(config.get("noise-floor"), engines->vad.get());
+  if (!floor) {
+    print_error(floor.status().message());
+    return 2;
+  }
+  live.segmenter.noise_floor.enabled = *floor;
   live.pace.enabled = config.get("pace") == "on";
   {
     char* end = nullptr;

@@ -44,8 +44,10 @@ options:
   --endpointing MODE    fixed (default here: always --hangover-ms) or
                         adaptive (sooner, on the recogniser's words, as a
                         live session does; see parley serve --help)
-  --noise-floor on|off  follow the recording's background level, so pauses
-                        in steady noise still end utterances (default on)
+  --noise-floor MODE    gate the detector on the recording's background
+                        level, so pauses in steady noise still end
+                        utterances: auto (default: only for --vad webrtc),
+                        on or off
   --vad, --stt, --mt, --tts LIST
                         engines per kind in priority order, as for parley
                         serve (see: parley engines), e.g.
@@ -207,13 +209,17 @@ int run_translate(const std::vector<std::string>& argv) {
   pc.segmenter.speech_start_ms = *start_ms;
   pc.segmenter.hangover_ms = *hangover_ms;
   const std::string endpointing = args->get_or("endpointing", "fixed");
-  const std::string noise_floor = args->get_or("noise-floor", "on");
-  if ((endpointing != "fixed" && endpointing != "adaptive") || (noise_floor != "on" && noise_floor != "off")) {
-    print_error("--endpointing takes fixed or adaptive; --noise-floor takes on or off");
+  auto floor = follow_noise_floor(args->get_or("noise-floor", "auto"), engines->vad.get());
+  if (endpointing != "fixed" && endpointing != "adaptive") {
+    print_error("--endpointing takes fixed or adaptive");
+    return 2;
+  }
+  if (!floor) {
+    print_error(floor.status().message());
     return 2;
   }
   pc.segmenter.endpointing = endpointing == "adaptive" ? pipeline::EndpointPolicy::adaptive : pipeline::EndpointPolicy::fixed;
-  pc.segmenter.noise_floor.enabled = noise_floor == "on";
+  pc.segmenter.noise_floor.enabled = *floor;
   pc.pace.enabled = false;  // a file has no listener falling behind
   Collector collector;
   const bool quiet = args->has("quiet");

@@ -26,7 +26,7 @@
 //
 // Usage: parley_endpoint_bench --list FILE [--noise NAME=FILE]... [--snr 10,0]
 //          [--policies fixed,adaptive] [--pause-ms 600-1500] [--seed N]
-//          [--targets es] [--hangover-ms 500] [--min-hangover-ms 150]
+//          [--targets es] [--hangover-ms N (default: each policy's own)] [--min-hangover-ms 150]
 //          [--write-wavs DIR] [--verbose]
 // FILE has one recording a line: source<TAB>path<TAB>reference words
 // (tools/eval/endpointing.py writes it from Debian's speech packages).
@@ -302,14 +302,15 @@ struct Policy {
   std::string vad;
   pipeline::EndpointPolicy endpointing;
   bool noise_floor;
+  int hangover_ms;  // the default that goes with it; --hangover-ms overrides
 };
 const std::map<std::string, Policy>& known_policies() {
   static const std::map<std::string, Policy> p = {
-      {"fixed", {"webrtc", pipeline::EndpointPolicy::fixed, false}},
-      {"adaptive", {"webrtc", pipeline::EndpointPolicy::adaptive, true}},
-      {"silero", {"silero", pipeline::EndpointPolicy::adaptive, false}},
-      {"silero-floor", {"silero", pipeline::EndpointPolicy::adaptive, true}},
-      {"silero-fixed", {"silero", pipeline::EndpointPolicy::fixed, false}},
+      {"fixed", {"webrtc", pipeline::EndpointPolicy::fixed, false, 500}},      // parley before issue 17
+      {"adaptive", {"webrtc", pipeline::EndpointPolicy::adaptive, true, 500}},  // --vad webrtc
+      {"silero", {"silero", pipeline::EndpointPolicy::adaptive, false, 350}},   // parley serve's default
+      {"silero-floor", {"silero", pipeline::EndpointPolicy::adaptive, true, 350}},
+      {"silero-fixed", {"silero", pipeline::EndpointPolicy::fixed, false, 500}},
   };
   return p;
 }
@@ -331,7 +332,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, std::string>> noises;
   std::vector<double> snrs = {10, 0};
   std::vector<std::string> policies = {"fixed", "adaptive"};
-  int pause_lo = 600, pause_hi = 1500, hangover = 500, min_hangover = 150;
+  int pause_lo = 600, pause_hi = 1500, hangover = 0, min_hangover = 150;  // hangover 0: each policy's own
   unsigned seed = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -432,6 +433,12 @@ int main(int argc, char** argv) {
       pipeline::PipelineConfig pc;
       pc.targets = split(targets, ',');
       pc.pace.enabled = pace_on;
+      // As parley serve runs by default (known_policies()'s "silero").
+      const Policy& live = known_policies().at("silero");
+      pc.segmenter.endpointing = live.endpointing;
+      pc.segmenter.noise_floor.enabled = live.noise_floor;
+      pc.segmenter.hangover_ms = hangover > 0 ? hangover : live.hangover_ms;
+      pc.segmenter.min_hangover_ms = min_hangover;
       auto p = pipeline::SpeakerPipeline::create(*engines, pc, col);
       if (!p) {
         std::fprintf(stderr, "%s\n", p.status().message().c_str());
@@ -527,9 +534,9 @@ int main(int argc, char** argv) {
   }
   double total_s = 0;
   for (const auto& [n, t] : talks) total_s += static_cast<double>(t.samples.size()) / kRate;
-  std::printf("endpointing benchmark: %zu talks (%s), %.0f s each condition, hangover %d ms, shortest %d ms\n",
+  std::printf("endpointing benchmark: %zu talks (%s), %.0f s each condition, hangover %s, shortest %d ms\n",
               talks.size(), [&] { std::string s; for (auto& o : order) s += (s.empty() ? "" : ", ") + o + " " + std::to_string(talks[o].sentences.size()); return s; }().c_str(),
-              total_s, hangover, min_hangover);
+              total_s, hangover > 0 ? (std::to_string(hangover) + " ms").c_str() : "each policy's own (fixed, adaptive 500 ms; silero 350 ms)", min_hangover);
   std::printf("latencies in ms from the true end of each sentence; split = closed mid-sentence and continued within 1 s\n\n");
   std::printf("| condition | policy | sentences | final p50 / p95 / p99 | first audio p50 / p95 / p99 | splits | merges | forced cuts | noise-only | WER |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
@@ -551,9 +558,9 @@ int main(int argc, char** argv) {
         pipeline::PipelineConfig pc;
         pc.source_language = "en";
         pc.targets = split(targets, ',');
-        pc.segmenter.hangover_ms = hangover;
-        pc.segmenter.min_hangover_ms = min_hangover;
         const Policy& pol = known_policies().at(policy);
+        pc.segmenter.hangover_ms = hangover > 0 ? hangover : pol.hangover_ms;
+        pc.segmenter.min_hangover_ms = min_hangover;
         pc.segmenter.endpointing = pol.endpointing;
         pc.segmenter.noise_floor.enabled = pol.noise_floor;
         pipeline::Engines with_vad = *engines;

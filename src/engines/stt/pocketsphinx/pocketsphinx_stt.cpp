@@ -4,6 +4,7 @@
 #include <pocketsphinx.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
@@ -68,6 +69,27 @@ class DecoderPool {
                                         " speech decoders are busy; raise --stt-decoders");
       }
     }
+  }
+
+  // An idle decoder, or a new one while under the limit; never waits for
+  // another speaker's decoder (nullptr then).
+  ps_decoder_t* try_borrow() {
+    std::unique_lock lock(mu_);
+    if (!idle_.empty()) {
+      auto* ps = idle_.back();
+      idle_.pop_back();
+      return ps;
+    }
+    if (created_ >= max_) return nullptr;
+    ++created_;
+    lock.unlock();
+    auto made = make_();
+    lock.lock();
+    if (!made) {
+      --created_;
+      return nullptr;
+    }
+    return *made;
   }
 
   void give_back(ps_decoder_t* ps) {
@@ -146,9 +168,11 @@ class PsStream final : public Stream {
   PsStream(std::shared_ptr<DecoderPool> pool, std::vector<mfcc_t> cold_means, int cold_second_pass_ms)
       : pool_(std::move(pool)), means_(std::move(cold_means)), cold_second_pass_ms_(cold_second_pass_ms) {}
   ~PsStream() override {
-    if (ps_ == nullptr) return;
-    ps_end_utt(ps_);
-    pool_->give_back(ps_);
+    for (auto* ps : {ps_, shadow_}) {
+      if (ps == nullptr) continue;
+      ps_end_utt(ps);
+      pool_->give_back(ps);
+    }
   }
 
   core::Status begin_utterance() override {
@@ -167,6 +191,7 @@ class PsStream final : public Stream {
     ps_ = *ps;
     // While this speaker is new, keep the utterance for a second pass.
     second_pass_ = cold_second_pass_ms_ < 0 || heard_ms_ < cold_second_pass_ms_;
+    shadow_at_ = kShadowStartSamples;
     utterance_pcm_.clear();
     return {};
   }
@@ -178,19 +203,37 @@ class PsStream final : public Stream {
       return core::internal_error("pocketsphinx rejected audio");
     }
     heard_ms_ += static_cast<int64_t>(pcm_.size()) * 1000 / audio::kPipelineRateHz;
-    if (second_pass_) utterance_pcm_.insert(utterance_pcm_.end(), pcm_.begin(), pcm_.end());
+    if (shadow_ != nullptr) {
+      if (ps_process_raw(shadow_, pcm_.data(), pcm_.size(), FALSE, FALSE) < 0) drop_shadow();
+    } else if (second_pass_) {
+      utterance_pcm_.insert(utterance_pcm_.end(), pcm_.begin(), pcm_.end());
+      if (utterance_pcm_.size() >= shadow_at_) start_shadow();
+    }
     return {};
   }
 
   core::Result<Hypothesis> partial() override {
     if (ps_ == nullptr) return core::invalid_argument("partial() outside an utterance");
-    return collect();
+    return collect(shadow_ != nullptr ? shadow_ : ps_);
   }
 
   core::Result<Hypothesis> end_utterance() override {
     if (ps_ == nullptr) return core::invalid_argument("end_utterance() outside an utterance");
     auto* ps = ps_;
     ps_ = nullptr;
+    if (shadow_ != nullptr) {
+      // The second pass ran alongside: it has heard everything already.
+      ps_end_utt(ps);
+      pool_->give_back(ps);
+      ps = shadow_;
+      shadow_ = nullptr;
+      const bool ended = ps_end_utt(ps) >= 0;
+      Hypothesis h = ended ? collect(ps) : Hypothesis{};
+      means_ = cmn_means(ps);
+      pool_->give_back(ps);
+      if (!ended) return core::internal_error("pocketsphinx could not end the utterance");
+      return h;
+    }
     const bool ended = ps_end_utt(ps) >= 0;
     Hypothesis h = ended ? collect(ps) : Hypothesis{};
     if (ended && second_pass_) {
@@ -214,6 +257,47 @@ class PsStream final : public Stream {
   }
 
  private:
+  // A new speaker's second pass, started once the utterance holds
+  // kShadowStartSamples: a second decoder, normalised by the speaker's own
+  // means from what was heard so far, decodes the audio kept until then and
+  // from there on everything the first one hears. At the end its words are
+  // ready, where a second pass after the end would cost the whole utterance's
+  // decoding again (1-2 s for a long first sentence). When no decoder is
+  // free, the utterance is decoded again after its end, as before.
+  void start_shadow() {
+    auto* ps = pool_->try_borrow();
+    if (ps == nullptr) {
+      shadow_at_ = SIZE_MAX;  // every decoder is busy: the pass after the end
+      return;
+    }
+    auto own = speech_means(ps, utterance_pcm_, kMinSecondPassFrames);
+    if (own.empty()) {
+      pool_->give_back(ps);
+      shadow_at_ = utterance_pcm_.size() + audio::kPipelineRateHz;  // too little speech yet: a second later
+      return;
+    }
+    cmn_live_set(ps_get_feat(ps)->cmn_struct, own.data());
+    if (ps_start_stream(ps) < 0 || ps_start_utt(ps) < 0) {
+      pool_->give_back(ps);
+      return;
+    }
+    shadow_ = ps;
+    if (ps_process_raw(ps, utterance_pcm_.data(), utterance_pcm_.size(), FALSE, FALSE) < 0) {
+      drop_shadow();
+      return;
+    }
+    utterance_pcm_.clear();
+    utterance_pcm_.shrink_to_fit();
+    second_pass_ = false;  // nothing left to decode after the end
+  }
+
+  void drop_shadow() {
+    ps_end_utt(shadow_);
+    pool_->give_back(shadow_);
+    shadow_ = nullptr;
+    second_pass_ = false;  // its audio is gone: the first pass's words stand
+  }
+
   Hypothesis collect() { return collect(ps_); }
   static Hypothesis collect(ps_decoder_t* ps) {
     Hypothesis h;
@@ -237,8 +321,14 @@ class PsStream final : public Stream {
   // Speech frames (10 ms) an utterance needs for its own means to be trusted.
   static constexpr int kMinSecondPassFrames = 30;
 
+  // Audio a new speaker's utterance holds before its second pass starts
+  // (1.5 s: enough speech for the means to be the speaker's).
+  static constexpr size_t kShadowStartSamples = audio::kPipelineRateHz * 3;
+
   std::shared_ptr<DecoderPool> pool_;
   ps_decoder_t* ps_ = nullptr;  // borrowed while an utterance is open
+  ps_decoder_t* shadow_ = nullptr;  // the second pass, when it runs alongside
+  size_t shadow_at_ = kShadowStartSamples;  // utterance samples at which to try it
   std::vector<mfcc_t> means_;   // the speaker's live CMN between utterances
   const int cold_second_pass_ms_;
   int64_t heard_ms_ = 0;        // utterance audio this speaker has given so far
