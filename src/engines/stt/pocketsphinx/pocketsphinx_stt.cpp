@@ -71,25 +71,16 @@ class DecoderPool {
     }
   }
 
-  // An idle decoder, or a new one while under the limit; never waits for
-  // another speaker's decoder (nullptr then).
-  ps_decoder_t* try_borrow() {
-    std::unique_lock lock(mu_);
-    if (!idle_.empty()) {
-      auto* ps = idle_.back();
-      idle_.pop_back();
-      return ps;
-    }
-    if (created_ >= max_) return nullptr;
-    ++created_;
-    lock.unlock();
-    auto made = make_();
-    lock.lock();
-    if (!made) {
-      --created_;
-      return nullptr;
-    }
-    return *made;
+  // An idle decoder for a second pass, only while another stays available to
+  // a speaker who starts talking (idle, or still to be created). Never
+  // creates one: that loads the model for a second or more, and the caller
+  // is a session's worker. nullptr when there is none to spare.
+  ps_decoder_t* try_borrow_spare() {
+    std::lock_guard lock(mu_);
+    if (idle_.empty() || (idle_.size() < 2 && created_ >= max_)) return nullptr;
+    auto* ps = idle_.back();
+    idle_.pop_back();
+    return ps;
   }
 
   void give_back(ps_decoder_t* ps) {
@@ -265,9 +256,9 @@ class PsStream final : public Stream {
   // decoding again (1-2 s for a long first sentence). When no decoder is
   // free, the utterance is decoded again after its end, as before.
   void start_shadow() {
-    auto* ps = pool_->try_borrow();
+    auto* ps = pool_->try_borrow_spare();
     if (ps == nullptr) {
-      shadow_at_ = SIZE_MAX;  // every decoder is busy: the pass after the end
+      shadow_at_ = SIZE_MAX;  // no decoder to spare: the pass after the end
       return;
     }
     auto own = speech_means(ps, utterance_pcm_, kMinSecondPassFrames);
@@ -360,6 +351,10 @@ class PsModel final : public Model {
         return;
       }
       cold_means_ = cmn_means(*ps);
+      // A second decoder now, off the session's worker, so the first
+      // speaker's second pass can run alongside their first utterance.
+      auto spare = c_.max_decoders > 1 && c_.cold_second_pass_ms != 0 ? pool_->borrow() : ps;
+      if (spare && *spare != *ps) pool_->give_back(*spare);
       pool_->give_back(*ps);
     });
     if (!cold_error_) return cold_error_;
