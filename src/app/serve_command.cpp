@@ -206,7 +206,12 @@ int run_serve(const std::vector<std::string>& argv) {
   session::LiveConfig live;
   live.segmenter.speech_start_ms = static_cast<int>(*start_ms);
   live.segmenter.hangover_ms = static_cast<int>(*hangover_ms);
-  live.segmenter.min_hangover_ms = static_cast<int>(std::min(*min_hangover_ms, *hangover_ms));
+  if (*min_hangover_ms > *hangover_ms) {
+    print_error("--min-hangover-ms (" + std::to_string(*min_hangover_ms) + ") must not be more than --hangover-ms (" +
+                std::to_string(*hangover_ms) + ")");
+    return 2;
+  }
+  live.segmenter.min_hangover_ms = static_cast<int>(*min_hangover_ms);
   live.pace.budget_ms = *lag_budget_ms;
   for (const auto& [flag, on] : {std::pair{"endpointing", "adaptive"}, {"pace", "on"}}) {
     const std::string v = config.get(flag);

@@ -74,13 +74,14 @@ core::Status Segmenter::push_frame(std::span<const float> frame) {
     listener_.on_utterance_audio(frame);
     ++utterance_frames_;
     ++level_counts_[level_bin(level, level_counts_.size())];
+    unvoiced_run_ = voiced ? 0 : unvoiced_run_ + 1;
     const int max_frames = frames_for(c_.max_utterance_ms);
     if (endpointer_.end_after_frame(voiced, noise_.noisy())) {
       end_utterance(endpointer_.evidence() == PauseEvidence::none ? EndReason::silence
                                                                   : EndReason::pause);
     } else if (utterance_frames_ >= max_frames ||
                (utterance_frames_ >= max_frames - frames_for(c_.cut_search_ms) &&
-                (!voiced || among_quietest(level)))) {
+                (unvoiced_run_ >= kCutPauseFrames || among_quietest(level)))) {
       end_utterance(EndReason::max_length);
     }
     return {};
@@ -104,6 +105,7 @@ core::Status Segmenter::push_frame(std::span<const float> frame) {
   // Speech: open the utterance with the remembered audio.
   in_utterance_ = true;
   endpointer_.begin_utterance();
+  unvoiced_run_ = 0;
   level_counts_.fill(0);
   utterance_frames_ = static_cast<int>(pre_roll_.size());
   const int64_t start = n_samples_ - static_cast<int64_t>(pre_roll_.size()) * audio::kFrameSamples;

@@ -9,7 +9,7 @@
 // (endpointer.h: between `min_hangover_ms` and `hangover_ms` of silence), or
 // near `max_utterance_ms`: in the last `cut_search_ms` before that length it
 // ends at the first quiet frame (one among the quietest fifth of the
-// utterance's frames, or a frame without voice), so a forced cut falls
+// utterance's frames, or after 50 ms without voice), so a forced cut falls
 // between words, not in one; at the length itself it ends regardless.
 // Driven by one thread; does no I/O.
 #pragma once
@@ -87,6 +87,10 @@ class Segmenter {
   int n_voiced_in_window_ = 0;
   bool in_utterance_ = false;
   int utterance_frames_ = 0;
+  // A forced cut takes a pause of this many frames, not a detector's
+  // momentary "no voice" inside a word (a learned detector dips there).
+  static constexpr int kCutPauseFrames = 5;
+  int unvoiced_run_ = 0;  // frames since the detector last heard voice
   int64_t n_samples_ = 0;  // samples framed so far
   NoiseFloor noise_;
   Endpointer endpointer_;

@@ -896,6 +896,12 @@ void LiveSession::on_speech_end(const pipeline::Utterance& u, const pipeline::Tr
   const auto duration_ms = static_cast<int64_t>(speech.audio.duration_s() * 1000);
   // The avatar's lip-sync travels in the same message as the audio it belongs to.
   const auto timeline = avatar::build_timeline(speech.phonemes, speech.audio.samples, speech.audio.sample_rate_hz);
+  {
+    std::lock_guard lock(spoken_mu_);
+    auto& spoken = spoken_[t.language];
+    spoken.push_back({sit->second, core::now_us() - since_source_end_ms(u) * 1000});
+    if (spoken.size() > kSpokenKept) spoken.pop_front();
+  }
   listeners_.broadcast(t.language, wire::speech(sit->second, u.id, duration_ms, timeline, *ogg));
   streams_.broadcast(t.language, fanout::make_binary(fanout::Kind::audio, std::move(*ogg)));
   bump(&LiveCounters::speech_utterances);
@@ -946,6 +952,17 @@ void LiveSession::on_speech_skipped(const pipeline::Utterance& u, const pipeline
 bool LiveSession::report_playback(const std::string& language, int64_t seq, int64_t lag_ms) {
   if (seq < 1 || seq > last_seq() || lag_ms < 0 || lag_ms > kMaxReportedLagMs) return false;
   if (language == info_.spec.source_language || !reachable(language)) return false;
+  {
+    // Only speech that was sent (not skipped, not from before the join), and
+    // no longer ago than its source speech ended, give or take a second of
+    // clocks and network: a listener cannot claim more lag than has passed.
+    std::lock_guard lock(spoken_mu_);
+    auto it = spoken_.find(language);
+    if (it == spoken_.end()) return false;
+    auto s = std::find_if(it->second.begin(), it->second.end(), [&](const Spoken& x) { return x.seq == seq; });
+    if (s == it->second.end()) return false;
+    if (lag_ms > (core::now_us() - s->source_end_us) / 1000 + kReportSlackMs) return false;
+  }
   config_.telemetry->pace.of(language).reported_lag.observe(static_cast<double>(lag_ms) / 1000.0);
   return true;
 }

@@ -126,12 +126,14 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool wants_speech(const std::string& language) const;
   // A listener page heard the speech of final `seq` in full `lag_ms` after
   // its source speech ended (its own measure; /metrics aggregates them per
-  // language). Reports outside the session's finals or past ten minutes are
-  // ignored.
-  // Returns whether the report was taken (false: the source language, or
-  // out of range).
+  // language). Taken only for speech the session sent in that language (one
+  // of the last 256; skipped speech has none) and for a lag no longer than
+  // the time since its source speech ended (+1 s), at most ten minutes.
+  // Returns whether the report was taken.
   bool report_playback(const std::string& language, int64_t seq, int64_t lag_ms);
   static constexpr int64_t kMaxReportedLagMs = 600'000;
+  static constexpr int64_t kReportSlackMs = 1000;
+  static constexpr size_t kSpokenKept = 256;  // per language
   // The transcript's mark where audio was lost because the server fell behind.
   static constexpr const char* kGapMark = "[…]";
   // Plain HTTP players: chained Ogg Opus links of the language's speech.
@@ -279,6 +281,14 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   mutable std::mutex taps_mu_;
   std::map<std::string, std::vector<std::shared_ptr<AudioTap>>> taps_;  // guarded by taps_mu_
   std::map<uint64_t, int64_t> seq_of_utterance_;  // worker thread only
+  // Speech sent per language, newest last (bounded): which finals a listener
+  // can report having heard, and when their source speech ended.
+  struct Spoken {
+    int64_t seq;
+    int64_t source_end_us;
+  };
+  mutable std::mutex spoken_mu_;
+  std::map<std::string, std::deque<Spoken>> spoken_;  // guarded by spoken_mu_
 
   // Worker inbox.
   std::mutex inbox_mu_;

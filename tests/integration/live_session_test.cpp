@@ -278,6 +278,56 @@ TEST_F(LiveSessionTest, TypedCaptionsAreTranslatedSpokenAndKept) {
   EXPECT_GT(tm["es"]["speech_end_lag"].get<double>(), tm["es"]["speech_wait"].get<double>());
 }
 
+// Listener pages report when they have heard each translation's speech;
+// /metrics aggregates the lags. A listener may only report speech it was
+// sent, and no more lag than has passed since the source speech ended.
+TEST_F(LiveSessionTest, PlaybackReportsCountOnlySpeechHeardAndTimeThatPassed) {
+  ServerProcess server(temp_db("playback"));
+  const auto port = server.port();
+  Created s = create_session(port);
+  WsClient sp(port);
+  ASSERT_TRUE(join_speaker(sp, s));
+  WsClient early(port);
+  join_listener(early, s.code, "es");
+  ASSERT_TRUE(early.wait_for_type("welcome", 5s));
+  ASSERT_EQ(control(port, s, "start"), 200);
+  sp.send_json({{"type", "text"}, {"text", "The coffee break ends at three."}});
+  ASSERT_TRUE(early.wait_for([&](const auto&) { return count_speech(early) >= 1; }, 10s));
+  const int64_t seq = early.of_type("final")[0]["seq"].get<int64_t>();
+  const std::string reported = R"(parley_speech_lag_seconds_count{language="es",edge="reported"})";
+  auto count = [&] { return metric(port, reported); };
+  const double before = std::isnan(count()) ? 0 : count();
+  auto report = [](WsClient& c, int64_t q, int64_t lag) {
+    c.send_json({{"type", "playback"}, {"seq", q}, {"lagMs", lag}});
+  };
+
+  // Messages are handled in order: a pong means every report before it was.
+  auto settled = [](WsClient& c) {
+    const size_t pongs = c.of_type("pong").size();
+    c.send_json({{"type", "ping"}});
+    return c.wait_for_type("pong", 5s, pongs + 1);
+  };
+  // A listener who joined after the speech was sent never heard it.
+  WsClient late(port);
+  join_listener(late, s.code, "es", 0);
+  ASSERT_TRUE(late.wait_for_type("final", 5s)) << "it gets the final from history";
+  report(late, seq, 500);
+  ASSERT_TRUE(settled(late));
+  EXPECT_EQ(count(), before) << "a final replayed from history came without speech";
+  // Nine minutes of lag for speech sent a moment ago cannot be true, and a
+  // final that does not exist yet was not heard.
+  report(early, seq, 540'000);
+  report(early, seq + 5, 500);
+  ASSERT_TRUE(settled(early));
+  EXPECT_EQ(count(), before);
+  // The truth is taken, once a final.
+  report(early, seq, 400);
+  report(early, seq, 400);
+  ASSERT_TRUE(settled(early));
+  EXPECT_EQ(count(), before + 1);
+  EXPECT_TRUE(http_request(port, "GET", "/healthz").status == 200);
+}
+
 TEST_F(LiveSessionTest, ListenersChooseHowMuchOfTheSpeechTheyReceive) {
   ServerProcess server(temp_db("speech-modes"));
   const auto port = server.port();

@@ -172,6 +172,9 @@ void WsSession<Stream>::handle_join(std::string_view text) {
   // The replay stays well inside the queue's bounds, so a joining listener
   // is never evicted by its own history.
   const size_t replay_bytes = std::min(session::LiveSession::kDefaultReplayBytes, ctx_.limits.queue_hard_bytes / 4);
+  // Finals replayed from history come without speech: only those after the
+  // join can have been heard.
+  last_reported_seq_ = session_->last_seq();
   if (auto st = session_->add_listener(this->shared_from_this(), language_, listener.since, replay_bytes); !st) {
     role_ = Role::none;
     session_.reset();

@@ -114,6 +114,16 @@ TEST(SileroModelFile, MissingDamagedOrForeignFilesGiveClearErrors) {
   auto foreign = make_silero_vad({.model_path = path});
   ASSERT_FALSE(foreign.is_ok());
   EXPECT_EQ(foreign.status().code(), core::Code::invalid_argument);
+  for (const char* odd : {"/dev/zero", "/tmp", ""}) {  // endless, a directory, no path
+    auto r = make_silero_vad({.model_path = odd});
+    ASSERT_FALSE(r.is_ok()) << odd;
+    EXPECT_NE(r.status().message().find("--vad webrtc"), std::string::npos) << r.status().message();
+  }
+  const std::string empty = ::testing::TempDir() + "/empty.onnx";
+  std::ofstream(empty, std::ios::binary).flush();
+  auto e = make_silero_vad({.model_path = empty});
+  ASSERT_FALSE(e.is_ok());
+  EXPECT_NE(e.status().message().find("empty"), std::string::npos);
   auto bad_threshold = make_silero_vad({.threshold = 1.5});
   EXPECT_FALSE(bad_threshold.is_ok());
 }

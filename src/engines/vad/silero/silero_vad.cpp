@@ -3,9 +3,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "audio/pcm.h"
@@ -21,7 +22,10 @@ constexpr int kPadded = kInput + 64;  // reflection-padded on the right
 constexpr int kFft = 256, kHop = 128, kBins = kFft / 2 + 1;
 constexpr int kStftFrames = (kPadded - kFft) / kHop + 1;  // 4
 constexpr int kHidden = 128;
-constexpr double kHysteresis = 0.15;  // speech continues down to threshold − this
+constexpr double kHysteresis = 0.15;
+constexpr uintmax_t kMaxModelBytes = 64u << 20;
+
+namespace fs = std::filesystem;  // speech continues down to threshold − this
 
 // A 1-D convolution's weights: out × in × 3, padding 1.
 struct Conv {
@@ -227,18 +231,33 @@ core::Result<std::shared_ptr<const Model>> make_silero_vad(const SileroVadConfig
   if (!(config.threshold > kHysteresis && config.threshold < 1.0)) {
     return core::invalid_argument("silero threshold must be between 0.15 and 1");
   }
-  std::ifstream in(config.model_path, std::ios::binary);
-  if (!in) {
-    return core::unavailable("the Silero VAD model " + config.model_path +
-                             " is missing: run scripts/install-deps.sh (it installs it), set the engine's "
-                             "model=PATH, or use --vad webrtc");
+  const std::string remedy =
+      ": run scripts/install-deps.sh (it installs the model), give the engine model=PATH, or use --vad webrtc";
+  if (config.model_path.empty()) return core::invalid_argument("silero's model= is empty" + remedy);
+  // Only a regular file of sensible size: a device or a pipe would be read
+  // forever (the model is 2.3 MB).
+  std::error_code ec;
+  const auto status = fs::status(config.model_path, ec);
+  if (ec || !fs::exists(status)) {
+    return core::unavailable("the Silero VAD model " + config.model_path + " is missing" + remedy);
   }
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  auto all = onnx_float_constants(bytes.str());
-  if (!all) return core::invalid_argument(config.model_path + ": " + all.status().message());
+  if (!fs::is_regular_file(status)) {
+    return core::invalid_argument("the Silero VAD model " + config.model_path + " is not a regular file" + remedy);
+  }
+  const auto size = fs::file_size(config.model_path, ec);
+  if (ec || size == 0 || size > kMaxModelBytes) {
+    return core::invalid_argument("the Silero VAD model " + config.model_path + " is " +
+                                  (size == 0 ? std::string("empty") : "larger than 64 MB") + remedy);
+  }
+  std::ifstream in(config.model_path, std::ios::binary);
+  std::string bytes(static_cast<size_t>(size), '\0');
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
+    return core::unavailable("the Silero VAD model " + config.model_path + " could not be read" + remedy);
+  }
+  auto all = onnx_float_constants(bytes);
+  if (!all) return core::invalid_argument(config.model_path + ": " + all.status().message() + remedy);
   auto w = pick(*all);
-  if (!w) return core::invalid_argument(config.model_path + ": " + w.status().message());
+  if (!w) return core::invalid_argument(config.model_path + ": " + w.status().message() + remedy);
   return std::shared_ptr<const Model>(
       std::make_shared<SileroModel>(std::make_shared<const Weights>(std::move(*w)), config.threshold));
 }
