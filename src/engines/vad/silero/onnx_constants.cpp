@@ -111,7 +111,7 @@ struct Walk {
         const size_t n = f->bytes.size() / sizeof(float);
         const size_t at = listed.size();
         listed.resize(at + n);
-        std::memcpy(listed.data() + at, f->bytes.data(), n * sizeof(float));
+        if (n > 0) std::memcpy(listed.data() + at, f->bytes.data(), n * sizeof(float));
       } else if (f->number == kTensorFloatData && f->wire == kFixed32) {
         float v;
         std::memcpy(&v, &f->varint, sizeof v);
@@ -129,7 +129,7 @@ struct Walk {
     if (type != kTypeFloat || name.empty()) return;
     if (!raw.empty()) {
       t.values.resize(raw.size() / sizeof(float));
-      std::memcpy(t.values.data(), raw.data(), t.values.size() * sizeof(float));
+      if (!t.values.empty()) std::memcpy(t.values.data(), raw.data(), t.values.size() * sizeof(float));
     } else {
       t.values = std::move(listed);
     }
