@@ -85,6 +85,10 @@ silero_sha=1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3
 if [ -f "$silero_dst" ] && echo "$silero_sha  $silero_dst" | sha256sum -c --status; then
   echo "install-deps: Silero VAD model present"
 else
+  if [ "$(id -u)" -ne 0 ] && [ -z "$sudo_cmd" ]; then
+    echo "install-deps: installing $silero_dst needs root: run as root or install sudo" >&2
+    exit 1
+  fi
   echo "install-deps: installing the Silero VAD model ($silero_pkg) to $silero_dst"
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT

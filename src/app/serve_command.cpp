@@ -44,7 +44,7 @@ int run_serve(const std::vector<std::string>& argv) {
       {"retention-days", "30", "delete ended sessions and their transcripts after this many days (0: keep them)"},
       {"idle-timeout-s", "1800", "end a live session after this long without audio, control or listeners joining"},
       {"speech-start-ms", "60", "voiced audio that opens an utterance"},
-      {"hangover-ms", "350", "the longest silence inside an utterance: it always closes one (500 suits --vad webrtc)"},
+      {"hangover-ms", "auto", "the longest silence inside an utterance: it always closes one (auto: 350 ms; 500 with --vad webrtc)"},
       {"endpointing", "adaptive", "when an utterance ends: adaptive (between --min-hangover-ms and --hangover-ms of silence, on the recogniser's words and the speaker's own pauses) or fixed (always --hangover-ms)"},
       {"min-hangover-ms", "150", "the shortest silence that can close an utterance (adaptive endpointing)"},
       {"noise-floor", "auto", "gate the detector on the room's background level, so pauses in steady noise still end utterances: auto (only for the webrtc detector, which takes steady noise for voice), on or off"},
@@ -99,7 +99,8 @@ int run_serve(const std::vector<std::string>& argv) {
   auto idle_s = config.get_long("idle-timeout-s", 0, 7 * 24 * 3600);
   auto retention_days = config.get_long("retention-days", 0, 100 * 365);
   auto start_ms = config.get_long("speech-start-ms", 10, 2000);
-  auto hangover_ms = config.get_long("hangover-ms", 50, 5000);
+  const bool hangover_auto = config.get("hangover-ms") == "auto";
+  auto hangover_ms = hangover_auto ? core::Result<long>(350) : config.get_long("hangover-ms", 50, 5000);
   auto min_hangover_ms = config.get_long("min-hangover-ms", 50, 5000);
   auto lag_budget_ms = config.get_long("lag-budget-ms", 500, 600000);
   auto slow_ms = config.get_long("slow-listener-ms", 100, 600000);
@@ -205,11 +206,14 @@ int run_serve(const std::vector<std::string>& argv) {
 
   session::LiveConfig live;
   live.segmenter.speech_start_ms = static_cast<int>(*start_ms);
+  // WebRTC's detector ends its "voice" sooner than Silero's and needs the
+  // longer pause not to split sentences (docs/benchmarks.md).
+  if (hangover_auto && engines->vad && engines->vad->name() == "webrtc") *hangover_ms = 500;
   live.segmenter.hangover_ms = static_cast<int>(*hangover_ms);
   if (*min_hangover_ms > *hangover_ms) {
-    print_error("--min-hangover-ms (" + std::to_string(*min_hangover_ms) + ") must not be more than --hangover-ms (" +
-                std::to_string(*hangover_ms) + ")");
-    return 2;
+    std::fprintf(stderr, "parley: --min-hangover-ms %ld is more than --hangover-ms %ld; using %ld for both\n",
+                 *min_hangover_ms, *hangover_ms, *hangover_ms);
+    *min_hangover_ms = *hangover_ms;
   }
   live.segmenter.min_hangover_ms = static_cast<int>(*min_hangover_ms);
   live.pace.budget_ms = *lag_budget_ms;

@@ -151,9 +151,11 @@ int run_translate(const std::vector<std::string>& argv) {
     }
   }
   if (*min_hangover_ms > *hangover_ms) {
-    print_error("--min-hangover-ms (" + std::to_string(*min_hangover_ms) + ") must not be more than --hangover-ms (" +
-                std::to_string(*hangover_ms) + ")");
-    return 2;
+    if (args->get("min-hangover-ms")) {
+      std::fprintf(stderr, "parley: --min-hangover-ms %d is more than --hangover-ms %d; using %d for both\n",
+                   *min_hangover_ms, *hangover_ms, *hangover_ms);
+    }
+    *min_hangover_ms = *hangover_ms;
   }
 
   std::shared_ptr<const engines::mt::Glossary> glossary;

@@ -899,7 +899,8 @@ void LiveSession::on_speech_end(const pipeline::Utterance& u, const pipeline::Tr
   {
     std::lock_guard lock(spoken_mu_);
     auto& spoken = spoken_[t.language];
-    spoken.push_back({sit->second, core::now_us() - since_source_end_ms(u) * 1000});
+    const int64_t now = core::now_us();
+    spoken.push_back({sit->second, now, now - since_source_end_ms(u) * 1000});
     if (spoken.size() > kSpokenKept) spoken.pop_front();
   }
   listeners_.broadcast(t.language, wire::speech(sit->second, u.id, duration_ms, timeline, *ogg));
@@ -949,7 +950,7 @@ void LiveSession::on_speech_skipped(const pipeline::Utterance& u, const pipeline
   listeners_.broadcast(t.language, wire::speech_skipped(sit->second, t.language));
 }
 
-bool LiveSession::report_playback(const std::string& language, int64_t seq, int64_t lag_ms) {
+bool LiveSession::report_playback(const std::string& language, int64_t seq, int64_t lag_ms, int64_t joined_us) {
   if (seq < 1 || seq > last_seq() || lag_ms < 0 || lag_ms > kMaxReportedLagMs) return false;
   if (language == info_.spec.source_language || !reachable(language)) return false;
   {
@@ -960,7 +961,7 @@ bool LiveSession::report_playback(const std::string& language, int64_t seq, int6
     auto it = spoken_.find(language);
     if (it == spoken_.end()) return false;
     auto s = std::find_if(it->second.begin(), it->second.end(), [&](const Spoken& x) { return x.seq == seq; });
-    if (s == it->second.end()) return false;
+    if (s == it->second.end() || s->sent_us < joined_us) return false;
     if (lag_ms > (core::now_us() - s->source_end_us) / 1000 + kReportSlackMs) return false;
   }
   config_.telemetry->pace.of(language).reported_lag.observe(static_cast<double>(lag_ms) / 1000.0);

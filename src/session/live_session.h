@@ -126,11 +126,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool wants_speech(const std::string& language) const;
   // A listener page heard the speech of final `seq` in full `lag_ms` after
   // its source speech ended (its own measure; /metrics aggregates them per
-  // language). Taken only for speech the session sent in that language (one
-  // of the last 256; skipped speech has none) and for a lag no longer than
-  // the time since its source speech ended (+1 s), at most ten minutes.
+  // language). Taken only for speech the session sent in that language since
+  // the listener joined at `joined_us` (one of the last 256; skipped speech
+  // has none) and for a lag no longer than the time since its source speech
+  // ended (+1 s), at most ten minutes.
   // Returns whether the report was taken.
-  bool report_playback(const std::string& language, int64_t seq, int64_t lag_ms);
+  bool report_playback(const std::string& language, int64_t seq, int64_t lag_ms, int64_t joined_us);
   static constexpr int64_t kMaxReportedLagMs = 600'000;
   static constexpr int64_t kReportSlackMs = 1000;
   static constexpr size_t kSpokenKept = 256;  // per language
@@ -285,6 +286,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // can report having heard, and when their source speech ended.
   struct Spoken {
     int64_t seq;
+    int64_t sent_us;
     int64_t source_end_us;
   };
   mutable std::mutex spoken_mu_;

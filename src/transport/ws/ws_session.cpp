@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "engines/language.h"
 #include "session/wire.h"
@@ -106,7 +107,7 @@ void WsSession<Stream>::handle_text(std::string_view text) {
   } else if (const auto* report = std::get_if<ws::PlaybackReport>(&msg); report && role_ == Role::listener) {
     // One report a final, in order, from a listener who hears speech.
     if (report->seq > last_reported_seq_ && speech_mode_ != session::wire::SpeechMode::none &&
-        session_->report_playback(language_, report->seq, report->lag_ms)) {
+        session_->report_playback(language_, report->seq, report->lag_ms, joined_us_)) {
       last_reported_seq_ = report->seq;
     }
   } else if (const auto* control = std::get_if<ws::Control>(&msg); control && role_ == Role::speaker) {
@@ -172,9 +173,9 @@ void WsSession<Stream>::handle_join(std::string_view text) {
   // The replay stays well inside the queue's bounds, so a joining listener
   // is never evicted by its own history.
   const size_t replay_bytes = std::min(session::LiveSession::kDefaultReplayBytes, ctx_.limits.queue_hard_bytes / 4);
-  // Finals replayed from history come without speech: only those after the
-  // join can have been heard.
-  last_reported_seq_ = session_->last_seq();
+  // Finals replayed from history come without speech: only speech sent
+  // after the join can have been heard.
+  joined_us_ = core::now_us();
   if (auto st = session_->add_listener(this->shared_from_this(), language_, listener.since, replay_bytes); !st) {
     role_ = Role::none;
     session_.reset();

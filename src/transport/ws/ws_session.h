@@ -75,6 +75,7 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   std::string language_;
   session::wire::SpeechMode speech_mode_ = session::wire::SpeechMode::full;
   int64_t last_reported_seq_ = 0;  // the newest final whose playback this listener reported
+  int64_t joined_us_ = 0;          // when it joined: speech sent before was not heard here
   bool counted_for_speech_ = false;  // in the session's count of listeners wanting speech
   void count_for_speech();
   int sample_rate_hz_ = 16000;

@@ -106,7 +106,7 @@ TEST(SileroModelFile, MissingDamagedOrForeignFilesGiveClearErrors) {
   for (int i = 0; i < 200; ++i) {
     std::string damaged = bytes.substr(0, rng() % bytes.size());
     if (i % 2 == 1) damaged = bytes;
-    for (int k = 0; k < 4; ++k) damaged[rng() % damaged.size()] = static_cast<char>(rng());
+    for (int k = 0; k < 4 && !damaged.empty(); ++k) damaged[rng() % damaged.size()] = static_cast<char>(rng());
     (void)onnx_float_constants(damaged);
   }
   const std::string path = ::testing::TempDir() + "/not_silero.onnx";

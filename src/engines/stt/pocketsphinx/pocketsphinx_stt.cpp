@@ -71,13 +71,16 @@ class DecoderPool {
     }
   }
 
-  // An idle decoder for a second pass, only while another stays available to
-  // a speaker who starts talking (idle, or still to be created). Never
+  // An idle decoder for a second pass, only while others stay available to
+  // speakers who start talking (idle, or still to be created). Never
   // creates one: that loads the model for a second or more, and the caller
   // is a session's worker. nullptr when there is none to spare.
   ps_decoder_t* try_borrow_spare() {
     std::lock_guard lock(mu_);
-    if (idle_.empty() || (idle_.size() < 2 && created_ >= max_)) return nullptr;
+    // What stays for speakers after this one is lent: a quarter of the pool
+    // (at least one), so second passes use only spare capacity.
+    const size_t keep = std::max<size_t>(1, (max_ + 3) / 4);
+    if (idle_.empty() || idle_.size() - 1 + (max_ - created_) < keep) return nullptr;
     auto* ps = idle_.back();
     idle_.pop_back();
     return ps;
@@ -182,7 +185,9 @@ class PsStream final : public Stream {
     ps_ = *ps;
     // While this speaker is new, keep the utterance for a second pass.
     second_pass_ = cold_second_pass_ms_ < 0 || heard_ms_ < cold_second_pass_ms_;
-    shadow_at_ = kShadowStartSamples;
+    // Offline decoding (every utterance decoded twice) has no final to
+    // hurry: its second pass keeps the whole utterance's means.
+    shadow_at_ = cold_second_pass_ms_ < 0 ? SIZE_MAX : kShadowStartSamples;
     utterance_pcm_.clear();
     return {};
   }
@@ -270,6 +275,7 @@ class PsStream final : public Stream {
     cmn_live_set(ps_get_feat(ps)->cmn_struct, own.data());
     if (ps_start_stream(ps) < 0 || ps_start_utt(ps) < 0) {
       pool_->give_back(ps);
+      shadow_at_ = SIZE_MAX;  // not again this utterance: the pass after the end
       return;
     }
     shadow_ = ps;
@@ -313,7 +319,8 @@ class PsStream final : public Stream {
   static constexpr int kMinSecondPassFrames = 30;
 
   // Audio a new speaker's utterance holds before its second pass starts
-  // (1.5 s: enough speech for the means to be the speaker's).
+  // (3 s: the means of less were worth 2.5 WER points on the development
+  // set; docs/benchmarks.md).
   static constexpr size_t kShadowStartSamples = audio::kPipelineRateHz * 3;
 
   std::shared_ptr<DecoderPool> pool_;
@@ -351,8 +358,10 @@ class PsModel final : public Model {
         return;
       }
       cold_means_ = cmn_means(*ps);
-      // A second decoder now, off the session's worker, so the first
-      // speaker's second pass can run alongside their first utterance.
+      // A second decoder now, with the first (the pass alongside never
+      // creates one: that would stall a speaker mid-sentence), so the first
+      // speaker's second pass can run alongside their first utterance when
+      // the pool is large enough to spare it (try_borrow_spare).
       auto spare = c_.max_decoders > 1 && c_.cold_second_pass_ms != 0 ? pool_->borrow() : ps;
       if (spare && *spare != *ps) pool_->give_back(*spare);
       pool_->give_back(*ps);

@@ -28,6 +28,8 @@ struct PocketsphinxConfig {
   // later ones override the defaults set by parley.
   std::vector<std::string> extra_args;
   // Decoders alive at once: how many speakers can be mid-utterance together.
+  // A new speaker's second pass may borrow one alongside theirs, but only
+  // while a quarter of the pool (at least one) stays free for others.
   size_t max_decoders = 8;
   // How long begin_utterance waits for a decoder when all are in use
   // (then resource_exhausted: the utterance is lost, the stream carries on).

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engines/vad/silero/onnx_constants.h"
 
+#include <bit>
 #include <cstring>
 #include <optional>
 
 namespace parley::engines::vad {
 namespace {
+
+// Protocol buffers store fixed-width numbers little-endian; they are copied as they are.
+static_assert(std::endian::native == std::endian::little, "onnx_constants.cpp reads little-endian floats directly");
 
 // Field numbers from onnx.proto.
 constexpr uint32_t kModelGraph = 7;

@@ -238,14 +238,22 @@ core::Result<std::shared_ptr<const Model>> make_silero_vad(const SileroVadConfig
   // forever (the model is 2.3 MB).
   std::error_code ec;
   const auto status = fs::status(config.model_path, ec);
-  if (ec || !fs::exists(status)) {
+  if (!ec && !fs::exists(status)) {
     return core::unavailable("the Silero VAD model " + config.model_path + " is missing" + remedy);
+  }
+  if (ec) {
+    return core::unavailable("the Silero VAD model " + config.model_path + " cannot be read (" + ec.message() + ")" +
+                             remedy);
   }
   if (!fs::is_regular_file(status)) {
     return core::invalid_argument("the Silero VAD model " + config.model_path + " is not a regular file" + remedy);
   }
   const auto size = fs::file_size(config.model_path, ec);
-  if (ec || size == 0 || size > kMaxModelBytes) {
+  if (ec) {
+    return core::unavailable("the Silero VAD model " + config.model_path + " cannot be read (" + ec.message() + ")" +
+                             remedy);
+  }
+  if (size == 0 || size > kMaxModelBytes) {
     return core::invalid_argument("the Silero VAD model " + config.model_path + " is " +
                                   (size == 0 ? std::string("empty") : "larger than 64 MB") + remedy);
   }
