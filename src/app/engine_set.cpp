@@ -180,4 +180,9 @@ core::Result<bool> follow_noise_floor(const std::string& setting, const engines:
   return core::invalid_argument("--noise-floor takes auto, on or off, not '" + setting + "'");
 }
 
+int hangover_ms_for(int max_ms, const engines::vad::Model* vad) {
+  if (max_ms > 0) return max_ms;
+  return vad != nullptr && vad->name() == "webrtc" ? 500 : 350;
+}
+
 }  // namespace parley::app

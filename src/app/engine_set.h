@@ -45,4 +45,10 @@ std::vector<std::string> describe_engines(const std::string& kind);
 // Fails on any other value.
 core::Result<bool> follow_noise_floor(const std::string& setting, const engines::vad::Model* vad);
 
+// --hangover-ms auto (`max_ms` 0): the longest pause inside an utterance for
+// the detector: 350 ms, or 500 ms for WebRTC's, whose "voice" ends sooner
+// and needs the longer pause not to split sentences (docs/benchmarks.md).
+// Given values are kept.
+int hangover_ms_for(int max_ms, const engines::vad::Model* vad);
+
 }  // namespace parley::app

@@ -100,7 +100,7 @@ int run_serve(const std::vector<std::string>& argv) {
   auto retention_days = config.get_long("retention-days", 0, 100 * 365);
   auto start_ms = config.get_long("speech-start-ms", 10, 2000);
   const bool hangover_auto = config.get("hangover-ms") == "auto";
-  auto hangover_ms = hangover_auto ? core::Result<long>(350) : config.get_long("hangover-ms", 50, 5000);
+  auto hangover_ms = hangover_auto ? core::Result<long>(0) : config.get_long("hangover-ms", 50, 5000);
   auto min_hangover_ms = config.get_long("min-hangover-ms", 50, 5000);
   auto lag_budget_ms = config.get_long("lag-budget-ms", 500, 600000);
   auto slow_ms = config.get_long("slow-listener-ms", 100, 600000);
@@ -206,9 +206,7 @@ int run_serve(const std::vector<std::string>& argv) {
 
   session::LiveConfig live;
   live.segmenter.speech_start_ms = static_cast<int>(*start_ms);
-  // WebRTC's detector ends its "voice" sooner than Silero's and needs the
-  // longer pause not to split sentences (docs/benchmarks.md).
-  if (hangover_auto && engines->vad && engines->vad->name() == "webrtc") *hangover_ms = 500;
+  *hangover_ms = hangover_ms_for(static_cast<int>(*hangover_ms), engines->vad.get());
   live.segmenter.hangover_ms = static_cast<int>(*hangover_ms);
   if (*min_hangover_ms > *hangover_ms) {
     std::fprintf(stderr, "parley: --min-hangover-ms %ld is more than --hangover-ms %ld; using %ld for both\n",

@@ -139,23 +139,13 @@ int run_translate(const std::vector<std::string>& argv) {
     return 2;
   }
   auto start_ms = args->get_int("speech-start-ms", 60, 10, 2000);
-  // The longest pause inside an utterance: 350 ms for a learned detector,
-  // whose "voice" ends a little after the sound; WebRTC's needs 500.
-  const bool webrtc_vad = args->get_or("vad", "silero").rfind("webrtc", 0) == 0;
-  auto hangover_ms = args->get_int("hangover-ms", webrtc_vad ? 500 : 350, 50, 5000);
+  auto hangover_ms = args->get("hangover-ms") ? args->get_int("hangover-ms", 0, 50, 5000) : core::Result<int>(0);
   auto min_hangover_ms = args->get_int("min-hangover-ms", 150, 50, 5000);
   for (const auto* v : {&start_ms, &hangover_ms, &min_hangover_ms}) {
     if (!*v) {
       print_error(v->status().message());
       return 2;
     }
-  }
-  if (*min_hangover_ms > *hangover_ms) {
-    if (args->get("min-hangover-ms")) {
-      std::fprintf(stderr, "parley: --min-hangover-ms %d is more than --hangover-ms %d; using %d for both\n",
-                   *min_hangover_ms, *hangover_ms, *hangover_ms);
-    }
-    *min_hangover_ms = *hangover_ms;
   }
 
   std::shared_ptr<const engines::mt::Glossary> glossary;
@@ -221,7 +211,14 @@ int run_translate(const std::vector<std::string>& argv) {
   pc.synthesize = speak;
   pc.glossary = glossary;
   pc.segmenter.speech_start_ms = *start_ms;
-  pc.segmenter.hangover_ms = *hangover_ms;
+  pc.segmenter.hangover_ms = hangover_ms_for(*hangover_ms, engines->vad.get());
+  if (*min_hangover_ms > pc.segmenter.hangover_ms) {
+    if (args->get("min-hangover-ms")) {
+      std::fprintf(stderr, "parley: --min-hangover-ms %d is more than --hangover-ms %d; using %d for both\n",
+                   *min_hangover_ms, pc.segmenter.hangover_ms, pc.segmenter.hangover_ms);
+    }
+    *min_hangover_ms = pc.segmenter.hangover_ms;
+  }
   pc.segmenter.min_hangover_ms = *min_hangover_ms;
   const std::string endpointing = args->get_or("endpointing", "fixed");
   auto floor = follow_noise_floor(args->get_or("noise-floor", "auto"), engines->vad.get());

@@ -10,6 +10,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "audio/pcm.h"
@@ -218,17 +219,11 @@ class PsStream final : public Stream {
     auto* ps = ps_;
     ps_ = nullptr;
     if (shadow_ != nullptr) {
-      // The second pass ran alongside: it has heard everything already.
+      // The second pass ran alongside and has heard everything: its words
+      // and means stand (start_shadow cleared second_pass_).
       ps_end_utt(ps);
       pool_->give_back(ps);
-      ps = shadow_;
-      shadow_ = nullptr;
-      const bool ended = ps_end_utt(ps) >= 0;
-      Hypothesis h = ended ? collect(ps) : Hypothesis{};
-      means_ = cmn_means(ps);
-      pool_->give_back(ps);
-      if (!ended) return core::internal_error("pocketsphinx could not end the utterance");
-      return h;
+      ps = std::exchange(shadow_, nullptr);
     }
     const bool ended = ps_end_utt(ps) >= 0;
     Hypothesis h = ended ? collect(ps) : Hypothesis{};

@@ -22,10 +22,10 @@ constexpr int kPadded = kInput + 64;  // reflection-padded on the right
 constexpr int kFft = 256, kHop = 128, kBins = kFft / 2 + 1;
 constexpr int kStftFrames = (kPadded - kFft) / kHop + 1;  // 4
 constexpr int kHidden = 128;
-constexpr double kHysteresis = 0.15;
+constexpr double kHysteresis = 0.15;  // speech continues down to threshold − this
 constexpr uintmax_t kMaxModelBytes = 64u << 20;
 
-namespace fs = std::filesystem;  // speech continues down to threshold − this
+namespace fs = std::filesystem;
 
 // A 1-D convolution's weights: out × in × 3, padding 1.
 struct Conv {
