@@ -231,7 +231,20 @@
     const at = now - analyser.fftSize / audioCtx.sampleRate / 2;
     avatar.schedule(next.utteranceId, at, next.duration, next.timeline);
     speakingUntil = at + next.duration;
+    const endsAt = performance.now() + (at + next.duration - now) * 1000;
+    setTimeout(() => reportPlayback(next.seq, endsAt), Math.max(0, endsAt - performance.now()));
   }, 20);
+
+  // The speech of final `seq` has played to its end at `endsAt`
+  // (performance.now()): tell the server how long after its source speech.
+  function reportPlayback(seq, endsAt) {
+    const sourceEnd = sourceEnds.get(seq);
+    if (sourceEnd === undefined || !ws || ws.readyState !== WebSocket.OPEN) return;
+    sourceEnds.delete(seq);
+    const lagMs = Math.max(0, Math.round(endsAt - sourceEnd));
+    stats.lagReports.push(lagMs);
+    ws.send(JSON.stringify({ type: 'playback', seq, lagMs }));
+  }
 
   // How much of each speech message this page needs now (docs/protocol.md).
   function speechMode() {
@@ -343,7 +356,7 @@
     if (audioBytes === 0) stats.speechTimelineOnly++;
     if (stats.transport === 'webrtc') {
       // The audio comes over WebRTC; keep the timeline for when it sounds.
-      waiting.push({ utteranceId: speech.utteranceId, duration: speech.durationMs / 1000, timeline: speech.timeline });
+      waiting.push({ seq: speech.seq, utteranceId: speech.utteranceId, duration: speech.durationMs / 1000, timeline: speech.timeline });
       if (waiting.length > 20) waiting.shift();
       return;
     }
@@ -362,12 +375,7 @@
       const endsAt = performance.now() + (at + audio.duration - audioCtx.currentTime) * 1000;
       node.onended = () => {
         stats.speechPlayed++;
-        const sourceEnd = sourceEnds.get(seq);
-        if (sourceEnd === undefined || !ws || ws.readyState !== WebSocket.OPEN) return;
-        sourceEnds.delete(seq);
-        const lagMs = Math.max(0, Math.round(endsAt - sourceEnd));
-        stats.lagReports.push(lagMs);
-        ws.send(JSON.stringify({ type: 'playback', seq, lagMs }));
+        reportPlayback(seq, endsAt);
       };
     } catch (e) {
       status('Could not play translated speech: ' + e.message, true);
