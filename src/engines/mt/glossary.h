@@ -43,6 +43,9 @@ class Glossary {
   static core::Result<Glossary> parse(std::string_view content, const std::string& origin);
 
   bool empty() const { return entries_.empty(); }
+  // The source terms of pairs from `from`, once each: they join a
+  // session's vocabulary, so the recogniser expects them.
+  std::vector<std::string> source_terms(const std::string& from) const;
   size_t size() const { return entries_.size(); }
 
   Protected protect(std::string_view text, const std::string& from, const std::string& to) const;

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "audio/pcm.h"
+#include "core/clock.h"
+#include "engines/stt/pocketsphinx/session_words.h"
 
 namespace parley::engines::stt {
 namespace {
@@ -87,6 +89,15 @@ class DecoderPool {
     return ps;
   }
 
+  // Takes a decoder made outside the pool as one of its own.
+  void adopt(ps_decoder_t* ps) {
+    {
+      std::lock_guard lock(mu_);
+      ++created_;
+    }
+    give_back(ps);
+  }
+
   void give_back(ps_decoder_t* ps) {
     {
       std::lock_guard lock(mu_);
@@ -108,6 +119,19 @@ class DecoderPool {
   std::condition_variable cv_;
   std::vector<ps_decoder_t*> idle_;
   size_t created_ = 0;
+};
+
+// Decoders of their own with a session's words (session_words.h): the
+// shared pool's decoders stay generic, so no session's words reach another.
+class PsAdaptation final : public Adaptation {
+ public:
+  PsAdaptation(std::shared_ptr<DecoderPool> pool, Stats stats) : pool_(std::move(pool)), stats_(stats) {}
+  Stats stats() const override { return stats_; }
+  const std::shared_ptr<DecoderPool>& pool() const { return pool_; }
+
+ private:
+  std::shared_ptr<DecoderPool> pool_;
+  Stats stats_;
 };
 
 // The decoder's live cepstral means (the speaker's channel, learnt as they speak).
@@ -161,7 +185,8 @@ std::vector<mfcc_t> speech_means(ps_decoder_t* ps, const std::vector<int16_t>& p
 class PsStream final : public Stream {
  public:
   PsStream(std::shared_ptr<DecoderPool> pool, std::vector<mfcc_t> cold_means, int cold_second_pass_ms)
-      : pool_(std::move(pool)), means_(std::move(cold_means)), cold_second_pass_ms_(cold_second_pass_ms) {}
+      : generic_pool_(pool), pool_(std::move(pool)), next_pool_(pool_), means_(std::move(cold_means)),
+        cold_second_pass_ms_(cold_second_pass_ms) {}
   ~PsStream() override {
     for (auto* ps : {ps_, shadow_}) {
       if (ps == nullptr) continue;
@@ -170,8 +195,24 @@ class PsStream final : public Stream {
     }
   }
 
+  void use(std::shared_ptr<const Adaptation> adaptation) override {
+    if (adaptation == nullptr) {
+      next_pool_ = generic_pool_;
+      next_adaptation_.reset();
+      return;
+    }
+    const auto* own = dynamic_cast<const PsAdaptation*>(adaptation.get());
+    if (own == nullptr) return;  // another engine's
+    next_pool_ = own->pool();
+    next_adaptation_ = std::move(adaptation);
+  }
+
   core::Status begin_utterance() override {
     if (ps_ != nullptr) return core::invalid_argument("an utterance is already open");
+    // Between utterances: the words chosen last (use()) take effect. The
+    // speaker's means go with them to the other pool's decoders.
+    pool_ = next_pool_;
+    adaptation_ = next_adaptation_;
     auto ps = pool_->borrow();
     if (!ps) return ps.status();
     // This speaker's means, not those of whoever used the decoder last.
@@ -318,7 +359,10 @@ class PsStream final : public Stream {
   // set; docs/benchmarks.md).
   static constexpr size_t kShadowStartSamples = audio::kPipelineRateHz * 3;
 
-  std::shared_ptr<DecoderPool> pool_;
+  const std::shared_ptr<DecoderPool> generic_pool_;  // the model's
+  std::shared_ptr<DecoderPool> pool_;       // the one this utterance borrows from
+  std::shared_ptr<DecoderPool> next_pool_;  // from the next utterance on
+  std::shared_ptr<const Adaptation> adaptation_, next_adaptation_;  // keep their pools' words alive
   ps_decoder_t* ps_ = nullptr;  // borrowed while an utterance is open
   ps_decoder_t* shadow_ = nullptr;  // the second pass, when it runs alongside
   size_t shadow_at_ = kShadowStartSamples;  // utterance samples at which to try it
@@ -339,6 +383,58 @@ class PsModel final : public Model {
 
   std::string name() const override { return "pocketsphinx"; }
   std::vector<std::string> languages() const override { return {c_.language}; }
+
+  core::Result<std::shared_ptr<const Adaptation>> adapt(const std::string& language,
+                                                        const Vocabulary& vocabulary) const override {
+    if (language != c_.language) {
+      return core::not_found("pocketsphinx has no model for '" + language + "' (installed: " + c_.language + ")");
+    }
+    if (vocabulary.empty()) return std::shared_ptr<const Adaptation>{};
+    const int64_t t0 = core::now_us();
+    // The session's decoder, made now (a second or two, which is why this
+    // runs off the worker). One: with the session's model it holds about
+    // 135 MB, half as much again as a generic one (docs/benchmarks.md), so
+    // a new speaker's second pass runs after the utterance, not alongside.
+    const size_t n = 1;
+    auto first = make_decoder(c_);
+    if (!first) return first.status();
+    auto prepared = prepare_words(*first, vocabulary);
+    if (!prepared) {
+      ps_free(*first);
+      return prepared.status();
+    }
+    auto words = std::make_shared<const PreparedWords>(std::move(*prepared));
+    auto pool = std::make_shared<DecoderPool>(
+        [c = c_, words]() -> core::Result<ps_decoder_t*> {
+          auto ps = make_decoder(c);
+          if (!ps) return ps;
+          if (auto st = apply_words(*ps, *words); !st) {
+            ps_free(*ps);
+            return st;
+          }
+          return ps;
+        },
+        n, c_.borrow_timeout_ms);
+    if (auto st = apply_words(*first, *words); !st) {
+      ps_free(*first);
+      return st;
+    }
+    pool->adopt(*first);
+    // Holding each one makes the pool create the next.
+    std::vector<ps_decoder_t*> held;
+    core::Status made;
+    while (held.size() < n && made) {
+      auto ps = pool->borrow();
+      if (ps) held.push_back(*ps);
+      else made = ps.status();
+    }
+    for (auto* ps : held) pool->give_back(ps);
+    if (!made) return made;
+    Adaptation::Stats stats = words->stats;
+    stats.n_decoders = n;
+    stats.build_ms = static_cast<double>(core::now_us() - t0) / 1000.0;
+    return std::shared_ptr<const Adaptation>(std::make_shared<PsAdaptation>(pool, stats));
+  }
 
   core::Result<std::unique_ptr<Stream>> open_stream(const std::string& language) const override {
     if (language != c_.language) {

@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "engines/language.h"
+#include "engines/tts/espeak/espeak_runtime.h"
 
 namespace parley::engines::tts {
 namespace {
 
-std::mutex g_espeak_mu;  // guards every espeak-ng call
-int g_sample_rate_hz = 0;
+int g_sample_rate_hz = 0;  // set under espeak_mutex(), once
 
 // State of the synthesis in progress; reached from espeak's callback through
 // the user_data pointer.
@@ -80,7 +80,7 @@ class EspeakStream final : public Stream {
     SynthContext ctx;
     ctx.on_chunk = &on_chunk;
     ctx.sample_rate_hz = g_sample_rate_hz;
-    std::lock_guard lock(g_espeak_mu);
+    std::lock_guard lock(espeak_mutex());
     // By language, not by name: voice names ("English (Great Britain)") are
     // not the language codes espeak lists ("en-gb").
     espeak_VOICE wanted{};
@@ -134,16 +134,12 @@ class EspeakModel final : public Model {
 }  // namespace
 
 core::Result<std::shared_ptr<const Model>> make_espeak_tts(EspeakConfig config) {
-  std::lock_guard lock(g_espeak_mu);
+  std::lock_guard lock(espeak_mutex());
   if (g_sample_rate_hz == 0) {
-    int rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 200, nullptr,
-                                 espeakINITIALIZE_PHONEME_EVENTS | espeakINITIALIZE_PHONEME_IPA |
-                                     espeakINITIALIZE_DONT_EXIT);
-    if (rate <= 0) {
-      return core::unavailable("espeak-ng could not load its data; apt-get install espeak-ng-data");
-    }
+    auto rate = espeak_start_locked();
+    if (!rate) return rate.status();
     espeak_SetSynthCallback(synth_callback);
-    g_sample_rate_hz = rate;
+    g_sample_rate_hz = *rate;
   }
   // Each voice file names one or more languages, each behind a priority byte.
   // The voice whose *first* language is the code wins (e.g. "es" over "es-419").

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// A session's vocabulary and script as pocketsphinx uses them: words the
+// dictionary lacks are added with espeak-ng's pronunciations
+// (espeak_phones.h), and the decoder searches with the generic language
+// model interpolated with trigram models of the session's texts
+// (words/ngram.h), through sphinxbase's language-model set:
+//
+//   P(w | h) = (1 - λv - λs) P_generic + λv P_vocabulary + λs P_script
+//
+// λv = kVocabularyWeight, λs = kScriptWeight (each only when that text is
+// given). The weights were chosen on principle (a related text a fifth of
+// the mass, a script to be read most of it) and measured on every source
+// of the development set (docs/benchmarks.md), not tuned to one.
+#pragma once
+
+#include <pocketsphinx.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "engines/stt/stt.h"
+
+namespace parley::engines::stt {
+
+inline constexpr float kVocabularyWeight = 0.2F;
+inline constexpr float kScriptWeight = 0.6F;
+// Beyond these a vocabulary is cut (the API limits the text's size first).
+inline constexpr size_t kMaxNewWords = 5000;
+
+// What every decoder of one adaptation gets: computed once.
+struct PreparedWords {
+  std::string vocabulary_arpa;  // empty: no vocabulary text
+  std::string script_arpa;      // empty: no script
+  // Words to add to the dictionary, with their phones; an alternate
+  // pronunciation is named "word(2)" as in the dictionary file.
+  std::vector<std::pair<std::string, std::string>> new_words;
+  Adaptation::Stats stats;
+};
+
+// Tokenises the texts, builds their models and finds pronunciations for
+// the words `ps` (a decoder of the generic model) does not know.
+core::Result<PreparedWords> prepare_words(ps_decoder_t* ps, const Vocabulary& vocabulary);
+
+// Adds the words to `ps` and makes the interpolated model its search.
+core::Status apply_words(ps_decoder_t* ps, const PreparedWords& words);
+
+}  // namespace parley::engines::stt
