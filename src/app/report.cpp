@@ -41,16 +41,23 @@ nlohmann::json build_report(const std::vector<UtteranceRecord>& records, const R
     for (const auto& w : u.word_times) {
       words.push_back({{"word", w.text}, {"start_ms", w.start_ms}, {"end_ms", w.end_ms}});
     }
-    utterances.push_back({{"id", u.id},
-                          {"start_ms", u.start_ms},
-                          {"end_ms", u.end_ms},
-                          {"source", u.text},
-                          {"words", words},
-                          {"translations", translations},
-                          {"timings_ms", {{"stt", round2(u.times.stt_ms)},
-                                          {"mt", round2(mt)},
-                                          {"tts", round2(tts)},
-                                          {"per_language", per_language}}}});
+    json item = {{"id", u.id},
+                 {"start_ms", u.start_ms},
+                 {"end_ms", u.end_ms},
+                 {"source", u.text},
+                 {"words", words},
+                 {"translations", translations},
+                 {"timings_ms", {{"stt", round2(u.times.stt_ms)},
+                                 {"mt", round2(mt)},
+                                 {"tts", round2(tts)},
+                                 {"per_language", per_language}}}};
+    // Script mode: whether the text is the script's, and what was heard.
+    if (u.script_sentence >= 0) {
+      item["from_script"] = u.from_script;
+      item["recognised"] = u.words;
+      item["script_sentence"] = u.script_sentence;
+    }
+    utterances.push_back(std::move(item));
     stt_total += u.times.stt_ms;
     mt_total += mt;
     tts_total += tts;

@@ -33,11 +33,12 @@ int run_serve(const std::vector<std::string>& argv) {
       {"public-url", "", "base URL listeners use, e.g. https://talks.example.org (default: from the request)"},
       {"io-threads", "2", "network threads"},
       {"max-sessions", "64", "live sessions at once"},
+      {"vocabulary-sessions", "8", "sessions that may hold a vocabulary or script at once (each holds a speech decoder of its own, ~135 MB)"},
       {"vad", "silero", "voice activity detector (see: parley engines)"},
       {"stt", "pocketsphinx", "speech recognisers in priority order, e.g. pocketsphinx(decoders=4); a language goes to the first that has it"},
       {"mt", "apertium", "translation engines in priority order; a direction goes to the first that has it"},
       {"tts", "espeak", "speech engines in priority order; a language goes to the first with a voice for it"},
-      {"stt-decoders", "8", "speech decoders (~30 MB each) shared by all sessions: speakers who can be mid-sentence at once"},
+      {"stt-decoders", "8", "speech decoders (~90 MB each) shared by all sessions: speakers who can be mid-sentence at once"},
       {"max-listeners-per-session", "20000", "WebSocket listeners, HTTP audio streams and WebRTC players of one session"},
       {"max-languages-per-session", "10", "target languages one session is translated into at once (listeners choose them)"},
       {"history-in-memory", "2000", "finals (with their translations) a live session keeps in memory for joining listeners; older ones are read from the store"},
@@ -92,6 +93,7 @@ int run_serve(const std::vector<std::string>& argv) {
   auto port = config.get_long("port", 0, 65535);
   auto threads = config.get_long("io-threads", 1, 64);
   auto max_sessions = config.get_long("max-sessions", 1, 100000);
+  auto vocabulary_sessions = config.get_long("vocabulary-sessions", 0, 10000);
   auto stt_decoders = config.get_long("stt-decoders", 1, 1000);
   auto max_audience = config.get_long("max-listeners-per-session", 1, 10000000);
   auto max_languages = config.get_long("max-languages-per-session", 1, 1000);
@@ -116,7 +118,7 @@ int run_serve(const std::vector<std::string>& argv) {
   auto engine_workers = config.get_long("engine-api-workers", 1, 256);
   auto engine_upload_mb = config.get_long("engine-api-max-upload-mb", 1, 2048);
   auto engine_audio_s = config.get_long("engine-api-max-audio-s", 1, 6 * 3600);
-  for (const auto* r : {&engine_workers, &engine_upload_mb, &engine_audio_s, &port, &threads, &max_sessions, &stt_decoders, &max_audience, &max_languages, &history_in_memory, &retention_days, &idle_s, &start_ms, &hangover_ms, &min_hangover_ms, &lag_budget_ms, &slow_ms, &send_buffer, &queue_bytes,
+  for (const auto* r : {&engine_workers, &engine_upload_mb, &engine_audio_s, &port, &threads, &max_sessions, &vocabulary_sessions, &stt_decoders, &max_audience, &max_languages, &history_in_memory, &retention_days, &idle_s, &start_ms, &hangover_ms, &min_hangover_ms, &lag_budget_ms, &slow_ms, &send_buffer, &queue_bytes,
                         &max_rtc, &rtc_timeout, &per_address, &rate_create, &rate_join, &rate_unknown,
                         &rate_credential}) {
     if (!*r) {
@@ -246,6 +248,7 @@ int run_serve(const std::vector<std::string>& argv) {
   live.max_languages = static_cast<size_t>(*max_languages);
   live.history_in_memory = static_cast<size_t>(*history_in_memory);
   live.dispatcher = server.dispatcher();  // broadcasts run on the network threads
+  live.words_builder = std::make_shared<session::WordsBuilder>(16, static_cast<size_t>(*vocabulary_sessions));
   session::Registry registry(*engines, shared_store, live, static_cast<size_t>(*max_sessions));
   server.context().api.registry = &registry;
   std::unique_ptr<rtc::Service> webrtc;

@@ -12,8 +12,10 @@
 #include "app/report.h"
 #include "audio/wav_io.h"
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "engines/language.h"
 #include "transcript/captions.h"
+#include "words/spoken.h"
 
 namespace parley::app {
 namespace {
@@ -34,6 +36,13 @@ options:
   --out DIR             output directory (default: parley-out)
   --glossary FILE       term pairs translations must honour (tab-separated:
                         from, to or *, source term, target term)
+  --vocabulary FILE     the talk's own words (an agenda, names, slides,
+                        related articles; text or Markdown, up to 256 KB):
+                        the recogniser learns their words and phrases; a
+                        glossary's source terms join them
+  --script FILE         the text the speaker reads: recognition leans on
+                        it, and each utterance that follows it is written
+                        in the script's own words and punctuation
   --no-speech           captions only; skip speech synthesis
   --decoding MODE       offline (default): every utterance is recognised
                         twice, the second time normalised to its own voice,
@@ -97,10 +106,27 @@ core::Status write_text(const fs::path& path, const std::string& content) {
   return {};
 }
 
+// A UTF-8 text file of at most `max_bytes`.
+core::Result<std::string> read_text_file(const std::string& path, size_t max_bytes) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return core::not_found("'" + path + "' is not a file");
+  const auto size = fs::file_size(path, ec);
+  if (ec) return core::unavailable("cannot read '" + path + "': " + ec.message());
+  if (size > max_bytes) {
+    return core::invalid_argument("'" + path + "' holds " + std::to_string(size / 1024) + " KB; at most " +
+                                  std::to_string(max_bytes / 1024) + " KB is taken");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) return core::unavailable("cannot read '" + path + "'");
+  if (!core::is_valid_utf8(text)) return core::invalid_argument("'" + path + "' is not UTF-8 text");
+  return text;
+}
+
 }  // namespace
 
 int run_translate(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"from", "to", "out", "glossary", "speech-start-ms", "hangover-ms", "min-hangover-ms", "endpointing", "noise-floor", "decoding", "vad",
+  auto args = Args::parse(argv, {{"from", "to", "out", "glossary", "vocabulary", "script", "speech-start-ms", "hangover-ms", "min-hangover-ms", "endpointing", "noise-floor", "decoding", "vad",
                                   "stt", "mt", "tts"},
                                  {"no-speech", "quiet", "help"}});
   if (!args) {
@@ -156,6 +182,21 @@ int run_translate(const std::vector<std::string>& argv) {
       return 2;
     }
     glossary = std::make_shared<const engines::mt::Glossary>(std::move(*loaded));
+  }
+
+  engines::stt::Vocabulary vocabulary;
+  for (const auto& [flag, text] : {std::pair{"vocabulary", &vocabulary.text}, std::pair{"script", &vocabulary.script}}) {
+    auto path = args->get(flag);
+    if (!path) continue;
+    auto read = read_text_file(*path, words::kMaxTextBytes);
+    if (!read) {
+      print_error("--" + std::string(flag) + ": " + read.status().message());
+      return 2;
+    }
+    *text = std::move(*read);
+  }
+  if (glossary) {
+    for (const auto& term : glossary->source_terms(*from)) vocabulary.text += "\n" + term;
   }
 
   const std::string decoding = args->get("decoding").value_or("offline");
@@ -235,6 +276,21 @@ int run_translate(const std::vector<std::string>& argv) {
   pc.pace.enabled = false;  // a file has no listener falling behind
   Collector collector;
   const bool quiet = args->has("quiet");
+  if (!vocabulary.empty()) {
+    if (!quiet) std::fprintf(stderr, "learning the talk's words…\n");
+    auto adapted = engines->stt->adapt(*from, vocabulary);
+    if (!adapted) {
+      print_error(adapted.status().message());
+      return 1;
+    }
+    pc.stt_adaptation = *adapted;
+    if (*adapted && !quiet) {
+      const auto st = (*adapted)->stats();
+      std::fprintf(stderr, "  %zu words, %zu new (%zu without a pronunciation), script %zu words; %.0f ms\n",
+                   st.n_words, st.n_new_words, st.n_unpronounced, st.n_script_words, st.build_ms);
+    }
+    if (!vocabulary.script.empty()) pc.script.emplace(vocabulary.script);
+  }
   if (!quiet) std::fprintf(stderr, "loading engines…\n");
   auto pipe = pipeline::SpeakerPipeline::create(*engines, pc, collector);
   if (!pipe) {

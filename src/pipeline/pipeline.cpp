@@ -41,6 +41,9 @@ core::Result<std::unique_ptr<SpeakerPipeline>> SpeakerPipeline::create(const Eng
   auto stt = engines.stt->open_stream(p->c_.source_language);
   if (!stt) return stt.status();
   p->stt_ = std::move(*stt);
+  if (p->c_.stt_adaptation) p->stt_->use(p->c_.stt_adaptation);
+  if (p->c_.script && !p->c_.script->tokens().empty()) p->script_.emplace(std::move(*p->c_.script));
+  p->c_.script.reset();
   p->c_.targets.clear();
   for (const auto& t : targets) {
     auto st = p->add_target(t);
@@ -105,6 +108,30 @@ void SpeakerPipeline::finish() { segmenter_->flush(); }
 
 void SpeakerPipeline::skip_time(int64_t ms) {
   for (auto& [lang, lane] : lanes_) lane->pace.skip_time(ms);
+}
+
+void SpeakerPipeline::use_adaptation(std::shared_ptr<const engines::stt::Adaptation> adaptation) {
+  stt_->use(std::move(adaptation));
+}
+
+void SpeakerPipeline::use_script(words::Script script) {
+  if (script.tokens().empty()) {
+    script_.reset();
+  } else {
+    script_.emplace(std::move(script));
+  }
+}
+
+void SpeakerPipeline::use_glossary(std::shared_ptr<const engines::mt::Glossary> glossary) {
+  c_.glossary = std::move(glossary);
+  for (auto& [language, lane] : lanes_) {
+    auto tr = Translator::open(*engines_.router, c_.source_language, language, c_.glossary, engines_.mt_cache);
+    if (tr) {
+      lane->translator = std::move(*tr);
+    } else {
+      listener_.on_error(tr.status());  // the lane keeps its translator
+    }
+  }
 }
 
 void SpeakerPipeline::submit_text(const std::string& text) {
@@ -214,6 +241,12 @@ void SpeakerPipeline::on_utterance_end(int64_t end_sample, EndReason reason) {
     if (hyp) {
       current_.words = hyp->text;
       current_.text = to_sentence(hyp->text, c_.source_language);
+      if (script_ && !current_.text.empty()) {
+        auto shown = script_->follow(hyp->text, current_.text);
+        current_.text = shown.text();
+        current_.from_script = shown.any_from_script();
+        current_.script_sentence = static_cast<int64_t>(script_->position_sentence());
+      }
       // Engines may place a word's edge a frame or two past the audio they
       // were given; a word never lies outside its utterance.
       for (auto w : hyp->words) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <span>
 #include <string>
@@ -30,6 +31,7 @@
 #include "pipeline/segmenter.h"
 #include "pipeline/stability.h"
 #include "pipeline/utterance.h"
+#include "words/script.h"
 
 namespace parley::pipeline {
 
@@ -58,6 +60,12 @@ struct PipelineConfig {
   std::shared_ptr<const engines::mt::Glossary> glossary;
   // Keeps each language's speech in step with the speaker (pace.h).
   PaceConfig pace;
+  // The session's words for the recogniser (engines.stt->adapt), from the
+  // first utterance on; null: the generic model.
+  std::shared_ptr<const engines::stt::Adaptation> stt_adaptation;
+  // The script being read, if any: finals that follow it are shown in its
+  // words (words/script.h).
+  std::optional<words::Script> script;
 };
 
 class PipelineListener {
@@ -128,6 +136,16 @@ class SpeakerPipeline final : private SegmenterListener, private HypothesisSourc
 
   // From the next audio on.
   void set_shedding(Shedding shedding) { shedding_ = std::move(shedding); }
+  // The session's words changed: the recogniser uses `adaptation` (null:
+  // the generic model) from its next utterance on.
+  void use_adaptation(std::shared_ptr<const engines::stt::Adaptation> adaptation);
+  // A new script, followed from its start; an empty one ends script mode.
+  void use_script(words::Script script);
+  // Translations honour `glossary` (null: none) from the next utterance on.
+  void use_glossary(std::shared_ptr<const engines::mt::Glossary> glossary);
+  // Script mode's follower (null without a script): the speaker's seeks and
+  // pasted sections go to it.
+  words::ScriptFollower* script() { return script_ ? &*script_ : nullptr; }
   // `ms` of the listeners' time passed with no audio (the speaker paused,
   // audio was lost): the translated speech queued for them played on.
   void skip_time(int64_t ms);
@@ -167,6 +185,7 @@ class SpeakerPipeline final : private SegmenterListener, private HypothesisSourc
   std::vector<std::string> displayed_;
   bool stt_failed_ = false;
   Shedding shedding_;
+  std::optional<words::ScriptFollower> script_;
 };
 
 }  // namespace parley::pipeline

@@ -36,6 +36,10 @@ struct Utterance {
   // as the raw hypotheses would have been (for comparison).
   RetractionCount partials_shown;
   RetractionCount partials_raw;
+  // Script mode: the text is (partly) the script's own words, and the
+  // script sentence the speaker reached with it (-1: no script).
+  bool from_script = false;
+  int64_t script_sentence = -1;
 };
 
 // Where the source speech of `u` ended, in stream milliseconds: its last
