@@ -76,6 +76,10 @@ LiveSession::LiveSession(SessionInfo info, std::string token_hash, pipeline::Eng
       last_activity_ms_(wall_clock_ms()) {
   if (!config_.telemetry) config_.telemetry = std::make_shared<Telemetry>();
   for (auto* hub : {&listeners_, &streams_, &speaker_}) hub->set_dispatcher(config_.dispatcher);
+  if (!config_.words_builder) config_.words_builder = std::make_shared<WordsBuilder>(4, 1);
+  // `this` outlives words_ (declared last, destroyed first).
+  words_ = std::make_unique<TalkWords>(config_.words_builder, engines_.stt, info_.spec.source_language,
+                                       [this](WordsCommand c) { post(std::move(c)); });
 }
 
 void LiveSession::bump(std::atomic<uint64_t> LiveCounters::*field, uint64_t n) {
@@ -542,6 +546,13 @@ void LiveSession::run_worker() {
   pc.pace = config_.pace;
   pc.synthesize = engines_.tts != nullptr;
   pc.translate_partials = true;
+  // The session's words as they are now; commands about them from before
+  // this moment are already reflected (words_revision_).
+  const auto words = words_->snapshot();
+  words_revision_ = words.revision;
+  pc.stt_adaptation = words.adaptation;
+  pc.glossary = words.parsed_glossary;
+  if (!words.script.empty()) pc.script.emplace(words.script);
   std::unique_ptr<pipeline::SpeakerPipeline> pipe;
   if (auto p = pipeline::SpeakerPipeline::create(engines_, pc, events); p) {
     pipe = std::move(*p);
@@ -549,6 +560,9 @@ void LiveSession::run_worker() {
     bump(&LiveCounters::engine_errors);
     core::log_error("session", code_ + ": cannot start the pipeline: " + p.status().message());
     speaker_.broadcast_all(wire::error("engine", "the speech pipeline could not start: " + p.status().message()));
+  }
+  if (pipe && pipe->script() != nullptr && words.position > 0) {
+    pipe->script()->seek_sentence(static_cast<size_t>(words.position));
   }
   bool stop = false;
   shedder_.count_into(&config_.telemetry->shed);
@@ -762,6 +776,22 @@ void LiveSession::handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool
     backfill(add->language);
   } else if (const auto* rm = std::get_if<RemoveTarget>(&c)) {
     if (!has_audience(rm->language)) pipe->remove_target(rm->language);
+  } else if (const auto* w = std::get_if<WordsCommand>(&c)) {
+    apply_words(*pipe, *w);
+  }
+}
+
+void LiveSession::apply_words(pipeline::SpeakerPipeline& pipe, const WordsCommand& c) {
+  if (c.revision <= words_revision_) return;  // the pipeline started with it
+  words_revision_ = c.revision;
+  if (const auto* u = std::get_if<WordsUpdate>(&c.what)) {
+    if (u->adaptation) pipe.use_adaptation(*u->adaptation);
+    if (u->script) pipe.use_script(*u->script);
+    if (u->glossary) pipe.use_glossary(*u->glossary);
+  } else if (const auto* seek = std::get_if<ScriptSeek>(&c.what)) {
+    if (auto* f = pipe.script()) f->seek_sentence(seek->sentence);
+  } else if (const auto* more = std::get_if<ScriptAppend>(&c.what)) {
+    if (auto* f = pipe.script()) f->append(more->text);
   }
 }
 
@@ -828,7 +858,13 @@ void LiveSession::on_final(const pipeline::Utterance& u) {
   item.source_text = u.text;
   item.created_at_ms = wall_clock_ms();
   item.stt_ms = u.times.stt_ms;
+  item.from_script = u.from_script;
   publish_final(item, {});
+  if (u.script_sentence >= 0) {
+    // Script mode: the speaker's page follows where they are.
+    words_->note_position(u.script_sentence);
+    speaker_.broadcast_all(wire::script_position(u.script_sentence, item.seq));
+  }
   auto& tm = *config_.telemetry;
   const int64_t sent_us = core::now_us();
   tm.stt_final.observe(seconds_between(u.times.vad_end_us, u.times.stt_final_us));

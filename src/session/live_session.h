@@ -36,6 +36,7 @@
 #include "pipeline/pipeline.h"
 #include "session/load_shedding.h"
 #include "session/session.h"
+#include "session/talk_words.h"
 #include "session/telemetry.h"
 #include "store/store.h"
 
@@ -67,6 +68,9 @@ struct LiveConfig {
   audio::OpusSettings opus;
   std::shared_ptr<Telemetry> telemetry;  // process-wide; a private one when null
   std::shared_ptr<fanout::Dispatcher> dispatcher;  // where broadcasts run; null: on the worker
+  // Builds sessions' vocabularies and scripts (process-wide); null: a
+  // small one of the session's own.
+  std::shared_ptr<WordsBuilder> words_builder;
 };
 
 
@@ -163,6 +167,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   int64_t last_seq() const;
   int64_t idle_ms() const;
   const LiveCounters& counters() const { return counters_; }
+  // The session's vocabulary and script (talk_words.h): the speaker's API
+  // sets them; the worker applies them between utterances.
+  TalkWords& words() { return *words_; }
   bool has_ended() const { return ended_.load(); }
   // The worker has finished (after the goodbye of an ended session).
   bool worker_exited() const { return worker_exited_.load(); }
@@ -183,7 +190,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   struct Flush {};
   struct Text { std::string text; };
   struct Stop {};
-  using Command = std::variant<AddTarget, RemoveTarget, Flush, Text, Stop>;
+  using Command = std::variant<AddTarget, RemoveTarget, Flush, Text, Stop, WordsCommand>;
   class Events;
 
   LiveSession(SessionInfo info, std::string token_hash, pipeline::Engines engines,
@@ -196,6 +203,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // act, or end()'s when no worker ever ran).
   void say_goodbye();
   void handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool& stop);
+  // A change of the session's words, between utterances (worker thread).
+  void apply_words(pipeline::SpeakerPipeline& pipe, const WordsCommand& c);
   void feed(pipeline::SpeakerPipeline& pipe, const AudioFrame& frame);
   // Sheds load by how far behind real time the worker is (load_shedding.h);
   // `lost_us` of the oldest audio was dropped at the full inbox.
@@ -313,6 +322,10 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   std::mutex worker_mu_;
   std::thread worker_;          // guarded by worker_mu_; started on the first ACTIVE
   bool worker_retired_ = false;  // guarded by worker_mu_: ended before a worker ran
+  uint64_t words_revision_ = 0;  // worker thread only: the words revision the pipeline reflects
+  // Last: destroyed first, so no build finishing late posts to a session
+  // being torn down.
+  std::unique_ptr<TalkWords> words_;
 };
 
 }  // namespace parley::session

@@ -12,6 +12,7 @@ Registry::Registry(pipeline::Engines engines, std::shared_ptr<store::Store> stor
     : engines_(std::move(engines)), store_(std::move(store)), config_(std::move(config)),
       max_sessions_(max_sessions) {
   if (!config_.telemetry) config_.telemetry = std::make_shared<Telemetry>();
+  if (!config_.words_builder) config_.words_builder = std::make_shared<WordsBuilder>(16, 8);
 }
 
 core::Result<Created> Registry::create(SessionSpec spec) {

@@ -39,6 +39,8 @@ class Registry {
   size_t size() const;
   // Counters and latencies of every session this registry ever held.
   const Telemetry& telemetry() const { return *config_.telemetry; }
+  // Where sessions' vocabularies are built (for /metrics).
+  const WordsBuilder& words_builder() const { return *config_.words_builder; }
   std::vector<std::shared_ptr<LiveSession>> all() const;
 
  private:

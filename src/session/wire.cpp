@@ -79,7 +79,12 @@ fanout::MessagePtr final_caption(const store::HistoryItem& item, const std::stri
             {"endMs", item.end_ms},
             {"history", from_history}};
   if (since_end_ms >= 0) m["sinceEndMs"] = since_end_ms;
+  if (item.from_script) m["fromScript"] = true;
   return make_text(Kind::final, dump(m));
+}
+
+fanout::MessagePtr script_position(int64_t sentence, int64_t seq) {
+  return make_text(Kind::final, dump({{"type", "scriptPosition"}, {"sentence", sentence}, {"seq", seq}}));
 }
 
 fanout::MessagePtr speech_skipped(int64_t seq, const std::string& language) {

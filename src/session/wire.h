@@ -74,6 +74,8 @@ fanout::MessagePtr discard(uint64_t utterance_id);
 // so a page can measure when it has played the translation (docs/protocol.md).
 fanout::MessagePtr final_caption(const store::HistoryItem& item, const std::string& language,
                                  bool from_history, int64_t since_end_ms = -1);
+// Script mode, to the speaker: the script sentence they reached with final `seq`.
+fanout::MessagePtr script_position(int64_t sentence, int64_t seq);
 // The translated speech of final `seq` was skipped to catch up with the speaker.
 fanout::MessagePtr speech_skipped(int64_t seq, const std::string& language);
 fanout::MessagePtr listeners(const std::map<std::string, size_t>& by_language);

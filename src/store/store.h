@@ -60,6 +60,7 @@ struct HistoryItem {
   std::string source_text;
   int64_t created_at_ms = 0;    // wall clock
   double stt_ms = 0;            // recogniser compute
+  bool from_script = false;     // script mode: shown in the script's words
   std::map<std::string, TranslationRow> translations;  // by language
   std::vector<StageTiming> timings;
 };

@@ -36,6 +36,7 @@
     $('create').classList.add('hidden');
     $('session').classList.remove('hidden');
     $('transcript-card').classList.remove('hidden');
+    $('words-card').classList.remove('hidden');
     $('session-name').textContent = info.name;
     $('code').textContent = code;
     // The link carries the listener key, which reads the transcript after the end.
@@ -116,7 +117,11 @@
       else if (m.type === 'final') {
         $('partial').textContent = '';
         const p = parley.upsertCaption($('transcript'), m.seq, m.text);
+        p.classList.toggle('from-script', !!m.fromScript);
+        if (m.fromScript) p.title = 'Shown in the script’s words';
         p.scrollIntoView({ block: 'nearest' });
+      } else if (m.type === 'scriptPosition') {
+        showPlace(m.sentence);
       } else if (m.type === 'listeners' && state !== 'ENDED') {  // counts sent while listeners leave an ended session
         $('listener-total').textContent = m.total;
         $('listener-langs').textContent = Object.entries(m.byLanguage).map(([l, n]) => l + ': ' + n).join(' · ');
@@ -221,6 +226,91 @@
     ws.send(buf);
   }
 
+  // ---- The talk's words: vocabulary, glossary, script ----
+  let sentences = [], place = -1, wordsPoll = null;
+
+  function describeWords(w) {
+    if (w.state === 'none') return 'No vocabulary or script: the recogniser uses its general English.';
+    if (w.state === 'building') return 'Learning the talk’s words…';
+    if (w.state === 'failed') return 'Could not learn the words: ' + (w.error || 'unknown error');
+    const parts = [w.words + ' words'];
+    if (w.newWords) parts.push(w.newWords + ' new to the recogniser' + (w.unpronounced ? ' (' + w.unpronounced + ' left out: no pronunciation)' : ''));
+    if (w.scriptWords) parts.push('a script of ' + w.scriptWords + ' words');
+    return 'Ready: ' + parts.join(', ') + ' (learnt in ' + (w.buildMs / 1000).toFixed(1) + ' s).';
+  }
+
+  function showWords(w) {
+    $('words-status').textContent = describeWords(w);
+    $('words-summary').textContent = w.state === 'none' ? '' : '· ' + (w.script ? 'script mode' : 'vocabulary');
+    sentences = w.script ? w.script.sentences : [];
+    renderScript();
+    if (w.script) showPlace(w.script.position);
+    clearTimeout(wordsPoll);
+    if (w.state === 'building') wordsPoll = setTimeout(refreshWords, 800);
+  }
+
+  async function refreshWords() {
+    try {
+      showWords(await parley.api('GET', '/api/sessions/' + code + '/words', undefined, token));
+    } catch (e) {
+      $('words-status').textContent = e.message;
+    }
+  }
+
+  function renderScript() {
+    const list = $('script-sentences');
+    list.replaceChildren();
+    sentences.forEach((text, i) => {
+      const li = document.createElement('li');
+      li.textContent = text;
+      li.dataset.i = i;
+      li.tabIndex = 0;
+      list.appendChild(li);
+    });
+    $('script-view').classList.toggle('hidden', sentences.length === 0);
+  }
+
+  function showPlace(i) {
+    place = i;
+    for (const li of $('script-sentences').children) {
+      const n = Number(li.dataset.i);
+      li.classList.toggle('read', n < i);
+      li.classList.toggle('here', n === i);
+      if (n === i) li.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  async function saveWords() {
+    $('words-status').textContent = 'Sending…';
+    try {
+      const w = await parley.api('PUT', '/api/sessions/' + code + '/words', {
+        vocabulary: $('vocabulary').value, glossary: $('glossary').value, script: $('script').value,
+      }, token);
+      showWords(w);
+      if (w.state !== 'none') $('words-edit').open = false;
+    } catch (e) {
+      $('words-status').textContent = e.message;
+    }
+  }
+
+  async function scriptCall(body) {
+    try {
+      showWords(await parley.api('POST', '/api/sessions/' + code + '/script', body, token));
+    } catch (e) {
+      $('words-status').textContent = e.message;
+    }
+  }
+
+  function loadFile(input, target) {
+    const f = input.files[0];
+    if (!f) return;
+    if (f.size > 256 * 1024) {
+      $('words-status').textContent = f.name + ' is larger than 256 KB; paste the part you need.';
+      return;
+    }
+    f.text().then((t) => { $(target).value = t; });
+  }
+
   async function control(action) {
     $('session-error').textContent = '';
     try {
@@ -243,5 +333,22 @@
     $('type-text').value = '';
   });
   for (const a of ['start', 'pause', 'resume', 'end']) $(a).addEventListener('click', () => control(a));
+  $('words-save').addEventListener('click', saveWords);
+  $('vocabulary-file').addEventListener('change', () => loadFile($('vocabulary-file'), 'vocabulary'));
+  $('script-file').addEventListener('change', () => loadFile($('script-file'), 'script'));
+  $('script-sentences').addEventListener('click', (ev) => {
+    const li = ev.target.closest('li');
+    if (li) scriptCall({ sentence: Number(li.dataset.i) });
+  });
+  $('script-sentences').addEventListener('keydown', (ev) => {
+    const li = ev.target.closest('li');
+    if (li && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); scriptCall({ sentence: Number(li.dataset.i) }); }
+  });
+  $('append-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const text = $('append-text').value.trim();
+    if (!text) return;
+    scriptCall({ append: text }).then(() => { $('append-text').value = ''; });
+  });
   loadLanguages().catch((e) => { $('create-error').textContent = 'Cannot load languages: ' + e.message; });
 })();

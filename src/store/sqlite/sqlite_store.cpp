@@ -178,14 +178,14 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     if (auto begun = exec("BEGIN IMMEDIATE", "begin add_utterance"); !begun) return begun;
     Stmt st(db_, "INSERT OR REPLACE INTO utterances(session_id,seq,utterance_id,start_ms,end_ms,"
-                 "source_text,created_at_ms,stt_ms) VALUES(?,?,?,?,?,?,?,?)");
+                 "source_text,created_at_ms,stt_ms,from_script) VALUES(?,?,?,?,?,?,?,?,?)");
     if (!st.ok()) {
       (void)exec("ROLLBACK", "rollback add_utterance");
       return error("prepare add_utterance");
     }
     st.bind(1, id).bind(2, item.seq).bind(3, static_cast<int64_t>(item.utterance_id))
         .bind(4, item.start_ms).bind(5, item.end_ms).bind(6, item.source_text)
-        .bind(7, item.created_at_ms).bind(8, item.stt_ms);
+        .bind(7, item.created_at_ms).bind(8, item.stt_ms).bind(9, static_cast<int64_t>(item.from_script));
     if (auto s = st.done("add_utterance"); !s) {
       (void)exec("ROLLBACK", "rollback add_utterance");
       return s;
@@ -238,7 +238,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(read_mu_);
     std::vector<HistoryItem> items;
     {
-      Stmt st(read_db_, "SELECT seq,utterance_id,start_ms,end_ms,source_text,created_at_ms,stt_ms "
+      Stmt st(read_db_, "SELECT seq,utterance_id,start_ms,end_ms,source_text,created_at_ms,stt_ms,from_script "
                    "FROM utterances WHERE session_id=? AND seq>? ORDER BY seq LIMIT ?");
       if (!st.ok()) return read_error("prepare history");
       st.bind(1, id).bind(2, after_seq).bind(3, static_cast<int64_t>(limit));
@@ -252,6 +252,7 @@ class SqliteStore final : public Store {
         h.source_text = st.text(4);
         h.created_at_ms = st.i64(5);
         h.stt_ms = st.dbl(6);
+        h.from_script = st.i64(7) != 0;
         items.push_back(std::move(h));
       }
       // A read that stops half-way is an error, never a shorter history.
@@ -384,21 +385,24 @@ class SqliteStore final : public Store {
 // Columns added after the first schema, added to older databases at open.
 core::Status migrate(sqlite3* db) {
   struct Column {
+    const char* table;
     const char* name;
     const char* definition;
   };
   static constexpr Column kAdded[] = {
-      {"listener_key_hash", "TEXT NOT NULL DEFAULT ''"},
-      {"transcript_public", "INTEGER NOT NULL DEFAULT 0"},
+      {"sessions", "listener_key_hash", "TEXT NOT NULL DEFAULT ''"},
+      {"sessions", "transcript_public", "INTEGER NOT NULL DEFAULT 0"},
+      {"utterances", "from_script", "INTEGER NOT NULL DEFAULT 0"},
   };
-  std::vector<std::string> have;
-  {
-    Stmt st(db, "PRAGMA table_info(sessions)");
-    while (st.step() == SQLITE_ROW) have.push_back(st.text(1));
-  }
   for (const auto& c : kAdded) {
+    std::vector<std::string> have;
+    {
+      const std::string sql = std::string("PRAGMA table_info(") + c.table + ")";
+      Stmt st(db, sql.c_str());
+      while (st.step() == SQLITE_ROW) have.push_back(st.text(1));
+    }
     if (std::find(have.begin(), have.end(), c.name) != have.end()) continue;
-    const std::string sql = std::string("ALTER TABLE sessions ADD COLUMN ") + c.name + " " + c.definition;
+    const std::string sql = std::string("ALTER TABLE ") + c.table + " ADD COLUMN " + c.name + " " + c.definition;
     char* err = nullptr;
     if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
       std::string why = err ? err : "unknown";

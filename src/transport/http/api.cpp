@@ -185,24 +185,73 @@ Response create_session(const ApiContext& ctx, const Request& req, const Client&
                         {"session", session_json(ctx, info, true, {})}});
 }
 
-Response control(const ApiContext& ctx, const Request& req, const Client& client, const std::string& code,
-                 session::Action action) {
+// The live session `code`, when the request carries its speaker token.
+core::Result<std::shared_ptr<session::LiveSession>> speaker_session(const ApiContext& ctx, const Request& req,
+                                                                    const Client& client, const std::string& code) {
   auto token = bearer(req);
-  if (!token) {
-    return error_response(req, core::unauthenticated("send the speaker token as 'Authorization: Bearer <token>'"));
-  }
-  if (auto st = peek(ctx, client, guard::Action::bad_credential); !st) return error_response(req, st);
+  if (!token) return core::unauthenticated("send the speaker token as 'Authorization: Bearer <token>'");
+  if (auto st = peek(ctx, client, guard::Action::bad_credential); !st) return st;
   auto live = ctx.registry->find(code);
   if (!live) {
     auto found = find_session(ctx, client, code);
-    if (!found) return error_response(req, found.status());
-    return error_response(req, core::failed_precondition("session " + code + " has ended"));
+    if (!found) return found.status();
+    return core::failed_precondition("session " + code + " has ended");
   }
   if (!live->token_matches(*token)) {
-    if (auto st = take(ctx, client, guard::Action::bad_credential); !st) return error_response(req, st);
-    return error_response(req, core::permission_denied("this token does not control session " + code));
+    if (auto st = take(ctx, client, guard::Action::bad_credential); !st) return st;
+    return core::permission_denied("this token does not control session " + code);
   }
-  auto next = live->apply(action);
+  return live;
+}
+
+json words_json(const session::TalkWords::Snapshot& w) {
+  json out = {{"state", w.state},
+              {"vocabularyBytes", w.vocabulary.size()},
+              {"words", w.stats.n_words},
+              {"newWords", w.stats.n_new_words},
+              {"unpronounced", w.stats.n_unpronounced},
+              {"scriptWords", w.stats.n_script_words},
+              {"buildMs", std::lround(w.stats.build_ms)},
+              {"vocabulary", w.vocabulary},
+              {"glossary", w.glossary}};
+  if (!w.error.empty()) out["error"] = w.error;
+  if (!w.sentences.empty()) out["script"] = {{"sentences", w.sentences}, {"position", w.position}};
+  return out;
+}
+
+// GET and PUT /api/sessions/{code}/words: the session's vocabulary,
+// glossary and script, and what the recogniser made of them.
+Response session_words(const ApiContext& ctx, const Request& req, const Client& client, const std::string& code) {
+  auto live = speaker_session(ctx, req, client, code);
+  if (!live) return error_response(req, live.status());
+  if (req.method() == http::verb::get) {
+    return json_response(req, http::status::ok, words_json((*live)->words().snapshot()));
+  }
+  auto body = parse_words_body(req.body());
+  if (!body) return error_response(req, body.status());
+  auto set = (*live)->words().set(std::move(body->vocabulary), std::move(body->script), std::move(body->glossary));
+  if (!set) return error_response(req, set);
+  return json_response(req, http::status::accepted, words_json((*live)->words().snapshot()));
+}
+
+// POST /api/sessions/{code}/script: the speaker moves in the script, or
+// pastes its next section.
+Response session_script(const ApiContext& ctx, const Request& req, const Client& client, const std::string& code) {
+  auto live = speaker_session(ctx, req, client, code);
+  if (!live) return error_response(req, live.status());
+  auto body = parse_script_body(req.body());
+  if (!body) return error_response(req, body.status());
+  auto& words = (*live)->words();
+  auto done = body->sentence ? words.seek(*body->sentence) : words.append_script(std::move(*body->append));
+  if (!done) return error_response(req, done);
+  return json_response(req, http::status::ok, words_json(words.snapshot()));
+}
+
+Response control(const ApiContext& ctx, const Request& req, const Client& client, const std::string& code,
+                 session::Action action) {
+  auto live = speaker_session(ctx, req, client, code);
+  if (!live) return error_response(req, live.status());
+  auto next = (*live)->apply(action);
   if (!next) return error_response(req, next.status());
   return json_response(req, http::status::ok, {{"code", code}, {"state", session::state_name(*next)}});
 }
@@ -229,7 +278,7 @@ json item_json(const store::HistoryItem& h) {
   for (const auto& t : h.timings) timings[t.language.empty() ? "source" : t.language][t.stage] = t.ms;
   return {{"seq", h.seq},          {"utteranceId", h.utterance_id}, {"startMs", h.start_ms},
           {"endMs", h.end_ms},     {"source", h.source_text},       {"translations", tr},
-          {"createdAtMs", h.created_at_ms}, {"timingsMs", timings}};
+          {"createdAtMs", h.created_at_ms}, {"timingsMs", timings}, {"fromScript", h.from_script}};
 }
 
 Response history(const ApiContext& ctx, const Request& req, const Client& client, const Target& t,
@@ -296,7 +345,8 @@ Response transcript(const ApiContext& ctx, const Request& req, const Client& cli
       auto it = h.translations.find(*lang);
       if (!source && it == h.translations.end()) continue;
       items.push_back({{"seq", h.seq}, {"startMs", h.start_ms}, {"endMs", h.end_ms},
-                       {"source", h.source_text}, {"text", source ? h.source_text : it->second.text}});
+                       {"source", h.source_text}, {"text", source ? h.source_text : it->second.text},
+                       {"fromScript", h.from_script}});
     }
     return json_response(req, http::status::ok, {{"code", code}, {"language", *lang}, {"items", items}});
   }
@@ -529,6 +579,12 @@ Response handle_request(const ApiContext& ctx, const Request& req, const Client&
     if (parts.size() == 4 && method == http::verb::post) {
       if (auto action = session::parse_action(parts[3])) return control(ctx, req, client, code, *action);
       if (parts[3] == "publish") return publish(ctx, req, client, code);
+    }
+    if (parts.size() == 4 && parts[3] == "words" && (get || method == http::verb::put)) {
+      return session_words(ctx, req, client, code);
+    }
+    if (parts.size() == 4 && parts[3] == "script" && method == http::verb::post) {
+      return session_script(ctx, req, client, code);
     }
     if (parts.size() == 4 && parts[3] == "history" && get) return history(ctx, req, client, t, code);
     if (parts.size() == 4 && parts[3] == "transcript" && get) return transcript(ctx, req, client, t, code);

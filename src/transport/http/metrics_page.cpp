@@ -85,6 +85,18 @@ std::string render_metrics(const ApiContext& ctx) {
     w.histogram(e2e, "output=\"translated_caption\"", tm.translated_caption);
     w.histogram(e2e, "output=\"translated_speech\"", tm.translated_speech);
 
+    const auto& wb = ctx.registry->words_builder();
+    const std::string wfam = "parley_vocabulary_builds_total";
+    w.family(wfam, "counter",
+             "Session vocabularies and scripts learnt by the recogniser, by result (refused: the builder was "
+             "full or every place was taken).");
+    w.sample(wfam, static_cast<double>(wb.builds_ok.load()), "result=\"ok\"");
+    w.sample(wfam, static_cast<double>(wb.builds_failed.load()), "result=\"failed\"");
+    w.sample(wfam, static_cast<double>(wb.builds_refused.load()), "result=\"refused\"");
+    w.family("parley_vocabulary_build_seconds", "histogram", "Time to learn one session's vocabulary and script.");
+    w.histogram("parley_vocabulary_build_seconds", "", wb.build_seconds);
+    w.single("parley_vocabulary_sessions", "gauge", "Sessions holding a vocabulary or script (each its own decoder).",
+             static_cast<double>(wb.n_sessions()));
     const std::string pace = "parley_speech_lag_seconds";
     w.family(pace, "histogram",
              "Translated speech against the speaker, per language: from the end of an utterance's source speech "

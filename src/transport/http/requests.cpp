@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "transport/http/requests.h"
 
+#include "words/spoken.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cctype>
@@ -96,6 +98,51 @@ core::Result<session::SessionSpec> parse_session_spec(std::string_view text) {
     }
   }
   return spec;
+}
+
+core::Result<WordsBody> parse_words_body(std::string_view text) {
+  using nlohmann::json;
+  const json body = json::parse(text, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return core::invalid_argument("the body must be a JSON object");
+  WordsBody out;
+  for (auto [key, field] : {std::pair{"vocabulary", &out.vocabulary}, std::pair{"script", &out.script},
+                            std::pair{"glossary", &out.glossary}}) {
+    auto it = body.find(key);
+    if (it == body.end() || it->is_null()) continue;
+    if (!it->is_string()) return core::invalid_argument(std::string(key) + " must be a string of text");
+    *field = it->get<std::string>();
+    if (field->size() > words::kMaxTextBytes) {
+      return core::invalid_argument(std::string(key) + " holds " + std::to_string(field->size() / 1024) +
+                                    " KB; at most " + std::to_string(words::kMaxTextBytes / 1024) + " KB is taken");
+    }
+  }
+  return out;
+}
+
+core::Result<ScriptBody> parse_script_body(std::string_view text) {
+  using nlohmann::json;
+  const json body = json::parse(text, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return core::invalid_argument("the body must be a JSON object");
+  ScriptBody out;
+  if (auto it = body.find("sentence"); it != body.end()) {
+    if (!it->is_number_unsigned()) return core::invalid_argument("sentence must be a sentence number, from 0");
+    out.sentence = it->get<size_t>();
+  }
+  if (auto it = body.find("append"); it != body.end()) {
+    if (!it->is_string()) return core::invalid_argument("append must be a string of text");
+    out.append = it->get<std::string>();
+    if (out.append->size() > words::kMaxTextBytes) return core::invalid_argument("the section is too long");
+  }
+  if (out.sentence.has_value() == out.append.has_value()) {
+    return core::invalid_argument("send either {\"sentence\": N} or {\"append\": \"text\"}");
+  }
+  return out;
+}
+
+bool is_words_target(const std::string& path) {
+  const auto parts = split_path(path);
+  return parts.size() == 4 && parts[0] == "api" && parts[1] == "sessions" &&
+         (parts[3] == "words" || parts[3] == "script");
 }
 
 }  // namespace parley::transport

@@ -38,4 +38,25 @@ std::optional<std::string> bearer(const Request& req);
 // are checked later, against the engines.
 core::Result<session::SessionSpec> parse_session_spec(std::string_view body);
 
+// The body of PUT /api/sessions/{code}/words: vocabulary, script and
+// glossary texts (each optional: a missing one is empty), each at most
+// words::kMaxTextBytes. invalid_argument saying what is wrong.
+struct WordsBody {
+  std::string vocabulary;
+  std::string script;
+  std::string glossary;  // tab-separated term pairs (engines/mt/glossary.h)
+};
+core::Result<WordsBody> parse_words_body(std::string_view body);
+// The body of POST /api/sessions/{code}/script: {"sentence": N} moves the
+// speaker's place; {"append": TEXT} adds a section after the script.
+struct ScriptBody {
+  std::optional<size_t> sentence;
+  std::optional<std::string> append;
+};
+core::Result<ScriptBody> parse_script_body(std::string_view body);
+// Requests with a larger body than the rest (a vocabulary and a script):
+// up to kWordsBodyBytes.
+bool is_words_target(const std::string& path);
+inline constexpr size_t kWordsBodyBytes = 1024 * 1024;
+
 }  // namespace parley::transport
