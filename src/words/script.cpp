@@ -30,6 +30,11 @@ constexpr size_t kWindowBack = 1500;
 constexpr size_t kWindowAhead = 3000;
 // An unmatched stretch of the final this long is shown as recognised, not dropped.
 constexpr size_t kAdLibWords = 3;
+// A shown stretch that starts or ends this few words short of its
+// sentence's edge is shown to the edge: recognisers often lose or merge a
+// word next to a pause, and readers rarely stop a word or two before a full
+// stop.
+constexpr size_t kEdgeWords = 2;
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -50,6 +55,11 @@ Kind compare(std::string_view heard, std::string_view written) {
   if (heard == written) return Kind::exact;
   const size_t shorter = std::min(heard.size(), written.size());
   if (shorter < 4) return Kind::wrong;
+  // A word run together with a short one before it ("edmister" for "and
+  // mister"), as recognisers do at a pause.
+  const std::string_view longer = heard.size() > written.size() ? heard : written;
+  const std::string_view other = heard.size() > written.size() ? written : heard;
+  if (shorter >= 5 && longer.substr(longer.size() - other.size()) == other) return Kind::near;
   const size_t allowed = shorter >= 8 ? 2 : 1;
   const size_t length_gap = heard.size() > written.size() ? heard.size() - written.size() : written.size() - heard.size();
   if (length_gap > allowed) return Kind::wrong;
@@ -193,9 +203,11 @@ ScriptMatch ScriptFollower::follow(std::string_view recognised_words, std::strin
     }
     std::swap(prev, cur);
   }
+  // Ties go to the later end: a last word heard wrongly in the place of the
+  // script's next word still covers it.
   size_t end_j = 0;
   for (size_t j = 1; j <= n; ++j) {
-    if (prev[j] > prev[end_j]) end_j = j;
+    if (prev[j] >= prev[end_j]) end_j = j;
   }
 
   // Trace back into steps, first to last.
@@ -282,13 +294,32 @@ ScriptMatch ScriptFollower::follow(std::string_view recognised_words, std::strin
     return text.substr(from, to - from);
   };
   bool any_shown = false;
-  for (const Run& r : runs) {
+  const size_t was_at = position_;
+  size_t last_accepted = SIZE_MAX, last_heard_piece = SIZE_MAX;
+  for (size_t k = 0; k < runs.size(); ++k) {
+    if (accepted(runs[k])) last_accepted = k;
+    else if (runs[k].first_heard != SIZE_MAX && !(runs[k].ad_lib && runs[k].end_heard - runs[k].first_heard < kAdLibWords)) last_heard_piece = k;
+  }
+  for (size_t k = 0; k < runs.size(); ++k) {
+    const Run& r = runs[k];
     if (accepted(r)) {
-      out.pieces.push_back({script_span(r.first_tok, r.end_tok), true});
-      out.first_token = out.n_matched == 0 ? lo + r.first_tok : std::min(out.first_token, lo + r.first_tok);
-      out.end_token = std::max(out.end_token, lo + r.end_tok);
+      size_t a = lo + r.first_tok;
+      size_t b = lo + r.end_tok;
+      // The sentence's first words, lost or merged, when nothing was shown before them.
+      if (!any_shown && a > was_at && a - was_at <= kEdgeWords && script_.sentence_of(was_at) == script_.sentence_of(a) &&
+          script_.first_token(script_.sentence_of(a)) == was_at) {
+        a = was_at;
+      }
+      // Its last words, when this stretch ends the final.
+      if (k == last_accepted && (last_heard_piece == SIZE_MAX || last_heard_piece < k)) {
+        const size_t sentence_end = script_.first_token(script_.sentence_of(b - 1) + 1);
+        if (sentence_end > b && sentence_end - b <= kEdgeWords) b = sentence_end;
+      }
+      out.pieces.push_back({script_span(a - lo, b - lo), true});
+      out.first_token = out.n_matched == 0 ? a : std::min(out.first_token, a);
+      out.end_token = std::max(out.end_token, b);
       out.n_matched += r.n_matched;
-      position_ = lo + r.end_tok;
+      position_ = b;
       any_shown = true;
       continue;
     }

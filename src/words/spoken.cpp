@@ -49,8 +49,34 @@ size_t letter_at(std::string_view text, size_t i) {
   return n > 0 && is_letter_cp(cp) ? n : 0;
 }
 
+// Titles said in full ("Mr." is "mister"): what a recogniser's dictionary
+// and a reader both say.
+struct Spelt {
+  std::string_view written;
+  std::string_view said;
+};
+constexpr std::array<Spelt, 6> kTitles = {{{"mr", "mister"}, {"mrs", "missus"}, {"dr", "doctor"},
+                                           {"prof", "professor"}, {"st", "saint"}, {"vs", "versus"}}};
+// Abbreviations after which a full stop does not end a sentence.
+bool is_abbreviation(std::string_view lower) {
+  for (std::string_view a : {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "e", "g", "i", "no",
+                             "vol", "fig", "gen", "col", "lt", "sgt", "capt", "rev", "hon"}) {
+    if (lower == a) return true;
+  }
+  return lower.size() == 1;  // an initial: "J. K. Rowling"
+}
+
 // Characters that end a sentence for the language model: these, and line breaks.
 bool ends_clause(char c) { return c == '.' || c == '!' || c == '?' || c == ';' || c == ':'; }
+
+bool is_lower_ascii(char c) { return c >= 'a' && c <= 'z'; }
+
+// A token's text as written, in lower case (ASCII letters).
+std::string written_lower(std::string_view text, const Token& t) {
+  std::string w(text.substr(t.begin, t.end - t.begin));
+  for (auto& ch : w) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return w;
+}
 
 }  // namespace
 
@@ -97,7 +123,11 @@ std::vector<Token> spoken_tokens(std::string_view text) {
       ++i;
       continue;
     }
-    if (c == '.' || c == '!' || c == '?') at_start = true;
+    if (c == '!' || c == '?') at_start = true;
+    // A full stop ends a sentence, unless it ends an abbreviation or an initial.
+    if (c == '.' && !(!out.empty() && out.back().end == i && is_abbreviation(written_lower(text, out.back())))) {
+      at_start = true;
+    }
     if (std::isdigit(c) != 0) {
       newlines = 0;
       size_t j = i;
@@ -153,7 +183,16 @@ std::vector<Token> spoken_tokens(std::string_view text) {
       word += '\'';
       j += len;
     }
-    out.push_back({std::move(word), i, j, at_start});
+    // A sentence starts with a capital (or a letter without case).
+    const bool starts = at_start && !(is_lower_ascii(text[i]));
+    bool said = false;
+    for (const auto& t : kTitles) {
+      if (word == t.written) {
+        out.push_back({std::string(t.said), i, j, starts});
+        said = true;
+      }
+    }
+    if (!said) out.push_back({std::move(word), i, j, starts});
     at_start = false;
     i = j;
   }
@@ -176,7 +215,16 @@ std::vector<std::vector<std::string>> spoken_sentences(std::string_view text) {
     const char c = text[i];
     const bool digit_next = i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])) != 0;
     const bool digit_before = i > 0 && std::isdigit(static_cast<unsigned char>(text[i - 1])) != 0;
-    if (c == '\n' || (ends_clause(c) && !(digit_next && digit_before))) {
+    // "Mr." and "J." do not end a sentence.
+    bool abbreviation = false;
+    if (c == '.') {
+      size_t b = i;
+      while (b > 0 && std::isalpha(static_cast<unsigned char>(text[b - 1])) != 0) --b;
+      std::string w(text.substr(b, i - b));
+      for (auto& ch : w) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      abbreviation = !w.empty() && is_abbreviation(w);
+    }
+    if (c == '\n' || (ends_clause(c) && !(digit_next && digit_before) && !abbreviation)) {
       flush(line_start, i);
       line_start = i + 1;
     }

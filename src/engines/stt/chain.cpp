@@ -45,6 +45,13 @@ std::string Chain::engine_for(const std::string& language) const {
   return m == nullptr ? std::string() : m->engine_for(language);
 }
 
+core::Result<std::shared_ptr<const Adaptation>> Chain::adapt(const std::string& language,
+                                                             const Vocabulary& vocabulary) const {
+  const Model* m = member_for(language);
+  if (m == nullptr) return core::not_found("no speech recogniser is configured for '" + language + "'");
+  return m->adapt(language, vocabulary);
+}
+
 core::Result<std::unique_ptr<Stream>> Chain::open_stream(const std::string& language) const {
   const Model* m = member_for(language);
   if (m == nullptr) {

@@ -26,6 +26,9 @@ class Chain final : public Model {
   std::vector<std::string> languages() const override;
   std::string engine_for(const std::string& language) const override;
   core::Result<std::unique_ptr<Stream>> open_stream(const std::string& language) const override;
+  // By the member that serves `language` (its streams are the ones opened).
+  core::Result<std::shared_ptr<const Adaptation>> adapt(const std::string& language,
+                                                        const Vocabulary& vocabulary) const override;
 
  private:
   const Model* member_for(const std::string& language) const;

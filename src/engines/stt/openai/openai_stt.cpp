@@ -34,7 +34,7 @@ std::string boundary() { return "----parley-stt-5c1e2b"; }
 
 // The multipart body of one transcription request.
 std::string form(const std::vector<float>& samples, const std::string& model, const std::string& language,
-                 bool verbose) {
+                 bool verbose, const std::string& prompt) {
   const std::string b = boundary();
   std::string body;
   auto field = [&](const std::string& name, const std::string& value) {
@@ -43,6 +43,7 @@ std::string form(const std::vector<float>& samples, const std::string& model, co
   field("model", model);
   field("language", language);
   field("response_format", verbose ? "verbose_json" : "json");
+  if (!prompt.empty()) field("prompt", prompt);
   if (verbose) field("timestamp_granularities[]", "word");
   body += "--" + b + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"utterance.wav\"\r\n"
           "Content-Type: audio/wav\r\n\r\n";
@@ -66,13 +67,14 @@ std::vector<Word> words_of(const json& j) {
 
 // One whole request; the answer's text (single spaces) and words.
 core::Result<Hypothesis> transcribe(remote::Endpoint& endpoint, const std::string& model,
-                                    const std::vector<float>& samples, const std::string& language, bool verbose) {
+                                    const std::vector<float>& samples, const std::string& language, bool verbose,
+                                    const std::string& prompt) {
   remote::HttpExchange x;
   x.path = "/audio/transcriptions";
   x.content_type = "multipart/form-data; boundary=" + boundary();
   x.accept = "application/json";
   x.bearer = endpoint.config().api_key;
-  x.body = form(samples, model, language, verbose);
+  x.body = form(samples, model, language, verbose, prompt);
   auto answer = endpoint.call(x);
   if (!answer) return answer.status();
   if (answer->status != 200) {
@@ -97,6 +99,39 @@ core::Result<Hypothesis> transcribe(remote::Endpoint& endpoint, const std::strin
   return h;
 }
 
+// A session's words as an OpenAI-compatible server takes them: the
+// `prompt` field, which Whisper-class decoders read as the text before the
+// audio. They keep only its last 224 tokens, so it is trimmed here, to
+// kMaxPromptChars (about 200 tokens of English) at a word's end: glossary
+// terms and vocabulary first (names are what a prompt helps most), then the
+// script's opening.
+class PromptAdaptation final : public Adaptation {
+ public:
+  static constexpr size_t kMaxPromptChars = 800;
+  explicit PromptAdaptation(const Vocabulary& v) {
+    std::string all = v.text + "\n" + v.script;
+    for (char c : all) {
+      const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+      if (space && (prompt_.empty() || prompt_.back() == ' ')) continue;
+      prompt_.push_back(space ? ' ' : c);
+    }
+    if (prompt_.size() > kMaxPromptChars) {
+      size_t cut = prompt_.rfind(' ', kMaxPromptChars);
+      prompt_.resize(cut == std::string::npos ? kMaxPromptChars : cut);
+      while (!prompt_.empty() && (static_cast<unsigned char>(prompt_.back()) & 0xC0) == 0x80) prompt_.pop_back();
+      if (!prompt_.empty() && static_cast<unsigned char>(prompt_.back()) >= 0xC0) prompt_.pop_back();
+    }
+    while (!prompt_.empty() && prompt_.back() == ' ') prompt_.pop_back();
+    stats_.n_words = static_cast<size_t>(std::count(prompt_.begin(), prompt_.end(), ' ')) + (prompt_.empty() ? 0 : 1);
+  }
+  const std::string& prompt() const { return prompt_; }
+  Stats stats() const override { return stats_; }
+
+ private:
+  std::string prompt_;
+  Stats stats_;
+};
+
 // What the background re-transcriptions left for partial().
 struct PartialState {
   std::mutex mu;
@@ -110,6 +145,11 @@ class RemoteStream final : public Stream {
   RemoteStream(std::shared_ptr<Shared> shared, std::string language, std::shared_ptr<const Model> fallback)
       : shared_(std::move(shared)), language_(std::move(language)), fallback_model_(std::move(fallback)),
         partial_(std::make_shared<PartialState>()), partials_on_(shared_->partial_interval_ms > 0) {}
+
+  void use(std::shared_ptr<const Adaptation> adaptation) override {
+    const auto* own = dynamic_cast<const PromptAdaptation*>(adaptation.get());
+    if (adaptation == nullptr || own != nullptr) prompt_ = own != nullptr ? own->prompt() : std::string();
+  }
 
   core::Status begin_utterance() override {
     if (open_) return core::failed_precondition("an utterance is already open");
@@ -153,7 +193,7 @@ class RemoteStream final : public Stream {
       return fallback_->end_utterance();
     }
     if (samples_.empty()) return Hypothesis{};
-    auto h = transcribe(*shared_->endpoint, shared_->model, samples_, language_, true);
+    auto h = transcribe(*shared_->endpoint, shared_->model, samples_, language_, true, prompt_);
     if (h) return h;
     if (!open_fallback()) return h.status();
     // The same audio, decoded here.
@@ -191,9 +231,9 @@ class RemoteStream final : public Stream {
     const auto budget_ms = shared_->partial_interval_ms;
     const bool queued = shared_->partials->submit([state = partial_, endpoint = shared_->endpoint, model = shared_->model,
                                                    samples = samples_, language = language_, utterance, budget_ms,
-                                                   slow = slow_] {
+                                                   slow = slow_, prompt = prompt_] {
       const auto t0 = std::chrono::steady_clock::now();
-      auto h = transcribe(*endpoint, model, samples, language, false);
+      auto h = transcribe(*endpoint, model, samples, language, false, prompt);
       const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
       std::lock_guard lock(state->mu);
       state->in_flight = false;
@@ -229,6 +269,7 @@ class RemoteStream final : public Stream {
   bool local_ = false;  // this utterance goes to the fallback
   std::vector<float> samples_;
   size_t asked_at_samples_ = 0;
+  std::string prompt_;  // the session's words, for the server's decoder
 };
 
 class OpenAiSttModel final : public Model {
@@ -236,6 +277,11 @@ class OpenAiSttModel final : public Model {
   OpenAiSttModel(std::shared_ptr<Shared> shared, std::vector<std::string> languages)
       : shared_(std::move(shared)), languages_(std::move(languages)) {}
   std::string name() const override { return "openai-stt"; }
+  core::Result<std::shared_ptr<const Adaptation>> adapt(const std::string& /*language*/,
+                                                        const Vocabulary& vocabulary) const override {
+    if (vocabulary.empty()) return std::shared_ptr<const Adaptation>{};
+    return std::shared_ptr<const Adaptation>(std::make_shared<PromptAdaptation>(vocabulary));
+  }
   std::vector<std::string> languages() const override { return languages_; }
   core::Result<std::unique_ptr<Stream>> open_stream(const std::string& language) const override {
     return open_stream_with_fallback(language, nullptr);
