@@ -68,13 +68,14 @@ std::string NgramBuilder::arpa() const {
   for (size_t i = 0; i < words_.size(); ++i) {
     if (static_cast<Id>(i) != start) n_tokens += unigram_[i];
   }
-  // Every word but <s>, and <UNK> (count 0).
-  const double n_types = static_cast<double>(words_.size());
+  // Every word but <s>. <UNK> is never predicted: a word the text lacks
+  // gets nothing from it (a floor for every such word would lift all the
+  // recogniser's rare words at once).
+  const double n_types = static_cast<double>(words_.size() - 1);
   std::vector<double> p1(words_.size(), 0.0);
   for (size_t i = 0; i < words_.size(); ++i) {
     if (static_cast<Id>(i) != start) p1[i] = (unigram_[i] + 1.0) / (n_tokens + n_types);
   }
-  const double p_unknown = 1.0 / (n_tokens + n_types);
   // Witten-Bell probability of a seen follower, and the back-off weight
   // that spreads the unseen mass over the shorter history's distribution
   // of the words not seen after this history.
@@ -121,7 +122,7 @@ std::string NgramBuilder::arpa() const {
     }
     out += "\n";
   }
-  out += fmt(log10_clamped(p_unknown)) + "\t" + kUnknown + "\t" + fmt(std::log10(kUnknownHistoryBackoff)) + "\n";
+  out += fmt(-99.0) + "\t" + kUnknown + "\t" + fmt(std::log10(kUnknownHistoryBackoff)) + "\n";
   out += "\n\\2-grams:\n";
   for (const auto& [hw, p] : p2) {
     out += fmt(log10_clamped(p)) + "\t" + words_[static_cast<size_t>(hw.first)] + " " +

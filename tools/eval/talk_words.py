@@ -50,7 +50,7 @@ A card is called by its rank and suit, such as the ace of spades or the two of d
 Players draw a card, discard a card, or pass. A pair, three of a kind, a straight, a flush.
 """
 COMMANDS_VOCABULARY = """Robot commands. Go forward, go back, turn left, turn right, stop.
-Move forward five meters. Turn ninety degrees. Go back two meters and stop.
+Distances: one, two, three, five, ten or twenty meters. Turn ninety degrees.
 Dial the number: one two three four five six seven eight nine zero oh.
 """
 ALSA_VOCABULARY = """Setting up surround sound. A seven point one system has a front

@@ -2,6 +2,7 @@
 #include "engines/stt/pocketsphinx/pocketsphinx_stt.h"
 
 #include <pocketsphinx.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -395,41 +396,21 @@ class PsModel final : public Model {
     // runs off the worker). One: with the session's model it holds about
     // 135 MB, half as much again as a generic one (docs/benchmarks.md), so
     // a new speaker's second pass runs after the utterance, not alongside.
-    const size_t n = 1;
-    auto first = make_decoder(c_);
-    if (!first) return first.status();
-    auto prepared = prepare_words(*first, vocabulary);
-    if (!prepared) {
-      ps_free(*first);
-      return prepared.status();
-    }
+    // Which words the dictionary lacks, asked of a generic decoder.
+    auto generic = pool_->borrow();
+    if (!generic) return generic.status();
+    auto prepared = prepare_words(*generic, vocabulary);
+    pool_->give_back(*generic);
+    if (!prepared) return prepared.status();
     auto words = std::make_shared<const PreparedWords>(std::move(*prepared));
+    const size_t n = 1;
     auto pool = std::make_shared<DecoderPool>(
-        [c = c_, words]() -> core::Result<ps_decoder_t*> {
-          auto ps = make_decoder(c);
-          if (!ps) return ps;
-          if (auto st = apply_words(*ps, *words); !st) {
-            ps_free(*ps);
-            return st;
-          }
-          return ps;
-        },
-        n, c_.borrow_timeout_ms);
-    if (auto st = apply_words(*first, *words); !st) {
-      ps_free(*first);
-      return st;
-    }
-    pool->adopt(*first);
-    // Holding each one makes the pool create the next.
-    std::vector<ps_decoder_t*> held;
-    core::Status made;
-    while (held.size() < n && made) {
-      auto ps = pool->borrow();
-      if (ps) held.push_back(*ps);
-      else made = ps.status();
-    }
-    for (auto* ps : held) pool->give_back(ps);
-    if (!made) return made;
+        [c = c_, words]() -> core::Result<ps_decoder_t*> { return make_session_decoder(c, *words); }, n,
+        c_.borrow_timeout_ms);
+    // Borrowing it makes it: now, off the worker.
+    auto made = pool->borrow();
+    if (!made) return made.status();
+    pool->give_back(*made);
     Adaptation::Stats stats = words->stats;
     stats.n_decoders = n;
     stats.build_ms = static_cast<double>(core::now_us() - t0) / 1000.0;
@@ -462,10 +443,32 @@ class PsModel final : public Model {
   }
 
  private:
-  static core::Result<ps_decoder_t*> make_decoder(const PocketsphinxConfig& c) {
+  // A decoder with a session's words: its dictionary holds the new words
+  // (a copy of the model's with them added: adding them to a decoder
+  // afterwards would also add them to the generic model, whose compressed
+  // tables cannot take new words), and it searches the interpolated model.
+  static core::Result<ps_decoder_t*> make_session_decoder(const PocketsphinxConfig& c, const PreparedWords& words) {
+    int fd = -1;
+    if (!words.new_words.empty()) {
+      auto dict = session_dictionary(c.model_dir + "/cmudict-en-us.dict", words);
+      if (!dict) return dict.status();
+      fd = *dict;
+    }
+    auto ps = make_decoder(c, fd >= 0 ? "/proc/self/fd/" + std::to_string(fd) : std::string());
+    if (fd >= 0) ::close(fd);
+    if (!ps) return ps;
+    if (auto st = apply_words(*ps, words); !st) {
+      ps_free(*ps);
+      return st;
+    }
+    return ps;
+  }
+
+  // `dict_path`: a dictionary instead of the model's (empty: the model's).
+  static core::Result<ps_decoder_t*> make_decoder(const PocketsphinxConfig& c, const std::string& dict_path = {}) {
     const std::string hmm = c.model_dir + "/en-us";
     const std::string lm = c.model_dir + "/en-us.lm.bin";
-    const std::string dict = c.model_dir + "/cmudict-en-us.dict";
+    const std::string dict = dict_path.empty() ? c.model_dir + "/cmudict-en-us.dict" : dict_path;
     std::lock_guard lock(g_init_mu);
     // Live cepstral normalisation: batch CMN needs the whole utterance and
     // would make partial hypotheses useless (new speakers get a second pass

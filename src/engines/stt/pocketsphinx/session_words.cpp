@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "engines/stt/pocketsphinx/espeak_phones.h"
@@ -24,23 +26,30 @@ bool known(ps_decoder_t* ps, const std::string& word) {
   return true;
 }
 
-// Reads an ARPA text into a model on the decoder's log base, through an
-// in-memory file (the library reads only from paths).
-core::Result<ngram_model_t*> read_arpa(ps_decoder_t* ps, const std::string& arpa) {
-  const int fd = memfd_create("parley-session-lm", MFD_CLOEXEC);
-  if (fd < 0) return core::internal_error("could not make an in-memory file for the session model");
+// `text` as an in-memory file (the library reads only from paths); the
+// caller closes the descriptor.
+core::Result<int> memory_file(const char* name, const std::string& text) {
+  const int fd = memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0) return core::internal_error(std::string("could not make an in-memory file for the ") + name);
   size_t done = 0;
-  while (done < arpa.size()) {
-    const ssize_t n = ::write(fd, arpa.data() + done, arpa.size() - done);
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n <= 0) {
       ::close(fd);
-      return core::internal_error("could not write the session model");
+      return core::internal_error(std::string("could not write the ") + name);
     }
     done += static_cast<size_t>(n);
   }
-  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  return fd;
+}
+
+// Reads an ARPA text into a model on the decoder's log base.
+core::Result<ngram_model_t*> read_arpa(ps_decoder_t* ps, const std::string& arpa) {
+  auto fd = memory_file("session language model", arpa);
+  if (!fd) return fd.status();
+  const std::string path = "/proc/self/fd/" + std::to_string(*fd);
   ngram_model_t* lm = ngram_model_read(ps_get_config(ps), path.c_str(), NGRAM_ARPA, ps_get_logmath(ps));
-  ::close(fd);
+  ::close(*fd);
   if (lm == nullptr) return core::internal_error("pocketsphinx could not read the session's language model");
   return lm;
 }
@@ -81,15 +90,16 @@ core::Result<PreparedWords> prepare_words(ps_decoder_t* ps, const Vocabulary& vo
   return out;
 }
 
+core::Result<int> session_dictionary(const std::string& generic_path, const PreparedWords& words) {
+  std::ifstream in(generic_path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.empty()) return core::unavailable("cannot read the dictionary " + generic_path);
+  if (text.back() != '\n') text += '\n';
+  for (const auto& [word, phones] : words.new_words) text += word + " " + phones + "\n";
+  return memory_file("session dictionary", text);
+}
+
 core::Status apply_words(ps_decoder_t* ps, const PreparedWords& words) {
-  // Into the dictionary first: the session's search is built over the
-  // dictionary's words that its model knows.
-  for (const auto& [word, phones] : words.new_words) {
-    if (known(ps, word)) continue;
-    if (ps_add_word(ps, word.c_str(), phones.c_str(), FALSE) < 0) {
-      return core::internal_error("pocketsphinx refused the word '" + word + "' (" + phones + ")");
-    }
-  }
   const std::string generic_search = ps_get_search(ps);
   ngram_model_t* generic = ps_get_lm(ps, generic_search.c_str());
   if (generic == nullptr) return core::internal_error("pocketsphinx has no generic language model to extend");

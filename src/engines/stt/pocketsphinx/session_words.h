@@ -43,7 +43,12 @@ struct PreparedWords {
 // the words `ps` (a decoder of the generic model) does not know.
 core::Result<PreparedWords> prepare_words(ps_decoder_t* ps, const Vocabulary& vocabulary);
 
-// Adds the words to `ps` and makes the interpolated model its search.
+// The dictionary file at `generic_path` with the new words added, as an
+// in-memory file (a descriptor, for "/proc/self/fd/N"; the caller closes it).
+core::Result<int> session_dictionary(const std::string& generic_path, const PreparedWords& words);
+
+// Makes the interpolated model the search of `ps`, a decoder made with
+// session_dictionary (when there are new words).
 core::Status apply_words(ps_decoder_t* ps, const PreparedWords& words);
 
 }  // namespace parley::engines::stt
