@@ -15,6 +15,7 @@
 #include "core/utf8.h"
 #include "engines/language.h"
 #include "transcript/captions.h"
+#include "session/talk_words.h"
 #include "words/spoken.h"
 
 namespace parley::app {
@@ -290,6 +291,7 @@ int run_translate(const std::vector<std::string>& argv) {
                    st.n_words, st.n_new_words, st.n_unpronounced, st.n_script_words, st.build_ms);
     }
     if (!vocabulary.script.empty()) pc.script.emplace(vocabulary.script);
+    pc.lexicon = session::names_lexicon(vocabulary.text, glossary.get(), *from);
   }
   if (!quiet) std::fprintf(stderr, "loading engines…\n");
   auto pipe = pipeline::SpeakerPipeline::create(*engines, pc, collector);

@@ -71,6 +71,7 @@ core::Status SpeakerPipeline::add_target(const std::string& language) {
     auto voice = engines_.tts->open_stream(language);
     if (voice) {
       lane->voice = std::move(*voice);
+      if (c_.lexicon) lane->voice->use_lexicon(c_.lexicon);
     } else if (voice.status().code() != core::Code::not_found) {
       return voice.status();
     }
@@ -131,6 +132,13 @@ void SpeakerPipeline::use_glossary(std::shared_ptr<const engines::mt::Glossary> 
     } else {
       listener_.on_error(tr.status());  // the lane keeps its translator
     }
+  }
+}
+
+void SpeakerPipeline::use_lexicon(std::shared_ptr<const engines::tts::Lexicon> lexicon) {
+  c_.lexicon = std::move(lexicon);
+  for (auto& [language, lane] : lanes_) {
+    if (lane->voice) lane->voice->use_lexicon(c_.lexicon);
   }
 }
 

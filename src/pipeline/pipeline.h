@@ -66,6 +66,8 @@ struct PipelineConfig {
   // The script being read, if any: finals that follow it are shown in its
   // words (words/script.h).
   std::optional<words::Script> script;
+  // Names said the same way in every language's speech (tts.h).
+  std::shared_ptr<const engines::tts::Lexicon> lexicon;
 };
 
 class PipelineListener {
@@ -143,6 +145,8 @@ class SpeakerPipeline final : private SegmenterListener, private HypothesisSourc
   void use_script(words::Script script);
   // Translations honour `glossary` (null: none) from the next utterance on.
   void use_glossary(std::shared_ptr<const engines::mt::Glossary> glossary);
+  // Every language's speech says `lexicon`'s names their way (null: none).
+  void use_lexicon(std::shared_ptr<const engines::tts::Lexicon> lexicon);
   // Script mode's follower (null without a script): the speaker's seeks and
   // pasted sections go to it.
   words::ScriptFollower* script() { return script_ ? &*script_ : nullptr; }

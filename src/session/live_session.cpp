@@ -552,6 +552,7 @@ void LiveSession::run_worker() {
   words_revision_ = words.revision;
   pc.stt_adaptation = words.adaptation;
   pc.glossary = words.parsed_glossary;
+  pc.lexicon = words.lexicon;
   if (!words.script.empty()) pc.script.emplace(words.script);
   std::unique_ptr<pipeline::SpeakerPipeline> pipe;
   if (auto p = pipeline::SpeakerPipeline::create(engines_, pc, events); p) {
@@ -788,6 +789,7 @@ void LiveSession::apply_words(pipeline::SpeakerPipeline& pipe, const WordsComman
     if (u->adaptation) pipe.use_adaptation(*u->adaptation);
     if (u->script) pipe.use_script(*u->script);
     if (u->glossary) pipe.use_glossary(*u->glossary);
+    if (u->lexicon) pipe.use_lexicon(*u->lexicon);
   } else if (const auto* seek = std::get_if<ScriptSeek>(&c.what)) {
     if (auto* f = pipe.script()) f->seek_sentence(seek->sentence);
   } else if (const auto* more = std::get_if<ScriptAppend>(&c.what)) {

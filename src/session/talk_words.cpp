@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/talk_words.h"
 
+#include <algorithm>
+
 #include "core/clock.h"
 #include "words/spoken.h"
 
@@ -28,6 +30,7 @@ struct TalkWords::State {
   std::string vocabulary;                                 // guarded by mu
   std::string glossary_text;                              // guarded by mu
   std::shared_ptr<const engines::mt::Glossary> glossary;  // guarded by mu
+  std::shared_ptr<const engines::tts::Lexicon> lexicon;   // guarded by mu
   std::optional<words::Script> script;                    // guarded by mu
   std::string state = "none";                             // guarded by mu
   std::string error;                                      // guarded by mu
@@ -81,6 +84,7 @@ core::Status TalkWords::set(std::string vocabulary, std::string script, std::str
     s.vocabulary.clear();
     s.glossary_text.clear();
     s.glossary.reset();
+    s.lexicon.reset();
     s.script.reset();
     s.state = "none";
     s.error.clear();
@@ -89,7 +93,8 @@ core::Status TalkWords::set(std::string vocabulary, std::string script, std::str
     s.position = -1;
     ++s.latest_build;  // any build in flight is stale
     s.send_locked(WordsUpdate{std::shared_ptr<const engines::stt::Adaptation>{}, words::Script(""),
-                              std::shared_ptr<const engines::mt::Glossary>{}});
+                              std::shared_ptr<const engines::mt::Glossary>{},
+                              std::shared_ptr<const engines::tts::Lexicon>{}});
     if (s.has_place) builder_->give_place();
     s.has_place = false;
     return {};
@@ -108,9 +113,10 @@ core::Status TalkWords::set(std::string vocabulary, std::string script, std::str
   s.glossary = parsed;
   s.script.emplace(std::move(script));
   s.position = s.script->tokens().empty() ? -1 : 0;
-  // The script is followed and the glossary used at once; the recogniser
-  // learns the words when they are built.
-  s.send_locked(WordsUpdate{std::nullopt, *s.script, s.glossary});
+  s.lexicon = names_lexicon(s.vocabulary, s.glossary.get(), s.language);
+  // The script is followed, the glossary used and the names said at once;
+  // the recogniser learns the words when they are built.
+  s.send_locked(WordsUpdate{std::nullopt, *s.script, s.glossary, s.lexicon});
   return build_locked();
 }
 
@@ -192,7 +198,7 @@ core::Status TalkWords::build_locked() {
     st->stats.build_ms = seconds * 1000.0;
     if (st->script) st->stats.n_script_words = st->script->tokens().size();
     st->state = "ready";
-    st->send_locked(WordsUpdate{st->adaptation, std::nullopt, std::nullopt});
+    st->send_locked(WordsUpdate{st->adaptation, std::nullopt, std::nullopt, std::nullopt});
   });
   if (!queued) {
     builder_->builds_refused.fetch_add(1);
@@ -201,6 +207,27 @@ core::Status TalkWords::build_locked() {
     return core::resource_exhausted(s.error);
   }
   return {};
+}
+
+std::shared_ptr<const engines::tts::Lexicon> names_lexicon(const std::string& vocabulary,
+                                                          const engines::mt::Glossary* glossary,
+                                                          const std::string& language) {
+  auto lexicon = std::make_shared<engines::tts::Lexicon>();
+  std::vector<std::string> names = words::names_in(vocabulary);
+  if (glossary != nullptr) {
+    for (const auto& term : glossary->kept_terms(language)) {
+      for (const auto& w : words::spoken_tokens(term)) {
+        std::string written = term.substr(w.begin, w.end - w.begin);
+        if (!written.empty() && written[0] >= 'A' && written[0] <= 'Z' &&
+            std::find(names.begin(), names.end(), written) == names.end()) {
+          names.push_back(std::move(written));
+        }
+      }
+    }
+  }
+  for (auto& n : names) lexicon->entries.push_back({std::move(n), language});
+  if (lexicon->empty()) return nullptr;
+  return lexicon;
 }
 
 TalkWords::Snapshot TalkWords::snapshot() const {
@@ -213,6 +240,7 @@ TalkWords::Snapshot TalkWords::snapshot() const {
   out.vocabulary = s.vocabulary;
   out.glossary = s.glossary_text;
   out.parsed_glossary = s.glossary;
+  out.lexicon = s.lexicon;
   if (s.script && !s.script->tokens().empty()) {
     out.script = s.script->text();
     for (size_t i = 0; i < s.script->n_sentences(); ++i) out.sentences.emplace_back(s.script->sentence_text(i));

@@ -28,6 +28,7 @@
 #include "core/work_pool.h"
 #include "engines/mt/glossary.h"
 #include "engines/stt/stt.h"
+#include "engines/tts/tts.h"
 #include "words/script.h"
 
 namespace parley::session {
@@ -70,6 +71,8 @@ struct WordsUpdate {
   std::optional<words::Script> script;
   // nullopt: unchanged; null: none.
   std::optional<std::shared_ptr<const engines::mt::Glossary>> glossary;
+  // nullopt: unchanged; null: none.
+  std::optional<std::shared_ptr<const engines::tts::Lexicon>> lexicon;
 };
 struct ScriptSeek {
   size_t sentence = 0;
@@ -81,6 +84,13 @@ struct WordsCommand {
   uint64_t revision = 0;
   std::variant<WordsUpdate, ScriptSeek, ScriptAppend> what;
 };
+
+// The names a session's speech says the source language's way in every
+// language (tts::Lexicon): those of the vocabulary (words::names_in) and
+// the glossary's terms kept as they are. Null when there are none.
+std::shared_ptr<const engines::tts::Lexicon> names_lexicon(const std::string& vocabulary,
+                                                          const engines::mt::Glossary* glossary,
+                                                          const std::string& language);
 
 class TalkWords {
  public:
@@ -115,6 +125,7 @@ class TalkWords {
     std::string vocabulary;
     std::string glossary;
     std::shared_ptr<const engines::mt::Glossary> parsed_glossary;
+    std::shared_ptr<const engines::tts::Lexicon> lexicon;  // the names, said the source language's way
     std::string script;
     std::vector<std::string> sentences;  // the script's, as written
     int64_t position = -1;               // the sentence the speaker is at; -1 without a script

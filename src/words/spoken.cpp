@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "words/spoken.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 
@@ -195,6 +196,28 @@ std::vector<Token> spoken_tokens(std::string_view text) {
     if (!said) out.push_back({std::move(word), i, j, starts});
     at_start = false;
     i = j;
+  }
+  return out;
+}
+
+std::vector<std::string> names_in(std::string_view text, size_t max_names) {
+  std::vector<std::string> out;
+  const auto tokens = spoken_tokens(text);
+  for (size_t i = 0; i < tokens.size() && out.size() < max_names; ++i) {
+    const auto& t = tokens[i];
+    const auto first = static_cast<unsigned char>(text[t.begin]);
+    if (!(first >= 'A' && first <= 'Z')) continue;
+    // At a sentence start only when the line holds nothing else but names
+    // (a list of names, one a line).
+    if (t.sentence_start || i == 0) {
+      const size_t line_end = text.find('\n', t.begin);
+      const size_t next = i + 1 < tokens.size() ? tokens[i + 1].begin : text.size();
+      const bool own_line = (t.begin == 0 || text[t.begin - 1] == '\n') && next >= std::min(line_end, text.size());
+      if (!own_line) continue;
+    }
+    std::string written(text.substr(t.begin, t.end - t.begin));
+    if (written.size() < 2 || std::find(out.begin(), out.end(), written) != out.end()) continue;
+    out.push_back(std::move(written));
   }
   return out;
 }

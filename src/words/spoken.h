@@ -39,6 +39,12 @@ std::vector<Token> spoken_tokens(std::string_view text);
 // . ! ? ; : and at line breaks (agendas and name lists are one item a line).
 std::vector<std::vector<std::string>> spoken_sentences(std::string_view text);
 
+// The names in a text, as written, once each: capitalised words that do not
+// start a sentence ("Elinor", "Quillfeather"), and every word of a line
+// that is a list item of capitalised words (a name per line). At most
+// `max_names`.
+std::vector<std::string> names_in(std::string_view text, size_t max_names = 2000);
+
 // "0" … "999999999" as English words; empty for anything else.
 std::vector<std::string> number_words(std::string_view digits);
 

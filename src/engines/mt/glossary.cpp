@@ -127,6 +127,17 @@ std::string Glossary::restore(std::string_view translated, const Protected& p, s
   return out;
 }
 
+std::vector<std::string> Glossary::kept_terms(const std::string& from) const {
+  std::vector<std::string> out;
+  for (const auto& e : entries_) {
+    if (e.from == from && e.to == "*" && e.source == e.target &&
+        std::find(out.begin(), out.end(), e.source) == out.end()) {
+      out.push_back(e.source);
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> Glossary::source_terms(const std::string& from) const {
   std::vector<std::string> out;
   for (const auto& e : entries_) {

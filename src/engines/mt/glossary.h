@@ -46,6 +46,9 @@ class Glossary {
   // The source terms of pairs from `from`, once each: they join a
   // session's vocabulary, so the recogniser expects them.
   std::vector<std::string> source_terms(const std::string& from) const;
+  // The source terms kept as they are in every language (`to` *, the
+  // target term the same): names.
+  std::vector<std::string> kept_terms(const std::string& from) const;
   size_t size() const { return entries_.size(); }
 
   Protected protect(std::string_view text, const std::string& from, const std::string& to) const;

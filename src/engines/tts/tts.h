@@ -53,10 +53,26 @@ struct Voice {
   std::string name;      // engine's voice identifier
 };
 
+// A session's pronunciation lexicon: names said the same way in every
+// language. Each is spoken with the voice of the language it comes from
+// (a name on an English agenda sounds English in the Spanish speech too),
+// wherever it appears, as written, as a whole word. Immutable.
+struct Lexicon {
+  struct Entry {
+    std::string text;      // as written: "Quillfeather"
+    std::string language;  // whose voice says it: "en"
+  };
+  std::vector<Entry> entries;
+  bool empty() const { return entries.empty(); }
+};
+
 class Stream {
  public:
   virtual ~Stream() = default;
   virtual int sample_rate_hz() const = 0;
+  // Says the lexicon's names its way from the next synthesize() on (null:
+  // none). Engines that cannot switch voices mid-sentence ignore it.
+  virtual void use_lexicon(std::shared_ptr<const Lexicon> /*lexicon*/) {}
   // Calls on_chunk zero or more times, in order, before returning.
   virtual core::Status synthesize(std::string_view text,
                                   const std::function<void(const SpeechChunk&)>& on_chunk) = 0;

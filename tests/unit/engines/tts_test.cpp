@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 
 #include "engines/tts/espeak/espeak_tts.h"
 
@@ -51,6 +52,46 @@ TEST(Espeak, EventsAreOrderedAndInsideTheAudio) {
     for (float x : speech->audio.samples) energy += x * x;
     EXPECT_GT(std::sqrt(energy / n), 0.01) << lang;
   }
+}
+
+// A session's names (tts::Lexicon) are said the way their own language says
+// them, inside another language's speech; the words' places in the text
+// stay those of the text as given.
+TEST(Espeak, LexiconNamesAreSaidInTheirOwnLanguagesVoice) {
+  auto model = make_espeak_tts();
+  ASSERT_TRUE(model.is_ok());
+  auto es = (*model)->open_stream("es");
+  ASSERT_TRUE(es.is_ok());
+  const std::string text = "El señor Quillfeather llegó <tarde> & habló.";
+  auto phonemes_of = [](const Speech& s) {
+    std::string all;
+    for (const auto& p : s.phonemes) all += p.symbol + " ";
+    return all;
+  };
+  auto plain = synthesize_all(**es, text);
+  ASSERT_TRUE(plain.is_ok());
+  auto lexicon = std::make_shared<Lexicon>();
+  lexicon->entries.push_back({"Quillfeather", "en"});
+  (*es)->use_lexicon(lexicon);
+  auto named = synthesize_all(**es, text);
+  ASSERT_TRUE(named.is_ok());
+  // English short i (ɪ), which Spanish rules never give.
+  EXPECT_EQ(phonemes_of(*plain).find("ɪ"), std::string::npos) << phonemes_of(*plain);
+  EXPECT_NE(phonemes_of(*named).find("ɪ"), std::string::npos) << phonemes_of(*named) << " / " << phonemes_of(*plain);
+  // Word places count characters of the text as given, not of the markup.
+  ASSERT_EQ(plain->words.size(), named->words.size());
+  for (size_t i = 0; i < plain->words.size(); ++i) {
+    EXPECT_EQ(plain->words[i].text_offset, named->words[i].text_offset) << "word " << i;
+  }
+  // The same name in an English voice: nothing to switch.
+  auto en = (*model)->open_stream("en");
+  ASSERT_TRUE(en.is_ok());
+  (*en)->use_lexicon(lexicon);
+  EXPECT_TRUE(synthesize_all(**en, "Mister Quillfeather & co.").is_ok());
+  (*es)->use_lexicon(nullptr);
+  auto again = synthesize_all(**es, text);
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ(phonemes_of(*again), phonemes_of(*plain));
 }
 
 TEST(Espeak, EmptyAndControlCharactersAreHarmless) {

@@ -51,6 +51,14 @@ TEST(Spoken, AbbreviationsAndInitialsDoNotEndSentences) {
   EXPECT_EQ(spoken_sentences("Mr. Dashwood left. He came back.").size(), 2U);
 }
 
+TEST(Spoken, NamesAreCapitalisedWordsOutsideSentenceStartsOrAlone) {
+  EXPECT_EQ(names_in("Speakers: Quillfeather Abernathy and Dr. Marisol Vantreek.\nThe Club meets."),
+            (std::vector<std::string>{"Quillfeather", "Abernathy", "Dr", "Marisol", "Vantreek", "Club"}));
+  EXPECT_EQ(names_in("Dashwood\nElinor\nMarianne\n"), (std::vector<std::string>{"Dashwood", "Elinor", "Marianne"}))
+      << "a name a line";
+  EXPECT_TRUE(names_in("The end. Nothing here is a name.").empty());
+}
+
 TEST(Spoken, SentencesSplitAtClauseMarksAndLines) {
   auto s = spoken_sentences("Agenda: welcome; budget 2.5 million\nQ&A\n\nThanks.");
   ASSERT_EQ(s.size(), 5U);
