@@ -150,6 +150,7 @@ core::Result<State> LiveSession::apply(Action action) {
 
 void LiveSession::end(const std::string& reason) {
   if (ended_.exchange(true)) return;
+  words_->release();
   int64_t id = 0;
   {
     std::lock_guard lock(info_mu_);

@@ -40,6 +40,7 @@ struct TalkWords::State {
   uint64_t latest_build = 0;                              // guarded by mu
   int64_t position = -1;                                  // guarded by mu
   bool has_place = false;                                 // guarded by mu
+  bool released = false;                                  // guarded by mu
 
   // Hands a command to the worker with the next revision; under mu, so
   // revisions reach the worker in order.
@@ -79,6 +80,7 @@ core::Status TalkWords::set(std::string vocabulary, std::string script, std::str
   }
   State& s = *state_;
   std::lock_guard lock(s.mu);
+  if (s.released) return core::failed_precondition("the session has ended");
   const bool clear = words::spoken_tokens(vocabulary).empty() && words::spoken_tokens(script).empty() && !parsed;
   if (clear) {
     s.vocabulary.clear();
@@ -123,6 +125,7 @@ core::Status TalkWords::set(std::string vocabulary, std::string script, std::str
 core::Status TalkWords::seek(size_t sentence) {
   State& s = *state_;
   std::lock_guard lock(s.mu);
+  if (s.released) return core::failed_precondition("the session has ended");
   if (!s.script || s.script->tokens().empty()) {
     return core::failed_precondition("this session has no script; load one first");
   }
@@ -138,6 +141,7 @@ core::Status TalkWords::seek(size_t sentence) {
 core::Status TalkWords::append_script(std::string more) {
   State& s = *state_;
   std::lock_guard lock(s.mu);
+  if (s.released) return core::failed_precondition("the session has ended");
   if (!s.script || s.script->tokens().empty()) {
     return core::failed_precondition("this session has no script; load one first");
   }
@@ -152,6 +156,14 @@ core::Status TalkWords::append_script(std::string more) {
   s.script.emplace(grown.script());
   s.send_locked(ScriptAppend{std::move(more)});
   return build_locked();
+}
+
+void TalkWords::release() {
+  std::lock_guard lock(state_->mu);
+  state_->released = true;
+  ++state_->latest_build;
+  if (state_->has_place) builder_->give_place();
+  state_->has_place = false;
 }
 
 void TalkWords::note_position(int64_t sentence) {

@@ -116,6 +116,9 @@ class TalkWords {
   core::Status append_script(std::string more);
   // The worker reports where the speaker is after each final.
   void note_position(int64_t sentence);
+  // The session ended: its place goes back to the builder, a build in
+  // flight is dropped, and set() is refused from now on.
+  void release();
 
   struct Snapshot {
     // "none", "building", "ready" or "failed".
