@@ -49,7 +49,9 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
-enum class Kind : uint8_t { exact, near, wrong };
+// `opposite`: the heard word is the script's with a negating prefix
+// ("impossible" for "possible"): never shown as the script's.
+enum class Kind : uint8_t { exact, near, wrong, opposite };
 
 Kind compare(std::string_view heard, std::string_view written) {
   if (heard == written) return Kind::exact;
@@ -59,7 +61,14 @@ Kind compare(std::string_view heard, std::string_view written) {
   // mister"), as recognisers do at a pause.
   const std::string_view longer = heard.size() > written.size() ? heard : written;
   const std::string_view other = heard.size() > written.size() ? written : heard;
-  if (shorter >= 5 && longer.substr(longer.size() - other.size()) == other) return Kind::near;
+  if (shorter >= 5 && longer.substr(longer.size() - other.size()) == other) {
+    // Not when the extra part makes the opposite word ("impossible").
+    const std::string_view extra = longer.substr(0, longer.size() - other.size());
+    for (std::string_view neg : {"un", "in", "im", "il", "ir", "dis", "non", "mis"}) {
+      if (extra == neg) return Kind::opposite;
+    }
+    return Kind::near;
+  }
   const size_t allowed = shorter >= 8 ? 2 : 1;
   const size_t length_gap = heard.size() > written.size() ? heard.size() - written.size() : written.size() - heard.size();
   if (length_gap > allowed) return Kind::wrong;
@@ -67,6 +76,7 @@ Kind compare(std::string_view heard, std::string_view written) {
 }
 
 float score(Kind k) { return k == Kind::exact ? kExact : k == Kind::near ? kNear : kWrong; }
+bool is_wrong(Kind k) { return k == Kind::wrong || k == Kind::opposite; }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -239,14 +249,24 @@ ScriptMatch ScriptFollower::follow(std::string_view recognised_words, std::strin
     size_t first_heard = SIZE_MAX, end_heard = 0;
     size_t n_matched = 0, n_tokens = 0;
     bool ad_lib = false;  // heard words the script lacks
+    bool misheard = false;  // words heard in the place of the script's, but not them: shown as heard
   };
   std::vector<Run> runs;
+  auto wrong_at = [&](size_t k) {
+    return k < steps.size() && steps[k].move == 1 && is_wrong(kinds[(steps[k].i - 1) * n + (steps[k].j - 1)]);
+  };
+  size_t heard_from = SIZE_MAX;  // inserted words that open a misheard stretch
   for (size_t s = 0; s < steps.size(); ++s) {
     const Step& st = steps[s];
     if (st.move == 2) {
       // A block of inserted words: an ad-lib when long, else noise inside a run.
       size_t e = s;
       while (e < steps.size() && steps[e].move == 2) ++e;
+      if (e - s < kAdLibWords && wrong_at(e) && wrong_at(e + 1)) {
+        heard_from = steps[s].i - 1;  // they belong to the words said instead
+        s = e - 1;
+        continue;
+      }
       const bool ad_lib = e - s >= kAdLibWords || runs.empty() || e == steps.size();
       if (ad_lib) {
         runs.push_back({});
@@ -260,6 +280,29 @@ ScriptMatch ScriptFollower::follow(std::string_view recognised_words, std::strin
       s = e - 1;
       continue;
     }
+    // Two or more wrong words in a row are something else said in the
+    // script's place ("the conference" for "your agent"): shown as heard,
+    // never as the script. A single one is the recogniser's error.
+    if (st.move == 1 && is_wrong(kinds[(st.i - 1) * n + (st.j - 1)])) {
+      size_t e = s;
+      bool opposite = false;
+      while (e < steps.size() && steps[e].move == 1 && is_wrong(kinds[(steps[e].i - 1) * n + (steps[e].j - 1)])) {
+        opposite = opposite || kinds[(steps[e].i - 1) * n + (steps[e].j - 1)] == Kind::opposite;
+        ++e;
+      }
+      if (e - s >= 2 || opposite) {
+        runs.push_back({});
+        Run& heard_run = runs.back();
+        heard_run.ad_lib = true;
+        heard_run.misheard = true;
+        heard_run.first_heard = std::min(heard_from, steps[s].i - 1);
+        heard_from = SIZE_MAX;
+        heard_run.end_heard = steps[e - 1].i;
+        s = e - 1;
+        continue;
+      }
+    }
+    heard_from = SIZE_MAX;
     if (st.move == 4 || runs.empty() || runs.back().ad_lib) runs.push_back({});
     Run& r = runs.back();
     if (st.move == 1) {
@@ -269,18 +312,23 @@ ScriptMatch ScriptFollower::follow(std::string_view recognised_words, std::strin
       r.first_heard = std::min(r.first_heard, st.i - 1);
       r.end_heard = std::max(r.end_heard, st.i);
       ++r.n_tokens;
-      if (k != Kind::wrong) ++r.n_matched;
+      if (!is_wrong(k)) ++r.n_matched;
     } else if (st.move == 3) {
       ++r.n_tokens;  // a script word the speaker (or the recogniser) left out
     }
   }
 
-  // A run is shown from the script when at least two of its words, and
-  // half of both its script words and its heard words, match.
-  auto accepted = [](const Run& r) {
+  // A run is shown from the script when three of its words match (two,
+  // where the speaker was), and three fifths of both its script words and
+  // its heard words do.
+  const size_t was_at = position_;
+  auto accepted = [&](const Run& r) {
     if (r.ad_lib || r.first_tok == SIZE_MAX) return false;
     const size_t heard_words = r.end_heard - r.first_heard;
-    return r.n_matched >= 2 && 2 * r.n_matched >= r.n_tokens && 2 * r.n_matched >= heard_words;
+    const size_t at = lo + r.first_tok;
+    const bool where_expected = at + kNearBack >= was_at && at <= was_at + kNearAhead;
+    return (r.n_matched >= 3 || (r.n_matched >= 2 && where_expected)) && 5 * r.n_matched >= 3 * r.n_tokens &&
+           5 * r.n_matched >= 3 * heard_words;
   };
   if (std::none_of(runs.begin(), runs.end(), accepted)) return as_recognised();
 
@@ -294,11 +342,13 @@ ScriptMatch ScriptFollower::follow(std::string_view recognised_words, std::strin
     return text.substr(from, to - from);
   };
   bool any_shown = false;
-  const size_t was_at = position_;
   size_t last_accepted = SIZE_MAX, last_heard_piece = SIZE_MAX;
   for (size_t k = 0; k < runs.size(); ++k) {
     if (accepted(runs[k])) last_accepted = k;
-    else if (runs[k].first_heard != SIZE_MAX && !(runs[k].ad_lib && runs[k].end_heard - runs[k].first_heard < kAdLibWords)) last_heard_piece = k;
+    else if (runs[k].first_heard != SIZE_MAX &&
+             !(runs[k].ad_lib && !runs[k].misheard && runs[k].end_heard - runs[k].first_heard < kAdLibWords)) {
+      last_heard_piece = k;
+    }
   }
   for (size_t k = 0; k < runs.size(); ++k) {
     const Run& r = runs[k];
@@ -326,7 +376,7 @@ ScriptMatch ScriptFollower::follow(std::string_view recognised_words, std::strin
     if (r.first_heard == SIZE_MAX) continue;
     // Short leftovers at the edges of a shown stretch are recogniser noise.
     const size_t len = r.end_heard - r.first_heard;
-    if (r.ad_lib && len < kAdLibWords) continue;
+    if (r.ad_lib && !r.misheard && len < kAdLibWords) continue;
     std::string words = join(heard, r.first_heard, r.end_heard);
     if (!any_shown && !words.empty()) words[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(words[0])));
     out.pieces.push_back({std::move(words), false});

@@ -59,12 +59,16 @@ struct Spelt {
 constexpr std::array<Spelt, 6> kTitles = {{{"mr", "mister"}, {"mrs", "missus"}, {"dr", "doctor"},
                                            {"prof", "professor"}, {"st", "saint"}, {"vs", "versus"}}};
 // Abbreviations after which a full stop does not end a sentence.
-bool is_abbreviation(std::string_view lower) {
-  for (std::string_view a : {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "e", "g", "i", "no",
-                             "vol", "fig", "gen", "col", "lt", "sgt", "capt", "rev", "hon"}) {
+// `written` is the word as written.
+bool is_abbreviation(std::string_view written) {
+  if (written.size() == 1) return written[0] >= 'A' && written[0] <= 'Z';  // an initial: "J. K. Rowling"
+  std::string lower(written);
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (std::string_view a : {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "vol", "fig", "gen",
+                             "col", "lt", "sgt", "capt", "rev", "hon"}) {
     if (lower == a) return true;
   }
-  return lower.size() == 1;  // an initial: "J. K. Rowling"
+  return false;
 }
 
 // Characters that end a sentence for the language model: these, and line breaks.
@@ -72,12 +76,6 @@ bool ends_clause(char c) { return c == '.' || c == '!' || c == '?' || c == ';' |
 
 bool is_lower_ascii(char c) { return c >= 'a' && c <= 'z'; }
 
-// A token's text as written, in lower case (ASCII letters).
-std::string written_lower(std::string_view text, const Token& t) {
-  std::string w(text.substr(t.begin, t.end - t.begin));
-  for (auto& ch : w) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return w;
-}
 
 }  // namespace
 
@@ -126,7 +124,8 @@ std::vector<Token> spoken_tokens(std::string_view text) {
     }
     if (c == '!' || c == '?') at_start = true;
     // A full stop ends a sentence, unless it ends an abbreviation or an initial.
-    if (c == '.' && !(!out.empty() && out.back().end == i && is_abbreviation(written_lower(text, out.back())))) {
+    if (c == '.' && !(!out.empty() && out.back().end == i &&
+                      is_abbreviation(text.substr(out.back().begin, out.back().end - out.back().begin)))) {
       at_start = true;
     }
     if (std::isdigit(c) != 0) {
@@ -243,9 +242,7 @@ std::vector<std::vector<std::string>> spoken_sentences(std::string_view text) {
     if (c == '.') {
       size_t b = i;
       while (b > 0 && std::isalpha(static_cast<unsigned char>(text[b - 1])) != 0) --b;
-      std::string w(text.substr(b, i - b));
-      for (auto& ch : w) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      abbreviation = !w.empty() && is_abbreviation(w);
+      abbreviation = i > b && is_abbreviation(text.substr(b, i - b));
     }
     if (c == '\n' || (ends_clause(c) && !(digit_next && digit_before) && !abbreviation)) {
       flush(line_start, i);

@@ -187,10 +187,16 @@ def script_case(a, name, recs, read, script_recs, adlib, cache, texts):
     for u in finals:
         if not u.get("from_script"):
             continue
-        # Speech inside this final that was not ad-lib: any overlap with a scripted part.
-        scripted = any(not adlib[i] and min(e, u["end_ms"] / 1000) - max(s, u["start_ms"] / 1000) > 0.2
-                       for i, (s, e) in enumerate(spans))
-        if not scripted:
+        # A final over ad-lib speech only (no scripted part overlaps it) that
+        # the script made less true than the recogniser's own words were:
+        # script text shown for what was not in the script.
+        def overlaps(i):
+            s, e = spans[i]
+            return min(e, u["end_ms"] / 1000) - max(s, u["start_ms"] / 1000) > 0.2
+        if any(not adlib[i] and overlaps(i) for i in range(len(spans))):
+            continue
+        said = [w for i in range(len(spans)) if adlib[i] and overlaps(i) for w in norm(read[i][4])]
+        if dev.word_errors(said, norm(u["source"])) > dev.word_errors(said, norm(u.get("recognised", ""))):
             invented += 1
     stt_s = sum(u["timings_ms"]["stt"] for u in finals) / 1000
     return {"wer": 100.0 * errors / max(1, len(ref)), "words": len(ref), "finals": len(finals),

@@ -63,6 +63,21 @@ TEST(Script, AnAdLibInsideAScriptedFinalKeepsItsWords) {
   EXPECT_EQ(m.pieces[2].text, "four hundred tulips along the north path.");
 }
 
+TEST(Script, SomethingElseSaidInTheScriptsPlaceIsShownAsHeard) {
+  ScriptFollower f{Script(kSpeech)};
+  // "four hundred tulips" became "a great many roses": wrong words in a
+  // row are not the recogniser's slip. (One wrong word between matches is
+  // taken for one, and shown as the script's.)
+  auto m = f.follow("this year we planted a great many roses along the north path", "");
+  ASSERT_EQ(m.pieces.size(), 3U) << m.text();
+  EXPECT_EQ(m.pieces[1].text, "a great many roses");
+  EXPECT_FALSE(m.pieces[1].from_script);
+  // A word that is the opposite of the script's is not a near match.
+  ScriptFollower g{Script("It is possible to join the club online today.")};
+  auto n = g.follow("it is impossible to join the club online today", "");
+  EXPECT_EQ(n.text().find("It is possible"), std::string::npos) << n.text();
+}
+
 TEST(Script, TheSpeakerCanGoBackAndSeek) {
   ScriptFollower f{Script(kSpeech)};
   f.seek_sentence(4);
