@@ -124,6 +124,7 @@ void SpeakerPipeline::use_script(words::Script script) {
 }
 
 void SpeakerPipeline::use_glossary(std::shared_ptr<const engines::mt::Glossary> glossary) {
+  if (glossary == c_.glossary) return;  // reopening translators costs the worker a round trip per lane
   c_.glossary = std::move(glossary);
   for (auto& [language, lane] : lanes_) {
     auto tr = Translator::open(*engines_.router, c_.source_language, language, c_.glossary, engines_.mt_cache);

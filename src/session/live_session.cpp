@@ -79,7 +79,11 @@ LiveSession::LiveSession(SessionInfo info, std::string token_hash, pipeline::Eng
   if (!config_.words_builder) config_.words_builder = std::make_shared<WordsBuilder>(4, 1);
   // `this` outlives words_ (declared last, destroyed first).
   words_ = std::make_unique<TalkWords>(config_.words_builder, engines_.stt, info_.spec.source_language,
-                                       [this](WordsCommand c) { post(std::move(c)); });
+                                       [this](WordsCommand c) {
+                                         // Before the worker runs, its starting snapshot holds
+                                         // everything: nothing piles up in a session not yet started.
+                                         if (worker_started_.load()) post(std::move(c));
+                                       });
 }
 
 void LiveSession::bump(std::atomic<uint64_t> LiveCounters::*field, uint64_t n) {
@@ -619,6 +623,7 @@ void LiveSession::run_worker() {
 void LiveSession::start_worker() {
   std::lock_guard lock(worker_mu_);
   if (worker_.joinable() || worker_retired_) return;
+  worker_started_ = true;  // before its snapshot: later words commands are posted
   worker_ = std::thread([this] { run_worker(); });
 }
 

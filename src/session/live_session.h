@@ -323,6 +323,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   std::thread worker_;          // guarded by worker_mu_; started on the first ACTIVE
   bool worker_retired_ = false;  // guarded by worker_mu_: ended before a worker ran
   uint64_t words_revision_ = 0;  // worker thread only: the words revision the pipeline reflects
+  std::atomic<bool> worker_started_{false};  // words commands go to the inbox from then on
   // Last: destroyed first, so no build finishing late posts to a session
   // being torn down.
   std::unique_ptr<TalkWords> words_;

@@ -111,8 +111,10 @@ core::Status TalkWords::set(std::string vocabulary, std::string script, std::str
     s.has_place = true;
   }
   s.vocabulary = std::move(vocabulary);
-  s.glossary_text = parsed ? std::move(glossary) : std::string();
-  s.glossary = parsed;
+  if (!(parsed && s.glossary && glossary == s.glossary_text)) {  // unchanged: the same one (no reopening)
+    s.glossary_text = parsed ? std::move(glossary) : std::string();
+    s.glossary = parsed;
+  }
   s.script.emplace(std::move(script));
   s.position = s.script->tokens().empty() ? -1 : 0;
   s.lexicon = names_lexicon(s.vocabulary, s.glossary.get(), s.language);
@@ -162,6 +164,7 @@ void TalkWords::release() {
   std::lock_guard lock(state_->mu);
   state_->released = true;
   ++state_->latest_build;
+  state_->adaptation.reset();  // the worker's copy goes with the pipeline
   if (state_->has_place) builder_->give_place();
   state_->has_place = false;
 }
@@ -193,7 +196,12 @@ core::Status TalkWords::build_locked() {
       if (id != st->latest_build) return;  // a newer build is queued
     }
     const int64_t t0 = core::now_us();
-    auto adapted = st->stt->adapt(st->language, v);
+    core::Result<std::shared_ptr<const engines::stt::Adaptation>> adapted = core::internal_error("not built");
+    try {
+      adapted = st->stt->adapt(st->language, v);
+    } catch (const std::exception& e) {  // a pool task must not throw (out of memory, say)
+      adapted = core::internal_error(std::string("learning the words failed: ") + e.what());
+    }
     const double seconds = static_cast<double>(core::now_us() - t0) / 1e6;
     std::lock_guard lock(st->mu);
     if (id != st->latest_build) return;  // superseded while it was built
@@ -213,10 +221,13 @@ core::Status TalkWords::build_locked() {
     st->send_locked(WordsUpdate{st->adaptation, std::nullopt, std::nullopt, std::nullopt});
   });
   if (!queued) {
+    // The texts are taken (the script is followed, the glossary used); only
+    // the recogniser's learning waits for another try, which the speaker
+    // makes by sending them again. Not an error: a retry must not paste a
+    // section twice.
     builder_->builds_refused.fetch_add(1);
     s.state = "failed";
-    s.error = "the server is busy learning other sessions' words; try again in a moment";
-    return core::resource_exhausted(s.error);
+    s.error = "the server is busy learning other sessions' words; send them again in a moment";
   }
   return {};
 }

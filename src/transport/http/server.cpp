@@ -108,9 +108,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if (ec) return on_read(ec, 0);
     const Target t = parse_target(parser_->get().target());
     const bool upload = ctx_.api.engine_pool && is_engine_upload_target(t.path);
-    body_limit_ = upload ? ctx_.api.engine_api_max_upload_bytes
-                  : is_words_target(t.path) ? std::max<uint64_t>(kWordsBodyBytes, ctx_.limits.max_http_body_bytes)
-                                            : ctx_.limits.max_http_body_bytes;
+    // A session's words may be large, but only from someone with a token
+    // (checked after the body): anonymous requests keep the small limit.
+    const bool words = is_words_target(t.path) && parser_->get().count(beast::http::field::authorization) != 0;
+    body_limit_ = upload  ? ctx_.api.engine_api_max_upload_bytes
+                  : words ? std::max<uint64_t>(kWordsBodyBytes, ctx_.limits.max_http_body_bytes)
+                          : ctx_.limits.max_http_body_bytes;
     parser_->body_limit(body_limit_);
     if (upload) beast::get_lowest_layer(stream_).expires_after(kUploadReadTimeout);
     if (parser_->content_length() && *parser_->content_length() > body_limit_) {

@@ -400,8 +400,9 @@ class PsModel final : public Model {
     auto generic = pool_->borrow();
     if (!generic) return generic.status();
     auto prepared = prepare_words(*generic, vocabulary);
-    pool_->give_back(*generic);
+    pool_->give_back(*generic);  // before the pronunciations: speakers may need it
     if (!prepared) return prepared.status();
+    pronounce_missing(*prepared);
     auto words = std::make_shared<const PreparedWords>(std::move(*prepared));
     const size_t n = 1;
     auto pool = std::make_shared<DecoderPool>(

@@ -72,8 +72,14 @@ core::Result<PreparedWords> prepare_words(ps_decoder_t* ps, const Vocabulary& vo
   out.script_arpa = model_of(vocabulary.script, &out.stats.n_script_words);
   out.stats.n_words = all.size();
   for (const auto& w : all) {
-    if (known(ps, w)) continue;
-    ++out.stats.n_new_words;
+    if (!known(ps, w)) out.missing.push_back(w);
+  }
+  out.stats.n_new_words = out.missing.size();
+  return out;
+}
+
+void pronounce_missing(PreparedWords& out) {
+  for (const auto& w : out.missing) {
     if (out.new_words.size() >= kMaxNewWords) {
       ++out.stats.n_unpronounced;
       continue;
@@ -87,7 +93,7 @@ core::Result<PreparedWords> prepare_words(ps_decoder_t* ps, const Vocabulary& vo
       out.new_words.emplace_back(i == 0 ? w : w + "(" + std::to_string(i + 1) + ")", (*prons)[i]);
     }
   }
-  return out;
+  out.missing.clear();
 }
 
 core::Result<int> session_dictionary(const std::string& generic_path, const PreparedWords& words) {

@@ -38,12 +38,15 @@ struct PreparedWords {
   // Words to add to the dictionary, with their phones; an alternate
   // pronunciation is named "word(2)" as in the dictionary file.
   std::vector<std::pair<std::string, std::string>> new_words;
+  std::vector<std::string> missing;  // words the dictionary lacks, before pronounce_missing
   Adaptation::Stats stats;
 };
 
-// Tokenises the texts, builds their models and finds pronunciations for
-// the words `ps` (a decoder of the generic model) does not know.
+// Tokenises the texts, builds their models and lists the words `ps` (a
+// decoder of the generic model, borrowed only for this) does not know.
 core::Result<PreparedWords> prepare_words(ps_decoder_t* ps, const Vocabulary& vocabulary);
+// Finds pronunciations for the missing words (espeak-ng; no decoder needed).
+void pronounce_missing(PreparedWords& words);
 
 // The dictionary file at `generic_path` with the new words added, as an
 // in-memory file (a descriptor, for "/proc/self/fd/N"; the caller closes it).
