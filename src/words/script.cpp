@@ -262,7 +262,7 @@ ScriptMatch ScriptFollower::follow(std::string_view recognised_words, std::strin
       // A block of inserted words: an ad-lib when long, else noise inside a run.
       size_t e = s;
       while (e < steps.size() && steps[e].move == 2) ++e;
-      if (e - s < kAdLibWords && wrong_at(e) && wrong_at(e + 1)) {
+      if (e - s < kAdLibWords && wrong_at(e) && wrong_at(e + 1) && wrong_at(e + 2)) {
         heard_from = steps[s].i - 1;  // they belong to the words said instead
         s = e - 1;
         continue;
@@ -280,9 +280,11 @@ ScriptMatch ScriptFollower::follow(std::string_view recognised_words, std::strin
       s = e - 1;
       continue;
     }
-    // Two or more wrong words in a row are something else said in the
-    // script's place ("the conference" for "your agent"): shown as heard,
-    // never as the script. A single one is the recogniser's error.
+    // Three or more wrong words in a row are something else said in the
+    // script's place ("a great many roses" for "four hundred tulips"):
+    // shown as heard, never as the script. One or two are taken for the
+    // recogniser's errors (on 8 kHz telephone speech, splitting at two cost
+    // twice the errors of what was shown: docs/benchmarks.md).
     if (st.move == 1 && is_wrong(kinds[(st.i - 1) * n + (st.j - 1)])) {
       size_t e = s;
       bool opposite = false;
@@ -290,7 +292,7 @@ ScriptMatch ScriptFollower::follow(std::string_view recognised_words, std::strin
         opposite = opposite || kinds[(steps[e].i - 1) * n + (steps[e].j - 1)] == Kind::opposite;
         ++e;
       }
-      if (e - s >= 2 || opposite) {
+      if (e - s >= kAdLibWords || opposite) {
         runs.push_back({});
         Run& heard_run = runs.back();
         heard_run.ad_lib = true;

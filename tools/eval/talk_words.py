@@ -233,6 +233,8 @@ def part_script(a, recs, cache):
                 adlib.append(True)
         cases.append(("ad-libs", read, in_script, adlib))
         for name, read_recs, script_recs, adlib_flags in cases:
+            if name not in a.cases.split(","):
+                continue
             res = script_case(a, name, recs, read_recs, script_recs, adlib_flags, cache, texts)
             share = f"{res['from_script']}/{res['finals']}" if name != "plain" else "—"
             inv = str(res["invented"]) if name == "ad-libs" else "—"
@@ -247,6 +249,7 @@ def main():
     ap.add_argument("--out", default="test-artifacts/talk-words")
     ap.add_argument("--part", default="vocabulary,script")
     ap.add_argument("--sources", default="")
+    ap.add_argument("--cases", default="plain,exact,skipped,ad-libs", help="script cases to run")
     a = ap.parse_args()
     if shutil.which("sox") is None:
         sys.exit(f"missing sox: apt-get install {dev.PACKAGES}")

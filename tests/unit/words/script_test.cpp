@@ -65,9 +65,9 @@ TEST(Script, AnAdLibInsideAScriptedFinalKeepsItsWords) {
 
 TEST(Script, SomethingElseSaidInTheScriptsPlaceIsShownAsHeard) {
   ScriptFollower f{Script(kSpeech)};
-  // "four hundred tulips" became "a great many roses": wrong words in a
-  // row are not the recogniser's slip. (One wrong word between matches is
-  // taken for one, and shown as the script's.)
+  // "four hundred tulips" became "a great many roses": three wrong words in
+  // a row are not the recogniser's slip. (One or two are taken for its
+  // errors, and shown as the script's.)
   auto m = f.follow("this year we planted a great many roses along the north path", "");
   ASSERT_EQ(m.pieces.size(), 3U) << m.text();
   EXPECT_EQ(m.pieces[1].text, "a great many roses");
