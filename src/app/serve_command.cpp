@@ -33,7 +33,7 @@ int run_serve(const std::vector<std::string>& argv) {
       {"public-url", "", "base URL listeners use, e.g. https://talks.example.org (default: from the request)"},
       {"io-threads", "2", "network threads"},
       {"max-sessions", "64", "live sessions at once"},
-      {"vocabulary-sessions", "8", "sessions that may hold a vocabulary or script at once (each holds a speech decoder of its own, ~135 MB)"},
+      {"vocabulary-sessions", "8", "sessions that may hold a vocabulary or script at once (each holds a speech decoder of its own, ~90 MB)"},
       {"vad", "silero", "voice activity detector (see: parley engines)"},
       {"stt", "pocketsphinx", "speech recognisers in priority order, e.g. pocketsphinx(decoders=4); a language goes to the first that has it"},
       {"mt", "apertium", "translation engines in priority order; a direction goes to the first that has it"},

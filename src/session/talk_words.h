@@ -4,7 +4,7 @@
 // recogniser made of them; and where the speaker is in the script.
 //
 // The recogniser's preparation (engines::stt::Model::adapt: a second or two
-// of CPU and ~135 MB for the embedded engine) runs on the process's
+// of CPU and ~90 MB for the embedded engine) runs on the process's
 // WordsBuilder thread, never on a network thread or the session's worker.
 // When it is ready, the session's worker gets a WordsCommand and applies it
 // between utterances. Every change carries a revision, so a worker that

@@ -394,7 +394,7 @@ class PsModel final : public Model {
     const int64_t t0 = core::now_us();
     // The session's decoder, made now (a second or two, which is why this
     // runs off the worker). One: with the session's model it holds about
-    // 135 MB, half as much again as a generic one (docs/benchmarks.md), so
+    // 90 MB, as much as a generic one (docs/benchmarks.md), so
     // a new speaker's second pass runs after the utterance, not alongside.
     // Which words the dictionary lacks, asked of a generic decoder.
     auto generic = pool_->borrow();
