@@ -42,7 +42,7 @@ core::Result<std::unique_ptr<SpeakerPipeline>> SpeakerPipeline::create(const Eng
   if (!stt) return stt.status();
   p->stt_ = std::move(*stt);
   if (p->c_.stt_adaptation) p->stt_->use(p->c_.stt_adaptation);
-  if (p->c_.script && !p->c_.script->tokens().empty()) p->script_.emplace(std::move(*p->c_.script));
+  if (p->c_.script) p->use_script(std::move(*p->c_.script));
   p->c_.script.reset();
   p->c_.targets.clear();
   for (const auto& t : targets) {
@@ -58,12 +58,15 @@ SpeakerPipeline::SpeakerPipeline(const Engines& engines, PipelineConfig config,
 
 SpeakerPipeline::~SpeakerPipeline() = default;
 
+core::Result<std::unique_ptr<Translator>> SpeakerPipeline::open_translator(const std::string& language) const {
+  return Translator::open(*engines_.router, c_.source_language, language, c_.glossary, engines_.mt_cache);
+}
+
 core::Status SpeakerPipeline::add_target(const std::string& language) {
   if (lanes_.count(language) != 0) return {};
   auto lane = std::make_unique<Lane>(c_.pace);
   lane->language = language;
-  auto tr = Translator::open(*engines_.router, c_.source_language, language, c_.glossary,
-                             engines_.mt_cache);
+  auto tr = open_translator(language);
   if (!tr) return tr.status();
   lane->translator = std::move(*tr);
   if (c_.synthesize && engines_.tts) {
@@ -127,7 +130,7 @@ void SpeakerPipeline::use_glossary(std::shared_ptr<const engines::mt::Glossary> 
   if (glossary == c_.glossary) return;  // reopening translators costs the worker a round trip per lane
   c_.glossary = std::move(glossary);
   for (auto& [language, lane] : lanes_) {
-    auto tr = Translator::open(*engines_.router, c_.source_language, language, c_.glossary, engines_.mt_cache);
+    auto tr = open_translator(language);
     if (tr) {
       lane->translator = std::move(*tr);
     } else {

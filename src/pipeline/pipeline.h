@@ -168,6 +168,8 @@ class SpeakerPipeline final : private SegmenterListener, private HypothesisSourc
   void translate_and_speak(const Utterance& u);
   // `between_chunks` runs after each chunk (other languages' captions that became ready).
   void speak(const Utterance& u, Lane& lane, TranslationResult& r, const std::function<void()>& between_chunks);
+  // A translator into `language` with the current glossary.
+  core::Result<std::unique_ptr<engines::mt::Translator>> open_translator(const std::string& language) const;
   // Shows a partial hypothesis (stabilised) to the listener.
   void show_partial(const std::string& hypothesis);
 

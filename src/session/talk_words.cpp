@@ -78,10 +78,14 @@ core::Status TalkWords::set(std::string vocabulary, std::string script, std::str
     if (!g) return g.status();
     if (!g->empty()) parsed = std::make_shared<const engines::mt::Glossary>(std::move(*g));
   }
+  // The texts are read once, before the lock (the worker takes it after
+  // every final).
+  words::Script new_script(std::move(script));
+  auto lexicon = names_lexicon(vocabulary, parsed.get(), state_->language);
+  const bool clear = words::spoken_tokens(vocabulary).empty() && new_script.tokens().empty() && !parsed;
   State& s = *state_;
   std::lock_guard lock(s.mu);
   if (s.released) return core::failed_precondition("the session has ended");
-  const bool clear = words::spoken_tokens(vocabulary).empty() && words::spoken_tokens(script).empty() && !parsed;
   if (clear) {
     s.vocabulary.clear();
     s.glossary_text.clear();
@@ -115,9 +119,9 @@ core::Status TalkWords::set(std::string vocabulary, std::string script, std::str
     s.glossary_text = parsed ? std::move(glossary) : std::string();
     s.glossary = parsed;
   }
-  s.script.emplace(std::move(script));
+  s.script.emplace(std::move(new_script));
   s.position = s.script->tokens().empty() ? -1 : 0;
-  s.lexicon = names_lexicon(s.vocabulary, s.glossary.get(), s.language);
+  s.lexicon = std::move(lexicon);
   // The script is followed, the glossary used and the names said at once;
   // the recogniser learns the words when they are built.
   s.send_locked(WordsUpdate{std::nullopt, *s.script, s.glossary, s.lexicon});
@@ -152,10 +156,7 @@ core::Status TalkWords::append_script(std::string more) {
     return core::invalid_argument("the script would grow past " + std::to_string(words::kMaxTextBytes / 1024) +
                                   " KB");
   }
-  // The follower appends exactly as this copy does (words::ScriptFollower::append).
-  words::ScriptFollower grown{*s.script};
-  grown.append(more);
-  s.script.emplace(grown.script());
+  s.script.emplace(s.script->followed_by(more));  // as the worker's follower appends it
   s.send_locked(ScriptAppend{std::move(more)});
   return build_locked();
 }

@@ -142,12 +142,14 @@ bool ScriptMatch::any_from_script() const {
 
 void ScriptFollower::seek_sentence(size_t s) { position_ = script_.first_token(std::min(s, script_.n_sentences())); }
 
-void ScriptFollower::append(std::string_view more) {
-  std::string text = script_.text();
+Script Script::followed_by(std::string_view more) const {
+  std::string text = text_;
   if (!text.empty() && !more.empty()) text += "\n\n";
   text += more;
-  script_ = Script(std::move(text));
+  return Script(std::move(text));
 }
+
+void ScriptFollower::append(std::string_view more) { script_ = script_.followed_by(more); }
 
 size_t ScriptFollower::position_sentence() const { return script_.sentence_of(position_); }
 

@@ -34,6 +34,8 @@ class Script {
   size_t first_token(size_t sentence) const;
   // Sentence `s` as written (trimmed).
   std::string_view sentence_text(size_t s) const;
+  // This script with `more` read after it (a section pasted while live).
+  Script followed_by(std::string_view more) const;
 
  private:
   std::string text_;

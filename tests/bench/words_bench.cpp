@@ -27,6 +27,7 @@
 #include "engines/stt/pocketsphinx/espeak_phones.h"
 #include "engines/stt/pocketsphinx/pocketsphinx_stt.h"
 #include "support/librivox.h"
+#include "transcript/wer.h"
 
 namespace {
 
@@ -45,19 +46,6 @@ std::vector<std::string> split(const std::string& s) {
   std::string w;
   while (in >> w) out.push_back(w);
   return out;
-}
-
-size_t edit_distance(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
 }
 
 // Resident memory now, in MB.
@@ -106,7 +94,7 @@ int g2p(int every) {
     size_t best = SIZE_MAX, best_len = refs[0].size();
     for (const auto& ref : refs) {
       for (const auto& o : *ours) {
-        const size_t d = edit_distance(ref, split(o));
+        const size_t d = transcript::word_errors(ref, split(o)).errors();  // phones as words
         if (d < best) {
           best = d;
           best_len = ref.size();
