@@ -233,7 +233,7 @@
     if (w.state === 'none') return 'No vocabulary or script: the recogniser uses its general English.';
     if (w.state === 'building') return 'Learning the talk’s words…';
     if (w.state === 'failed') return 'Could not learn the words: ' + (w.error || 'unknown error');
-    const parts = [w.words + ' words'];
+    const parts = [w.words + ' different words'];
     if (w.newWords) parts.push(w.newWords + ' new to the recogniser' + (w.unpronounced ? ' (' + w.unpronounced + ' left out: no pronunciation)' : ''));
     if (w.scriptWords) parts.push('a script of ' + w.scriptWords + ' words');
     return 'Ready: ' + parts.join(', ') + ' (learnt in ' + (w.buildMs / 1000).toFixed(1) + ' s).';
