@@ -9,6 +9,7 @@
 
 #include "audio/pcm.h"
 #include "core/clock.h"
+#include "core/spacing.h"
 #include "pipeline/text.h"
 
 namespace parley::pipeline {
@@ -152,7 +153,7 @@ void SpeakerPipeline::submit_text(const std::string& text) {
   u.id = next_id_++;
   u.start_ms = u.end_ms = audio::samples_to_ms(samples_in_, audio::kPipelineRateHz);
   u.words = text;
-  u.text = text;
+  u.text = core::tidy_spacing(text, c_.source_language);
   u.end_reason = "typed";
   const int64_t now = core::now_us();
   u.times.first_audio_us = u.times.last_audio_us = u.times.vad_end_us = u.times.stt_final_us = now;

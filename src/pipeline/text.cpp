@@ -3,13 +3,13 @@
 
 #include <cctype>
 
+#include "core/spacing.h"
+
 namespace parley::pipeline {
 
 std::string to_sentence(std::string_view words, std::string_view language) {
-  auto b = words.find_first_not_of(" \t\n");
-  if (b == std::string_view::npos) return {};
-  auto e = words.find_last_not_of(" \t\n");
-  std::string s(words.substr(b, e - b + 1));
+  std::string s = core::tidy_spacing(words, language);
+  if (s.empty()) return {};
   if (language == "en") {
     // Standalone "i" and its contractions ("i'm", "i'll").
     for (size_t i = 0; i < s.size(); ++i) {

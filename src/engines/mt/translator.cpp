@@ -3,6 +3,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/spacing.h"
 
 namespace parley::engines::mt {
 
@@ -71,7 +72,8 @@ core::Result<Translation> Translator::translate(std::string_view text) {
     if (cache_ && (!raw.empty() || !words)) cache_->put(key, raw);
   }
   size_t missing = 0;
-  t.text = Glossary::restore(raw, p, &missing);
+  // Engines keep the input's runs of spaces and may set off punctuation.
+  t.text = core::tidy_spacing(Glossary::restore(raw, p, &missing), to);
   if (missing > 0) {
     core::log_warn("mt", route_.describe() + " lost " + std::to_string(missing) +
                              " glossary placeholder(s)");
