@@ -132,17 +132,19 @@ core::Result<State> LiveSession::apply(Action action) {
   }
   State next;
   int64_t id = 0;
+  const int64_t now = wall_clock_ms();
   {
     std::lock_guard lock(info_mu_);
     auto t = transition(info_.state, action);
     if (!t) return t;
     next = *t;
     info_.state = next;
+    if (next == State::active && info_.started_at_ms == 0) info_.started_at_ms = now;
     id = info_.id;
   }
   touch();
   if (store_) {
-    if (auto st = store_->set_state(id, next, wall_clock_ms()); !st) core::log_error("session", st.message());
+    if (auto st = store_->set_state(id, next, now); !st) core::log_error("session", st.message());
   }
   if (next == State::active) start_worker();
   if (action == Action::pause) post(Flush{});  // finish the utterance in flight
@@ -182,6 +184,11 @@ void LiveSession::end(const std::string& reason) {
                                              counters_.partial_words_retracted.load()};
     if (auto st = store_->set_metric(id, "partial_retraction_rate", partials.rate()); !st) {
       core::log_error("session", st.message());
+    }
+    for (const auto& [language, n] : peak_listeners()) {
+      if (auto st = store_->set_metric(id, "peak_listeners." + language, static_cast<double>(n)); !st) {
+        core::log_error("session", st.message());
+      }
     }
   }
   // The worker finishes the utterance in flight, then says goodbye (see Stop).
@@ -531,7 +538,19 @@ void LiveSession::tap_audio(const std::string& language, std::span<const int16_t
   for (const auto& t : taps) t->on_audio(pcm, rate_hz);
 }
 
-void LiveSession::notify_speaker_counts() { speaker_.broadcast_all(wire::listeners(listeners_.counts())); }
+void LiveSession::notify_speaker_counts() {
+  auto counts = listeners_.counts();
+  {
+    std::lock_guard lock(info_mu_);
+    for (const auto& [language, n] : counts) peaks_[language] = std::max(peaks_[language], n);
+  }
+  speaker_.broadcast_all(wire::listeners(counts));
+}
+
+std::map<std::string, size_t> LiveSession::peak_listeners() const {
+  std::lock_guard lock(info_mu_);
+  return peaks_;
+}
 
 void LiveSession::post(Command c) {
   {

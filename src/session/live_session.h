@@ -161,6 +161,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   const std::string& source_language() const { return info_.spec.source_language; }  // immutable
 
   std::map<std::string, size_t> listener_counts() const { return listeners_.counts(); }
+  // The most WebSocket listeners each language had at once (for the
+  // end-of-session summary; stored as metrics "peak_listeners.<language>").
+  std::map<std::string, size_t> peak_listeners() const;
   size_t n_listeners() const { return listeners_.total(); }
   // WebSocket listeners, HTTP audio streams and WebRTC players together.
   size_t n_audience() const { return listeners_.total() + streams_.total() + n_players(); }
@@ -274,6 +277,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 
   mutable std::mutex info_mu_;
   SessionInfo info_;  // guarded by info_mu_
+  std::map<std::string, size_t> peaks_;  // guarded by info_mu_
 
   // Ordering of history and broadcasts.
   mutable std::mutex fan_mu_;

@@ -41,6 +41,7 @@ struct SessionInfo {
   SessionSpec spec;
   State state = State::created;
   int64_t created_at_ms = 0;  // wall clock, ms since the epoch
+  int64_t started_at_ms = 0;  // first ACTIVE; 0 before
   int64_t ended_at_ms = 0;
   // Once the session has ended, its history and transcripts are read with
   // the listener link's key (its hash is kept), the speaker token or an

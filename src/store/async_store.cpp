@@ -145,6 +145,10 @@ core::Result<std::vector<HistoryItem>> AsyncStore::history(int64_t session_id, i
   return inner_->history(session_id, after_seq, limit);
 }
 
+core::Result<std::map<std::string, double>> AsyncStore::metrics(int64_t session_id) {
+  return inner_->metrics(session_id);
+}
+
 core::Status AsyncStore::set_metric(int64_t session_id, const std::string& key, double value) {
   return enqueue([session_id, key, value](Store& s) { return s.set_metric(session_id, key, value); });
 }

@@ -52,6 +52,7 @@ class AsyncStore final : public Store {
   core::Result<std::optional<StoredSession>> find_session(const std::string& code) override;
   core::Result<std::vector<HistoryItem>> history(int64_t session_id, int64_t after_seq, size_t limit) override;
   core::Status set_metric(int64_t session_id, const std::string& key, double value) override;
+  core::Result<std::map<std::string, double>> metrics(int64_t session_id) override;
   core::Status add_timings(int64_t session_id, int64_t seq, const std::vector<StageTiming>& timings) override;
   core::Result<int> end_interrupted_sessions(int64_t at_ms) override;
   core::Status set_transcript_public(int64_t session_id, bool is_public) override;

@@ -80,6 +80,8 @@ class Store {
   virtual core::Result<std::vector<HistoryItem>> history(int64_t session_id, int64_t after_seq,
                                                          size_t limit) = 0;
   virtual core::Status set_metric(int64_t session_id, const std::string& key, double value) = 0;
+  // Every metric set for the session, by key.
+  virtual core::Result<std::map<std::string, double>> metrics(int64_t session_id) = 0;
   virtual core::Status add_timings(int64_t session_id, int64_t seq, const std::vector<StageTiming>& timings) = 0;
   // Sessions left CREATED/ACTIVE/PAUSED by a crash become ENDED; returns how many.
   virtual core::Result<int> end_interrupted_sessions(int64_t at_ms) = 0;

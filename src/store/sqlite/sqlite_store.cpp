@@ -161,12 +161,16 @@ class SqliteStore final : public Store {
 
   core::Status set_state(int64_t id, session::State state, int64_t at_ms) override {
     std::lock_guard lock(mu_);
+    // Ending stamps ended_at_ms; the first start stamps started_at_ms.
     const bool ended = state == session::State::ended;
-    Stmt st(db_, ended ? "UPDATE sessions SET state=?, ended_at_ms=? WHERE id=?"
-                       : "UPDATE sessions SET state=? WHERE id=?");
+    const bool active = state == session::State::active;
+    Stmt st(db_, ended    ? "UPDATE sessions SET state=?, ended_at_ms=? WHERE id=?"
+                 : active ? "UPDATE sessions SET state=?, started_at_ms=CASE WHEN started_at_ms=0 THEN ? "
+                            "ELSE started_at_ms END WHERE id=?"
+                          : "UPDATE sessions SET state=? WHERE id=?");
     if (!st.ok()) return error("prepare set_state");
     st.bind(1, std::string(session::state_name(state)));
-    if (ended) {
+    if (ended || active) {
       st.bind(2, at_ms).bind(3, id);
     } else {
       st.bind(2, id);
@@ -211,7 +215,7 @@ class SqliteStore final : public Store {
   core::Result<std::optional<StoredSession>> find_session(const std::string& code) override {
     std::lock_guard lock(read_mu_);
     Stmt st(read_db_, "SELECT id,code,name,source_language,avatar,default_targets,state,token_hash,"
-                 "created_at_ms,ended_at_ms,listener_key_hash,transcript_public FROM sessions WHERE code=? "
+                 "created_at_ms,ended_at_ms,listener_key_hash,transcript_public,started_at_ms FROM sessions WHERE code=? "
                  "ORDER BY id DESC LIMIT 1");
     if (!st.ok()) return read_error("prepare find_session");
     st.bind(1, code);
@@ -231,6 +235,7 @@ class SqliteStore final : public Store {
     s.info.ended_at_ms = st.i64(9);
     s.info.listener_key_hash = st.text(10);
     s.info.transcript_public = st.i64(11) != 0;
+    s.info.started_at_ms = st.i64(12);
     return std::optional<StoredSession>(std::move(s));
   }
 
@@ -309,6 +314,19 @@ class SqliteStore final : public Store {
     if (!st.ok()) return error("prepare set_metric");
     st.bind(1, id).bind(2, key).bind(3, value);
     return st.done("set_metric");
+  }
+
+  core::Result<std::map<std::string, double>> metrics(int64_t id) override {
+    std::lock_guard lock(read_mu_);
+    Stmt st(read_db_, "SELECT key,value FROM session_metrics WHERE session_id=?");
+    if (!st.ok()) return read_error("prepare metrics");
+    st.bind(1, id);
+    std::map<std::string, double> out;
+    for (int rc = st.step(); rc != SQLITE_DONE; rc = st.step()) {
+      if (rc != SQLITE_ROW) return read_error("metrics");
+      out[st.text(0)] = st.dbl(1);
+    }
+    return out;
   }
 
   core::Status set_transcript_public(int64_t id, bool is_public) override {
@@ -393,6 +411,7 @@ core::Status migrate(sqlite3* db) {
       {"sessions", "listener_key_hash", "TEXT NOT NULL DEFAULT ''"},
       {"sessions", "transcript_public", "INTEGER NOT NULL DEFAULT 0"},
       {"utterances", "from_script", "INTEGER NOT NULL DEFAULT 0"},
+      {"sessions", "started_at_ms", "INTEGER NOT NULL DEFAULT 0"},
   };
   for (const auto& c : kAdded) {
     std::vector<std::string> have;

@@ -56,6 +56,7 @@ class HeldStore final : public Store {
     return inner_->history(id, after, limit);
   }
   core::Status set_metric(int64_t id, const std::string& k, double v) override { return inner_->set_metric(id, k, v); }
+  core::Result<std::map<std::string, double>> metrics(int64_t id) override { return inner_->metrics(id); }
   core::Status add_timings(int64_t id, int64_t seq, const std::vector<StageTiming>& t) override {
     return inner_->add_timings(id, seq, t);
   }

@@ -55,6 +55,33 @@ TEST(SqliteStore, KeepsTheListenerKeyHashAndThePublicFlag) {
   EXPECT_TRUE((*store->find_session("444444"))->info.transcript_public);
 }
 
+TEST(SqliteStore, MetricsAreReadBackPerSessionWithTheLastValueOfEachKey) {
+  auto store = std::move(*open_sqlite_store(":memory:"));
+  auto a = *store->create_session(info("555555"), "t");
+  auto b = *store->create_session(info("666666"), "t");
+  ASSERT_TRUE(store->set_metric(a, "peak_listeners.es", 3));
+  ASSERT_TRUE(store->set_metric(a, "peak_listeners.es", 7));
+  ASSERT_TRUE(store->set_metric(a, "utterances", 12));
+  ASSERT_TRUE(store->set_metric(b, "utterances", 1));
+  const std::map<std::string, double> want{{"peak_listeners.es", 7}, {"utterances", 12}};
+  EXPECT_EQ(*store->metrics(a), want);
+  EXPECT_EQ(store->metrics(b)->size(), 1u);
+  EXPECT_TRUE(store->metrics(999)->empty());
+}
+
+TEST(SqliteStore, TheFirstStartIsStampedOnceAndTheEndSeparately) {
+  auto store = std::move(*open_sqlite_store(":memory:"));
+  auto id = *store->create_session(info("777777"), "t");
+  EXPECT_EQ((*store->find_session("777777"))->info.started_at_ms, 0);
+  ASSERT_TRUE(store->set_state(id, session::State::active, 1000));
+  ASSERT_TRUE(store->set_state(id, session::State::paused, 2000));
+  ASSERT_TRUE(store->set_state(id, session::State::active, 3000));
+  ASSERT_TRUE(store->set_state(id, session::State::ended, 4000));
+  const auto found = *store->find_session("777777");
+  EXPECT_EQ(found->info.started_at_ms, 1000);
+  EXPECT_EQ(found->info.ended_at_ms, 4000);
+}
+
 TEST(SqliteStore, ADatabaseFromBeforeTheNewColumnsIsUpgradedAtOpen) {
   const auto path = std::filesystem::temp_directory_path() / ("parley-migrate-" + std::to_string(::getpid()) + ".db");
   std::filesystem::remove(path);
