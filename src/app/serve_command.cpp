@@ -31,6 +31,9 @@ int run_serve(const std::vector<std::string>& argv) {
       {"port", "8080", "TCP port for HTTP and WebSocket"},
       {"db", "parley-data/parley.db", "SQLite database file (created if missing)"},
       {"public-url", "", "base URL listeners use, e.g. https://talks.example.org (default: from the request)"},
+      {"embed-origins", "*",
+       "origins that may frame the /overlay and /embed pages, space-separated (e.g. 'self' https://www.example.org); "
+       "* allows any site, none allows none. Other pages are never framed"},
       {"io-threads", "2", "network threads"},
       {"max-sessions", "64", "live sessions at once"},
       {"vocabulary-sessions", "8", "sessions that may hold a vocabulary or script at once (each holds a speech decoder of its own, ~90 MB)"},
@@ -171,6 +174,12 @@ int run_serve(const std::vector<std::string>& argv) {
   ctx.api.store = shared_store;
   ctx.api.engines = *engines;
   ctx.api.public_url = config.get("public-url");
+  if (auto origins = transport::frame_ancestors(config.get("embed-origins")); origins) {
+    ctx.api.embed_origins = *origins;
+  } else {
+    print_error("--embed-origins: " + origins.status().message());
+    return 2;
+  }
   ctx.api.metrics = &metrics;
   ctx.api.draining = &draining;
   ctx.api.started_at_ms = session::wall_clock_ms();

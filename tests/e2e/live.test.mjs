@@ -62,8 +62,8 @@ test('speaker page with a real recording; Spanish and French listeners get capti
   assert.match(byLanguage, /fr: 1/);
 
   await speaker.click('#start');
-  await speaker.waitForFunction(() => document.getElementById('state').textContent === 'ACTIVE');
-  await es.waitForFunction(() => document.getElementById('status').textContent === 'Live.', null, { timeout: 10000 });
+  await speaker.waitForFunction(() => document.getElementById('state').dataset.state === 'ACTIVE');
+  await es.waitForFunction(() => document.getElementById('status').textContent === 'En directo.', null, { timeout: 10000 });
   assert.match(await speaker.textContent('#mic-status'), /Microphone on/);
 
   // Both listeners get finals in their language and play translated speech.
@@ -135,12 +135,12 @@ test('speaker page with a real recording; Spanish and French listeners get capti
 
   // Pause: both listeners see it; then end: both are told and stop reconnecting.
   await speaker.click('#pause');
-  await Promise.all([es, fr].map((p) => p.waitForFunction(() => document.getElementById('state').textContent === 'PAUSED')));
+  await Promise.all([es, fr].map((p) => p.waitForFunction(() => document.getElementById('state').dataset.state === 'PAUSED')));
   assert.match(await speaker.textContent('#mic-status'), /Paused: the microphone is not sent/);
-  assert.match(await es.textContent('#status'), /paused/);
+  assert.match(await es.textContent('#status'), /pausa/, 'in Spanish');
   await speaker.click('#end');
-  await Promise.all([es, fr].map((p) => p.waitForFunction(() => document.getElementById('state').textContent === 'ENDED')));
-  assert.match(await es.textContent('#status'), /ended/i);
+  await Promise.all([es, fr].map((p) => p.waitForFunction(() => document.getElementById('state').dataset.state === 'ENDED')));
+  assert.match(await es.textContent('#status'), /terminado/, 'in Spanish');
   // Labels that stay true after the end.
   assert.doesNotMatch(await speaker.textContent('#mic-status'), /Microphone on/);
   assert.equal(await speaker.textContent('#listener-total'), '0');
@@ -169,7 +169,7 @@ test('speaker page with a real recording; Spanish and French listeners get capti
   await german.goto(`${link}&lang=de`);
   await german.waitForFunction(() => /not offered/.test(document.getElementById('notice').textContent), null,
                                { timeout: 20000 });
-  assert.match(await german.textContent('#notice'), /"de" is not offered.*Offered: .*French/);
+  assert.match(await german.textContent('#notice'), /“de” is not offered.*showing English \(original\).*Offered: .*French/);
   assert.ok(await german.isVisible('#notice'), 'the notice is shown');
   assert.notEqual(await german.inputValue('#language'), 'de');
   await screenshot(german, 'listener-language-not-offered');

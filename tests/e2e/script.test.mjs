@@ -52,7 +52,7 @@ test('the speaker pastes a script; the listener reads its punctuated sentences i
 
   const es = await openListener(browser, link, 'es', { width: 390, height: 844 }, problems);
   await speaker.click('#start');
-  await speaker.waitForFunction(() => document.getElementById('state').textContent === 'ACTIVE');
+  await speaker.waitForFunction(() => document.getElementById('state').dataset.state === 'ACTIVE');
 
   // Finals come from the script: the speaker's transcript marks them and
   // the place in the script moves on.

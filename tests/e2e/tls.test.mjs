@@ -41,11 +41,11 @@ test('pages over HTTPS, live updates over WSS', { timeout: 60000 }, async () => 
   const listener = await context.newPage();
   watchPage(listener, 'listener', problems);
   await listener.goto(`${link}&lang=es`);
-  await listener.waitForFunction(() => document.getElementById('status').textContent === 'Waiting for the speaker to start.');
+  await listener.waitForFunction(() => document.getElementById('status').textContent === 'Esperando a que empiece el orador.');
   // The speaker's page hears of the listener over its own wss:// socket.
   await speaker.waitForFunction(() => document.getElementById('listener-total').textContent === '1', null, { timeout: 15000 });
   await speaker.click('#start');
-  await listener.waitForFunction(() => document.getElementById('state').textContent === 'ACTIVE');
+  await listener.waitForFunction(() => document.getElementById('state').dataset.state === 'ACTIVE');
   await screenshot(listener, 'tls-listener');
   assert.deepEqual(problems, []);
 

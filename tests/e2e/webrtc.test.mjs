@@ -132,7 +132,7 @@ test('speaker publishes over WHIP; Spanish and French listeners play translated 
 
   // Ending the session closes every peer and every shared encoding.
   await speaker.click('#end');
-  await speaker.waitForFunction(() => document.getElementById('state').textContent === 'ENDED');
+  await speaker.waitForFunction(() => document.getElementById('state').dataset.state === 'ENDED');
   const closed = await eventually('peers and tracks gone after the end', async () => {
     const m = await metrics();
     return m['parley_webrtc_peers{kind="whep"}'] === 0 && m['parley_webrtc_peers{kind="whip"}'] === 0 &&

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Helpers shared by the speaker and listener pages.
+// Helpers shared by parley's pages.
 'use strict';
 
 const parley = {
@@ -66,9 +66,56 @@ const parley = {
     if (resource) fetch(resource, { method: 'DELETE', keepalive: true }).catch(() => {});
   },
 
+  // A state badge: the state in the page's language, the wire name in data-state.
   setState(el, state) {
-    el.textContent = state;
+    el.textContent = parley.t('state.' + state);
+    el.dataset.state = state;
     el.className = 'state ' + state;
+  },
+
+  // ---- The page's own words (web/i18n/<language>.json, written by hand) ----
+  // The languages with a file; a caption language without one reads English.
+  uiLanguages: ['en', 'es', 'fr', 'ca', 'gl', 'it', 'pt'],
+  strings: {},
+  english: {},
+  uiLanguage: 'en',
+
+  // Loads the strings for `lang` (English for what a file lacks) and
+  // rewrites every element marked data-i18n / data-i18n-placeholder /
+  // data-i18n-label / data-i18n-title. Returns the language used.
+  async useLanguage(lang) {
+    const base = String(lang || 'en').toLowerCase().split(/[-_]/)[0];
+    const chosen = parley.uiLanguages.includes(base) ? base : 'en';
+    const load = async (l) => {
+      const res = await fetch('/static/i18n/' + l + '.json');
+      if (!res.ok) throw new Error('no strings for ' + l);
+      return res.json();
+    };
+    if (Object.keys(parley.english).length === 0) parley.english = await load('en');
+    parley.strings = chosen === 'en' ? parley.english : await load(chosen);
+    parley.uiLanguage = chosen;
+    parley.translatePage(document);
+    return chosen;
+  },
+
+  // `key`'s string with {name} replaced from `vars`.
+  t(key, vars) {
+    const s = parley.strings[key] !== undefined ? parley.strings[key] : (parley.english[key] !== undefined ? parley.english[key] : key);
+    return s.replace(/\{(\w+)\}/g, (m, name) => (vars && vars[name] !== undefined ? String(vars[name]) : m));
+  },
+
+  translatePage(root) {
+    for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = parley.t(el.dataset.i18n);
+    for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = parley.t(el.dataset.i18nPlaceholder);
+    for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', parley.t(el.dataset.i18nLabel));
+    for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = parley.t(el.dataset.i18nTitle);
+    for (const el of root.querySelectorAll('.state[data-state]')) el.textContent = parley.t('state.' + el.dataset.state);
+  },
+
+  // The six digits in what someone typed ("482 913", "482-913"), or null.
+  sessionCode(typed) {
+    const digits = String(typed || '').replace(/[\s.-]/g, '');
+    return /^\d{6}$/.test(digits) ? digits : null;
   },
 
   // Inserts a caption paragraph into `list` ordered by seq, once per seq.

@@ -13,8 +13,13 @@
 (() => {
   const $ = parley.$;
   const code = location.pathname.split('/').filter(Boolean)[1];
+  const params = new URLSearchParams(location.search);
+  // /embed/<code>: the same page laid out for a frame on another site, set
+  // by its parameters (docs/embedding.md) and driven by postMessage.
+  const embed = location.pathname.startsWith('/embed/');
+  document.body.classList.toggle('embed', embed);
   // The listener link's key (?k=): reads the transcript once the session has ended.
-  const listenerKey = new URLSearchParams(location.search).get('k');
+  const listenerKey = params.get('k') || params.get('key');
   const keyParam = listenerKey ? '&key=' + encodeURIComponent(listenerKey) : '';
   const stats = { partials: 0, finals: 0, speechMessages: 0, speechTimelineOnly: 0, speechDecoded: 0, speechPlayed: 0,
                   reconnects: 0 };
@@ -58,29 +63,172 @@
   }
   stats.audioTime = audioClock;
 
+  // The status line says `key` (a string of web/i18n) in the page's language,
+  // again after the language changes.
+  let said = null;
+  function say(key, vars, isError) {
+    said = { key, vars, isError };
+    $('status').textContent = key ? parley.t(key, vars) : '';
+    $('status').className = isError ? 'error' : 'muted';
+  }
+  // A message from the server (already in words), shown as it is.
   function status(text, isError) {
+    said = null;
     $('status').textContent = text;
     $('status').className = isError ? 'error' : 'muted';
   }
 
+  // ---- Display options: remembered on this device (an embed takes its parameters) ----
+  const display = { size: 'm', theme: 'light', lines: 0, original: true, avatar: true };
+  function loadDisplay() {
+    try { Object.assign(display, JSON.parse(localStorage.getItem('parley-display') || '{}')); } catch (e) { /* reset below */ }
+    if (embed) {
+      if (params.has('size')) display.size = params.get('size');
+      if (params.has('theme')) display.theme = params.get('theme');
+      if (params.has('lines')) display.lines = Number(params.get('lines'));
+      if (params.has('original')) display.original = !/^(0|false|no)$/i.test(params.get('original'));
+      display.avatar = /^(1|true|yes)$/i.test(params.get('avatar') || '0');
+    }
+    if (!['s', 'm', 'l', 'xl'].includes(display.size)) display.size = 'm';
+    if (!['light', 'dark', 'contrast'].includes(display.theme)) display.theme = 'light';
+    if (!Number.isInteger(display.lines) || display.lines < 0) display.lines = 0;
+    $('opt-size').value = display.size;
+    $('opt-theme').value = display.theme;
+    $('opt-lines').value = String(display.lines);
+    if (!$('opt-lines').value) $('opt-lines').value = '0';
+    $('opt-original').checked = display.original;
+    $('opt-avatar').checked = display.avatar !== false;
+    applyDisplay();
+  }
+  function applyDisplay() {
+    document.body.dataset.size = display.size;
+    document.body.dataset.theme = display.theme;
+    document.body.classList.toggle('hide-original', !display.original);
+    document.body.classList.toggle('hide-avatar', display.avatar === false);
+    applyLines();
+  }
+  // Only the newest `lines` finals stay in view (0: all of them).
+  function applyLines() {
+    const rows = $('history').children;
+    for (let i = 0; i < rows.length; i++) {
+      rows[i].classList.toggle('hidden', display.lines > 0 && i < rows.length - display.lines);
+    }
+  }
+  function saveDisplay() {
+    display.size = $('opt-size').value;
+    display.theme = $('opt-theme').value;
+    display.lines = Number($('opt-lines').value);
+    display.original = $('opt-original').checked;
+    display.avatar = $('opt-avatar').checked;
+    if (!embed) localStorage.setItem('parley-display', JSON.stringify(display));
+    applyDisplay();
+  }
+  for (const id of ['opt-size', 'opt-theme', 'opt-lines', 'opt-original', 'opt-avatar']) $(id).addEventListener('change', saveDisplay);
+  $('display-button').addEventListener('click', () => {
+    const open = $('display').classList.toggle('hidden') === false;
+    $('display-button').setAttribute('aria-expanded', String(open));
+    if (open) $('opt-size').focus();
+  });
+
+  // A new caption row: shown, trimmed to the lines asked for, and scrolled
+  // to within the history's own box when the reader is at its end (the
+  // header never leaves the screen).
+  function showCaption(seq, text, source) {
+    const list = $('history');
+    const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    const p = parley.upsertCaption(list, seq, text, source);
+    applyLines();
+    if (atEnd) list.scrollTop = list.scrollHeight;
+    return p;
+  }
+
+  // ---- The embed's postMessage API (docs/embedding.md) ----
+  function tell(message) {
+    if (embed && window.parent !== window) window.parent.postMessage(Object.assign({ source: 'parley', code }, message), '*');
+  }
+  if (embed) {
+    if (/^(0|false|no)$/i.test(params.get('captions') || '')) document.body.classList.add('no-captions');
+    if (/^(0|false|no)$/i.test(params.get('audio') || '')) $('listen').classList.add('hidden');
+    window.addEventListener('message', (ev) => {
+      const m = ev.data;
+      if (!m || typeof m !== 'object' || typeof m.type !== 'string') return;
+      if (m.type === 'parley:setLanguage' && typeof m.language === 'string') {
+        const option = Array.from($('language').options).find((o) => o.value === m.language);
+        if (!option) {
+          tell({ type: 'parley:error', error: 'not_offered', language: m.language,
+                 offered: Array.from($('language').options).map((o) => o.value) });
+          return;
+        }
+        $('language').value = m.language;
+        $('language').dispatchEvent(new Event('change'));
+      } else if (m.type === 'parley:getState') {
+        tell({ type: 'parley:state', state: $('state').dataset.state || null, language });
+      }
+    });
+  }
+
+  // The download links for `lang`'s transcript.
+  function showDownloads(lang) {
+    const name = (Array.from($('language').options).find((o) => o.value === lang) || { text: lang }).text;
+    $('download-label').textContent = parley.t('download', { language: name });
+    for (const f of ['vtt', 'srt', 'json', 'txt']) {
+      $('dl-' + f).href = '/api/sessions/' + code + '/transcript?format=' + f + '&lang=' + encodeURIComponent(lang) + keyParam;
+    }
+  }
+
+  // The page reads in the caption language (English where it has no strings).
+  async function useLanguage(lang) {
+    await parley.useLanguage(lang);
+    document.documentElement.lang = lang;
+    // Language names in the page's language ("espagnol" on a French page).
+    const select = $('language');
+    let names = null;
+    try { names = new Intl.DisplayNames([parley.uiLanguage], { type: 'language' }); } catch (e) { names = null; }
+    const nameOf = (o) => {
+      const n = names && names.of(o.value);
+      return n && n !== o.value ? n.charAt(0).toLocaleUpperCase(parley.uiLanguage) + n.slice(1) : o.dataset.name;
+    };
+    for (const o of select.options) o.textContent = nameOf(o);
+    if (select.options[0]) select.options[0].textContent = parley.t('original', { name: nameOf(select.options[0]) });
+    if (said) say(said.key, said.vars, said.isError);
+    if (audioCtx) $('listen-label').textContent = parley.t('listening');
+    for (const row of document.querySelectorAll('#history .speech-skipped')) markSkipped(row);
+    showDownloads(lang);
+  }
+
+  function markSkipped(row) {
+    row.classList.add('speech-skipped');
+    row.dataset.skipped = ' ' + parley.t('notSpoken');
+    row.title = parley.t('notSpokenTitle');
+  }
+
   async function init() {
+    loadDisplay();
+    const asked = params.get('lang');
+    await parley.useLanguage(asked || localStorage.getItem('parley-lang') || navigator.language);
     try {
       session = await parley.api('GET', '/api/sessions/' + code);
     } catch (e) {
-      $('session-name').textContent = 'No such session';
+      $('session-name').textContent = parley.t('noSession');
       status(e.message, true);
       return;
     }
+    $('session-name').removeAttribute('data-i18n');  // the name, not a string of the page
     $('session-name').textContent = session.name;
+    document.title = session.name + ' — parley';
     avatar = parleyAvatar.create($('avatar'), session.avatar, audioClock);
     stats.avatar = avatar;
     parley.setState($('state'), session.state);
     const langs = await parley.api('GET', '/api/languages');
     const select = $('language');
     const src = session.sourceLanguage;
-    select.add(new Option((langs.names[src] || src) + ' (original)', src));
-    for (const t of langs.targets[src] || []) select.add(new Option(t.name, t.language));
-    const asked = new URLSearchParams(location.search).get('lang');
+    const option = (name, value) => {
+      const o = new Option(name, value);
+      o.dataset.name = name;
+      select.add(o);
+    };
+    option(langs.names[src] || src, src);
+    for (const t of langs.targets[src] || []) option(t.name, t.language);
     const wanted = asked || localStorage.getItem('parley-lang') || (navigator.language || 'en').slice(0, 2);
     const offered = Array.from(select.options);
     const match = offered.find((o) => o.value === wanted) ||
@@ -89,23 +237,23 @@
     // ended (it always has a transcript), else the first translation.
     const fallback = asked || session.state === 'ENDED' ? src : (select.options[1] || select.options[0]).value;
     select.value = match ? match.value : fallback;
+    await useLanguage(select.value);
     // A language asked for in the link and not offered is said so, never silently replaced.
-    const notOffered = asked && !match
-      ? ' "' + asked + '" is not offered in this session; showing ' + select.selectedOptions[0].text +
-        '. Offered: ' + offered.map((o) => o.text).join(', ') + '.'
-      : '';
+    if (asked && !match) {
+      $('notice').textContent = parley.t('notOffered', {
+        asked: asked.slice(0, 20), shown: select.selectedOptions[0].text, list: offered.map((o) => o.text).join(', ') });
+      $('notice').classList.remove('hidden');
+    }
     select.addEventListener('change', () => {
       $('notice').classList.add('hidden');  // the listener chose
       if (ended) showTranscript(select.value);
       else switchLanguage(select.value);
+      tell({ type: 'parley:language', language: select.value });
     });
-    if (notOffered) {
-      $('notice').textContent = notOffered.trim();
-      $('notice').classList.remove('hidden');
-    }
+    tell({ type: 'parley:ready', language: select.value, state: session.state, languages: offered.map((o) => o.value) });
     if (session.state === 'ENDED') {
       sessionOver();
-      status('This session has ended. Its transcript is below.');
+      say('status.endedTranscript');
       showTranscript(select.value);
       return;
     }
@@ -115,8 +263,8 @@
   // An ended session: the whole transcript in `lang`, in place of what was shown.
   function showTranscript(lang) {
     language = lang;
-    localStorage.setItem('parley-lang', lang);
-    document.documentElement.lang = lang;
+    if (!embed) localStorage.setItem('parley-lang', lang);
+    useLanguage(lang);
     $('history').textContent = '';
     loadTranscript(lang);
   }
@@ -129,7 +277,8 @@
       const src = session.sourceLanguage;
       if (e.status === 404 && lang !== src) {
         // Never translated into this language: the original, and why.
-        $('notice').textContent = e.message.replace(/\.?$/, '.') + ' Showing the original.';
+        const name = (Array.from($('language').options).find((o) => o.value === lang) || { text: lang }).text;
+        $('notice').textContent = parley.t('noTranscriptShowingOriginal', { language: name });
         $('notice').classList.remove('hidden');
         $('language').value = src;
         showTranscript(src);
@@ -138,7 +287,7 @@
       status(e.message, true);  // a private transcript says how to open it
       return;
     }
-    for (const it of r.items) parley.upsertCaption($('history'), it.seq, it.text, it.source);
+    for (const it of r.items) showCaption(it.seq, it.text, it.source);
   }
 
   // A long session replays only its newest finals on the socket; the older
@@ -150,7 +299,7 @@
       for (const it of r.items) {
         if (it.seq >= before || lang !== language) return;
         const text = lang === src ? it.source : it.translations[lang];
-        if (text !== undefined) parley.upsertCaption($('history'), it.seq, text, it.source);
+        if (text !== undefined) showCaption(it.seq, text, it.source);
       }
       if (!r.more) return;
       after = r.nextAfter;
@@ -159,8 +308,8 @@
 
   function switchLanguage(lang) {
     language = lang;
-    localStorage.setItem('parley-lang', lang);
-    document.documentElement.lang = lang;
+    if (!embed) localStorage.setItem('parley-lang', lang);
+    useLanguage(lang);
     lastSeq = 0;
     $('history').textContent = '';
     $('current').textContent = '';
@@ -194,7 +343,6 @@
       if (pc !== mine) return;
       stats.transport = 'webrtc';
       updateSpeechMode();
-      $('listen-label').textContent = 'Listening (WebRTC)';
       pc.addEventListener('connectionstatechange', () => {
         if (pc === mine && pc.connectionState === 'failed') stopPlaying();
       });
@@ -270,7 +418,7 @@
     ws.onmessage = (ev) => (typeof ev.data === 'string' ? onText(JSON.parse(ev.data)) : onSpeech(ev.data));
     ws.onclose = () => {
       if (ended) return;
-      status('Connection lost — reconnecting…', true);
+      say('status.reconnecting', null, true);
       stats.reconnects++;
       setTimeout(connect, backoffMs);
       backoffMs = Math.min(backoffMs * 2, 8000);
@@ -278,32 +426,34 @@
   }
 
   // What the state means for this listener, in words.
-  function stateText(s) {
-    if (s === 'PAUSED') return 'The speaker has paused.';
-    if (s === 'CREATED') return 'Waiting for the speaker to start.';
-    return s === 'ACTIVE' ? 'Live.' : '';
+  function sayState(s) {
+    say(s === 'ENDED' ? 'status.ended' : 'status.' + s);
+    tell({ type: 'parley:state', state: s, language });
   }
 
-  // Nothing more to hear: the offer to listen goes.
+  // Nothing more to hear: the offer to listen, and the sound, go.
   function sessionOver() {
     ended = true;
     $('listen').classList.add('hidden');
+    $('partial').textContent = '';
+    stopPlaying();
   }
 
   function onText(m) {
     switch (m.type) {
       case 'welcome':
         parley.setState($('state'), m.state);
-        status(stateText(m.state));
+        sayState(m.state);
         if (m.olderHistory) loadOlder(language, m.olderHistory.after, m.olderHistory.before);
         break;
       case 'state':
         parley.setState($('state'), m.state);
-        status(stateText(m.state));
+        sayState(m.state);
         break;
       case 'partial':
         stats.partials++;
         $('partial').textContent = m.text;
+        tell({ type: 'parley:partial', language, text: m.text });
         break;
       case 'discard':
         $('partial').textContent = '';
@@ -316,12 +466,12 @@
           sourceEnds.set(m.seq, performance.now() - m.sinceEndMs);
           if (sourceEnds.size > 50) sourceEnds.delete(sourceEnds.keys().next().value);
         }
-        const p = parley.upsertCaption($('history'), m.seq, m.text, m.source);
+        showCaption(m.seq, m.text, m.source);
         if (!m.history) {
           $('current').textContent = m.text;
           $('partial').textContent = '';
         }
-        p.scrollIntoView({ block: 'nearest' });
+        tell({ type: 'parley:caption', language, seq: m.seq, text: m.text, original: m.source, history: !!m.history });
         break;
       }
       case 'speechSkipped': {
@@ -329,16 +479,13 @@
         // Marked on the caption itself ("not spoken"): the status line keeps
         // saying what the session is doing.
         const row = document.querySelector(`#history [data-seq="${m.seq}"]`);
-        if (row) {
-          row.classList.add('speech-skipped');
-          row.title = 'Not spoken, to keep up with the speaker';
-        }
+        if (row) markSkipped(row);
         break;
       }
       case 'sessionEnded':
         sessionOver();
         parley.setState($('state'), 'ENDED');
-        status('The session has ended. Thank you for listening.');
+        sayState('ENDED');
         break;
       case 'error':
         status(m.message, true);
@@ -378,14 +525,14 @@
         reportPlayback(seq, endsAt);
       };
     } catch (e) {
-      status('Could not play translated speech: ' + e.message, true);
+      say('status.speechFailed', { error: e.message }, true);
     }
   }
 
   $('listen').addEventListener('click', async () => {
     if (!audioCtx) audioCtx = new AudioContext();
     await audioCtx.resume();
-    $('listen-label').textContent = 'Translated speech is on';
+    $('listen-label').textContent = parley.t('listening');
     $('listen').disabled = true;
     updateSpeechMode();
     play();

@@ -9,13 +9,69 @@
 (() => {
   const $ = parley.$;
   let code = null, token = null, listenerKey = null, ws = null, seq = 0, audioCtx = null, micStream = null;
-  let state = 'CREATED', replaced = false;
+  let state = 'CREATED', replaced = false, languageNames = {};
+  let startedAt = null, endedAt = null;  // wall clock: the session timer, from the server when it knows
   // 'websocket' until WebRTC is connected; back to it if WebRTC fails.
   let transport = 'websocket', pc = null, whipResource = null, webrtcOffered = false;
   window.parleySpeaker = { get transport() { return transport; } };
 
+  // ---- The sessions this browser controls: code → {token, listenerKey, savedAt} ----
+  // Kept on the device so a reload (or a crash of the browser) resumes
+  // control; "control from another device" hands the same over in a link.
+  const kSaved = 'parley-speaker-sessions';
+  function savedSessions() {
+    try { return JSON.parse(localStorage.getItem(kSaved) || '{}') || {}; } catch (e) { return {}; }
+  }
+  function remember(c, fields) {
+    const all = savedSessions();
+    all[c] = Object.assign(all[c] || {}, fields, { savedAt: Date.now() });
+    // The newest ten only: tokens of old sessions are of no use.
+    const keep = Object.entries(all).sort((a, b) => b[1].savedAt - a[1].savedAt).slice(0, 10);
+    localStorage.setItem(kSaved, JSON.stringify(Object.fromEntries(keep)));
+  }
+  function forget(c) {
+    const all = savedSessions();
+    delete all[c];
+    localStorage.setItem(kSaved, JSON.stringify(all));
+  }
+
+  // On load: a session handed over in the link's fragment, else the newest
+  // one this browser controls that has not ended, is taken up again.
+  async function resume() {
+    const hash = new URLSearchParams(location.hash.slice(1));
+    let wanted = null;
+    if (parley.sessionCode(hash.get('code')) && hash.get('token')) {
+      wanted = hash.get('code');
+      remember(wanted, { token: hash.get('token'), listenerKey: hash.get('k') || null });
+      history.replaceState(null, '', location.pathname + location.search);  // the token leaves the address bar
+    }
+    const all = savedSessions();
+    const candidates = wanted ? [wanted] : Object.keys(all).sort((a, b) => all[b].savedAt - all[a].savedAt);
+    for (const c of candidates.slice(0, 3)) {
+      let info;
+      try {
+        info = await parley.api('GET', '/api/sessions/' + c);
+      } catch (e) {
+        if (e.status === 404) forget(c);
+        continue;
+      }
+      if (info.state === 'ENDED' && !wanted) continue;
+      code = c;
+      token = all[c].token;
+      listenerKey = all[c].listenerKey;
+      webrtcOffered = !!info.webrtc;
+      showSession(info);
+      $('resumed').classList.remove('hidden');
+      if (info.state !== 'ENDED') connect();
+      return true;
+    }
+    return false;
+  }
+
   async function loadLanguages() {
     const langs = await parley.api('GET', '/api/languages');
+    languageNames = Object.assign({}, langs.names);
+    for (const list of Object.values(langs.targets)) for (const t of list) languageNames[t.language] = t.name;
     const source = $('source');
     for (const l of langs.speech) source.add(new Option(langs.names[l] || l, l));
     const targets = $('targets');
@@ -44,6 +100,12 @@
     $('listener-link').href = link;
     $('listener-link').textContent = link;
     $('qr').src = '/qr.svg?data=' + encodeURIComponent(link);
+    const control = location.origin + '/speaker#code=' + code + '&token=' + encodeURIComponent(token) +
+                    (listenerKey ? '&k=' + encodeURIComponent(listenerKey) : '');
+    $('control-link').href = control;
+    $('control-link').textContent = control;
+    startedAt = info.startedAtMs || null;
+    endedAt = info.endedAtMs || null;
     setState(info.state);
   }
 
@@ -55,15 +117,85 @@
     $('resume').disabled = s !== 'PAUSED';
     $('end').disabled = s === 'ENDED';
     $('type-text').disabled = $('type-send').disabled = s !== 'ACTIVE';
+    // Before Start the button tests the microphone; after a reload it turns it back on.
+    $('mic-test').classList.toggle('hidden', s === 'ENDED' || !!micStream);
+    $('mic-test').textContent = s === 'CREATED' ? 'Test the microphone' : 'Turn the microphone on';
+    if (!micStream && (s === 'ACTIVE' || s === 'PAUSED')) {
+      $('mic-status').textContent = 'The microphone is off on this page: turn it on to go on speaking.';
+    }
+    if (s === 'ACTIVE' && !startedAt) startedAt = Date.now();
+    tick();
     // Labels say what is true now: nothing is sent while paused or after the end.
     if (s === 'PAUSED' && micStream) $('mic-status').textContent = 'Paused: the microphone is not sent to listeners.';
     if (s === 'ACTIVE' && micStream) micStatus();
     if (s === 'ENDED') {
       stopMic();
       $('mic-status').textContent = 'The session has ended; the microphone is off.';
+      $('mic-warning').textContent = '';
       $('listener-total').textContent = '0';
       $('listener-langs').textContent = '';
+      $('control-elsewhere').classList.add('hidden');
+      showSummary();
     }
+  }
+
+  // The session timer: how long the session has been live.
+  function tick() {
+    const started = startedAt;
+    if (!started || state === 'CREATED') {
+      $('timer-label').textContent = 'Not started yet';
+      $('timer').textContent = '';
+      return;
+    }
+    const s = Math.max(0, Math.floor(((state === 'ENDED' ? endedAt || Date.now() : Date.now()) - started) / 1000));
+    const pad = (n) => String(n).padStart(2, '0');
+    $('timer-label').textContent = state === 'ENDED' ? 'Lasted' : 'Live for';
+    $('timer').textContent = pad(Math.floor(s / 3600)) + ':' + pad(Math.floor(s / 60) % 60) + ':' + pad(s % 60);
+  }
+  setInterval(() => { if (state !== 'ENDED') tick(); }, 1000);
+
+  // After the end: how long, how much, who listened in which language, and
+  // every language's transcript to download.
+  async function showSummary() {
+    endedAt = endedAt || Date.now();
+    let r;
+    try {
+      r = await parley.api('GET', '/api/sessions/' + code + '/summary' + (listenerKey ? '?key=' + encodeURIComponent(listenerKey) : ''),
+                           undefined, token);
+    } catch (e) {
+      $('summary-text').textContent = 'The summary is not available: ' + e.message;
+      $('summary-card').classList.remove('hidden');
+      return;
+    }
+    const minutes = (ms) => (ms < 60000 ? Math.round(ms / 1000) + ' s' : Math.round(ms / 60000) + ' min');
+    $('summary-text').textContent = 'Live for ' + minutes(r.durationMs) + ', with ' + minutes(r.speechMs) + ' of speech, in ' +
+      r.finals + ' caption' + (r.finals === 1 ? '' : 's') + ', into ' + (r.languages.length - 1) + ' other language' +
+      (r.languages.length === 2 ? '' : 's') + '.';
+    const rows = $('summary-rows');
+    rows.replaceChildren();
+    for (const l of r.languages) {
+      const tr = document.createElement('tr');
+      const cells = [l.name + (l.original ? ' (original)' : ''), String(l.peakListeners), String(l.finals)];
+      for (const c of cells) {
+        const td = document.createElement('td');
+        td.textContent = c;
+        tr.appendChild(td);
+      }
+      const links = document.createElement('td');
+      for (const format of ['vtt', 'srt', 'json', 'txt'].filter((f) => l.downloads[f])) {
+        const href = l.downloads[format];
+        const a = document.createElement('a');
+        a.href = href;
+        a.textContent = format.toUpperCase();
+        a.setAttribute('download', '');
+        a.setAttribute('aria-label', l.name + ' transcript, ' + format.toUpperCase());
+        links.appendChild(a);
+      }
+      if (!links.firstChild) links.textContent = '—';
+      tr.appendChild(links);
+      rows.appendChild(tr);
+    }
+    $('summary-card').classList.remove('hidden');
   }
 
   async function create(ev) {
@@ -83,7 +215,7 @@
       token = r.speakerToken;
       listenerKey = r.listenerKey;
       webrtcOffered = !!r.session.webrtc;
-      sessionStorage.setItem('parley-speaker', JSON.stringify({ code, token, listenerKey }));
+      remember(code, { token, listenerKey });
       showSession(r.session);
       connect();
     } catch (e) {
@@ -124,10 +256,15 @@
         showPlace(m.sentence);
       } else if (m.type === 'listeners' && state !== 'ENDED') {  // counts sent while listeners leave an ended session
         $('listener-total').textContent = m.total;
-        $('listener-langs').textContent = Object.entries(m.byLanguage).map(([l, n]) => l + ': ' + n).join(' · ');
+        $('listener-langs').textContent = Object.entries(m.byLanguage).filter(([, n]) => n > 0)
+          .map(([l, n]) => (languageNames[l] || l) + ': ' + n).join(' · ');
       } else if (m.type === 'error') {
         $('session-error').textContent = m.message;
         if (m.code === 'replaced') replaced = true;  // another page took over: do not fight back
+        if (m.code === 'permission_denied' || m.code === 'unauthenticated') {
+          replaced = true;  // a token that does not open this session: retrying cannot help
+          forget(code);
+        }
       }
       else if (m.type === 'sessionEnded') setState('ENDED');
     };
@@ -164,6 +301,10 @@
   }
 
   function micStatus() {
+    if (state === 'CREATED') {
+      $('mic-status').textContent = 'Microphone on (a test): speak and watch the level. Nothing is sent until you press Start.';
+      return;
+    }
     if (state === 'PAUSED') {
       $('mic-status').textContent = 'Paused: the microphone is not sent to listeners.';
       return;
@@ -209,11 +350,35 @@
     if (audioCtx) audioCtx.close();
     micStream = null;
     audioCtx = null;
+    lastSound = 0;
+    clipped = [];
     $('level').style.width = '0';
   }
 
+  // Warnings about the input: silence for 6 s (muted, wrong device) and
+  // clipping (5 clipped frames within 3 s).
+  let lastSound = 0, clipped = [];
+  function checkInput(peak) {
+    const now = performance.now();
+    if (!lastSound) lastSound = now;
+    if (peak > 0.015) lastSound = now;
+    if (peak >= 0.98) clipped.push(now);
+    clipped = clipped.filter((t) => now - t < 3000);
+    let warning = '';
+    if (now - lastSound > 6000) {
+      warning = 'No sound from the microphone for ' + Math.round((now - lastSound) / 1000) +
+                ' s: check that it is not muted, and that the browser uses the right one.';
+    } else if (clipped.length >= 5) {
+      warning = 'The microphone is too loud and clips: move it away a little or turn its input level down.';
+    }
+    if ($('mic-warning').textContent !== warning) $('mic-warning').textContent = warning;
+  }
+
   function sendFrame(samples, peak) {
-    $('level').style.width = Math.min(100, Math.round(peak * 140)) + '%';
+    const level = Math.min(100, Math.round(peak * 140));
+    $('level').style.width = level + '%';
+    $('meter').setAttribute('aria-valuenow', String(level));
+    checkInput(peak);
     if (transport !== 'websocket') return;
     if (!ws || ws.readyState !== WebSocket.OPEN || state !== 'ACTIVE') return;
     const buf = new ArrayBuffer(4 + samples.length * 2);
@@ -350,5 +515,30 @@
     if (!text) return;
     scriptCall({ append: text }).then(() => { $('append-text').value = ''; });
   });
-  loadLanguages().catch((e) => { $('create-error').textContent = 'Cannot load languages: ' + e.message; });
+  $('mic-test').addEventListener('click', async () => {
+    $('session-error').textContent = '';
+    try {
+      await startMic();
+      $('mic-test').classList.add('hidden');
+    } catch (e) {
+      $('session-error').textContent = e.message;
+    }
+  });
+  $('copy-control').addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText($('control-link').href);
+      $('copy-control').textContent = 'Copied';
+    } catch (e) {
+      $('copy-control').textContent = 'Select the link above and copy it';
+    }
+  });
+  $('new-session').addEventListener('click', () => {
+    forget(code);
+    location.replace('/speaker');
+  });
+  (async () => {
+    await parley.useLanguage('en');  // the speaker page reads in English
+    await loadLanguages().catch((e) => { $('create-error').textContent = 'Cannot load languages: ' + e.message; });
+    await resume();
+  })();
 })();

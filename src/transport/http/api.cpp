@@ -57,6 +57,7 @@ json session_json(const ApiContext& ctx, const session::SessionInfo& info, bool 
           {"live", live},
           {"webrtc", live && ctx.rtc != nullptr},  // WHIP/WHEP answer for this session
           {"createdAtMs", info.created_at_ms},
+          {"startedAtMs", info.started_at_ms},
           {"endedAtMs", info.ended_at_ms},
           {"listeners", {{"total", total}, {"byLanguage", listeners}}}};
 }
@@ -318,8 +319,8 @@ Response transcript(const ApiContext& ctx, const Request& req, const Client& cli
   auto lang_in = t.query("lang", found->info.spec.source_language);
   auto lang = engines::normalize_language(lang_in);
   if (!lang) return error_response(req, core::invalid_argument("'" + lang_in + "' is not a language code"));
-  if (format != "vtt" && format != "srt" && format != "json") {
-    return error_response(req, core::invalid_argument("format must be vtt, srt or json"));
+  if (format != "vtt" && format != "srt" && format != "json" && format != "txt") {
+    return error_response(req, core::invalid_argument("format must be vtt, srt, json or txt"));
   }
   auto all = all_history(ctx, found->info.id);
   if (!all) return error_response(req, all.status());
@@ -356,11 +357,89 @@ Response transcript(const ApiContext& ctx, const Request& req, const Client& cli
     if (!source && it == h.translations.end()) continue;
     cues.push_back({h.start_ms, h.end_ms, source ? h.source_text : it->second.text});
   }
-  auto res = make(req, http::status::ok, format == "vtt" ? "text/vtt; charset=utf-8" : "application/x-subrip",
-                  format == "vtt" ? transcript::to_webvtt(cues) : transcript::to_srt(cues));
+  Response res;
+  if (format == "txt") {
+    // Plain text: one caption a line, as a reader would copy it.
+    std::string text;
+    for (const auto& c : cues) text += c.text + "\n";
+    res = make(req, http::status::ok, "text/plain; charset=utf-8", std::move(text));
+  } else {
+    res = make(req, http::status::ok, format == "vtt" ? "text/vtt; charset=utf-8" : "application/x-subrip",
+               format == "vtt" ? transcript::to_webvtt(cues) : transcript::to_srt(cues));
+  }
   res.set(http::field::content_disposition,
           "attachment; filename=\"parley-" + code + "-" + *lang + "." + format + "\"");
   return res;
+}
+
+// GET /api/sessions/<code>/summary: what a speaker reads at the end (and
+// during): how long, how much was said, who listened in which language, and
+// where each language's transcript is. Readable by whoever may read the
+// transcript.
+Response summary(const ApiContext& ctx, const Request& req, const Client& client, const Target& t,
+                 const std::string& code) {
+  auto found = find_session(ctx, client, code);
+  if (!found) return error_response(req, found.status());
+  if (auto st = check_transcript_access(ctx, client, req, t, *found); !st) return error_response(req, st);
+  auto all = all_history(ctx, found->info.id);
+  if (!all) return error_response(req, all.status());
+  const auto& info = found->info;
+  std::map<std::string, size_t> peaks;
+  if (found->live) {
+    peaks = found->live->peak_listeners();
+  } else if (auto stored = ctx.store->metrics(info.id)) {
+    const std::string prefix = "peak_listeners.";
+    for (const auto& [key, value] : *stored) {
+      if (key.rfind(prefix, 0) == 0) peaks[key.substr(prefix.size())] = static_cast<size_t>(value);
+    }
+  }
+  // Every language with a transcript or a listener, the original first.
+  std::map<std::string, size_t> finals;
+  finals[info.spec.source_language] = all->size();
+  for (const auto& h : *all) {
+    for (const auto& [l, tr] : h.translations) ++finals[l];
+  }
+  for (const auto& [l, n] : peaks) finals.emplace(l, 0);
+  for (const auto& l : info.spec.default_targets) finals.emplace(l, 0);
+  const std::string key = t.query("key");
+  // The listener key goes into the links as given when it is one (hex).
+  const bool hex_key = !key.empty() && key.size() <= 128 &&
+                       std::all_of(key.begin(), key.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  const std::string key_param = hex_key ? "&key=" + key : "";
+  json languages = json::array();
+  auto add = [&](const std::string& l) {
+    json downloads = json::object();
+    if (finals[l] > 0) {
+      for (const char* f : {"vtt", "srt", "json", "txt"}) {
+        downloads[f] = "/api/sessions/" + code + "/transcript?format=" + f + "&lang=" + l + key_param;
+      }
+    }
+    languages.push_back({{"language", l},
+                         {"name", engines::language_name(l)},
+                         {"original", l == info.spec.source_language},
+                         {"finals", finals[l]},
+                         {"peakListeners", peaks.count(l) ? peaks[l] : 0},
+                         {"downloads", downloads}});
+  };
+  add(info.spec.source_language);
+  for (const auto& [l, n] : finals) {
+    if (l != info.spec.source_language) add(l);
+  }
+  const int64_t end_ms = info.ended_at_ms > 0 ? info.ended_at_ms : session::wall_clock_ms();
+  const int64_t from_ms = info.started_at_ms > 0 ? info.started_at_ms : end_ms;
+  int64_t spoken_ms = 0;  // the utterances themselves (a typed caption has none)
+  for (const auto& h : *all) spoken_ms += std::max<int64_t>(0, h.end_ms - h.start_ms);
+  return json_response(req, http::status::ok,
+                       {{"code", code},
+                        {"name", info.spec.name},
+                        {"state", session::state_name(info.state)},
+                        {"createdAtMs", info.created_at_ms},
+                        {"startedAtMs", info.started_at_ms},
+                        {"endedAtMs", info.ended_at_ms},
+                        {"durationMs", std::max<int64_t>(0, end_ms - from_ms)},
+                        {"speechMs", spoken_ms},
+                        {"finals", all->size()},
+                        {"languages", languages}});
 }
 
 Response languages(const ApiContext& ctx, const Request& req) {
@@ -418,34 +497,73 @@ Response readiness(const ApiContext& ctx, const Request& req) {
   return json_response(req, http::status::ok, {{"status", "ready"}, {"liveSessions", live}});
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+// A listener, overlay or embed link whose code matches no session: the
+// landing page, which says so in the reader's language above a box for the
+// right code.
+Response unknown_session_page(const Request& req) { return page(req, "index.html", http::status::not_found); }
 
-Response unknown_session_page(const Request& req, const std::string& code, const std::string& why) {
-  std::string safe;
-  for (char c : code.substr(0, 16)) safe += std::isalnum(static_cast<unsigned char>(c)) ? c : '?';
-  std::string html =
-      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-      "content=\"width=device-width,initial-scale=1\"><title>No such session — parley</title>"
-      "<link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"card notice\">"
-      "<h1>No session " + safe + "</h1><p id=\"error\">" + html_escape(why) +
-      "</p><p>Scan the speaker&#39;s QR code again, or ask them for the six-digit code.</p></main></body></html>";
-  return make(req, http::status::not_found, "text/html; charset=utf-8", html);
+// The Content-Security-Policy of a page: its own scripts, styles and media
+// only, talking only to this server, framed only by `ancestors`.
+std::string page_policy(const Request& req, std::string_view ancestors) {
+  // Older WebKit does not count ws(s):// to this host as 'self'.
+  std::string sockets;
+  const auto host = req[http::field::host];
+  if (!host.empty() && host.find_first_of(" ;,'\"") == std::string_view::npos) {
+    sockets = " ws://" + std::string(host) + " wss://" + std::string(host);
+  }
+  return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+         "media-src 'self' blob:; connect-src 'self'" + sockets + "; worker-src 'self' blob:; object-src 'none'; "
+         "base-uri 'none'; form-action 'self'; frame-ancestors " + std::string(ancestors);
 }
 
 }  // namespace
+
+core::Result<std::string> frame_ancestors(std::string_view setting) {
+  std::vector<std::string> sources;
+  std::string entry;
+  auto flush = [&]() -> core::Status {
+    if (entry.empty()) return {};
+    std::string e = std::move(entry);
+    entry.clear();
+    if (e == "none" || e == "'none'") {
+      sources.push_back("'none'");
+      return {};
+    }
+    if (e == "self" || e == "'self'") e = "'self'";
+    else if (e != "*") {
+      // scheme://host[:port] or host[:port], with * only as the first label.
+      const auto scheme_end = e.find("://");
+      const std::string host = scheme_end == std::string::npos ? e : e.substr(scheme_end + 3);
+      const bool scheme_ok = scheme_end == std::string::npos ||
+                             std::all_of(e.begin(), e.begin() + static_cast<long>(scheme_end), [](char c) {
+                               return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+                             });
+      const bool host_ok = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '*';
+      });
+      if (!scheme_ok || !host_ok || scheme_end == 0) {
+        return core::invalid_argument("'" + e + "' is not an origin (e.g. https://www.example.org), 'self', * or none");
+      }
+    }
+    sources.push_back(e);
+    return {};
+  };
+  for (char c : setting) {
+    if (c == ' ' || c == ',' || c == '\t') {
+      if (auto st = flush(); !st) return st;
+    } else {
+      entry += c;
+    }
+  }
+  if (auto st = flush(); !st) return st;
+  if (sources.empty()) return std::string("'none'");
+  if (sources.size() > 1 && std::count(sources.begin(), sources.end(), "'none'") > 0) {
+    return core::invalid_argument("none cannot be combined with origins");
+  }
+  std::string out;
+  for (const auto& src : sources) out += (out.empty() ? "" : " ") + src;
+  return out;
+}
 
 bool key_in(const std::vector<std::string>& hashes, const std::string& key) {
   const auto hash = session::hash_token(key);
@@ -461,20 +579,7 @@ Response make_response(const Request& req, http::status st, std::string_view typ
   // never leak through the Referer header.
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Referrer-Policy", "no-referrer");
-  if (type.rfind("text/html", 0) == 0) {
-    // Older WebKit does not count ws(s):// to this host as 'self'.
-    std::string sockets;
-    const auto host = req[http::field::host];
-    if (!host.empty() && host.find_first_of(" ;,'\"") == std::string_view::npos) {
-      sockets = " ws://" + std::string(host) + " wss://" + std::string(host);
-    }
-    // The pages load only their own scripts, styles and media, talk only to
-    // this server, and may not be framed by another site.
-    res.set("Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-            "media-src 'self' blob:; connect-src 'self'" + sockets + "; worker-src 'self' blob:; object-src 'none'; "
-            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
-  }
+  if (type.rfind("text/html", 0) == 0) res.set("Content-Security-Policy", page_policy(req, "'none'"));
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
@@ -531,10 +636,20 @@ Response handle_request(const ApiContext& ctx, const Request& req, const Client&
   const auto method = req.method();
   const bool get = method == http::verb::get || method == http::verb::head;
 
-  if (parts.empty()) {
+  // The landing page: a box for the code listeners were given, and the way
+  // to start a session.
+  if (parts.empty() || (parts[0] == "listener" && parts.size() == 1)) {
     if (!get) return error_response(req, core::invalid_argument("only GET here"));
-    Response res = make(req, http::status::found, "text/plain", "");
-    res.set(http::field::location, "/speaker");
+    return page(req, "index.html");
+  }
+  // The code box's form, for browsers without scripts: /join?code=123 456.
+  if (parts[0] == "join" && parts.size() == 1 && get) {
+    std::string digits;
+    for (char c : t.query("code")) {
+      if (std::isdigit(static_cast<unsigned char>(c)) && digits.size() < 16) digits += c;
+    }
+    Response res = make(req, http::status::see_other, "text/plain", "");
+    res.set(http::field::location, digits.empty() ? "/" : "/listener/" + digits);
     return res;
   }
   if (parts[0] == "favicon.ico" && get) return page(req, "favicon.svg");
@@ -547,8 +662,18 @@ Response handle_request(const ApiContext& ctx, const Request& req, const Client&
   if (parts[0] == "listener" && parts.size() == 2 && get) {
     auto found = find_session(ctx, client, parts[1]);
     if (!found && found.status().code() == core::Code::resource_exhausted) return error_response(req, found.status());
-    if (!found) return unknown_session_page(req, parts[1], found.status().message());
+    if (!found) return unknown_session_page(req);
     return page(req, "listener.html");
+  }
+  // Captions for video mixers and other sites: the only pages that may be framed.
+  if ((parts[0] == "overlay" || parts[0] == "embed") && parts.size() == 2 && get) {
+    auto found = find_session(ctx, client, parts[1]);
+    if (!found && found.status().code() == core::Code::resource_exhausted) return error_response(req, found.status());
+    if (!found) return unknown_session_page(req);
+    // The embed is the listener page, laid out for a frame (listener.js reads the path).
+    Response res = page(req, parts[0] == "overlay" ? "overlay.html" : "listener.html");
+    res.set("Content-Security-Policy", page_policy(req, ctx.embed_origins));
+    return res;
   }
   if (parts[0] == "static" && parts.size() >= 2 && get) {
     std::string name = t.path.substr(std::string("/static/").size());
@@ -588,6 +713,7 @@ Response handle_request(const ApiContext& ctx, const Request& req, const Client&
     }
     if (parts.size() == 4 && parts[3] == "history" && get) return history(ctx, req, client, t, code);
     if (parts.size() == 4 && parts[3] == "transcript" && get) return transcript(ctx, req, client, t, code);
+    if (parts.size() == 4 && parts[3] == "summary" && get) return summary(ctx, req, client, t, code);
   }
   return error_response(req, core::not_found("no API route " + std::string(req.method_string()) + " " + t.path));
 }

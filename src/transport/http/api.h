@@ -30,6 +30,9 @@ struct ApiContext {
   std::shared_ptr<store::Store> store;
   pipeline::Engines engines;
   std::string public_url;  // e.g. "https://talks.example.org"; empty: from the Host header
+  // The CSP frame-ancestors sources of /overlay and /embed (e.g. "*",
+  // "'none'", "'self' https://www.example.org"); every other page is 'none'.
+  std::string embed_origins = "*";
   Metrics* metrics = nullptr;
   const std::atomic<bool>* draining = nullptr;  // set while the server shuts down: /readyz says 503
   int64_t started_at_ms = 0;
@@ -79,6 +82,10 @@ bool key_in(const std::vector<std::string>& hashes, const std::string& key);
 
 // A response with the server's common headers.
 Response make_response(const Request& req, http::status st, std::string_view type, std::string body);
+// The CSP frame-ancestors sources for an --embed-origins setting: origins
+// (scheme://host[:port], or a scheme-less host) separated by spaces or
+// commas, 'self', *, or none; an error says which entry is not one.
+core::Result<std::string> frame_ancestors(std::string_view setting);
 
 // The one mapping from error classes to HTTP statuses.
 http::status http_status(core::Code code);

@@ -45,9 +45,11 @@ constexpr size_t kMaxLingerBytes = 64u << 20;
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 
 // Routes whose answer may read or write the store (sessions: creation,
-// lookups of ended ones, history, transcripts; the listener page's lookup).
+// lookups of ended ones, history, transcripts; the listener, overlay and
+// embed pages' lookups).
 bool may_block(std::string_view path) {
-  return path.rfind("/api/sessions", 0) == 0 || path.rfind("/listener/", 0) == 0;
+  return path.rfind("/api/sessions", 0) == 0 || path.rfind("/listener/", 0) == 0 || path.rfind("/overlay/", 0) == 0 ||
+         path.rfind("/embed/", 0) == 0;
 }
 
 // handle_request, with an exception turned into a 500 for this request alone.
