@@ -229,6 +229,7 @@ test('the speaker keeps control across a reload and from another device; mic tes
   assert.ok((await ended.text()).split('\n').includes(shown));
   assert.match(await other.textContent('#summary-text'), /\d+ captions?, into 1 other language/);
   await screenshot(other, 'speaker-summary-phone');
+  await checkAccessibility(other, 'the speaker page with its summary');
   // Labels after the end: nothing claims to be on.
   await listener.waitForFunction(() => document.getElementById('state').dataset.state === 'ENDED');
   assert.equal(await listener.isVisible('#listen'), false);
@@ -262,10 +263,24 @@ test('a phone listener: the header stays while captions scroll; display options 
                    { state: true, language: true, status: true, pageScroll: 0 });
   assert.ok(view.historyScroll > 0, 'the caption box scrolled to the newest caption');
   await screenshot(phone, 'listener-fr-phone-many-captions');
+  await typeCaption(speaker, 'The mayor said the old plan was bullshit.');
   // The speaker pauses: the phone sees it without scrolling.
   await speaker.click('#pause');
   await phone.waitForFunction(() => document.getElementById('status').textContent === 'L’intervenant a fait une pause.');
   assert.equal(await phone.textContent('#state'), 'En pause');
+
+  // Strong language is shown as said unless the listener asks to hide it.
+  const strong = () => phone.$$eval('#history .source', (ss) => ss.map((x) => x.textContent).find((t) => /mayor/.test(t)));
+  await phone.waitForFunction(() => Array.from(document.querySelectorAll('#history .source')).some((x) => /mayor/.test(x.textContent)),
+                              null, { timeout: 20000 });
+  assert.equal(await strong(), 'The mayor said the old plan was bullshit.');
+  await phone.click('#display-button');
+  assert.equal(await phone.isChecked('#opt-mask'), false, 'off by default');
+  await phone.check('#opt-mask');
+  assert.equal(await strong(), 'The mayor said the old plan was b*******.');
+  await phone.uncheck('#opt-mask');
+  assert.equal(await strong(), 'The mayor said the old plan was bullshit.');
+  await phone.click('#display-button');
 
   // Display options: size, colours, lines, the original.
   await phone.click('#display-button');
@@ -286,7 +301,7 @@ test('a phone listener: the header stays while captions scroll; display options 
   await checkAccessibility(phone, 'the listener page, dark');
   await screenshot(phone, 'listener-fr-phone-dark-xl');
   await phone.reload();
-  await phone.waitForFunction(() => document.querySelectorAll('#history p').length >= 14, null, { timeout: 20000 });
+  await phone.waitForFunction(() => document.querySelectorAll('#history p').length >= 15, null, { timeout: 20000 });
   assert.equal(await phone.evaluate(() => document.body.dataset.theme), 'dark', 'remembered on this device');
   assert.equal(await phone.inputValue('#opt-lines'), '2');
   await phone.click('#display-button');

@@ -58,8 +58,8 @@ test('speaker page with a real recording; Spanish and French listeners get capti
   const fr = await openListener(link, 'fr', { width: 1000, height: 900 });
   await speaker.waitForFunction(() => document.getElementById('listener-total').textContent === '2', null, { timeout: 20000 });
   const byLanguage = await speaker.textContent('#listener-langs');
-  assert.match(byLanguage, /es: 1/);
-  assert.match(byLanguage, /fr: 1/);
+  assert.match(byLanguage, /Spanish: 1/);
+  assert.match(byLanguage, /French: 1/);
 
   await speaker.click('#start');
   await speaker.waitForFunction(() => document.getElementById('state').dataset.state === 'ACTIVE');

@@ -18,11 +18,11 @@ after(async () => {
   if (server) await server.stop();
 });
 
-async function openSpeaker(context) {
+async function openSpeaker(context, path = '/speaker') {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${server.url}/speaker`);
+  await page.goto(`${server.url}${path}`);
   await page.waitForFunction(() => document.querySelectorAll('#source option').length > 0);
   return { page, errors };
 }
@@ -44,8 +44,10 @@ test('the speaker page asks for the operator key once and remembers it', { timeo
   await page.click('#create-button');
   await page.waitForFunction(() => /^\d{6}$/.test(document.getElementById('code').textContent));
 
-  // Another page on the same device creates without asking.
-  const second = await openSpeaker(context);
+  // Another page on the same device ("Create another session", which opens
+  // /speaker#new: a plain /speaker resumes the session this device controls)
+  // creates without asking.
+  const second = await openSpeaker(context, '/speaker#new');
   await second.page.click('#create-button');
   await second.page.waitForFunction(() => /^\d{6}$/.test(document.getElementById('code').textContent));
   assert.equal(await second.page.isVisible('#api-key'), false);

@@ -135,9 +135,10 @@ export function removeScreenshots(prefix) {
 }
 
 // On an open /speaker page: names and creates an English session; returns
-// its code and listener link.
+// its code and listener link. (/speaker#new: the create form even where this
+// browser already controls a session, which plain /speaker would resume.)
 export async function createSession(speaker, serverUrl, name) {
-  await speaker.goto(`${serverUrl}/speaker`);
+  await speaker.goto(`${serverUrl}/speaker#new`);
   await speaker.waitForFunction(() => document.querySelectorAll('#source option').length > 0);
   await speaker.fill('#name', name);
   await speaker.selectOption('#source', 'en');

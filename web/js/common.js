@@ -112,6 +112,22 @@ const parley = {
     for (const el of root.querySelectorAll('.state[data-state]')) el.textContent = parley.t('state.' + el.dataset.state);
   },
 
+  // `text` with the words of `words` (a language's "strongWords", phrases
+  // allowed) masked after their first letter: "f***". Whole words only, in
+  // any case. Off unless a listener asks for it: many deaf viewers want
+  // captions exactly as said.
+  maskWords(text, words) {
+    if (!text || !Array.isArray(words) || words.length === 0) return text;
+    let re = parley.maskPatterns.get(words);
+    if (!re) {
+      const alternatives = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+'));
+      re = new RegExp('(?<![\\p{L}\\p{N}])(?:' + alternatives.join('|') + ')(?![\\p{L}\\p{N}])', 'giu');
+      parley.maskPatterns.set(words, re);
+    }
+    return text.replace(re, (m) => m[0] + m.slice(1).replace(/[\p{L}\p{N}]/gu, '*'));
+  },
+  maskPatterns: new Map(),
+
   // The six digits in what someone typed ("482 913", "482-913"), or null.
   sessionCode(typed) {
     const digits = String(typed || '').replace(/[\s.-]/g, '');

@@ -79,15 +79,18 @@
   }
 
   // ---- Display options: remembered on this device (an embed takes its parameters) ----
-  const display = { size: 'm', theme: 'light', lines: 0, original: true, avatar: true };
+  const display = { size: 'm', theme: 'light', lines: 0, original: true, avatar: true, mask: false };
   function loadDisplay() {
-    try { Object.assign(display, JSON.parse(localStorage.getItem('parley-display') || '{}')); } catch (e) { /* reset below */ }
+    if (!embed) {
+      try { Object.assign(display, JSON.parse(localStorage.getItem('parley-display') || '{}')); } catch (e) { /* reset below */ }
+    }
     if (embed) {
       if (params.has('size')) display.size = params.get('size');
       if (params.has('theme')) display.theme = params.get('theme');
       if (params.has('lines')) display.lines = Number(params.get('lines'));
       if (params.has('original')) display.original = !/^(0|false|no)$/i.test(params.get('original'));
       display.avatar = /^(1|true|yes)$/i.test(params.get('avatar') || '0');
+      display.mask = params.get('profanity') === 'mask';
     }
     if (!['s', 'm', 'l', 'xl'].includes(display.size)) display.size = 'm';
     if (!['light', 'dark', 'contrast'].includes(display.theme)) display.theme = 'light';
@@ -98,6 +101,7 @@
     if (!$('opt-lines').value) $('opt-lines').value = '0';
     $('opt-original').checked = display.original;
     $('opt-avatar').checked = display.avatar !== false;
+    $('opt-mask').checked = display.mask === true;
     applyDisplay();
   }
   function applyDisplay() {
@@ -120,10 +124,15 @@
     display.lines = Number($('opt-lines').value);
     display.original = $('opt-original').checked;
     display.avatar = $('opt-avatar').checked;
+    const masking = $('opt-mask').checked;
+    if (masking !== display.mask) {
+      display.mask = masking;
+      redrawCaptions();
+    }
     if (!embed) localStorage.setItem('parley-display', JSON.stringify(display));
     applyDisplay();
   }
-  for (const id of ['opt-size', 'opt-theme', 'opt-lines', 'opt-original', 'opt-avatar']) $(id).addEventListener('change', saveDisplay);
+  for (const id of ['opt-size', 'opt-theme', 'opt-lines', 'opt-original', 'opt-avatar', 'opt-mask']) $(id).addEventListener('change', saveDisplay);
   $('display-button').addEventListener('click', () => {
     const open = $('display').classList.toggle('hidden') === false;
     $('display-button').setAttribute('aria-expanded', String(open));
@@ -133,10 +142,27 @@
   // A new caption row: shown, trimmed to the lines asked for, and scrolled
   // to within the history's own box when the reader is at its end (the
   // header never leaves the screen).
+  // Captions as received, by seq: what a change of the masking option redraws from.
+  const received = new Map();
+  // Strong language masked when the listener asked: the caption with its
+  // language's list, the original with the source language's.
+  function strongWords(lang) {
+    if (lang === parley.uiLanguage) return parley.strings.strongWords;
+    return lang === 'en' ? parley.english.strongWords : null;
+  }
+  function shown(text, lang) { return display.mask ? parley.maskWords(text, strongWords(lang)) : text; }
+  function redrawCaptions() {
+    for (const [seq, c] of received) {
+      parley.upsertCaption($('history'), seq, shown(c.text, language), shown(c.source, session.sourceLanguage));
+    }
+    $('current').textContent = shown($('current').dataset.raw || '', language);
+    applyLines();
+  }
   function showCaption(seq, text, source) {
     const list = $('history');
     const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    const p = parley.upsertCaption(list, seq, text, source);
+    received.set(seq, { text, source });
+    const p = parley.upsertCaption(list, seq, shown(text, language), shown(source, session.sourceLanguage));
     applyLines();
     if (atEnd) list.scrollTop = list.scrollHeight;
     return p;
@@ -266,6 +292,7 @@
     if (!embed) localStorage.setItem('parley-lang', lang);
     useLanguage(lang);
     $('history').textContent = '';
+    received.clear();
     loadTranscript(lang);
   }
 
@@ -312,6 +339,7 @@
     useLanguage(lang);
     lastSeq = 0;
     $('history').textContent = '';
+    received.clear();
     $('current').textContent = '';
     $('partial').textContent = '';
     if (ws) { ws.onclose = null; ws.close(); }
@@ -436,6 +464,7 @@
     ended = true;
     $('listen').classList.add('hidden');
     $('partial').textContent = '';
+    whepResource = null;  // the server ended it with the session: nothing to DELETE
     stopPlaying();
   }
 
@@ -452,8 +481,8 @@
         break;
       case 'partial':
         stats.partials++;
-        $('partial').textContent = m.text;
-        tell({ type: 'parley:partial', language, text: m.text });
+        $('partial').textContent = shown(m.text, language);
+        tell({ type: 'parley:partial', language, text: shown(m.text, language) });
         break;
       case 'discard':
         $('partial').textContent = '';
@@ -468,10 +497,12 @@
         }
         showCaption(m.seq, m.text, m.source);
         if (!m.history) {
-          $('current').textContent = m.text;
+          $('current').dataset.raw = m.text;
+          $('current').textContent = shown(m.text, language);
           $('partial').textContent = '';
         }
-        tell({ type: 'parley:caption', language, seq: m.seq, text: m.text, original: m.source, history: !!m.history });
+        tell({ type: 'parley:caption', language, seq: m.seq, text: shown(m.text, language),
+                original: shown(m.source, session.sourceLanguage), history: !!m.history });
         break;
       }
       case 'speechSkipped': {

@@ -8,6 +8,7 @@
 //   partials=1|0   the line being spoken, before it is final
 //   bg=transparent a background colour (name or hex); anything else boxes the text
 //   color=ffffff   the text colour (name or hex)
+//   profanity=mask strong language masked after its first letter (default: as said)
 // Each language is one listener WebSocket that carries captions only (no
 // speech) and rejoins with `since` after a drop, so no final is missed.
 'use strict';
@@ -30,6 +31,18 @@
   const text = colour(params.get('color') || '');
   document.body.style.fontSize = size + 'px';
   const stack = document.getElementById('stack');
+  // Strong language by language (web/i18n/<lang>.json "strongWords"), loaded
+  // only when masking was asked for.
+  const masking = params.get('profanity') === 'mask';
+  const strong = {};
+  let source = null;
+  const mask = (t, lang) => (masking && t ? parley.maskWords(t, strong[lang]) : t);
+  async function loadStrong(lang) {
+    try {
+      const res = await fetch('/static/i18n/' + encodeURIComponent(lang) + '.json');
+      if (res.ok) strong[lang] = (await res.json()).strongWords;
+    } catch (e) { /* a language without a list is shown as said */ }
+  }
   const stats = { finals: 0, partials: 0, reconnects: 0, joined: [] };
   window.parleyOverlay = stats;
 
@@ -43,12 +56,12 @@
     partial.className = 'line partial hidden';
     let lastSeq = 0, ended = false, backoff = 500, ws = null;
 
-    function render(line, caption, source) {
-      line.textContent = caption;
-      if (original && source && source !== caption) {
+    function render(line, caption, from) {
+      line.textContent = mask(caption, lang);
+      if (original && from && from !== caption) {
         const s = document.createElement('span');
         s.className = 'source';
-        s.textContent = source;
+        s.textContent = mask(from, source);
         line.appendChild(s);
       }
       if (text) line.style.color = text;
@@ -112,13 +125,15 @@
 
   (async () => {
     let langs = (params.get('lang') || '').split(',').map((l) => l.trim()).filter(Boolean).slice(0, 4);
-    if (langs.length === 0) {
+    if (langs.length === 0 || masking) {
       try {
-        langs = [(await parley.api('GET', '/api/sessions/' + code)).sourceLanguage];
+        source = (await parley.api('GET', '/api/sessions/' + code)).sourceLanguage;
       } catch (e) {
-        langs = ['en'];
+        source = 'en';
       }
+      if (langs.length === 0) langs = [source];
     }
+    if (masking) await Promise.all([...new Set([...langs, source])].map(loadStrong));
     document.documentElement.lang = langs[0];
     for (const l of langs) follow(l);
   })();

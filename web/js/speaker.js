@@ -38,6 +38,10 @@
   // On load: a session handed over in the link's fragment, else the newest
   // one this browser controls that has not ended, is taken up again.
   async function resume() {
+    if (location.hash === '#new') {  // "Create another session": the form, whatever this browser controls
+      history.replaceState(null, '', location.pathname + location.search);
+      return false;
+    }
     const hash = new URLSearchParams(location.hash.slice(1));
     let wanted = null;
     if (parley.sessionCode(hash.get('code')) && hash.get('token')) {
