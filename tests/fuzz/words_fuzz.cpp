@@ -4,11 +4,14 @@
 // recognised words taken from the same input. Invariants: every token's
 // span lies inside the text, the shown text of a final is built only from
 // the script and the recognised words, and the position stays in the script.
+// The same bytes as a typed caption go through the caption spacing: no
+// double space is left, and (outside French) only whitespace changes.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "core/spacing.h"
 #include "words/ngram.h"
 #include "words/script.h"
 #include "words/spoken.h"
@@ -35,6 +38,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (f.position() > f.script().tokens().size()) std::abort();
     if (m.any_from_script() && m.end_token > f.script().tokens().size()) std::abort();
     (void)m.text();
+  }
+  auto squeezed = [](std::string_view t) {
+    std::string out;
+    for (char c : t) {
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') out += c;
+    }
+    return out;
+  };
+  for (const char* lang : {"en", "fr"}) {
+    const std::string tidy = parley::core::tidy_spacing(heard, lang);
+    if (tidy.find("  ") != std::string::npos) std::abort();
+    if (!tidy.empty() && (tidy.front() == ' ' || tidy.back() == ' ')) std::abort();
+    if (std::string_view(lang) == "en" && squeezed(tidy) != squeezed(heard)) std::abort();
   }
   f.seek_sentence(f.script().n_sentences() / 2);
   f.append(heard.substr(0, 64));
