@@ -182,10 +182,15 @@ TEST_F(LiveSessionTest, UnknownCodeIsAClear404InTheApiAndOnThePage) {
   EXPECT_EQ(api.status, 404);
   EXPECT_NE(json::parse(api.body)["error"]["message"].get<std::string>().find("no session with code 999999"),
             std::string::npos);
+  // The page: 404, and the landing page's box for the right code (its
+  // script says which code was wrong, in the reader's language).
   auto page = http_request(server.port(), "GET", "/listener/999999");
   EXPECT_EQ(page.status, 404);
   EXPECT_NE(page.content_type.find("text/html"), std::string::npos);
-  EXPECT_NE(page.body.find("No session 999999"), std::string::npos);
+  EXPECT_NE(page.body.find("id=\"code\""), std::string::npos);
+  EXPECT_NE(page.body.find("action=\"/join\""), std::string::npos);
+  auto join = http_request(server.port(), "GET", "/join?code=999%20999");
+  EXPECT_EQ(join.status, 303);
   auto bad = http_request(server.port(), "GET", "/api/sessions/abc");
   EXPECT_EQ(bad.status, 404);
   WsClient ws(server.port());
@@ -479,6 +484,60 @@ TEST_F(LiveSessionTest, HistoryAndExportsSurviveSigkill) {
   EXPECT_EQ(srt.body.rfind("1\n00:", 0), 0U);
   auto js = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?lang=en&format=json&key=" + s.listener_key);
   EXPECT_EQ(json::parse(js.body)["items"][0]["text"], source_text);
+}
+
+// The end-of-session summary: how long, the most listeners per language,
+// and each language's transcript links; still there after a restart (the
+// peaks are stored with the session), private once ended like the transcript.
+TEST_F(LiveSessionTest, TheSummaryCountsPeakListenersAndOutlivesARestart) {
+  const std::string db = temp_db("summary");
+  Created s;
+  {
+    ServerProcess server(db);
+    const auto port = server.port();
+    s = create_session(port, {{"name", "Summary"}, {"sourceLanguage", "en"}, {"targets", {"es"}}});
+    WsClient sp(port);
+    ASSERT_TRUE(join_speaker(sp, s));
+    auto before = json::parse(http_request(port, "GET", "/api/sessions/" + s.code).body);
+    EXPECT_EQ(before["startedAtMs"], 0) << "not started yet";
+    ASSERT_EQ(control(port, s, "start"), 200);
+    WsClient es1(port), es2(port), fr(port);
+    join_listener(es1, s.code, "es");
+    join_listener(es2, s.code, "es");
+    join_listener(fr, s.code, "fr");
+    for (auto* c : {&es1, &es2, &fr}) ASSERT_TRUE(c->wait_for_type("welcome", 5s));
+    es2.close();  // the peak stays 2
+    sp.send_json({{"type", "text"}, {"text", "Welcome ,  everyone ."}});
+    ASSERT_TRUE(es1.wait_for_type("final", 10s));
+    ASSERT_TRUE(fr.wait_for_type("final", 10s));
+    EXPECT_EQ(es1.of_type("final")[0]["source"], "Welcome, everyone.") << "spacing tidied";
+    ASSERT_EQ(control(port, s, "end"), 200);
+    auto live = http_request(port, "GET", "/api/sessions/" + s.code + "/summary", "", s.token);
+    ASSERT_EQ(live.status, 200) << live.body;
+    auto j = json::parse(live.body);
+    EXPECT_EQ(j["finals"], 1);
+    EXPECT_GT(j["startedAtMs"].get<int64_t>(), 0);
+    EXPECT_GE(j["endedAtMs"].get<int64_t>(), j["startedAtMs"].get<int64_t>());
+    EXPECT_EQ(j["languages"][0]["language"], "en") << "the original first";
+    auto txt = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?format=txt&lang=es", "", s.token);
+    EXPECT_EQ(txt.status, 200);
+    EXPECT_EQ(txt.body, es1.of_type("final")[0]["text"].get<std::string>() + "\n");
+  }
+  ServerProcess server(db);
+  const auto port = server.port();
+  EXPECT_EQ(http_request(port, "GET", "/api/sessions/" + s.code + "/summary").status, 403) << "private once ended";
+  auto r = http_request(port, "GET", "/api/sessions/" + s.code + "/summary?key=" + s.listener_key);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::string, json> by_language;
+  const auto summary = json::parse(r.body);
+  for (const auto& l : summary["languages"]) by_language[l["language"].get<std::string>()] = l;
+  ASSERT_EQ(by_language.count("es"), 1U) << r.body;
+  EXPECT_EQ(by_language["es"]["peakListeners"], 2);
+  EXPECT_EQ(by_language["fr"]["peakListeners"], 1);
+  EXPECT_EQ(by_language["es"]["finals"], 1);
+  const std::string link = by_language["es"]["downloads"]["vtt"];
+  EXPECT_NE(link.find("key=" + s.listener_key), std::string::npos) << link;
+  EXPECT_EQ(http_request(port, "GET", link).status, 200) << "the summary's own link opens the transcript";
 }
 
 TEST_F(LiveSessionTest, HttpAudioStreamServesChainedOggOpus) {
