@@ -31,6 +31,18 @@ function toneMicrophone() {
   const rate = 16000;
   const samples = new Int16Array(rate * 10);
   for (let i = 0; i < rate; i++) samples[i] = Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 11000);
+  return wavFile(samples, rate, 'tone.wav');
+}
+
+// A microphone turned up far too far: a 220 Hz square wave at full scale.
+function clippingMicrophone() {
+  const rate = 16000;
+  const samples = new Int16Array(rate * 4);
+  for (let i = 0; i < samples.length; i++) samples[i] = Math.floor((i * 220 * 2) / rate) % 2 ? 32767 : -32768;
+  return wavFile(samples, rate, 'clipping.wav');
+}
+
+function wavFile(samples, rate, name) {
   const data = Buffer.from(samples.buffer);
   const header = Buffer.alloc(44);
   header.write('RIFF', 0, 'ascii');
@@ -45,7 +57,7 @@ function toneMicrophone() {
   header.writeUInt16LE(16, 34);
   header.write('data', 36, 'ascii');
   header.writeUInt32LE(data.length, 40);
-  const path = join(tempDir('parley-tone-'), 'tone.wav');
+  const path = join(tempDir('parley-mic-'), name);
   writeFileSync(path, Buffer.concat([header, data]));
   return path;
 }
@@ -388,4 +400,20 @@ test('the overlay stacks languages for a video mixer; the embed is driven by pos
   }
   await speaker.click('#end');
   assert.deepEqual(problems.filter((p) => !/host-site/.test(p)), []);
+});
+
+test('a microphone that clips is said so on the speaker page before Start', { timeout: 60000 }, async () => {
+  const loud = await launchChromium(clippingMicrophone());
+  try {
+    const speaker = await (await loud.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
+    watchPage(speaker, 'speaker-clipping', problems);
+    await createSession(speaker, server.url, 'Clipping test');
+    await speaker.click('#mic-test');
+    await speaker.waitForFunction(() => /too loud and clips/.test(document.getElementById('mic-warning').textContent), null,
+                                  { timeout: 15000 });
+    assert.equal(await speaker.evaluate(() => document.getElementById('state').dataset.state), 'CREATED', 'nothing started');
+  } finally {
+    await loud.close();
+  }
+  assert.deepEqual(problems, []);
 });
