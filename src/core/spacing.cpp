@@ -44,6 +44,15 @@ std::string tidy_spacing(std::string_view text, std::string_view language) {
   size_t i = 0;
   while (i < text.size()) {
     if (!is_space(text[i])) {
+      if (french && !out.empty()) {
+        const std::string_view rest = text.substr(i);
+        // ; ! ? » and a colon that ends a clause ("10:30", "https://" keep theirs).
+        const bool mark = starts_with_any(rest, {";", "!", "?", "\u00BB"}) ||
+                          (rest[0] == ':' && (rest.size() == 1 || is_space(rest[1])));
+        const bool spaced = ends_with_any(out, {kNarrowNoBreak, "\u00A0", "!", "?", ";", ":", "(", "\u00AB"});
+        const bool after_open = ends_with_any(out, {"\u00AB"}) && !starts_with_any(rest, {kNarrowNoBreak, "\u00A0"});
+        if ((mark && !spaced) || after_open) out += kNarrowNoBreak;
+      }
       out += text[i++];
       continue;
     }

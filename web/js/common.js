@@ -118,11 +118,13 @@ const parley = {
   // captions exactly as said.
   maskWords(text, words) {
     if (!text || !Array.isArray(words) || words.length === 0) return text;
-    let re = parley.maskPatterns.get(words);
+    const key = words.join('\u0001');
+    let re = parley.maskPatterns.get(key);
     if (!re) {
       const alternatives = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+'));
       re = new RegExp('(?<![\\p{L}\\p{N}])(?:' + alternatives.join('|') + ')(?![\\p{L}\\p{N}])', 'giu');
-      parley.maskPatterns.set(words, re);
+      if (parley.maskPatterns.size > 16) parley.maskPatterns.clear();
+      parley.maskPatterns.set(key, re);
     }
     return text.replace(re, (m) => m[0] + m.slice(1).replace(/[\p{L}\p{N}]/gu, '*'));
   },
@@ -147,6 +149,7 @@ const parley = {
     if (source && source !== text) {
       const s = document.createElement('span');
       s.className = 'source';
+      if (parley.sourceLanguage) s.lang = parley.sourceLanguage;
       s.textContent = source;
       p.appendChild(s);
     }

@@ -11,7 +11,14 @@
   await parley.useLanguage(params.get('lang') || localStorage.getItem('parley-lang') || navigator.language);
   document.documentElement.lang = parley.uiLanguage;
   const parts = location.pathname.split('/').filter(Boolean);
-  const wrong = parts.length === 2 && ['listener', 'overlay', 'embed'].includes(parts[0]) ? parts[1] : null;
+  let wrong = parts.length === 2 && ['listener', 'overlay', 'embed'].includes(parts[0]) ? parts[1] : null;
+  if (wrong !== null) {
+    try { wrong = decodeURIComponent(wrong); } catch (e) { /* shown as it came */ }
+    // Inside another site's frame (a wrong embed code), the host hears of it too.
+    if (parts[0] === 'embed' && window.parent !== window) {
+      window.parent.postMessage({ source: 'parley', code: wrong.slice(0, 16), type: 'parley:error', error: 'not_found' }, '*');
+    }
+  }
   if (wrong !== null) {
     document.title = parley.t('noSession') + ' — parley';
     $('title').textContent = parley.t('noSession');

@@ -133,6 +133,12 @@
     applyDisplay();
   }
   for (const id of ['opt-size', 'opt-theme', 'opt-lines', 'opt-original', 'opt-avatar', 'opt-mask']) $(id).addEventListener('change', saveDisplay);
+  $('display').addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape') return;
+    $('display').classList.add('hidden');
+    $('display-button').setAttribute('aria-expanded', 'false');
+    $('display-button').focus();
+  });
   $('display-button').addEventListener('click', () => {
     const open = $('display').classList.toggle('hidden') === false;
     $('display-button').setAttribute('aria-expanded', String(open));
@@ -150,7 +156,13 @@
     if (lang === parley.uiLanguage) return parley.strings.strongWords;
     return lang === 'en' ? parley.english.strongWords : null;
   }
-  function shown(text, lang) { return display.mask ? parley.maskWords(text, strongWords(lang)) : text; }
+  // (A caption is masked with the original's list too: engines pass words
+  // they do not know through untranslated.)
+  function shown(text, lang) {
+    if (!display.mask) return text;
+    const words = [...(strongWords(lang) || []), ...(lang !== session.sourceLanguage ? strongWords(session.sourceLanguage) || [] : [])];
+    return parley.maskWords(text, words);
+  }
   function redrawCaptions() {
     for (const [seq, c] of received) {
       parley.upsertCaption($('history'), seq, shown(c.text, language), shown(c.source, session.sourceLanguage));
@@ -185,6 +197,10 @@
                  offered: Array.from($('language').options).map((o) => o.value) });
           return;
         }
+        if (m.language === language) {
+          tell({ type: 'parley:language', language });  // already: nothing to reload
+          return;
+        }
         $('language').value = m.language;
         $('language').dispatchEvent(new Event('change'));
       } else if (m.type === 'parley:getState') {
@@ -194,9 +210,17 @@
   }
 
   // The download links for `lang`'s transcript.
+  // A language's name inside a sentence of the page ("en español", "in Spanish").
+  function sentenceName(lang) {
+    try {
+      const n = new Intl.DisplayNames([parley.uiLanguage], { type: 'language' }).of(lang);
+      if (n && n !== lang) return n;
+    } catch (e) { /* no Intl names: the menu's */ }
+    return (Array.from($('language').options).find((o) => o.value === lang) || { dataset: { name: lang } }).dataset.name;
+  }
+
   function showDownloads(lang) {
-    const name = (Array.from($('language').options).find((o) => o.value === lang) || { text: lang }).text;
-    $('download-label').textContent = parley.t('download', { language: name });
+    $('download-label').textContent = parley.t('download', { language: sentenceName(lang) });
     for (const f of ['vtt', 'srt', 'json', 'txt']) {
       $('dl-' + f).href = '/api/sessions/' + code + '/transcript?format=' + f + '&lang=' + encodeURIComponent(lang) + keyParam;
     }
@@ -205,7 +229,10 @@
   // The page reads in the caption language (English where it has no strings).
   async function useLanguage(lang) {
     await parley.useLanguage(lang);
-    document.documentElement.lang = lang;
+    // The page's own words are in the UI language; the captions in theirs
+    // (screen readers pronounce each with the right voice).
+    document.documentElement.lang = parley.uiLanguage;
+    for (const id of ['history', 'current', 'partial']) $(id).lang = lang;
     // Language names in the page's language ("espagnol" on a French page).
     const select = $('language');
     let names = null;
@@ -241,6 +268,7 @@
     }
     $('session-name').removeAttribute('data-i18n');  // the name, not a string of the page
     $('session-name').textContent = session.name;
+    $('session-name').title = session.name;
     document.title = session.name + ' — parley';
     avatar = parleyAvatar.create($('avatar'), session.avatar, audioClock);
     stats.avatar = avatar;
@@ -248,6 +276,7 @@
     const langs = await parley.api('GET', '/api/languages');
     const select = $('language');
     const src = session.sourceLanguage;
+    parley.sourceLanguage = src;  // the original under each caption is marked as such
     const option = (name, value) => {
       const o = new Option(name, value);
       o.dataset.name = name;
@@ -255,6 +284,7 @@
     };
     option(langs.names[src] || src, src);
     for (const t of langs.targets[src] || []) option(t.name, t.language);
+    if (session.state === 'ENDED') await keepTranscriptLanguages();
     const wanted = asked || localStorage.getItem('parley-lang') || (navigator.language || 'en').slice(0, 2);
     const offered = Array.from(select.options);
     const match = offered.find((o) => o.value === wanted) ||
@@ -304,17 +334,39 @@
       const src = session.sourceLanguage;
       if (e.status === 404 && lang !== src) {
         // Never translated into this language: the original, and why.
-        const name = (Array.from($('language').options).find((o) => o.value === lang) || { text: lang }).text;
-        $('notice').textContent = parley.t('noTranscriptShowingOriginal', { language: name });
+        $('notice').textContent = parley.t('noTranscriptShowingOriginal', { language: sentenceName(lang) });
         $('notice').classList.remove('hidden');
         $('language').value = src;
         showTranscript(src);
         return;
       }
-      status(e.message, true);  // a private transcript says how to open it
+      // A private transcript says how to open it, in the page's language.
+      if (e.status === 403) say(listenerKey ? 'transcriptWrongKey' : 'transcriptPrivate', null, true);
+      else status(e.message, true);
+      $('downloads').classList.add('hidden');
       return;
     }
     for (const it of r.items) showCaption(it.seq, it.text, it.source);
+    const last = r.items[r.items.length - 1];
+    if (last) showCurrent(last.text);
+  }
+
+  // The big caption under the avatar: the newest final.
+  function showCurrent(text) {
+    $('current').dataset.raw = text;
+    $('current').textContent = shown(text, language);
+  }
+
+  // An ended session offers only the languages it has a transcript in,
+  // when its summary can be read (the listener key, or a public transcript).
+  async function keepTranscriptLanguages() {
+    try {
+      const r = await parley.api('GET', '/api/sessions/' + code + '/summary' + (listenerKey ? '?key=' + encodeURIComponent(listenerKey) : ''));
+      const have = new Set(r.languages.filter((l) => l.original || l.finals > 0).map((l) => l.language));
+      for (const o of Array.from($('language').options)) if (!have.has(o.value)) o.remove();
+    } catch (e) {
+      /* private: the transcript request says so */
+    }
   }
 
   // A long session replays only its newest finals on the socket; the older
@@ -497,9 +549,10 @@
         }
         showCaption(m.seq, m.text, m.source);
         if (!m.history) {
-          $('current').dataset.raw = m.text;
-          $('current').textContent = shown(m.text, language);
+          showCurrent(m.text);
           $('partial').textContent = '';
+        } else if (m.seq === lastSeq) {
+          showCurrent(m.text);  // a listener who just joined sees the newest caption at once
         }
         tell({ type: 'parley:caption', language, seq: m.seq, text: shown(m.text, language),
                 original: shown(m.source, session.sourceLanguage), history: !!m.history });

@@ -109,8 +109,18 @@
           ended = true;
           partial.remove();
         } else if (m.type === 'error') {
-          if (m.code === 'not_found' || m.code === 'invalid_argument' || m.code === 'failed_precondition') ended = true;
-          if (ended) problem(m.message);
+          // Only a full server or a flood is worth retrying; anything else
+          // (a language it cannot offer, a wrong code) is said and stays.
+          if (m.code === 'resource_exhausted' || m.code === 'unavailable') return;
+          ended = true;
+          if (m.code !== 'not_found') {
+            problem(m.message);
+            return;
+          }
+          // An ended session: its last lines stay, with nothing to fix.
+          parley.api('GET', '/api/sessions/' + code)
+            .then((info) => { if (info.state !== 'ENDED') problem(m.message); })
+            .catch(() => problem(m.message));
         }
       };
       ws.onclose = () => {
@@ -124,7 +134,9 @@
   }
 
   (async () => {
-    let langs = (params.get('lang') || '').split(',').map((l) => l.trim()).filter(Boolean).slice(0, 4);
+    // es-ES reads as es (the server's languages are base codes); each once.
+    let langs = [...new Set((params.get('lang') || '').split(',').map((l) => l.trim().toLowerCase().split(/[-_]/)[0])
+      .filter(Boolean))].slice(0, 4);
     if (langs.length === 0 || masking) {
       try {
         source = (await parley.api('GET', '/api/sessions/' + code)).sourceLanguage;

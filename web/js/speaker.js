@@ -11,6 +11,7 @@
   let code = null, token = null, listenerKey = null, ws = null, seq = 0, audioCtx = null, micStream = null;
   let state = 'CREATED', replaced = false, languageNames = {};
   let startedAt = null, endedAt = null;  // wall clock: the session timer, from the server when it knows
+  let handedOver = null;  // {token, listenerKey} from a "control from another device" link, until accepted
   // 'websocket' until WebRTC is connected; back to it if WebRTC fails.
   let transport = 'websocket', pc = null, whipResource = null, webrtcOffered = false;
   window.parleySpeaker = { get transport() { return transport; } };
@@ -43,13 +44,15 @@
       return false;
     }
     const hash = new URLSearchParams(location.hash.slice(1));
+    const all = savedSessions();
     let wanted = null;
     if (parley.sessionCode(hash.get('code')) && hash.get('token')) {
+      // Kept only once the server accepts it: a wrong link never replaces
+      // a token that works.
       wanted = hash.get('code');
-      remember(wanted, { token: hash.get('token'), listenerKey: hash.get('k') || null });
+      handedOver = { token: hash.get('token'), listenerKey: hash.get('k') || (all[wanted] || {}).listenerKey || null };
       history.replaceState(null, '', location.pathname + location.search);  // the token leaves the address bar
     }
-    const all = savedSessions();
     const candidates = wanted ? [wanted] : Object.keys(all).sort((a, b) => all[b].savedAt - all[a].savedAt);
     for (const c of candidates.slice(0, 3)) {
       let info;
@@ -59,17 +62,52 @@
         if (e.status === 404) forget(c);
         continue;
       }
-      if (info.state === 'ENDED' && !wanted) continue;
+      // An ended session comes back (with its summary) for an hour after the end.
+      if (info.state === 'ENDED' && !wanted && Date.now() - info.endedAtMs > 3600 * 1000) continue;
+      const held = c === wanted ? handedOver : all[c];
       code = c;
-      token = all[c].token;
-      listenerKey = all[c].listenerKey;
+      token = held.token;
+      listenerKey = held.listenerKey;
       webrtcOffered = !!info.webrtc;
       showSession(info);
       $('resumed').classList.remove('hidden');
+      loadTranscript();
       if (info.state !== 'ENDED') connect();
       return true;
     }
     return false;
+  }
+
+  // After a reload: the finals so far, from the history (the speaker may read it).
+  async function loadTranscript() {
+    let after = 0;
+    for (let page = 0; page < 40; page++) {
+      let r;
+      try {
+        r = await parley.api('GET', '/api/sessions/' + code + '/history?limit=500&after=' + after, undefined, token);
+      } catch (e) {
+        return;
+      }
+      for (const it of r.items) {
+        const p = parley.upsertCaption($('transcript'), it.seq, it.source);
+        p.classList.toggle('from-script', !!it.fromScript);
+      }
+      if (!r.more) break;
+      after = r.nextAfter;
+    }
+    const last = $('transcript').lastElementChild;
+    if (last) last.scrollIntoView({ block: 'nearest' });
+  }
+
+  // This page no longer controls the session (another took over, or the
+  // token is wrong): it says so and offers nothing that would not work.
+  function lostControl(message) {
+    stopMic();
+    for (const id of ['start', 'pause', 'resume', 'end', 'type-text', 'type-send', 'mic-test']) $(id).disabled = true;
+    $('mic-test').classList.add('hidden');
+    $('mic-status').textContent = 'The microphone is off on this page.';
+    $('session-error').textContent = message;
+    $('resumed').classList.add('hidden');
   }
 
   async function loadLanguages() {
@@ -153,10 +191,27 @@
     }
     const s = Math.max(0, Math.floor(((state === 'ENDED' ? endedAt || Date.now() : Date.now()) - started) / 1000));
     const pad = (n) => String(n).padStart(2, '0');
-    $('timer-label').textContent = state === 'ENDED' ? 'Lasted' : 'Live for';
+    $('timer-label').textContent = state === 'ENDED' ? 'Lasted' : state === 'PAUSED' ? 'Paused; since the start' : 'Live for';
     $('timer').textContent = pad(Math.floor(s / 3600)) + ':' + pad(Math.floor(s / 60) % 60) + ':' + pad(s % 60);
   }
   setInterval(() => { if (state !== 'ENDED') tick(); }, 1000);
+
+  async function download(href, name) {
+    try {
+      const res = await fetch(href, { headers: { Authorization: 'Bearer ' + token } });
+      if (!res.ok) throw new Error('HTTP ' + res.status);
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (e) {
+      $('summary-text').textContent = 'Could not download ' + name + ': ' + e.message;
+    }
+  }
 
   // After the end: how long, how much, who listened in which language, and
   // every language's transcript to download.
@@ -190,6 +245,12 @@
         const href = l.downloads[format];
         const a = document.createElement('a');
         a.href = href;
+        // Without the listener key in the link, the token opens it.
+        a.addEventListener('click', (ev) => {
+          if (listenerKey) return;
+          ev.preventDefault();
+          download(href, 'parley-' + code + '-' + l.language + '.' + format);
+        });
         a.textContent = format.toUpperCase();
         a.setAttribute('download', '');
         a.setAttribute('aria-label', l.name + ' transcript, ' + format.toUpperCase());
@@ -247,7 +308,10 @@
     ws.onmessage = (ev) => {
       if (typeof ev.data !== 'string') return;
       const m = JSON.parse(ev.data);
-      if (m.type === 'welcome' || m.type === 'state') setState(m.state);
+      if (m.type === 'welcome') {
+        remember(code, { token, listenerKey });  // accepted: this device controls the session now
+        setState(m.state);
+      } else if (m.type === 'state') setState(m.state);
       else if (m.type === 'partial') $('partial').textContent = m.text;
       else if (m.type === 'discard') $('partial').textContent = '';
       else if (m.type === 'final') {
@@ -264,10 +328,14 @@
           .map(([l, n]) => (languageNames[l] || l) + ': ' + n).join(' · ');
       } else if (m.type === 'error') {
         $('session-error').textContent = m.message;
-        if (m.code === 'replaced') replaced = true;  // another page took over: do not fight back
+        if (m.code === 'replaced') {  // another page took over: do not fight back
+          replaced = true;
+          lostControl('Another page took over this session. Reload this page to take it back.');
+        }
         if (m.code === 'permission_denied' || m.code === 'unauthenticated') {
           replaced = true;  // a token that does not open this session: retrying cannot help
-          forget(code);
+          lostControl(handedOver ? 'This link does not control session ' + code + ': ask for a new one.' : m.message);
+          if (!handedOver) forget(code);
         }
       }
       else if (m.type === 'sessionEnded') setState('ENDED');

@@ -518,6 +518,55 @@ std::string page_policy(const Request& req, std::string_view ancestors) {
 
 }  // namespace
 
+namespace {
+
+// http(s)://host[:port] or host[:port]: a DNS name (with * only as the whole
+// first label) or a bracketed IPv6 address; a port from 1 to 65535.
+bool is_origin(const std::string& e) {
+  std::string rest = e;
+  if (const auto scheme_end = e.find("://"); scheme_end != std::string::npos) {
+    const std::string scheme = e.substr(0, scheme_end);
+    if (scheme != "http" && scheme != "https") return false;
+    rest = e.substr(scheme_end + 3);
+  }
+  std::string host = rest, port;
+  if (!rest.empty() && rest.front() == '[') {
+    const auto close = rest.find(']');
+    if (close == std::string::npos || close < 3) return false;
+    host = rest.substr(0, close + 1);
+    if (!std::all_of(host.begin() + 1, host.end() - 1,
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.'; })) {
+      return false;
+    }
+    rest = rest.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return false;
+    port = rest.empty() ? "" : rest.substr(1);
+    if (!rest.empty() && port.empty()) return false;
+  } else {
+    if (const auto colon = rest.find(':'); colon != std::string::npos) {
+      host = rest.substr(0, colon);
+      port = rest.substr(colon + 1);
+      if (port.empty()) return false;
+    }
+    if (host.empty() || host.front() == '.' || host.back() == '.' || host.find("..") != std::string::npos) return false;
+    for (size_t i = 0; i < host.size(); ++i) {
+      const char c = host[i];
+      const bool wildcard = c == '*' && i == 0 && host.size() > 2 && host[1] == '.';
+      if (!wildcard && !std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return false;
+    }
+  }
+  if (!port.empty()) {
+    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      return false;
+    }
+    const int n = std::stoi(port);
+    if (n < 1 || n > 65535) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 core::Result<std::string> frame_ancestors(std::string_view setting) {
   std::vector<std::string> sources;
   std::string entry;
@@ -530,20 +579,8 @@ core::Result<std::string> frame_ancestors(std::string_view setting) {
       return {};
     }
     if (e == "self" || e == "'self'") e = "'self'";
-    else if (e != "*") {
-      // scheme://host[:port] or host[:port], with * only as the first label.
-      const auto scheme_end = e.find("://");
-      const std::string host = scheme_end == std::string::npos ? e : e.substr(scheme_end + 3);
-      const bool scheme_ok = scheme_end == std::string::npos ||
-                             std::all_of(e.begin(), e.begin() + static_cast<long>(scheme_end), [](char c) {
-                               return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
-                             });
-      const bool host_ok = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '*';
-      });
-      if (!scheme_ok || !host_ok || scheme_end == 0) {
-        return core::invalid_argument("'" + e + "' is not an origin (e.g. https://www.example.org), 'self', * or none");
-      }
+    else if (e != "*" && !is_origin(e)) {
+      return core::invalid_argument("'" + e + "' is not an origin (e.g. https://www.example.org), 'self', * or none");
     }
     sources.push_back(e);
     return {};
@@ -669,9 +706,9 @@ Response handle_request(const ApiContext& ctx, const Request& req, const Client&
   if ((parts[0] == "overlay" || parts[0] == "embed") && parts.size() == 2 && get) {
     auto found = find_session(ctx, client, parts[1]);
     if (!found && found.status().code() == core::Code::resource_exhausted) return error_response(req, found.status());
-    if (!found) return unknown_session_page(req);
+    // A wrong code is said inside the frame too (the page tells the host).
     // The embed is the listener page, laid out for a frame (listener.js reads the path).
-    Response res = page(req, parts[0] == "overlay" ? "overlay.html" : "listener.html");
+    Response res = !found ? unknown_session_page(req) : page(req, parts[0] == "overlay" ? "overlay.html" : "listener.html");
     res.set("Content-Security-Policy", page_policy(req, ctx.embed_origins));
     return res;
   }

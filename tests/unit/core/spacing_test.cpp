@@ -23,7 +23,11 @@ TEST(Spacing, NoSpaceBeforeClosingPunctuation) {
 
 TEST(Spacing, FrenchKeepsANarrowNoBreakSpaceBeforeHighMarks) {
   EXPECT_EQ(tidy_spacing("Vraiment ? Oui !", "fr"), "Vraiment\u202F? Oui\u202F!");
-  EXPECT_EQ(tidy_spacing("Vraiment? Oui!", "fr"), "Vraiment? Oui!");  // adds none: only spacing is tidied
+  EXPECT_EQ(tidy_spacing("Vraiment? Oui!", "fr"), "Vraiment\u202F? Oui\u202F!") << "added where missing";
+  EXPECT_EQ(tidy_spacing("Il a dit: non; c'est ça?!", "fr"), "Il a dit\u202F: non\u202F; c'est ça\u202F?!");
+  EXPECT_EQ(tidy_spacing("Rendez-vous à 10:30, voir https://x.org", "fr"), "Rendez-vous à 10:30, voir https://x.org");
+  EXPECT_EQ(tidy_spacing("«bonjour» et «\u202Fsalut\u202F»", "fr"), "«\u202Fbonjour\u202F» et «\u202Fsalut\u202F»");
+  EXPECT_EQ(tidy_spacing("Oui\u00A0!", "fr"), "Oui\u00A0!") << "a no-break space already there stays";
   EXPECT_EQ(tidy_spacing("« bonjour »", "fr"), "«\u202Fbonjour\u202F»");
   EXPECT_EQ(tidy_spacing("« hola »", "es"), "«hola»");
   EXPECT_EQ(tidy_spacing("La fin .", "fr"), "La fin.");
