@@ -175,7 +175,7 @@ test('speaker page with a real recording; Spanish and French listeners get capti
   await screenshot(german, 'listener-language-not-offered');
   const stranger = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
   await stranger.goto(`${server.url}/listener/${code}?lang=es`);
-  await stranger.waitForFunction(() => /private/.test(document.getElementById('status').textContent), null,
+  await stranger.waitForFunction(() => /privada/.test(document.getElementById('status').textContent), null,
                                  { timeout: 20000 });
   assert.equal(await stranger.evaluate(() => document.querySelectorAll('#history p').length), 0);
   await screenshot(stranger, 'listener-private-transcript');
