@@ -15,10 +15,12 @@
 #include "app/config.h"
 #include "app/engine_set.h"
 #include "core/log.h"
+#include "pipeline/strong_words.h"
 #include "session/registry.h"
 #include "store/async_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "rtc/service.h"
+#include "transport/http/assets.h"
 #include "transport/http/server.h"
 
 extern char** environ;
@@ -216,6 +218,17 @@ int run_serve(const std::vector<std::string>& argv) {
                           ctx);
 
   session::LiveConfig live;
+  // Strong language lists, one hand-written file per language, compiled in
+  // with the pages (web/strong-words/<language>.txt; pages use them too).
+  {
+    auto lists = std::make_shared<std::map<std::string, pipeline::StrongWords>>();
+    for (const char* language : {"en", "es", "fr", "ca", "gl", "it", "pt"}) {
+      if (auto a = transport::find_asset(std::string("strong-words/") + language + ".txt")) {
+        (*lists)[language] = pipeline::StrongWords::parse(a->body);
+      }
+    }
+    live.strong_words = std::move(lists);
+  }
   live.segmenter.speech_start_ms = static_cast<int>(*start_ms);
   *hangover_ms = hangover_ms_for(static_cast<int>(*hangover_ms), engines->vad.get());
   live.segmenter.hangover_ms = static_cast<int>(*hangover_ms);

@@ -153,13 +153,14 @@ void SpeakerPipeline::submit_text(const std::string& text) {
   u.id = next_id_++;
   u.start_ms = u.end_ms = audio::samples_to_ms(samples_in_, audio::kPipelineRateHz);
   u.words = text;
-  u.text = core::tidy_spacing(text, c_.source_language);
+  const std::string typed = core::tidy_spacing(text, c_.source_language);
+  u.text = shown(typed, c_.source_language);
   u.end_reason = "typed";
   const int64_t now = core::now_us();
   u.times.first_audio_us = u.times.last_audio_us = u.times.vad_end_us = u.times.stt_final_us = now;
   listener_.on_final(u);
   if (u.text.empty()) return;
-  translate_and_speak(u);
+  translate_and_speak(u, typed);
 }
 
 void SpeakerPipeline::on_utterance_start(int64_t start_sample) {
@@ -214,11 +215,11 @@ void SpeakerPipeline::show_partial(const std::string& hypothesis) {
   std::string joined;
   for (const auto& w : display) joined += (joined.empty() ? "" : " ") + w;
   const std::string sentence = to_sentence(joined, c_.source_language);
-  listener_.on_partial(current_.id, ++revision_, sentence);
+  listener_.on_partial(current_.id, ++revision_, shown(sentence, c_.source_language));
   if (!c_.translate_partials || !shedding_.partial_translations) return;
   for (auto& [lang, lane] : lanes_) {
     auto t = lane->translator->translate(sentence);
-    if (t) listener_.on_partial_translation(current_.id, revision_, lang, t->text);
+    if (t) listener_.on_partial_translation(current_.id, revision_, lang, shown(t->text, lang));
   }
 }
 
@@ -274,12 +275,26 @@ void SpeakerPipeline::on_utterance_end(int64_t end_sample, EndReason reason) {
   const auto final_words = split_words(current_.words);
   current_.partials_shown = shown_meter_.finish(final_words);
   current_.partials_raw = raw_meter_.finish(final_words);
+  const std::string said = current_.text;
+  current_.text = shown(said, c_.source_language);
   listener_.on_final(current_);
   if (current_.text.empty()) return;
-  translate_and_speak(current_);
+  translate_and_speak(current_, said);
 }
 
-void SpeakerPipeline::translate_and_speak(const Utterance& u) {
+std::string SpeakerPipeline::shown(const std::string& text, const std::string& language) const {
+  const auto it = c_.strong_words.find(language);
+  if (it == c_.strong_words.end() || it->second.empty()) return text;
+  // Engines pass words they do not know through untranslated: the source
+  // language's list applies to translations too.
+  std::string out = it->second.mask(text);
+  if (language != c_.source_language) {
+    if (auto src = c_.strong_words.find(c_.source_language); src != c_.strong_words.end()) out = src->second.mask(out);
+  }
+  return out;
+}
+
+void SpeakerPipeline::translate_and_speak(const Utterance& u, const std::string& source) {
   // Every language's translation runs at once (each lane's translator on
   // one thread), so a slow engine for one language (a remote server waiting
   // out its deadline) delays no other language. Here, in turn: every
@@ -293,7 +308,7 @@ void SpeakerPipeline::translate_and_speak(const Utterance& u) {
   for (auto& [lang, lane] : lanes_) {
     auto* tr = lane->translator.get();
     const auto how = lanes_.size() == 1 ? std::launch::deferred : std::launch::async;
-    pending.push_back({lane.get(), std::async(how, [tr, &u] { return tr->translate(u.text); })});
+    pending.push_back({lane.get(), std::async(how, [tr, &source] { return tr->translate(source); })});
   }
   std::deque<std::pair<Lane*, TranslationResult>> to_speak;
   // Sends every caption whose translation is ready; also called while a
@@ -316,7 +331,14 @@ void SpeakerPipeline::translate_and_speak(const Utterance& u) {
         listener_.on_error(core::Status(tr.status().code(), lane.language + ": " + tr.status().message()));
         continue;
       }
-      r.text = tr->text;
+      r.text = shown(tr->text, lane.language);
+      r.spoken = tr->text;
+      if (auto it = c_.strong_words.find(lane.language); it != c_.strong_words.end() && !it->second.empty()) {
+        r.spoken = it->second.drop(r.spoken);
+        if (auto src = c_.strong_words.find(c_.source_language); src != c_.strong_words.end()) {
+          r.spoken = src->second.drop(r.spoken);
+        }
+      }
       r.cache_hit = tr->cache_hit;
       r.n_glossary_terms = tr->n_glossary_terms;
       r.times.mt_ms = tr->mt_ms;
@@ -374,7 +396,7 @@ void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r
     speech.phonemes.insert(speech.phonemes.end(), ph.begin(), ph.end());
     speech.words.insert(speech.words.end(), wd.begin(), wd.end());
   };
-  auto st = lane.voice->synthesize(r.text, [&](const engines::tts::SpeechChunk& chunk) {
+  auto st = lane.voice->synthesize(r.spoken.empty() ? r.text : r.spoken, [&](const engines::tts::SpeechChunk& chunk) {
     if (!trim) {
       send(chunk.audio, chunk.phonemes, chunk.words);
     } else {

@@ -22,6 +22,7 @@
 #include "audio/pcm.h"
 #include "core/status.h"
 #include "engines/mt/glossary.h"
+#include "pipeline/strong_words.h"
 #include "engines/mt/router.h"
 #include "engines/mt/translator.h"
 #include "engines/stt/stt.h"
@@ -68,6 +69,9 @@ struct PipelineConfig {
   std::optional<words::Script> script;
   // Names said the same way in every language's speech (tts.h).
   std::shared_ptr<const engines::tts::Lexicon> lexicon;
+  // Strong language by language, for a session that hides it: masked in
+  // captions, left out of speech. Empty (the default): everything as said.
+  std::map<std::string, StrongWords> strong_words;
 };
 
 class PipelineListener {
@@ -165,7 +169,10 @@ class SpeakerPipeline final : private SegmenterListener, private HypothesisSourc
   void on_utterance_end(int64_t end_sample, EndReason reason) override;
   std::string hypothesis_now() override;
   // Every target's caption (translations run at once), then every target's speech.
-  void translate_and_speak(const Utterance& u);
+  // `source` is what is translated: the utterance's text before masking.
+  void translate_and_speak(const Utterance& u, const std::string& source);
+  // `text` in `language` as a caption shows it (strong words masked when hidden).
+  std::string shown(const std::string& text, const std::string& language) const;
   // `between_chunks` runs after each chunk (other languages' captions that became ready).
   void speak(const Utterance& u, Lane& lane, TranslationResult& r, const std::function<void()>& between_chunks);
   // A translator into `language` with the current glossary.

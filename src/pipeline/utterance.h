@@ -66,7 +66,8 @@ struct SpeechPace {
 
 struct TranslationResult {
   std::string language;
-  std::string text;
+  std::string text;    // as captions show it
+  std::string spoken;  // what the voice says (the text less strong words, when the session hides them)
   std::string route;  // "en→es→fr"
   bool cache_hit = false;
   size_t n_glossary_terms = 0;

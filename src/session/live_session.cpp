@@ -577,6 +577,7 @@ void LiveSession::run_worker() {
   pc.stt_adaptation = words.adaptation;
   pc.glossary = words.parsed_glossary;
   pc.lexicon = words.lexicon;
+  if (snapshot.spec.hide_strong_words && config_.strong_words) pc.strong_words = *config_.strong_words;
   if (!words.script.empty()) pc.script.emplace(words.script);
   std::unique_ptr<pipeline::SpeakerPipeline> pipe;
   if (auto p = pipeline::SpeakerPipeline::create(engines_, pc, events); p) {

@@ -34,6 +34,7 @@
 #include "audio/resampler.h"
 #include "fanout/hub.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/strong_words.h"
 #include "session/load_shedding.h"
 #include "session/session.h"
 #include "session/talk_words.h"
@@ -71,6 +72,9 @@ struct LiveConfig {
   // Builds sessions' vocabularies and scripts (process-wide); null: a
   // small one of the session's own.
   std::shared_ptr<WordsBuilder> words_builder;
+  // Strong language by language (web/strong-words/), for sessions whose
+  // speaker hides it; null: none known.
+  std::shared_ptr<const std::map<std::string, pipeline::StrongWords>> strong_words;
 };
 
 

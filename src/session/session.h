@@ -33,6 +33,9 @@ struct SessionSpec {
   std::string source_language = "en";
   std::string avatar = "ada";
   std::vector<std::string> default_targets;
+  // Strong language masked in captions and left out of speech (off by
+  // default: captions as said).
+  bool hide_strong_words = false;
 };
 
 struct SessionInfo {

@@ -12,16 +12,18 @@
 // spoken like speech): what is checked is the pages, not the recogniser.
 // The microphone is a generated tone followed by silence.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { createSession, launchChromium, screenshot, startServer, tempDir, watchPage } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require('fs').readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const PHONE = { width: 390, height: 844 };
+const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
 let server, browser;
 const problems = [];
 
@@ -92,15 +94,59 @@ async function typeCaption(speaker, text) {
 }
 
 // axe-core on the page as it is: no serious or critical violations.
+// (The results are printed: rules passed, and violations by impact.)
 async function checkAccessibility(page, what) {
   await page.evaluate(AXE);
   const result = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+    const r = await window.axe.run(document);
+    const byImpact = {};
+    for (const v of r.violations) byImpact[v.impact] = (byImpact[v.impact] || 0) + 1;
+    return {
+      passes: r.passes.length, incomplete: r.incomplete.length, byImpact,
+      serious: r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
+      minor: r.violations.filter((v) => v.impact !== 'serious' && v.impact !== 'critical').map((v) => `${v.id} (${v.impact})`),
+    };
   });
-  assert.deepEqual(result, [], `${what}: axe-core finds no serious or critical violations`);
+  console.log(`axe-core ${what}: ${result.passes} rules pass, ${result.incomplete} need review, violations ` +
+              `${JSON.stringify(result.byImpact)}${result.minor.length ? ' — ' + result.minor.join(', ') : ''}`);
+  assert.deepEqual(result.serious, [], `${what}: axe-core finds no serious or critical violations`);
 }
+
+// The page's visible words outside the captions and the session's name.
+function interfaceText(page) {
+  return page.evaluate(() => {
+    const skip = new Set(['history', 'current', 'partial', 'session-name']);
+    const out = [];
+    const walk = (el) => {
+      if (skip.has(el.id) || el.tagName === 'SCRIPT' || el.tagName === 'STYLE') return;
+      for (const n of el.childNodes) {
+        if (n.nodeType === Node.TEXT_NODE && n.textContent.trim()) out.push(n.textContent.trim());
+        else if (n.nodeType === Node.ELEMENT_NODE) walk(n);
+      }
+      for (const a of ['aria-label', 'title', 'placeholder']) if (el.getAttribute(a)) out.push(el.getAttribute(a));
+    };
+    walk(document.body);
+    return out;
+  });
+}
+
+test('every language file has every string, and no other', () => {
+  const dir = join(WEB, 'i18n');
+  const english = JSON.parse(readFileSync(join(dir, 'en.json'), 'utf8'));
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  assert.deepEqual(files.sort(), ['ca.json', 'en.json', 'es.json', 'fr.json', 'gl.json', 'it.json', 'pt.json']);
+  for (const f of files) {
+    const strings = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    assert.deepEqual(Object.keys(strings).sort(), Object.keys(english).sort(), `${f} has exactly the English keys`);
+    for (const [k, v] of Object.entries(strings)) {
+      assert.ok(typeof v === 'string' && v.trim().length > 0, `${f}: ${k} is a non-empty string`);
+      for (const name of (english[k].match(/\{\w+\}/g) || [])) assert.ok(v.includes(name), `${f}: ${k} keeps ${name}`);
+    }
+    // Each language's strong-word list exists too.
+    assert.ok(readFileSync(join(WEB, 'strong-words', f.replace('.json', '.txt')), 'utf8').length > 0);
+  }
+});
 
 // A session created on the speaker page and started over the API with the
 // token the page keeps (no microphone: captions are typed).
@@ -129,6 +175,10 @@ test('a code box on the landing page, on /listener and on a wrong code; the crea
   await phone.click('button[type=submit]');
   assert.match(await phone.textContent('#code-error'), /seis cifras/);
   await screenshot(phone, 'landing-phone-bad-code');
+  const desk = await newPage('landing-desktop', { width: 1280, height: 800 }, { locale: 'fr-FR' });
+  await desk.goto(server.url + '/');
+  await desk.waitForFunction(() => document.documentElement.lang === 'fr');
+  await screenshot(desk, 'landing-desktop-fr');
   await phone.fill('#code', code.slice(0, 3) + ' ' + code.slice(3));
   await Promise.all([phone.waitForURL(`**/listener/${code}`), phone.click('button[type=submit]')]);
   await phone.waitForFunction(() => document.getElementById('session-name').textContent === 'Landing test');
@@ -196,6 +246,23 @@ test('the speaker keeps control across a reload and from another device; mic tes
   assert.equal(await listener.textContent('#state'), 'En directo');
   assert.equal(await listener.textContent('#status'), 'En directo.');
   assert.equal(await listener.textContent('#listen-label'), 'Toca para oír la traducción');
+  // No English left on the Spanish page: every English string that differs
+  // in Spanish is absent, with the display options open.
+  await listener.click('#display-button');
+  const english = JSON.parse(readFileSync(join(WEB, 'i18n', 'en.json'), 'utf8'));
+  const spanishStrings = JSON.parse(readFileSync(join(WEB, 'i18n', 'es.json'), "utf8"));
+  const ui = (await interfaceText(listener)).join('\n');
+  for (const [k, v] of Object.entries(english)) {
+    if (v === spanishStrings[k] || v.length < 4) continue;
+    const fixed = v.split(/\{\w+\}/)[0].trim();
+    if (fixed.length < 4) continue;
+    const alone = new RegExp('(^|[^\\p{L}])' + fixed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '($|[^\\p{L}])', 'u');
+    assert.ok(!alone.test(ui), `English "${fixed}" (${k}) is not on the Spanish page`);
+  }
+  assert.ok(ui.includes(spanishStrings.displayOptions) && ui.includes(spanishStrings.maskWords), 'the options read in Spanish');
+  assert.match(ui, /Descargar la transcripción en español:/, 'language names in lower case inside sentences');
+  await screenshot(listener, 'listener-es-phone-options');
+  await listener.click('#display-button');
 
   // A control link with a wrong token is refused, and the token this
   // browser holds keeps working.
@@ -253,6 +320,7 @@ test('the speaker keeps control across a reload and from another device; mic tes
   assert.equal(ended.status, 200);
   assert.ok((await ended.text()).split('\n').includes(shown));
   assert.match(await other.textContent('#summary-text'), /\d+ captions?, into 1 other language/);
+  assert.equal(await other.evaluate(() => document.documentElement.scrollWidth), PHONE.width, 'the phone page does not scroll sideways');
   await screenshot(other, 'speaker-summary-phone');
   await checkAccessibility(other, 'the speaker page with its summary');
   // Labels after the end: nothing claims to be on.
@@ -292,6 +360,11 @@ test('a phone listener: the header stays while captions scroll; display options 
                    { state: true, language: true, status: true, pageScroll: 0 });
   assert.ok(view.historyScroll > 0, 'the caption box scrolled to the newest caption');
   await screenshot(phone, 'listener-fr-phone-many-captions');
+  const desktop = await newPage('listener-fr-desktop', { width: 1280, height: 900 });
+  await desktop.goto(`${link}&lang=fr`);
+  await desktop.waitForFunction(() => document.querySelectorAll('#history p').length >= 14, null, { timeout: 20000 });
+  await screenshot(desktop, 'listener-fr-desktop');
+  await desktop.close();
   await typeCaption(speaker, 'The mayor said the old plan was bullshit.');
   // The speaker pauses: the phone sees it without scrolling.
   await speaker.click('#pause');
@@ -357,6 +430,12 @@ test('the overlay stacks languages for a video mixer; the embed is driven by pos
   // A site on another origin frames the embed and listens to it.
   const host = createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html' });
+    if (req.url === '/video') {  // a stand-in for the video under an OBS overlay
+      res.end(`<!doctype html><title>video</title><body style="margin:0;background:linear-gradient(120deg,#2b6cb0,#d53f8c 55%,#f6ad55)">
+        <iframe src="${server.url}/overlay/${code}?lang=es,fr&lines=2&size=40&original=1" width="1280" height="720"
+                style="border:0;display:block;background:transparent" allowtransparency="true"></iframe></body>`);
+      return;
+    }
     res.end(`<!doctype html><title>host</title><script>window.got = []; addEventListener('message', (e) => {
       if (e.data && e.data.source === 'parley') window.got.push(e.data); });</script>
       <iframe id="embed" src="${server.url}/embed/${code}?lang=es&audio=false" width="400" height="500"></iframe>
@@ -408,6 +487,16 @@ test('the overlay stacks languages for a video mixer; the embed is driven by pos
     assert.equal(await overlay.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgba(0, 0, 0, 0)', 'transparent');
     await overlay.screenshot({ path: join(process.env.PARLEY_ARTIFACTS || 'test-artifacts/e2e', 'overlay-transparent.png'),
                                omitBackground: true });
+    // The overlay over a coloured picture: only the captions cover it.
+    const video = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+    await video.goto(`http://127.0.0.1:${host.address().port}/video`);
+    const overFrame = () => video.frames().find((f) => f.url().includes('/overlay/'));
+    await video.waitForFunction(() => true);
+    for (let i = 0; i < 100 && !(overFrame() && await overFrame().evaluate(() =>
+      document.querySelectorAll('.line:not(.partial)').length >= 4).catch(() => false)); i++) {
+      await video.waitForTimeout(100);
+    }
+    await screenshot(video, 'overlay-over-colour');
     // A language the session cannot offer is said on the overlay, for whoever sets it up.
     const wrong = await newPage('overlay-de', { width: 800, height: 300 });
     await wrong.goto(`${server.url}/overlay/${code}?lang=de`);

@@ -540,6 +540,42 @@ TEST_F(LiveSessionTest, TheSummaryCountsPeakListenersAndOutlivesARestart) {
   EXPECT_EQ(http_request(port, "GET", link).status, 200) << "the summary's own link opens the transcript";
 }
 
+// A session whose speaker hides strong language: masked in the caption, the
+// original under it and the stored transcript; the speech still comes (less
+// the word). Off by default; any other value is refused.
+TEST_F(LiveSessionTest, StrongLanguageIsMaskedOnlyWhereTheSpeakerAsks) {
+  ServerProcess server(temp_db("profanity"));
+  const auto port = server.port();
+  auto bad = http_request(port, "POST", "/api/sessions", R"({"name":"x","profanity":"loud"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("profanity must be"), std::string::npos) << bad.body;
+  for (const bool hide : {true, false}) {
+    Created s = create_session(port, {{"name", "Words"}, {"sourceLanguage", "en"}, {"targets", {"es"}},
+                                      {"profanity", hide ? "mask" : "off"}});
+    auto info = json::parse(http_request(port, "GET", "/api/sessions/" + s.code).body);
+    EXPECT_EQ(info["profanity"], hide ? "mask" : "off");
+    WsClient sp(port);
+    ASSERT_TRUE(join_speaker(sp, s));
+    ASSERT_EQ(control(port, s, "start"), 200);
+    WsClient es(port);
+    join_listener(es, s.code, "es");
+    ASSERT_TRUE(es.wait_for_type("welcome", 5s));
+    sp.send_json({{"type", "text"}, {"text", "That plan was bullshit, friends."}});
+    ASSERT_TRUE(es.wait_for_type("final", 10s));
+    const auto final = es.of_type("final")[0];
+    const std::string source = final["source"];
+    if (hide) {
+      EXPECT_EQ(source, "That plan was b*******, friends.");
+      EXPECT_EQ(final["text"].get<std::string>().find("bullshit"), std::string::npos) << final["text"];
+    } else {
+      EXPECT_EQ(source, "That plan was bullshit, friends.") << "as said by default";
+    }
+    EXPECT_TRUE(es.wait_for([&](const auto&) { return count_speech(es) >= 1; }, 10s)) << "the speech still comes";
+    auto txt = http_request(port, "GET", "/api/sessions/" + s.code + "/transcript?format=txt");
+    EXPECT_EQ(txt.body, source + "\n") << "stored as shown";
+  }
+}
+
 TEST_F(LiveSessionTest, HttpAudioStreamServesChainedOggOpus) {
   ServerProcess server(temp_db("stream"));
   const auto port = server.port();

@@ -130,6 +130,22 @@ const parley = {
   },
   maskPatterns: new Map(),
 
+  // A language's strong words (web/strong-words/<language>.txt), loaded once;
+  // [] where there is no list.
+  strongWordLists: {},
+  async loadStrongWords(lang) {
+    if (parley.strongWordLists[lang]) return parley.strongWordLists[lang];
+    let words = [];
+    try {
+      const res = await fetch('/static/strong-words/' + encodeURIComponent(lang) + '.txt');
+      if (res.ok) {
+        words = (await res.text()).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      }
+    } catch (e) { /* no list: shown as said */ }
+    parley.strongWordLists[lang] = words;
+    return words;
+  },
+
   // The six digits in what someone typed ("482 913", "482-913"), or null.
   sessionCode(typed) {
     const digits = String(typed || '').replace(/[\s.-]/g, '');

@@ -127,7 +127,8 @@
     const masking = $('opt-mask').checked;
     if (masking !== display.mask) {
       display.mask = masking;
-      redrawCaptions();
+      if (masking) loadStrongWords().then(redrawCaptions);
+      else redrawCaptions();
     }
     if (!embed) localStorage.setItem('parley-display', JSON.stringify(display));
     applyDisplay();
@@ -152,9 +153,9 @@
   const received = new Map();
   // Strong language masked when the listener asked: the caption with its
   // language's list, the original with the source language's.
-  function strongWords(lang) {
-    if (lang === parley.uiLanguage) return parley.strings.strongWords;
-    return lang === 'en' ? parley.english.strongWords : null;
+  function strongWords(lang) { return parley.strongWordLists[lang] || null; }
+  async function loadStrongWords() {
+    await Promise.all([language, session.sourceLanguage].filter(Boolean).map((l) => parley.loadStrongWords(l)));
   }
   // (A caption is masked with the original's list too: engines pass words
   // they do not know through untranslated.)
@@ -306,6 +307,8 @@
       else switchLanguage(select.value);
       tell({ type: 'parley:language', language: select.value });
     });
+    language = select.value;
+    if (display.mask) await loadStrongWords();
     tell({ type: 'parley:ready', language: select.value, state: session.state, languages: offered.map((o) => o.value) });
     if (session.state === 'ENDED') {
       sessionOver();
@@ -319,6 +322,7 @@
   // An ended session: the whole transcript in `lang`, in place of what was shown.
   function showTranscript(lang) {
     language = lang;
+    if (display.mask) parley.loadStrongWords(lang).then(redrawCaptions);
     if (!embed) localStorage.setItem('parley-lang', lang);
     useLanguage(lang);
     $('history').textContent = '';
@@ -387,6 +391,7 @@
 
   function switchLanguage(lang) {
     language = lang;
+    if (display.mask) parley.loadStrongWords(lang).then(redrawCaptions);
     if (!embed) localStorage.setItem('parley-lang', lang);
     useLanguage(lang);
     lastSeq = 0;

@@ -31,18 +31,13 @@
   const text = colour(params.get('color') || '');
   document.body.style.fontSize = size + 'px';
   const stack = document.getElementById('stack');
-  // Strong language by language (web/i18n/<lang>.json "strongWords"), loaded
+  // Strong language by language (web/strong-words/<lang>.txt), loaded
   // only when masking was asked for.
   const masking = params.get('profanity') === 'mask';
   const strong = {};
   let source = null;
   const mask = (t, lang) => (masking && t ? parley.maskWords(t, strong[lang]) : t);
-  async function loadStrong(lang) {
-    try {
-      const res = await fetch('/static/i18n/' + encodeURIComponent(lang) + '.json');
-      if (res.ok) strong[lang] = (await res.json()).strongWords;
-    } catch (e) { /* a language without a list is shown as said */ }
-  }
+  async function loadStrong(lang) { strong[lang] = await parley.loadStrongWords(lang); }
   const stats = { finals: 0, partials: 0, reconnects: 0, joined: [] };
   window.parleyOverlay = stats;
 

@@ -275,6 +275,7 @@
     try {
       const r = await parley.api('POST', '/api/sessions', {
         name: $('name').value, sourceLanguage: $('source').value, avatar: $('avatar').value, targets,
+        profanity: $('profanity').checked ? 'mask' : 'off',
       }, apiKey);
       code = r.code;
       token = r.speakerToken;

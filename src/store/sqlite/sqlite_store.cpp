@@ -148,13 +148,15 @@ class SqliteStore final : public Store {
                                        const std::string& token_hash) override {
     std::lock_guard lock(mu_);
     Stmt st(db_, "INSERT INTO sessions(code,name,source_language,avatar,default_targets,state,"
-                 "token_hash,created_at_ms,listener_key_hash,transcript_public) VALUES(?,?,?,?,?,?,?,?,?,?)");
+                 "token_hash,created_at_ms,listener_key_hash,transcript_public,hide_strong_words) "
+                 "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
     if (!st.ok()) return error("prepare create_session");
     st.bind(1, info.code).bind(2, info.spec.name).bind(3, info.spec.source_language)
         .bind(4, info.spec.avatar).bind(5, join(info.spec.default_targets))
         .bind(6, std::string(session::state_name(info.state))).bind(7, token_hash)
         .bind(8, info.created_at_ms).bind(9, info.listener_key_hash)
-        .bind(10, static_cast<int64_t>(info.transcript_public ? 1 : 0));
+        .bind(10, static_cast<int64_t>(info.transcript_public ? 1 : 0))
+        .bind(11, static_cast<int64_t>(info.spec.hide_strong_words ? 1 : 0));
     if (auto s = st.done("create_session"); !s) return s;
     return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
   }
@@ -215,7 +217,8 @@ class SqliteStore final : public Store {
   core::Result<std::optional<StoredSession>> find_session(const std::string& code) override {
     std::lock_guard lock(read_mu_);
     Stmt st(read_db_, "SELECT id,code,name,source_language,avatar,default_targets,state,token_hash,"
-                 "created_at_ms,ended_at_ms,listener_key_hash,transcript_public,started_at_ms FROM sessions WHERE code=? "
+                 "created_at_ms,ended_at_ms,listener_key_hash,transcript_public,started_at_ms,hide_strong_words "
+                 "FROM sessions WHERE code=? "
                  "ORDER BY id DESC LIMIT 1");
     if (!st.ok()) return read_error("prepare find_session");
     st.bind(1, code);
@@ -236,6 +239,7 @@ class SqliteStore final : public Store {
     s.info.listener_key_hash = st.text(10);
     s.info.transcript_public = st.i64(11) != 0;
     s.info.started_at_ms = st.i64(12);
+    s.info.spec.hide_strong_words = st.i64(13) != 0;
     return std::optional<StoredSession>(std::move(s));
   }
 
@@ -412,6 +416,7 @@ core::Status migrate(sqlite3* db) {
       {"sessions", "transcript_public", "INTEGER NOT NULL DEFAULT 0"},
       {"utterances", "from_script", "INTEGER NOT NULL DEFAULT 0"},
       {"sessions", "started_at_ms", "INTEGER NOT NULL DEFAULT 0"},
+      {"sessions", "hide_strong_words", "INTEGER NOT NULL DEFAULT 0"},
   };
   for (const auto& c : kAdded) {
     std::vector<std::string> have;

@@ -54,6 +54,7 @@ json session_json(const ApiContext& ctx, const session::SessionInfo& info, bool 
           {"sourceLanguage", info.spec.source_language},
           {"avatar", info.spec.avatar},
           {"targets", info.spec.default_targets},
+          {"profanity", info.spec.hide_strong_words ? "mask" : "off"},
           {"live", live},
           {"webrtc", live && ctx.rtc != nullptr},  // WHIP/WHEP answer for this session
           {"createdAtMs", info.created_at_ms},

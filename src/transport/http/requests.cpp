@@ -90,6 +90,13 @@ core::Result<session::SessionSpec> parse_session_spec(std::string_view text) {
   spec.source_language = str("sourceLanguage", "en");
   spec.avatar = str("avatar", "ada");
   if (spec.avatar.size() > 32) return core::invalid_argument("avatar name too long");
+  if (auto p = body.find("profanity"); p != body.end()) {
+    if (!p->is_string() || (*p != "mask" && *p != "off")) {
+      return core::invalid_argument("profanity must be \"mask\" (strong language masked in captions, left out of "
+                                    "speech) or \"off\" (as said, the default)");
+    }
+    spec.hide_strong_words = *p == "mask";
+  }
   if (auto t = body.find("targets"); t != body.end()) {
     if (!t->is_array() || t->size() > 32) return core::invalid_argument("targets must be an array of language codes");
     for (const auto& x : *t) {
