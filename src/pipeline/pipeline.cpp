@@ -154,7 +154,7 @@ void SpeakerPipeline::submit_text(const std::string& text) {
   u.start_ms = u.end_ms = audio::samples_to_ms(samples_in_, audio::kPipelineRateHz);
   u.words = text;
   const std::string typed = core::tidy_spacing(text, c_.source_language);
-  u.text = shown(typed, c_.source_language);
+  u.text = shown(typed, c_.source_language, typed);
   u.end_reason = "typed";
   const int64_t now = core::now_us();
   u.times.first_audio_us = u.times.last_audio_us = u.times.vad_end_us = u.times.stt_final_us = now;
@@ -215,11 +215,11 @@ void SpeakerPipeline::show_partial(const std::string& hypothesis) {
   std::string joined;
   for (const auto& w : display) joined += (joined.empty() ? "" : " ") + w;
   const std::string sentence = to_sentence(joined, c_.source_language);
-  listener_.on_partial(current_.id, ++revision_, shown(sentence, c_.source_language));
+  listener_.on_partial(current_.id, ++revision_, shown(sentence, c_.source_language, sentence));
   if (!c_.translate_partials || !shedding_.partial_translations) return;
   for (auto& [lang, lane] : lanes_) {
     auto t = lane->translator->translate(sentence);
-    if (t) listener_.on_partial_translation(current_.id, revision_, lang, shown(t->text, lang));
+    if (t) listener_.on_partial_translation(current_.id, revision_, lang, shown(t->text, lang, sentence));
   }
 }
 
@@ -276,20 +276,34 @@ void SpeakerPipeline::on_utterance_end(int64_t end_sample, EndReason reason) {
   current_.partials_shown = shown_meter_.finish(final_words);
   current_.partials_raw = raw_meter_.finish(final_words);
   const std::string said = current_.text;
-  current_.text = shown(said, c_.source_language);
+  current_.text = shown(said, c_.source_language, said);
   listener_.on_final(current_);
   if (current_.text.empty()) return;
   translate_and_speak(current_, said);
 }
 
-std::string SpeakerPipeline::shown(const std::string& text, const std::string& language) const {
-  const auto it = c_.strong_words.find(language);
-  if (it == c_.strong_words.end() || it->second.empty()) return text;
+std::string SpeakerPipeline::shown(const std::string& text, const std::string& language,
+                                   const std::string& source) const {
+  if (c_.strong_words.empty()) return text;
+  std::string out = text;
+  if (auto it = c_.strong_words.find(language); it != c_.strong_words.end()) out = it->second.mask(out);
   // Engines pass words they do not know through untranslated: the source
-  // language's list applies to translations too.
-  std::string out = it->second.mask(text);
+  // language's strong words that the source has are hidden in translations too.
   if (language != c_.source_language) {
-    if (auto src = c_.strong_words.find(c_.source_language); src != c_.strong_words.end()) out = src->second.mask(out);
+    if (auto src = c_.strong_words.find(c_.source_language); src != c_.strong_words.end()) {
+      out = src->second.mask_carried(out, source);
+    }
+  }
+  return out;
+}
+
+std::string SpeakerPipeline::spoken(const std::string& text, const std::string& language,
+                                    const std::string& source) const {
+  if (c_.strong_words.empty()) return text;
+  std::string out = text;
+  if (auto it = c_.strong_words.find(language); it != c_.strong_words.end()) out = it->second.drop(out);
+  if (auto src = c_.strong_words.find(c_.source_language); src != c_.strong_words.end()) {
+    out = src->second.drop_carried(out, source);
   }
   return out;
 }
@@ -331,14 +345,8 @@ void SpeakerPipeline::translate_and_speak(const Utterance& u, const std::string&
         listener_.on_error(core::Status(tr.status().code(), lane.language + ": " + tr.status().message()));
         continue;
       }
-      r.text = shown(tr->text, lane.language);
-      r.spoken = tr->text;
-      if (auto it = c_.strong_words.find(lane.language); it != c_.strong_words.end() && !it->second.empty()) {
-        r.spoken = it->second.drop(r.spoken);
-        if (auto src = c_.strong_words.find(c_.source_language); src != c_.strong_words.end()) {
-          r.spoken = src->second.drop(r.spoken);
-        }
-      }
+      r.text = shown(tr->text, lane.language, source);
+      r.spoken = spoken(tr->text, lane.language, source);
       r.cache_hit = tr->cache_hit;
       r.n_glossary_terms = tr->n_glossary_terms;
       r.times.mt_ms = tr->mt_ms;
@@ -370,6 +378,12 @@ void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r
     return u.end_ms + (u.times.vad_end_us > 0 ? (at_us - u.times.vad_end_us) / 1000 : 0);
   };
   const int64_t source_end = source_end_ms(u);
+  // Nothing left to say (an utterance of strong words only, hidden): no
+  // voice reads out punctuation.
+  if (!StrongWords::has_letters(r.spoken)) {
+    listener_.on_speech_skipped(u, r);
+    return;
+  }
   const SpeechPlan plan = lane.pace.plan(stream_now_ms(t0), source_end);
   r.pace.rate = plan.rate;
   if (!plan.speak) {
@@ -396,7 +410,7 @@ void SpeakerPipeline::speak(const Utterance& u, Lane& lane, TranslationResult& r
     speech.phonemes.insert(speech.phonemes.end(), ph.begin(), ph.end());
     speech.words.insert(speech.words.end(), wd.begin(), wd.end());
   };
-  auto st = lane.voice->synthesize(r.spoken.empty() ? r.text : r.spoken, [&](const engines::tts::SpeechChunk& chunk) {
+  auto st = lane.voice->synthesize(r.spoken, [&](const engines::tts::SpeechChunk& chunk) {
     if (!trim) {
       send(chunk.audio, chunk.phonemes, chunk.words);
     } else {

@@ -171,8 +171,11 @@ class SpeakerPipeline final : private SegmenterListener, private HypothesisSourc
   // Every target's caption (translations run at once), then every target's speech.
   // `source` is what is translated: the utterance's text before masking.
   void translate_and_speak(const Utterance& u, const std::string& source);
-  // `text` in `language` as a caption shows it (strong words masked when hidden).
-  std::string shown(const std::string& text, const std::string& language) const;
+  // `text` in `language` as a caption shows it, and as the voice says it
+  // (strong words masked, or left out, when the session hides them);
+  // `source` is the utterance's own text.
+  std::string shown(const std::string& text, const std::string& language, const std::string& source) const;
+  std::string spoken(const std::string& text, const std::string& language, const std::string& source) const;
   // `between_chunks` runs after each chunk (other languages' captions that became ready).
   void speak(const Utterance& u, Lane& lane, TranslationResult& r, const std::function<void()>& between_chunks);
   // A translator into `language` with the current glossary.

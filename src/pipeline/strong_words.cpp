@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "pipeline/strong_words.h"
 
+#include <algorithm>
+
 #include "core/spacing.h"
 
 namespace parley::pipeline {
@@ -62,8 +64,7 @@ struct Token {
   std::string lower;
 };
 
-// Words: runs of letters, joined by a hyphen or apostrophe between letters
-// ("foda-se", "l'enculé" stays two words only where the list says so).
+// Words: runs of letters, joined by a hyphen between letters ("foda-se").
 std::vector<Token> tokens(std::string_view s) {
   std::vector<Token> out;
   size_t i = 0;
@@ -138,16 +139,44 @@ std::vector<StrongWords::Match> StrongWords::matches(std::string_view text) cons
       ++i;
       continue;
     }
-    out.push_back({toks[i].begin, toks[i + matched - 1].end});
+    std::string key;
+    for (size_t k = 0; k < matched; ++k) key += (k ? " " : "") + toks[i + k].lower;
+    out.push_back({toks[i].begin, toks[i + matched - 1].end, std::move(key)});
     i += matched;
   }
   return out;
 }
 
-std::string StrongWords::mask(std::string_view text) const {
+std::vector<StrongWords::Match> StrongWords::carried(std::string_view text, std::string_view source) const {
+  auto found = matches(text);
+  if (found.empty()) return found;
+  const auto in_source = matches(source);
+  std::erase_if(found, [&](const Match& m) {
+    return std::none_of(in_source.begin(), in_source.end(), [&](const Match& s) { return s.key == m.key; });
+  });
+  return found;
+}
+
+bool StrongWords::has_letters(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    if (is_letter(next_code_point(text, i))) return true;
+  }
+  return false;
+}
+
+std::string StrongWords::mask(std::string_view text) const { return masked(text, matches(text)); }
+std::string StrongWords::drop(std::string_view text) const { return dropped(text, matches(text)); }
+std::string StrongWords::mask_carried(std::string_view text, std::string_view source) const {
+  return masked(text, carried(text, source));
+}
+std::string StrongWords::drop_carried(std::string_view text, std::string_view source) const {
+  return dropped(text, carried(text, source));
+}
+
+std::string StrongWords::masked(std::string_view text, const std::vector<Match>& found) {
   std::string out;
   size_t at = 0;
-  for (const auto& m : matches(text)) {
+  for (const auto& m : found) {
     out.append(text.substr(at, m.begin - at));
     size_t i = m.begin;
     bool first = true;
@@ -164,8 +193,7 @@ std::string StrongWords::mask(std::string_view text) const {
   return out;
 }
 
-std::string StrongWords::drop(std::string_view text) const {
-  const auto found = matches(text);
+std::string StrongWords::dropped(std::string_view text, const std::vector<Match>& found) {
   if (found.empty()) return std::string(text);
   std::string out;
   size_t at = 0;

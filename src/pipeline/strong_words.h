@@ -24,12 +24,24 @@ class StrongWords {
   std::string mask(std::string_view text) const;
   // "That was bullshit." → "That was." (what the voice says)
   std::string drop(std::string_view text) const;
+  // The same, for a translation: only the words of this (the source
+  // language's) list that `source` also has, i.e. that a translation engine
+  // passed through untranslated. "Le chien va bite" from "the dog will bite"
+  // keeps its word; "C'est bullshit" from "It is bullshit" does not.
+  std::string mask_carried(std::string_view text, std::string_view source) const;
+  std::string drop_carried(std::string_view text, std::string_view source) const;
+  // Whether `text` has a letter or digit (speech made of punctuation alone is not said).
+  static bool has_letters(std::string_view text);
 
  private:
   struct Match {
     size_t begin, end;
+    std::string key;  // the phrase matched, lower case
   };
   std::vector<Match> matches(std::string_view text) const;
+  std::vector<Match> carried(std::string_view text, std::string_view source) const;
+  static std::string masked(std::string_view text, const std::vector<Match>& found);
+  static std::string dropped(std::string_view text, const std::vector<Match>& found);
   std::vector<std::vector<std::string>> phrases_;  // lower-cased words
 };
 

@@ -84,18 +84,31 @@ const parley = {
   // rewrites every element marked data-i18n / data-i18n-placeholder /
   // data-i18n-label / data-i18n-title. Returns the language used.
   async useLanguage(lang) {
+    return parley.applyStrings(await parley.loadStrings(lang));
+  },
+
+  // The two halves of useLanguage, for a page that may change its mind
+  // while a file loads: the strings (kept aside), then applying them.
+  stringFiles: {},
+  async loadStrings(lang) {
     const base = String(lang || 'en').toLowerCase().split(/[-_]/)[0];
     const chosen = parley.uiLanguages.includes(base) ? base : 'en';
     const load = async (l) => {
-      const res = await fetch('/static/i18n/' + l + '.json');
-      if (!res.ok) throw new Error('no strings for ' + l);
-      return res.json();
+      if (!parley.stringFiles[l]) {
+        const res = await fetch('/static/i18n/' + l + '.json');
+        if (!res.ok) throw new Error('no strings for ' + l);
+        parley.stringFiles[l] = await res.json();
+      }
+      return parley.stringFiles[l];
     };
-    if (Object.keys(parley.english).length === 0) parley.english = await load('en');
-    parley.strings = chosen === 'en' ? parley.english : await load(chosen);
-    parley.uiLanguage = chosen;
+    parley.english = await load('en');
+    return { language: chosen, strings: await load(chosen) };
+  },
+  applyStrings(loaded) {
+    parley.strings = loaded.strings;
+    parley.uiLanguage = loaded.language;
     parley.translatePage(document);
-    return chosen;
+    return parley.uiLanguage;
   },
 
   // `key`'s string with {name} replaced from `vars`.
@@ -116,7 +129,9 @@ const parley = {
   // allowed) masked after their first letter: "f***". Whole words only, in
   // any case. Off unless a listener asks for it: many deaf viewers want
   // captions exactly as said.
-  maskWords(text, words) {
+  // With `onlyIfIn`, only the words that text also has (a translation keeps
+  // an ordinary word that happens to be strong in the source language).
+  maskWords(text, words, onlyIfIn) {
     if (!text || !Array.isArray(words) || words.length === 0) return text;
     const key = words.join('\u0001');
     let re = parley.maskPatterns.get(key);
@@ -126,7 +141,13 @@ const parley = {
       if (parley.maskPatterns.size > 16) parley.maskPatterns.clear();
       parley.maskPatterns.set(key, re);
     }
-    return text.replace(re, (m) => m[0] + m.slice(1).replace(/[\p{L}\p{N}]/gu, '*'));
+    let carried = null;
+    if (onlyIfIn !== undefined) {
+      carried = new Set((String(onlyIfIn).match(re) || []).map((m) => m.toLowerCase().replace(/\s+/g, ' ')));
+      re.lastIndex = 0;
+    }
+    return text.replace(re, (m) => (carried && !carried.has(m.toLowerCase().replace(/\s+/g, ' '))
+      ? m : m[0] + m.slice(1).replace(/[\p{L}\p{N}]/gu, '*')));
   },
   maskPatterns: new Map(),
 

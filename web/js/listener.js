@@ -159,23 +159,24 @@
   }
   // (A caption is masked with the original's list too: engines pass words
   // they do not know through untranslated.)
-  function shown(text, lang) {
-    if (!display.mask) return text;
-    const words = [...(strongWords(lang) || []), ...(lang !== session.sourceLanguage ? strongWords(session.sourceLanguage) || [] : [])];
-    return parley.maskWords(text, words);
+  function shown(text, lang, source) {
+    if (!display.mask || !session || !text) return text;
+    let out = parley.maskWords(text, strongWords(lang));
+    if (lang !== session.sourceLanguage) out = parley.maskWords(out, strongWords(session.sourceLanguage), source || '');
+    return out;
   }
   function redrawCaptions() {
     for (const [seq, c] of received) {
-      parley.upsertCaption($('history'), seq, shown(c.text, language), shown(c.source, session.sourceLanguage));
+      parley.upsertCaption($('history'), seq, shown(c.text, language, c.source), shown(c.source, session.sourceLanguage));
     }
-    $('current').textContent = shown($('current').dataset.raw || '', language);
+    $('current').textContent = shown($('current').dataset.raw || '', language, $('current').dataset.source);
     applyLines();
   }
   function showCaption(seq, text, source) {
     const list = $('history');
     const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     received.set(seq, { text, source });
-    const p = parley.upsertCaption(list, seq, shown(text, language), shown(source, session.sourceLanguage));
+    const p = parley.upsertCaption(list, seq, shown(text, language, source), shown(source, session.sourceLanguage));
     applyLines();
     if (atEnd) list.scrollTop = list.scrollHeight;
     return p;
@@ -189,6 +190,7 @@
     if (/^(0|false|no)$/i.test(params.get('captions') || '')) document.body.classList.add('no-captions');
     if (/^(0|false|no)$/i.test(params.get('audio') || '')) $('listen').classList.add('hidden');
     window.addEventListener('message', (ev) => {
+      if (ev.source !== window.parent) return;  // only the page that holds the frame drives it
       const m = ev.data;
       if (!m || typeof m !== 'object' || typeof m.type !== 'string') return;
       if (m.type === 'parley:setLanguage' && typeof m.language === 'string') {
@@ -228,8 +230,12 @@
   }
 
   // The page reads in the caption language (English where it has no strings).
+  let languageAsked = 0;
   async function useLanguage(lang) {
-    await parley.useLanguage(lang);
+    const asked = ++languageAsked;
+    const loaded = await parley.loadStrings(lang);
+    if (asked !== languageAsked) return;  // a later choice wins, whichever file arrived first
+    parley.applyStrings(loaded);
     // The page's own words are in the UI language; the captions in theirs
     // (screen readers pronounce each with the right voice).
     document.documentElement.lang = parley.uiLanguage;
@@ -335,6 +341,7 @@
     try {
       r = await parley.api('GET', '/api/sessions/' + code + '/transcript?format=json&lang=' + encodeURIComponent(lang) + keyParam);
     } catch (e) {
+      if (lang !== language) return;  // another language was chosen meanwhile
       const src = session.sourceLanguage;
       if (e.status === 404 && lang !== src) {
         // Never translated into this language: the original, and why.
@@ -350,15 +357,17 @@
       $('downloads').classList.add('hidden');
       return;
     }
+    if (lang !== language) return;
     for (const it of r.items) showCaption(it.seq, it.text, it.source);
     const last = r.items[r.items.length - 1];
-    if (last) showCurrent(last.text);
+    if (last) showCurrent(last.text, last.source);
   }
 
   // The big caption under the avatar: the newest final.
-  function showCurrent(text) {
+  function showCurrent(text, source) {
     $('current').dataset.raw = text;
-    $('current').textContent = shown(text, language);
+    $('current').dataset.source = source || '';
+    $('current').textContent = shown(text, language, source);
   }
 
   // An ended session offers only the languages it has a transcript in,
@@ -554,12 +563,12 @@
         }
         showCaption(m.seq, m.text, m.source);
         if (!m.history) {
-          showCurrent(m.text);
+          showCurrent(m.text, m.source);
           $('partial').textContent = '';
         } else if (m.seq === lastSeq) {
-          showCurrent(m.text);  // a listener who just joined sees the newest caption at once
+          showCurrent(m.text, m.source);  // a listener who just joined sees the newest caption at once
         }
-        tell({ type: 'parley:caption', language, seq: m.seq, text: shown(m.text, language),
+        tell({ type: 'parley:caption', language, seq: m.seq, text: shown(m.text, language, m.source),
                 original: shown(m.source, session.sourceLanguage), history: !!m.history });
         break;
       }

@@ -36,7 +36,12 @@
   const masking = params.get('profanity') === 'mask';
   const strong = {};
   let source = null;
-  const mask = (t, lang) => (masking && t ? parley.maskWords(t, strong[lang]) : t);
+  // A caption: its language's list, and the source's words it carried over untranslated.
+  const mask = (t, lang, from) => {
+    if (!masking || !t) return t;
+    const out = parley.maskWords(t, strong[lang]);
+    return lang === source ? out : parley.maskWords(out, strong[source], from || '');
+  };
   async function loadStrong(lang) { strong[lang] = await parley.loadStrongWords(lang); }
   const stats = { finals: 0, partials: 0, reconnects: 0, joined: [] };
   window.parleyOverlay = stats;
@@ -52,11 +57,11 @@
     let lastSeq = 0, ended = false, backoff = 500, ws = null;
 
     function render(line, caption, from) {
-      line.textContent = mask(caption, lang);
+      line.textContent = mask(caption, lang, from);
       if (original && from && from !== caption) {
         const s = document.createElement('span');
         s.className = 'source';
-        s.textContent = mask(from, source);
+        s.textContent = mask(from, source, from);
         line.appendChild(s);
       }
       if (text) line.style.color = text;

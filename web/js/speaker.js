@@ -38,9 +38,15 @@
 
   // On load: a session handed over in the link's fragment, else the newest
   // one this browser controls that has not ended, is taken up again.
+  // The session this tab controls (a reload takes it up again); sessions of
+  // other tabs or devices are offered, never taken over unasked.
+  const kTab = 'parley-speaker-tab';
+
   async function resume() {
     if (location.hash === '#new') {  // "Create another session": the form, whatever this browser controls
       history.replaceState(null, '', location.pathname + location.search);
+      sessionStorage.removeItem(kTab);
+      offerOthers([]);
       return false;
     }
     const hash = new URLSearchParams(location.hash.slice(1));
@@ -53,8 +59,9 @@
       handedOver = { token: hash.get('token'), listenerKey: hash.get('k') || (all[wanted] || {}).listenerKey || null };
       history.replaceState(null, '', location.pathname + location.search);  // the token leaves the address bar
     }
-    const candidates = wanted ? [wanted] : Object.keys(all).sort((a, b) => all[b].savedAt - all[a].savedAt);
-    for (const c of candidates.slice(0, 3)) {
+    const tab = sessionStorage.getItem(kTab);
+    const candidates = wanted ? [wanted] : tab && all[tab] ? [tab] : [];
+    for (const c of candidates) {
       let info;
       try {
         info = await parley.api('GET', '/api/sessions/' + c);
@@ -75,7 +82,37 @@
       if (info.state !== 'ENDED') connect();
       return true;
     }
+    offerOthers(candidates);
     return false;
+  }
+
+  // Live sessions this browser controls elsewhere (another tab, or before a
+  // hand-over): a button each on the create form.
+  async function offerOthers(tried) {
+    const all = savedSessions();
+    const others = Object.keys(all).filter((c) => !tried.includes(c))
+      .sort((a, b) => all[b].savedAt - all[a].savedAt).slice(0, 3);
+    for (const c of others) {
+      let info;
+      try {
+        info = await parley.api('GET', '/api/sessions/' + c);
+      } catch (e) {
+        if (e.status === 404) forget(c);
+        continue;
+      }
+      if (info.state === 'ENDED') continue;
+      const p = document.createElement('p');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'secondary';
+      b.textContent = 'Take over session ' + c + ' (' + info.name + ') here';
+      b.addEventListener('click', () => {
+        sessionStorage.setItem(kTab, c);
+        location.reload();
+      });
+      p.append('You control session ' + c + ' in another tab or on another device. ', b);
+      $('resume-offers').appendChild(p);
+    }
   }
 
   // After a reload: the finals so far, from the history (the speaker may read it).
@@ -282,6 +319,7 @@
       listenerKey = r.listenerKey;
       webrtcOffered = !!r.session.webrtc;
       remember(code, { token, listenerKey });
+      sessionStorage.setItem(kTab, code);
       showSession(r.session);
       connect();
     } catch (e) {
@@ -311,6 +349,7 @@
       const m = JSON.parse(ev.data);
       if (m.type === 'welcome') {
         remember(code, { token, listenerKey });  // accepted: this device controls the session now
+        sessionStorage.setItem(kTab, code);
         setState(m.state);
       } else if (m.type === 'state') setState(m.state);
       else if (m.type === 'partial') $('partial').textContent = m.text;
@@ -607,6 +646,7 @@
   });
   $('new-session').addEventListener('click', () => {
     forget(code);
+    sessionStorage.removeItem(kTab);
     location.replace('/speaker');
   });
   (async () => {

@@ -24,6 +24,18 @@ TEST(StrongWords, SpeechLeavesTheWordsOut) {
   EXPECT_EQ(kList.drop("Clean words."), "Clean words.");
 }
 
+TEST(StrongWords, InATranslationTheSourceListTakesOnlyWordsCarriedThrough) {
+  const auto english = StrongWords::parse("bullshit\n");
+  EXPECT_EQ(english.mask_carried("Es bullshit.", "It is bullshit."), "Es b*******.") << "passed through untranslated";
+  const auto french = StrongWords::parse("bite\n");
+  EXPECT_EQ(french.mask_carried("The dog will bite.", "Le chien va mordre."), "The dog will bite.")
+      << "a word of the source's list that the source does not have is the translation's own";
+  EXPECT_EQ(english.drop_carried("Es bullshit.", "It is bullshit."), "Es.");
+  EXPECT_TRUE(StrongWords::has_letters("Ça"));
+  EXPECT_FALSE(StrongWords::has_letters("\u202F!"));
+  EXPECT_FALSE(StrongWords::has_letters(""));
+}
+
 TEST(StrongWords, BrokenUtf8IsLeftAlone) {
   EXPECT_EQ(kList.mask("sh\xc3it \xff shit"), "sh\xc3it \xff s***");
 }
