@@ -12,13 +12,13 @@
 // spoken like speech): what is checked is the pages, not the recogniser.
 // The microphone is a generated tone followed by silence.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { createSession, launchChromium, screenshot, startServer, tempDir, watchPage } from './support.mjs';
+import { createSession, launchChromium, screenshot, startServer, watchPage, writeWav } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require('fs').readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -45,23 +45,7 @@ function clippingMicrophone() {
 }
 
 function wavFile(samples, rate, name) {
-  const data = Buffer.from(samples.buffer);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(data.length, 40);
-  const path = join(tempDir('parley-mic-'), name);
-  writeFileSync(path, Buffer.concat([header, data]));
-  return path;
+  return writeWav(Buffer.from(samples.buffer), rate, name);
 }
 
 before(async () => {

@@ -70,6 +70,27 @@ function readWav(path) {
   return { rate, data };
 }
 
+// Writes PCM16 mono `data` at `rate` as a WAV file in a new temporary
+// directory; returns its path.
+export function writeWav(data, rate, name) {
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8, 'ascii');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(data.length, 40);
+  const path = join(tempDir('parley-mic-'), name);
+  writeFileSync(path, Buffer.concat([header, data]));
+  return path;
+}
+
 // Joins every LibriVox recording, with a second of silence after each, into
 // one WAV: Chromium plays it (in a loop) as the microphone.
 export function librivoxMicrophone() {
@@ -84,22 +105,7 @@ export function librivoxMicrophone() {
     parts.push(w.data, Buffer.alloc(rate * 2));
   }
   const data = Buffer.concat(parts);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(data.length, 40);
-  const dir = tempDir('parley-mic-');
-  const path = join(dir, 'librivox.wav');
-  writeFileSync(path, Buffer.concat([header, data]));
+  const path = writeWav(data, rate, 'librivox.wav');
   return { path, seconds: data.length / 2 / rate };
 }
 

@@ -42,6 +42,17 @@
   // other tabs or devices are offered, never taken over unasked.
   const kTab = 'parley-speaker-tab';
 
+  // A saved session as the server has it now; null (and forgotten, when
+  // the server no longer knows it) otherwise.
+  async function savedSessionInfo(c) {
+    try {
+      return await parley.api('GET', '/api/sessions/' + c);
+    } catch (e) {
+      if (e.status === 404) forget(c);
+      return null;
+    }
+  }
+
   async function resume() {
     if (location.hash === '#new') {  // "Create another session": the form, whatever this browser controls
       history.replaceState(null, '', location.pathname + location.search);
@@ -62,13 +73,8 @@
     const tab = sessionStorage.getItem(kTab);
     const candidates = wanted ? [wanted] : tab && all[tab] ? [tab] : [];
     for (const c of candidates) {
-      let info;
-      try {
-        info = await parley.api('GET', '/api/sessions/' + c);
-      } catch (e) {
-        if (e.status === 404) forget(c);
-        continue;
-      }
+      const info = await savedSessionInfo(c);
+      if (!info) continue;
       // An ended session comes back (with its summary) for an hour after the end.
       if (info.state === 'ENDED' && !wanted && Date.now() - info.endedAtMs > 3600 * 1000) continue;
       const held = c === wanted ? handedOver : all[c];
@@ -93,13 +99,8 @@
     const others = Object.keys(all).filter((c) => !tried.includes(c))
       .sort((a, b) => all[b].savedAt - all[a].savedAt).slice(0, 3);
     for (const c of others) {
-      let info;
-      try {
-        info = await parley.api('GET', '/api/sessions/' + c);
-      } catch (e) {
-        if (e.status === 404) forget(c);
-        continue;
-      }
+      const info = await savedSessionInfo(c);
+      if (!info) continue;
       if (info.state === 'ENDED') continue;
       const p = document.createElement('p');
       const b = document.createElement('button');
