@@ -56,6 +56,14 @@ std::optional<Asset> find_asset(std::string_view name) {
   return std::nullopt;
 }
 
+std::vector<std::string_view> asset_names(std::string_view prefix) {
+  std::vector<std::string_view> names;
+  for (const auto& e : kAssets) {
+    if (e.data != nullptr && e.name.substr(0, prefix.size()) == prefix) names.push_back(e.name);
+  }
+  return names;
+}
+
 }  // namespace parley::transport
 ")
 file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

@@ -219,13 +219,15 @@ int run_serve(const std::vector<std::string>& argv) {
 
   session::LiveConfig live;
   // Strong language lists, one hand-written file per language, compiled in
-  // with the pages (web/strong-words/<language>.txt; pages use them too).
+  // with the pages (web/strong-words/<language>.txt; pages use them too):
+  // a list added there is used without a change here.
   {
+    const std::string_view dir = "strong-words/", ext = ".txt";
     auto lists = std::make_shared<std::map<std::string, pipeline::StrongWords>>();
-    for (const char* language : {"en", "es", "fr", "ca", "gl", "it", "pt"}) {
-      if (auto a = transport::find_asset(std::string("strong-words/") + language + ".txt")) {
-        (*lists)[language] = pipeline::StrongWords::parse(a->body);
-      }
+    for (const auto name : transport::asset_names(dir)) {
+      if (name.size() <= dir.size() + ext.size() || name.substr(name.size() - ext.size()) != ext) continue;
+      const std::string language(name.substr(dir.size(), name.size() - dir.size() - ext.size()));
+      (*lists)[language] = pipeline::StrongWords::parse(transport::find_asset(name)->body);
     }
     live.strong_words = std::move(lists);
   }

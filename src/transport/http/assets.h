@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace parley::transport {
 
@@ -15,5 +16,7 @@ struct Asset {
 
 // `name` relative to web/, e.g. "speaker.html", "js/listener.js".
 std::optional<Asset> find_asset(std::string_view name);
+// The names that start with `prefix`, e.g. every "strong-words/" list.
+std::vector<std::string_view> asset_names(std::string_view prefix);
 
 }  // namespace parley::transport
