@@ -16,19 +16,24 @@ enum class Kind {
   audio,    // translated speech: dropped first when a listener falls behind
 };
 
+struct Message;
+using MessagePtr = std::shared_ptr<const Message>;
+
 struct Message {
   Kind kind = Kind::control;
   bool binary = false;
   std::string bytes;
+  // Speech: the same message without its audio (the header and the avatar's
+  // timeline), built once beside it for listeners that hear the audio some
+  // other way. Null for every other message.
+  MessagePtr without_audio;
 };
 
-using MessagePtr = std::shared_ptr<const Message>;
-
 inline MessagePtr make_text(Kind kind, std::string json) {
-  return std::make_shared<const Message>(Message{kind, false, std::move(json)});
+  return std::make_shared<const Message>(Message{kind, false, std::move(json), nullptr});
 }
-inline MessagePtr make_binary(Kind kind, std::string bytes) {
-  return std::make_shared<const Message>(Message{kind, true, std::move(bytes)});
+inline MessagePtr make_binary(Kind kind, std::string bytes, MessagePtr without_audio = nullptr) {
+  return std::make_shared<const Message>(Message{kind, true, std::move(bytes), std::move(without_audio)});
 }
 
 // A connection that receives messages: a WebSocket, an HTTP audio stream.

@@ -408,7 +408,7 @@ struct Service::Impl {
       std::span<const int16_t> pcm(reinterpret_cast<const int16_t*>(map.data), map.size / 2);
       p->last_media_ms = now_ms();
       // Sequence 0: WebRTC has its own; frames may interleave with none other.
-      (void)p->live->push_audio(std::nullopt, pcm, kRateHz);
+      (void)p->live->push_audio(std::nullopt, pcm, kRateHz, nullptr);
       gst_buffer_unmap(buf, &map);
     }
     gst_sample_unref(sample);

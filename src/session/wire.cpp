@@ -65,21 +65,18 @@ fanout::MessagePtr discard(uint64_t utterance_id) {
   return make_text(Kind::partial, dump({{"type", "discard"}, {"utteranceId", utterance_id}}));
 }
 
-fanout::MessagePtr final_caption(const store::HistoryItem& item, const std::string& language,
-                                 bool from_history, int64_t since_end_ms) {
-  auto it = item.translations.find(language);
-  const std::string& text = it != item.translations.end() ? it->second.text : item.source_text;
+fanout::MessagePtr final_caption(const CaptionEvent& c, bool from_history) {
   json m = {{"type", "final"},
-            {"seq", item.seq},
-            {"utteranceId", item.utterance_id},
-            {"language", language},
-            {"source", item.source_text},
-            {"text", text},
-            {"startMs", item.start_ms},
-            {"endMs", item.end_ms},
+            {"seq", c.seq},
+            {"utteranceId", c.utterance_id},
+            {"language", c.language},
+            {"source", c.source},
+            {"text", c.text},
+            {"startMs", c.start_ms},
+            {"endMs", c.end_ms},
             {"history", from_history}};
-  if (since_end_ms >= 0) m["sinceEndMs"] = since_end_ms;
-  if (item.from_script) m["fromScript"] = true;
+  if (c.since_end_ms >= 0 && !from_history) m["sinceEndMs"] = c.since_end_ms;
+  if (c.from_script) m["fromScript"] = true;
   return make_text(Kind::final, dump(m));
 }
 
@@ -125,8 +122,11 @@ fanout::MessagePtr speech(int64_t seq, uint64_t utterance_id, int64_t duration_m
     put(static_cast<uint8_t>(timeline.entries[i].viseme), 1);
     put(static_cast<uint64_t>(std::clamp<int64_t>(timeline.entries[i].sample, 0, kMaxSample)), 3);
   }
+  // The timeline-only variant is the same header and timeline, built here
+  // once for every listener that takes no audio.
+  auto without_audio = fanout::make_binary(Kind::audio, b);
   b += ogg_opus;
-  return fanout::make_binary(Kind::audio, std::move(b));
+  return fanout::make_binary(Kind::audio, std::move(b), std::move(without_audio));
 }
 
 std::optional<SpeechMessage> parse_speech(std::string_view bytes) {

@@ -13,6 +13,7 @@
 
 #include "avatar/viseme.h"
 #include "fanout/message.h"
+#include "session/events.h"
 #include "session/session.h"
 #include "store/store.h"
 
@@ -69,16 +70,16 @@ fanout::MessagePtr error(const std::string& code, const std::string& message, in
 fanout::MessagePtr partial(uint64_t utterance_id, uint32_t revision, const std::string& language,
                            const std::string& source, const std::string& text);
 fanout::MessagePtr discard(uint64_t utterance_id);
-// A final caption in `language` (the source language gives source == text).
-// since_end_ms >= 0 adds "sinceEndMs": how long ago its source speech ended,
-// so a page can measure when it has played the translation (docs/protocol.md).
-fanout::MessagePtr final_caption(const store::HistoryItem& item, const std::string& language,
-                                 bool from_history, int64_t since_end_ms = -1);
+// A final caption. A live one (not from_history) carries "sinceEndMs" when
+// known: how long ago its source speech ended, so a page can measure when it
+// has played the translation (docs/protocol.md).
+fanout::MessagePtr final_caption(const CaptionEvent& caption, bool from_history);
 // Script mode, to the speaker: the script sentence they reached with final `seq`.
 fanout::MessagePtr script_position(int64_t sentence, int64_t seq);
 // The translated speech of final `seq` was skipped to catch up with the speaker.
 fanout::MessagePtr speech_skipped(int64_t seq, const std::string& language);
 fanout::MessagePtr listeners(const std::map<std::string, size_t>& by_language);
+// A speech message; its without_audio is the timeline-only variant.
 fanout::MessagePtr speech(int64_t seq, uint64_t utterance_id, int64_t duration_ms,
                           const avatar::Timeline& timeline, const std::string& ogg_opus);
 

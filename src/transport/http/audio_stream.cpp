@@ -50,7 +50,7 @@ double ogg_link_duration_s(std::string_view ogg) {
 
 template <class Stream>
 AudioStreamSession<Stream>::AudioStreamSession(Stream stream, const Context& ctx,
-                                               std::shared_ptr<session::LiveSession> live, std::string language,
+                                               std::shared_ptr<session::ListenerLink> live, std::string language,
                                                std::shared_ptr<guard::Guard::Slot> slot)
     : stream_(std::move(stream)), ctx_(ctx), live_(std::move(live)), language_(std::move(language)),
       slot_(std::move(slot)), timer_(stream_.get_executor()) {

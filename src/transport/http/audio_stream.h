@@ -17,7 +17,7 @@
 #include <string>
 
 #include "fanout/message.h"
-#include "session/live_session.h"
+#include "session/links.h"
 #include "transport/context.h"
 #include "transport/stream.h"
 
@@ -30,7 +30,7 @@ template <class Stream>
 class AudioStreamSession final : public fanout::Subscriber,
                                  public std::enable_shared_from_this<AudioStreamSession<Stream>> {
  public:
-  AudioStreamSession(Stream stream, const Context& ctx, std::shared_ptr<session::LiveSession> live,
+  AudioStreamSession(Stream stream, const Context& ctx, std::shared_ptr<session::ListenerLink> live,
                      std::string language, std::shared_ptr<guard::Guard::Slot> slot);
   ~AudioStreamSession() override;
   void run();
@@ -45,7 +45,7 @@ class AudioStreamSession final : public fanout::Subscriber,
 
   Stream stream_;
   const Context& ctx_;
-  std::shared_ptr<session::LiveSession> live_;
+  std::shared_ptr<session::ListenerLink> live_;
   std::string language_;
   std::shared_ptr<guard::Guard::Slot> slot_;  // the connection's place in its address's cap
   boost::asio::steady_timer timer_;

@@ -107,14 +107,14 @@ void WsSession<Stream>::handle_text(std::string_view text) {
   } else if (const auto* report = std::get_if<ws::PlaybackReport>(&msg); report && role_ == Role::listener) {
     // One report a final, in order, from a listener who hears speech.
     if (report->seq > last_reported_seq_ && speech_mode_ != session::wire::SpeechMode::none &&
-        session_->report_playback(language_, report->seq, report->lag_ms, joined_us_)) {
+        listening_->report_playback(language_, report->seq, report->lag_ms, joined_us_)) {
       last_reported_seq_ = report->seq;
     }
   } else if (const auto* control = std::get_if<ws::Control>(&msg); control && role_ == Role::speaker) {
-    auto r = session_->apply(control->action);
+    auto r = speaking_->apply(control->action);
     if (!r) send_error(core::code_name(r.status().code()), r.status().message());
   } else if (const auto* typed = std::get_if<ws::TypedText>(&msg); typed && role_ == Role::speaker) {
-    if (auto st = session_->push_text(typed->text); !st) {
+    if (auto st = speaking_->push_text(typed->text); !st) {
       ++ctx_.api.metrics->ws_bad_frames;
       send_error(core::code_name(st.code()), st.message());
     }
@@ -160,25 +160,25 @@ void WsSession<Stream>::handle_join(std::string_view text) {
       return;
     }
     role_ = Role::speaker;
-    session_ = live;
+    speaking_ = live;
     join_timer_.cancel();
     return;
   }
   const auto& listener = std::get<ws::ListenerJoin>(join);
   if (listener.speech) speech_mode_ = *listener.speech;
   role_ = Role::listener;
-  session_ = live;
+  listening_ = live;
   language_ = listener.language;
   join_timer_.cancel();
   // The replay stays well inside the queue's bounds, so a joining listener
   // is never evicted by its own history.
-  const size_t replay_bytes = std::min(session::LiveSession::kDefaultReplayBytes, ctx_.limits.queue_hard_bytes / 4);
+  const size_t replay_bytes = std::min(session::ListenerLink::kDefaultReplayBytes, ctx_.limits.queue_hard_bytes / 4);
   // Finals replayed from history come without speech: only speech sent
   // after the join can have been heard.
   joined_us_ = core::now_us();
-  if (auto st = session_->add_listener(this->shared_from_this(), language_, listener.since, replay_bytes); !st) {
+  if (auto st = listening_->add_listener(this->shared_from_this(), language_, listener.since, replay_bytes); !st) {
     role_ = Role::none;
-    session_.reset();
+    listening_.reset();
     send_error(core::code_name(st.code()), st.message());
     close_with(websocket::close_code::policy_error, "cannot listen");
     return;
@@ -211,7 +211,7 @@ void WsSession<Stream>::handle_binary(std::string_view bytes) {
     send_error(bad->code, bad->message);
     return;
   }
-  if (auto st = session_->push_audio(frame_.seq, frame_.pcm, sample_rate_hz_, static_cast<const fanout::Subscriber*>(this)); !st) {
+  if (auto st = speaking_->push_audio(frame_.seq, frame_.pcm, sample_rate_hz_, static_cast<const fanout::Subscriber*>(this)); !st) {
     ++ctx_.api.metrics->ws_bad_frames;
     send_error("bad_frame", st.message());
   }
@@ -255,7 +255,7 @@ void WsSession<Stream>::enqueue(fanout::MessagePtr m) {
   const auto now = std::chrono::steady_clock::now();
   if (m->kind == fanout::Kind::audio && speech_mode_ != session::wire::SpeechMode::full) {
     if (speech_mode_ == session::wire::SpeechMode::none) return;
-    m = session::wire::speech_timeline_only(*m);
+    m = m->without_audio;  // built once, beside the full message
     if (!m) return;
   }
   if (m->kind == fanout::Kind::audio && queued_bytes_ > ctx_.limits.queue_soft_bytes) {
@@ -357,22 +357,22 @@ void WsSession<Stream>::close_with(websocket::close_code code, const std::string
 
 template <class Stream>
 void WsSession<Stream>::detach() {
-  if (!session_) return;
-  if (role_ == Role::speaker) session_->detach_speaker(this);
-  if (role_ == Role::listener) {
-    if (counted_for_speech_) session_->count_speech_listener(language_, -1);
+  if (speaking_) speaking_->detach_speaker(this);
+  if (listening_) {
+    if (counted_for_speech_) listening_->count_speech_listener(language_, -1);
     counted_for_speech_ = false;
-    session_->remove_listener(language_, this);
+    listening_->remove_listener(language_, this);
   }
-  session_.reset();
+  speaking_.reset();
+  listening_.reset();
   role_ = Role::none;
 }
 
 template <class Stream>
 void WsSession<Stream>::count_for_speech() {
   const bool wants = speech_mode_ != session::wire::SpeechMode::none;
-  if (!session_ || role_ != Role::listener || wants == counted_for_speech_) return;
-  session_->count_speech_listener(language_, wants ? 1 : -1);
+  if (!listening_ || wants == counted_for_speech_) return;
+  listening_->count_speech_listener(language_, wants ? 1 : -1);
   counted_for_speech_ = wants;
 }
 

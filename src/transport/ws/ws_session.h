@@ -71,7 +71,9 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   const Client client_;
   std::shared_ptr<guard::Guard::Slot> slot_;  // the connection's place in its address's cap
   Role role_ = Role::none;
-  std::shared_ptr<session::LiveSession> session_;
+  // The session, as the role this connection joined in (one of them, or neither).
+  std::shared_ptr<session::SpeakerLink> speaking_;
+  std::shared_ptr<session::ListenerLink> listening_;
   std::string language_;
   session::wire::SpeechMode speech_mode_ = session::wire::SpeechMode::full;
   int64_t last_reported_seq_ = 0;  // the newest final whose playback this listener reported

@@ -64,7 +64,7 @@ TEST(LiveSessionShedding, DroppedAudioIsMarkedOnceAStretchInOrder) {
   uint32_t seq = 0;
   for (int round = 0; round < 3; ++round) {
     for (size_t off = 0; off + 320 <= pcm16.size(); off += 320) {
-      ASSERT_TRUE(s->push_audio(++seq, std::span(pcm16).subspan(off, 320), 16000).is_ok());
+      ASSERT_TRUE(s->push_audio(++seq, std::span(pcm16).subspan(off, 320), 16000, nullptr).is_ok());
     }
   }
   s->end("test over");
