@@ -103,7 +103,7 @@ void Channel::close(const fanout::MessagePtr& goodbye) {
   std::lock_guard lock(mu_);
   if (closed_) return;
   closed_ = true;
-  listeners_.broadcast(language_, goodbye);
+  if (goodbye) listeners_.broadcast(language_, goodbye);
   listeners_.close_all("session ended");
   streams_.close_all("session ended");
   listeners_.clear();

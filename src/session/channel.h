@@ -58,8 +58,8 @@ class Channel {
   void publish(const SpeechSkippedEvent& e);
   // A message for every listener (state changes, discarded utterances).
   void broadcast(const fanout::MessagePtr& m);
-  // Says `goodbye` to every listener and closes listeners and streams;
-  // nobody joins afterwards. Idempotent.
+  // Says `goodbye` (unless null) to every listener and closes listeners and
+  // streams; nobody joins afterwards. Idempotent.
   void close(const fanout::MessagePtr& goodbye);
 
   // Whether a listener who joined at `joined_us` (core::now_us()) can have

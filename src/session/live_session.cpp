@@ -2,7 +2,11 @@
 #include "session/live_session.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -30,16 +34,46 @@ struct Overloaded : F... {
 std::shared_ptr<LiveSession> LiveSession::create(SessionInfo info, std::string token_hash,
                                                  pipeline::Engines engines,
                                                  std::shared_ptr<store::Store> store,
-                                                 LiveConfig config) {
+                                                 LiveConfig config, int64_t fence) {
   // The worker's thread and pipeline start when the session first goes
   // ACTIVE: a session nobody speaks in costs neither.
-  return std::shared_ptr<LiveSession>(new LiveSession(std::move(info), std::move(token_hash),
-                                                      std::move(engines), std::move(store),
-                                                      std::move(config)));
+  std::shared_ptr<LiveSession> s(new LiveSession(std::move(info), std::move(token_hash),
+                                                 std::move(engines), std::move(store),
+                                                 std::move(config), false));
+  s->fence_ = fence;
+  if (auto& bus = s->config_.bus) {
+    // Other nodes tell this one who listens there, and pass on the state
+    // changes their API was asked for.
+    std::weak_ptr<LiveSession> weak = s;
+    s->bus_sub_ = bus->subscribe(audience_topic(s->code_), [weak](std::string_view m) {
+      if (auto live = weak.lock()) live->on_audience(m);
+    });
+    s->control_sub_ = bus->subscribe(control_topic(s->code_), [weak](std::string_view m) {
+      if (auto live = weak.lock()) live->on_control(m);
+    });
+  }
+  return s;
+}
+
+std::shared_ptr<LiveSession> LiveSession::create_view(SessionInfo info, std::string token_hash,
+                                                      pipeline::Engines engines,
+                                                      std::shared_ptr<store::Store> store,
+                                                      LiveConfig config) {
+  std::shared_ptr<LiveSession> s(new LiveSession(std::move(info), std::move(token_hash),
+                                                 std::move(engines), std::move(store),
+                                                 std::move(config), true));
+  if (auto& bus = s->config_.bus) {
+    std::weak_ptr<LiveSession> weak = s;
+    // The session's log first (its finals and state changes), then live.
+    s->bus_sub_ = bus->subscribe(events_topic(s->code_), [weak](std::string_view m) {
+      if (auto live = weak.lock()) live->on_bus_event(m);
+    });
+  }
+  return s;
 }
 
 LiveSession::LiveSession(SessionInfo info, std::string token_hash, pipeline::Engines engines,
-                         std::shared_ptr<store::Store> store, LiveConfig config)
+                         std::shared_ptr<store::Store> store, LiveConfig config, bool view)
     : code_(info.code),
       token_hash_(std::move(token_hash)),
       engines_(std::move(engines)),
@@ -50,25 +84,30 @@ LiveSession::LiveSession(SessionInfo info, std::string token_hash, pipeline::Eng
   if (!config_.telemetry) config_.telemetry = std::make_shared<Telemetry>();
   speaker_.set_dispatcher(config_.dispatcher);
   if (!config_.words_builder) config_.words_builder = std::make_shared<WordsBuilder>(4, 1);
-  words_ = std::make_unique<TalkWords>(config_.words_builder, engines_.stt, info_.spec.source_language,
-                                       [this](WordsCommand c) {
+  words_ = std::make_unique<TalkWords>(config_.words_builder, engines_.stt,
+                                       info_.spec.source_language, [this](WordsCommand c) {
                                          // Before the worker runs, its starting snapshot holds
-                                         // everything: nothing piles up in a session not yet started.
+                                         // everything: nothing piles up in a session not yet
+                                         // started.
                                          std::lock_guard lock(worker_mu_);
-                                         if (worker_running_ && worker_) worker_->change_words(std::move(c));
+                                         if (worker_running_ && worker_)
+                                           worker_->change_words(std::move(c));
                                        });
-  WorkerConfig wc;
-  wc.session_id = info_.id;
-  wc.code = code_;
-  wc.spec = info_.spec;
-  wc.audio_queue_frames = config_.audio_queue_frames;
-  wc.finals_kept = config_.history_in_memory;
-  wc.segmenter = config_.segmenter;
-  wc.pace = config_.pace;
-  wc.opus = config_.opus;
-  wc.strong_words = config_.strong_words;
-  worker_ = std::make_unique<Worker>(std::move(wc), engines_, store_, static_cast<WorkerHost&>(*this), counters_,
-                                     *config_.telemetry, *words_);
+  if (!view) {
+    WorkerConfig wc;
+    wc.session_id = info_.id;
+    wc.code = code_;
+    wc.spec = info_.spec;
+    wc.audio_queue_frames = config_.audio_queue_frames;
+    wc.finals_kept = config_.history_in_memory;
+    wc.segmenter = config_.segmenter;
+    wc.pace = config_.pace;
+    wc.opus = config_.opus;
+    wc.strong_words = config_.strong_words;
+    worker_ =
+        std::make_unique<Worker>(std::move(wc), engines_, store_, static_cast<WorkerHost&>(*this),
+                                 counters_, *config_.telemetry, *words_);
+  }
   // The source language and the default targets always have a channel:
   // their finals are kept from the first one.
   channel(info_.spec.source_language, true);
@@ -76,7 +115,9 @@ LiveSession::LiveSession(SessionInfo info, std::string token_hash, pipeline::Eng
 }
 
 LiveSession::~LiveSession() {
-  // The worker goes first: its thread calls into everything below.
+  // The bus's calls stop first, then the worker's: both call into everything below.
+  bus_sub_.reset();
+  control_sub_.reset();
   std::unique_ptr<Worker> worker;
   {
     std::lock_guard lock(worker_mu_);
@@ -94,13 +135,30 @@ bool LiveSession::token_matches(std::string_view token) const {
   return digests_equal(hash_token(token), token_hash_);
 }
 
-int64_t LiveSession::idle_ms() const { return wall_clock_ms() - last_activity_ms_.load(); }
+int64_t LiveSession::idle_ms() const {
+  return wall_clock_ms() - last_activity_ms_.load();
+}
 
-void LiveSession::touch() { last_activity_ms_ = wall_clock_ms(); }
+void LiveSession::touch() {
+  last_activity_ms_ = wall_clock_ms();
+}
 
 // ---- state ----
 
 core::Result<State> LiveSession::apply(Action action) {
+  if (is_view()) {
+    // The session's node decides; the change comes back over the bus.
+    State now;
+    {
+      std::lock_guard lock(info_mu_);
+      now = info_.state;
+    }
+    auto next = transition(now, action);
+    if (!next) return next;
+    if (config_.bus) config_.bus->publish(control_topic(code_), action_name(action), false);
+    touch();
+    return next;
+  }
   if (action == Action::end) {
     {
       std::lock_guard lock(info_mu_);
@@ -132,6 +190,19 @@ core::Result<State> LiveSession::apply(Action action) {
 }
 
 void LiveSession::end(const std::string& reason) {
+  if (is_view()) {
+    // This node lets go of its listeners (it is shutting down, or the
+    // session's node said goodbye): they reconnect elsewhere, or were told.
+    if (ended_.exchange(true)) return;
+    bus_sub_.reset();
+    closed_ = true;
+    for (const auto& ch : all_channels()) ch->close(nullptr);
+    std::lock_guard lock(speaker_mu_);
+    speaker_.close_all(reason);
+    speaker_.clear();
+    worker_exited_ = true;
+    return;
+  }
   if (ended_.exchange(true)) return;
   words_->release();
   int64_t id = 0;
@@ -143,7 +214,8 @@ void LiveSession::end(const std::string& reason) {
     id = info_.id;
   }
   if (store_) {
-    if (auto st = store_->set_state(id, State::ended, wall_clock_ms()); !st) core::log_error("session", st.message());
+    if (auto st = store_->set_state(id, State::ended, wall_clock_ms()); !st)
+      core::log_error("session", st.message());
     store_counters(id);
   }
   {
@@ -183,7 +255,8 @@ void LiveSession::store_counters(int64_t id) {
     core::log_error("session", st.message());
   }
   for (const auto& [language, n] : peak_listeners()) {
-    if (auto st = store_->set_metric(id, "peak_listeners." + language, static_cast<double>(n)); !st) {
+    if (auto st = store_->set_metric(id, "peak_listeners." + language, static_cast<double>(n));
+        !st) {
       core::log_error("session", st.message());
     }
   }
@@ -191,7 +264,7 @@ void LiveSession::store_counters(int64_t id) {
 
 void LiveSession::start_worker() {
   std::lock_guard lock(worker_mu_);
-  if (worker_running_ || worker_retired_) return;
+  if (!worker_ || worker_running_ || worker_retired_) return;
   worker_running_ = true;  // before its snapshot: later words commands are posted
   worker_->start();
 }
@@ -226,6 +299,23 @@ void LiveSession::say_goodbye() {
 // ---- events to the audience ----
 
 void LiveSession::publish(Event event) {
+  route(event);
+  if (!config_.bus) return;
+  // One copy for every other node. Captions and state changes are kept in
+  // the session's log, for joiners and for nodes that missed them.
+  const bool keep = !std::holds_alternative<PartialEvent>(event) &&
+                    !std::holds_alternative<SpeechEvent>(event) &&
+                    !std::holds_alternative<SpeechSkippedEvent>(event) &&
+                    !std::holds_alternative<DiscardEvent>(event);
+  std::string message(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    message[static_cast<size_t>(i)] =
+        static_cast<char>((static_cast<uint64_t>(fence_) >> (8 * i)) & 0xFF);
+  message += encode(event);
+  config_.bus->publish(events_topic(code_), std::move(message), keep);
+}
+
+void LiveSession::route(const Event& event) {
   const auto& source = info_.spec.source_language;  // immutable
   std::visit(
       Overloaded{
@@ -244,8 +334,9 @@ void LiveSession::publish(Event event) {
           [&](const PartialEvent& e) {
             auto ch = find_channel(e.language);
             auto m = ch ? ch->publish(e) : nullptr;
-            if (e.language == source) speaker_.broadcast_all(m ? m : wire::partial(e.utterance_id, e.revision,
-                                                                                    e.language, e.source, e.text));
+            if (e.language == source)
+              speaker_.broadcast_all(
+                  m ? m : wire::partial(e.utterance_id, e.revision, e.language, e.source, e.text));
           },
           [&](const SpeechEvent& e) {
             if (auto ch = find_channel(e.language)) ch->publish(e);
@@ -282,7 +373,9 @@ void LiveSession::publish(Event event) {
       event);
 }
 
-void LiveSession::to_speaker(fanout::MessagePtr message) { speaker_.broadcast_all(message); }
+void LiveSession::to_speaker(fanout::MessagePtr message) {
+  speaker_.broadcast_all(message);
+}
 
 std::shared_ptr<Channel> LiveSession::channel(const std::string& language, bool create) {
   std::lock_guard lock(channels_mu_);
@@ -310,7 +403,13 @@ std::vector<std::shared_ptr<Channel>> LiveSession::all_channels() const {
 
 // ---- the speaker ----
 
-core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> speaker, bool takeover) {
+core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> speaker,
+                                         bool takeover) {
+  if (is_view()) {
+    return core::failed_precondition("session " + code_ +
+                                     " is spoken through another node of this service; " +
+                                     "connect there, or end it");
+  }
   std::lock_guard attach(speaker_mu_);
   if (closed_) return core::failed_precondition("the session has ended");
   if (speaker_.count(kSpeakerKey) != 0) {
@@ -318,7 +417,8 @@ core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> spe
       return core::failed_precondition("another speaker is connected to session " + code_ +
                                        "; join with \"takeover\": true to replace it");
     }
-    speaker_.broadcast_all(wire::error("replaced", "another speaker connection took over this session"));
+    speaker_.broadcast_all(
+        wire::error("replaced", "another speaker connection took over this session"));
     speaker_.close_all("replaced by another speaker connection");
     speaker_.clear();
   }
@@ -328,16 +428,20 @@ core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> spe
     have_audio_seq_ = false;  // a new connection numbers its frames afresh
     current_speaker_ = speaker.get();
   }
-  wire::Welcome w{"speaker", info(), "", last_seq_.load()};  // speaker_mu_ is held: no final in between
+  wire::Welcome w{"speaker", info(), "",
+                  last_seq_.load()};  // speaker_mu_ is held: no final in between
   speaker->deliver(wire::welcome(w));
   speaker->deliver(wire::listeners(listener_counts()));
   speaker_.add(kSpeakerKey, std::move(speaker));
   return {};
 }
 
-void LiveSession::detach_speaker(const fanout::Subscriber* speaker) { speaker_.remove(kSpeakerKey, speaker); }
+void LiveSession::detach_speaker(const fanout::Subscriber* speaker) {
+  speaker_.remove(kSpeakerKey, speaker);
+}
 
-core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq, std::span<const int16_t> pcm, int rate_hz,
+core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq,
+                                     std::span<const int16_t> pcm, int rate_hz,
                                      const fanout::Subscriber* source) {
   if (rate_hz < 8000 || rate_hz > 48000) {
     return core::invalid_argument("sample rate " + std::to_string(rate_hz) +
@@ -360,12 +464,14 @@ core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq, std::spa
     if (have_audio_seq_) {
       if (seq <= last_audio_seq_) {
         return core::invalid_argument("frame sequence " + std::to_string(seq) + " after " +
-                                      std::to_string(last_audio_seq_) + "; sequence numbers must increase");
+                                      std::to_string(last_audio_seq_) +
+                                      "; sequence numbers must increase");
       }
       const uint64_t gap = static_cast<uint64_t>(seq) - last_audio_seq_ - 1;
       if (gap > kMaxSequenceGapFrames) {
-        return core::invalid_argument("frame sequence jumped from " + std::to_string(last_audio_seq_) + " to " +
-                                      std::to_string(seq) + "; number frames 1, 2, 3, … (reconnect to start again)");
+        return core::invalid_argument(
+            "frame sequence jumped from " + std::to_string(last_audio_seq_) + " to " +
+            std::to_string(seq) + "; number frames 1, 2, 3, … (reconnect to start again)");
       }
       counters_.sequence_gaps.fetch_add(gap, std::memory_order_relaxed);
       config_.telemetry->totals.sequence_gaps.fetch_add(gap, std::memory_order_relaxed);
@@ -381,15 +487,18 @@ core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq, std::spa
       return {};
     }
   }
+  if (is_view())
+    return core::failed_precondition("the speaker's audio goes to the session's own node");
   counters_.audio_frames_in.fetch_add(1, std::memory_order_relaxed);
   config_.telemetry->totals.audio_frames_in.fetch_add(1, std::memory_order_relaxed);
-  tap_audio(info_.spec.source_language, pcm, rate_hz);  // relayed as it arrives, once it passed the checks
+  tap_audio(info_.spec.source_language, pcm,
+            rate_hz);  // relayed as it arrives, once it passed the checks
   worker_->push_audio(pcm, rate_hz);
   return {};
 }
 
 void LiveSession::end_of_audio() {
-  if (!has_ended()) worker_->flush();
+  if (worker_ && !has_ended()) worker_->flush();
 }
 
 core::Status LiveSession::push_text(std::string text) {
@@ -398,12 +507,15 @@ core::Status LiveSession::push_text(std::string text) {
   if (first == std::string::npos) return core::invalid_argument("the caption is empty");
   text = text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
   if (text.size() > kMaxTypedCaptionBytes) {
-    return core::invalid_argument("a typed caption holds at most " + std::to_string(kMaxTypedCaptionBytes) + " bytes");
+    return core::invalid_argument("a typed caption holds at most " +
+                                  std::to_string(kMaxTypedCaptionBytes) + " bytes");
   }
   {
     std::lock_guard lock(info_mu_);
-    if (info_.state != State::active) return core::failed_precondition("start or resume the session to send captions");
+    if (info_.state != State::active)
+      return core::failed_precondition("start or resume the session to send captions");
   }
+  if (is_view()) return core::failed_precondition("typed captions go to the session's own node");
   if (worker_->pending_texts() >= kMaxPendingTexts) {
     return core::resource_exhausted("too many typed captions waiting; slow down");
   }
@@ -422,8 +534,9 @@ bool LiveSession::reachable(const std::string& language) const {
 
 core::Status LiveSession::admit(const std::string& language) const {
   if (!reachable(language)) {
-    return core::not_found("this session cannot be heard in '" + language + "': no translation from '" +
-                           info_.spec.source_language + "' is installed");
+    return core::not_found("this session cannot be heard in '" + language +
+                           "': no translation from '" + info_.spec.source_language +
+                           "' is installed");
   }
   if (n_audience() >= config_.max_audience) {
     return core::resource_exhausted("session " + code_ + " has its maximum of " +
@@ -448,12 +561,17 @@ core::Status LiveSession::admit(const std::string& language) const {
   targets.erase(source);
   if (targets.size() >= config_.max_languages) {
     return core::resource_exhausted("session " + code_ + " is already translated into " +
-                                    std::to_string(targets.size()) + " languages, its maximum; choose one of them");
+                                    std::to_string(targets.size()) +
+                                    " languages, its maximum; choose one of them");
   }
   return {};
 }
 
 void LiveSession::first_of(const std::string& language) {
+  if (is_view()) {
+    send_audience();  // the session's node starts translating at once
+    return;
+  }
   if (language != info_.spec.source_language) worker_->add_target(language);
 }
 
@@ -478,8 +596,9 @@ void LiveSession::remove_player(const std::string& language) {
   if (it != players_.end() && --it->second == 0) players_.erase(it);
 }
 
-core::Status LiveSession::add_listener(std::shared_ptr<fanout::Subscriber> listener, const std::string& language,
-                                       int64_t after_seq, size_t max_replay_bytes) {
+core::Status LiveSession::add_listener(std::shared_ptr<fanout::Subscriber> listener,
+                                       const std::string& language, int64_t after_seq,
+                                       size_t max_replay_bytes) {
   if (auto st = admit(language); !st) return st;
   touch();
   SessionInfo snapshot = info();
@@ -487,14 +606,15 @@ core::Status LiveSession::add_listener(std::shared_ptr<fanout::Subscriber> liste
   auto ch = channel(language, true);
   if (!ch) return core::failed_precondition("the session has ended");
   const bool heard_before = has_audience(language);
-  auto joined = ch->join(std::move(listener), after_seq, max_replay_bytes, [&](int64_t replay_from_seq) {
-    wire::Welcome w{"listener", snapshot, language, last_seq_.load()};
-    if (replay_from_seq > 0) {
-      w.replay_from_seq = replay_from_seq;
-      w.since = after_seq;
-    }
-    return wire::welcome(w);
-  });
+  auto joined =
+      ch->join(std::move(listener), after_seq, max_replay_bytes, [&](int64_t replay_from_seq) {
+        wire::Welcome w{"listener", snapshot, language, last_seq_.load()};
+        if (replay_from_seq > 0) {
+          w.replay_from_seq = replay_from_seq;
+          w.since = after_seq;
+        }
+        return wire::welcome(w);
+      });
   if (!joined) return joined.status();
   if (!heard_before) first_of(language);
   notify_speaker_counts();
@@ -527,7 +647,8 @@ core::Status LiveSession::add_audio_stream(std::shared_ptr<fanout::Subscriber> s
   return {};
 }
 
-void LiveSession::remove_audio_stream(const std::string& language, const fanout::Subscriber* stream) {
+void LiveSession::remove_audio_stream(const std::string& language,
+                                      const fanout::Subscriber* stream) {
   if (auto ch = find_channel(language)) ch->remove_stream(stream);
   retire_if_unheard(language);
 }
@@ -535,15 +656,21 @@ void LiveSession::remove_audio_stream(const std::string& language, const fanout:
 void LiveSession::retire_if_unheard(const std::string& language) {
   const auto& targets = info_.spec.default_targets;  // immutable after creation
   if (language != info_.spec.source_language &&
-      std::find(targets.begin(), targets.end(), language) == targets.end() && !has_audience(language)) {
-    worker_->remove_target(language);
+      std::find(targets.begin(), targets.end(), language) == targets.end() &&
+      !has_audience(language)) {
+    if (worker_) {
+      worker_->remove_target(language);
+    } else {
+      send_audience();
+    }
   }
 }
 
 core::Status LiveSession::add_tap(const std::string& language, std::shared_ptr<AudioTap> tap) {
   if (!reachable(language)) {
-    return core::not_found("this session cannot be heard in '" + language + "': no translation from '" +
-                           info_.spec.source_language + "' is installed");
+    return core::not_found("this session cannot be heard in '" + language +
+                           "': no translation from '" + info_.spec.source_language +
+                           "' is installed");
   }
   const bool source = language == info_.spec.source_language;
   if (!source && !engines_.tts) return core::unavailable("speech synthesis is off on this server");
@@ -584,12 +711,14 @@ bool LiveSession::has_audio_subscribers(const std::string& language) const {
 
 bool LiveSession::wants_speech(const std::string& language) const {
   if (has_audio_subscribers(language)) return true;
+  if (auto r = remote_audience(); r.count(language) != 0 && r[language].hearing != 0) return true;
   std::lock_guard lock(audience_mu_);
   return speech_listeners_.count(language) != 0;
 }
 
 size_t LiveSession::n_hearing(const std::string& language) const {
   size_t n = has_audio_subscribers(language) ? 1 : 0;
+  if (auto r = remote_audience(); r.count(language) != 0) n += r[language].hearing;
   std::lock_guard lock(audience_mu_);
   if (auto it = speech_listeners_.find(language); it != speech_listeners_.end() && it->second > 0) {
     n += static_cast<size_t>(it->second);
@@ -600,11 +729,13 @@ size_t LiveSession::n_hearing(const std::string& language) const {
 
 bool LiveSession::has_audience(const std::string& language) const {
   if (auto ch = find_channel(language); ch && ch->n_listeners() + ch->n_streams() != 0) return true;
+  if (auto r = remote_audience(); r.count(language) != 0 && r[language].listeners != 0) return true;
   std::lock_guard lock(audience_mu_);
   return taps_.count(language) != 0;
 }
 
-void LiveSession::tap_audio(const std::string& language, std::span<const int16_t> pcm, int rate_hz) {
+void LiveSession::tap_audio(const std::string& language, std::span<const int16_t> pcm,
+                            int rate_hz) {
   std::vector<std::shared_ptr<AudioTap>> taps;
   {
     std::lock_guard lock(audience_mu_);
@@ -615,7 +746,8 @@ void LiveSession::tap_audio(const std::string& language, std::span<const int16_t
   for (const auto& t : taps) t->on_audio(pcm, rate_hz);
 }
 
-bool LiveSession::report_playback(const std::string& language, int64_t seq, int64_t lag_ms, int64_t joined_us) {
+bool LiveSession::report_playback(const std::string& language, int64_t seq, int64_t lag_ms,
+                                  int64_t joined_us) {
   if (seq < 1 || seq > last_seq() || lag_ms < 0 || lag_ms > kMaxReportedLagMs) return false;
   if (language == info_.spec.source_language || !reachable(language)) return false;
   // Only speech that was sent (not skipped, not from before the join), and
@@ -659,6 +791,166 @@ void LiveSession::notify_speaker_counts() {
 std::map<std::string, size_t> LiveSession::peak_listeners() const {
   std::lock_guard lock(info_mu_);
   return peaks_;
+}
+
+// ---- several nodes ----
+
+namespace {
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void LiveSession::on_bus_event(std::string_view message) {
+  if (message.size() < 8) return;
+  uint64_t fence = 0;
+  for (int i = 0; i < 8; ++i)
+    fence |= static_cast<uint64_t>(static_cast<unsigned char>(message[static_cast<size_t>(i)]))
+             << (8 * i);
+  // A node whose lease has passed to another may not know yet: what it
+  // still sends is dropped.
+  const auto f = static_cast<int64_t>(fence);
+  if (f < newest_fence_.load()) return;
+  newest_fence_ = f;
+  auto event = decode(message.substr(8));
+  if (!event) {
+    core::log_warn("bus", code_ + ": an event this node cannot read was dropped");
+    return;
+  }
+  if (const auto* st = std::get_if<StateEvent>(&*event)) {
+    std::lock_guard lock(info_mu_);
+    if (info_.state != State::ended) info_.state = st->state;
+    if (st->state == State::active && info_.started_at_ms == 0)
+      info_.started_at_ms = wall_clock_ms();
+  }
+  if (std::holds_alternative<EndEvent>(*event)) {
+    {
+      std::lock_guard lock(info_mu_);
+      info_.state = State::ended;
+      info_.ended_at_ms = wall_clock_ms();
+    }
+    ended_ = true;
+    closed_ = true;
+    route(*event);
+    worker_exited_ = true;  // nothing runs here: the registry may forget the view
+    return;
+  }
+  route(*event);
+}
+
+std::string LiveSession::audience_summary() const {
+  nlohmann::json languages = nlohmann::json::object();
+  std::map<std::string, RemoteAudience> here;
+  for (const auto& ch : all_channels()) {
+    auto& a = here[ch->language()];
+    a.listeners += ch->n_listeners() + ch->n_streams();
+    a.hearing += ch->n_streams();
+  }
+  {
+    std::lock_guard lock(audience_mu_);
+    for (const auto& [l, n] : speech_listeners_)
+      here[l].hearing += static_cast<size_t>(std::max(0, n));
+    for (const auto& [l, n] : players_) {
+      here[l].listeners += n;
+      here[l].hearing += n;
+    }
+  }
+  for (const auto& [l, a] : here) {
+    if (a.listeners != 0) languages[l] = {{"listeners", a.listeners}, {"hearing", a.hearing}};
+  }
+  return nlohmann::json{{"node", config_.node_id}, {"languages", languages}}.dump();
+}
+
+void LiveSession::send_audience() {
+  if (!config_.bus || has_ended()) return;
+  config_.bus->publish(audience_topic(code_), audience_summary(), false);
+}
+
+void LiveSession::on_audience(std::string_view message) {
+  // Another node's audience of this session: {"node", "languages": {l: {listeners, hearing}}}.
+  NodeAudience told;
+  std::string node;
+  try {
+    auto j = nlohmann::json::parse(message);
+    node = j.at("node").get<std::string>();
+    for (const auto& [l, a] : j.at("languages").items()) {
+      if (l.size() > 16) continue;
+      told.languages[l] = {a.at("listeners").get<size_t>(), a.at("hearing").get<size_t>()};
+    }
+  } catch (const std::exception&) {
+    core::log_warn("bus", code_ + ": an audience summary this node cannot read was dropped");
+    return;
+  }
+  if (node.empty() || node == config_.node_id) return;
+  told.seen_ms = steady_ms();
+  std::set<std::string> before, after;
+  for (const auto& [l, a] : remote_audience()) before.insert(l);
+  {
+    std::lock_guard lock(audience_mu_);
+    remote_[node] = std::move(told);
+  }
+  for (const auto& [l, a] : remote_audience()) after.insert(l);
+  for (const auto& l : after) {
+    if (before.count(l) == 0 && reachable(l)) first_of(l);
+  }
+  for (const auto& l : before) {
+    if (after.count(l) == 0) retire_if_unheard(l);
+  }
+}
+
+void LiveSession::on_control(std::string_view message) {
+  auto action = parse_action(message);
+  if (!action) return;
+  if (auto r = apply(*action); !r) core::log_info("session", code_ + ": " + r.status().message());
+}
+
+std::map<std::string, LiveSession::RemoteAudience> LiveSession::remote_audience() const {
+  std::map<std::string, RemoteAudience> out;
+  const int64_t now = steady_ms();
+  std::lock_guard lock(audience_mu_);
+  for (const auto& [node, told] : remote_) {
+    if (now - told.seen_ms > kAudienceTtlMs) continue;
+    for (const auto& [l, a] : told.languages) {
+      out[l].listeners += a.listeners;
+      out[l].hearing += a.hearing;
+    }
+  }
+  return out;
+}
+
+void LiveSession::tick() {
+  if (!config_.bus || has_ended()) return;
+  if (is_view()) {
+    send_audience();
+    return;
+  }
+  std::weak_ptr<LiveSession> weak = weak_from_this();
+  config_.bus->renew(
+      lease_name(code_), config_.node_id, kLeaseTtlMs, [weak](std::optional<int64_t> fence) {
+        auto live = weak.lock();
+        if (!live || fence) return;
+        // Cut off from the bus for longer than the lease: another node may run
+        // the session now, and its events win over this node's (fencing).
+        live->leases_lost_.fetch_add(1);
+        core::log_error("session", live->code_ + ": this node's lease on the session was lost");
+      });
+  // Nodes that stopped telling (gone, or cut off): their languages may go.
+  std::set<std::string> expired;
+  {
+    const int64_t now = steady_ms();
+    std::lock_guard lock(audience_mu_);
+    for (auto it = remote_.begin(); it != remote_.end();) {
+      if (now - it->second.seen_ms > kAudienceTtlMs) {
+        for (const auto& [l, a] : it->second.languages) expired.insert(l);
+        it = remote_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& l : expired) retire_if_unheard(l);
 }
 
 }  // namespace parley::session

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "audio/opus_ogg.h"
+#include "fanout/bus.h"
 #include "fanout/hub.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/strong_words.h"
@@ -58,6 +59,10 @@ struct LiveConfig {
   // Strong language by language (web/strong-words/), for sessions whose
   // speaker hides it; null: none known.
   std::shared_ptr<const std::map<std::string, pipeline::StrongWords>> strong_words;
+  // Several nodes (docs/scaling.md): the bus between them (null: this node
+  // is alone) and this node's name on it.
+  std::shared_ptr<fanout::Bus> bus;
+  std::string node_id;
 };
 
 
@@ -66,9 +71,17 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
                           public ListenerLink,
                           private WorkerHost {
  public:
+  // `fence`: the token of this node's lease on the session (several nodes;
+  // 0 alone), which the other nodes check its events against.
   static std::shared_ptr<LiveSession> create(SessionInfo info, std::string token_hash,
                                              pipeline::Engines engines,
-                                             std::shared_ptr<store::Store> store, LiveConfig config);
+                                             std::shared_ptr<store::Store> store, LiveConfig config,
+                                             int64_t fence = 0);
+  // A session whose pipeline runs on another node: its audience here is
+  // fed from the bus, its state changes go to that node.
+  static std::shared_ptr<LiveSession> create_view(SessionInfo info, std::string token_hash,
+                                                  pipeline::Engines engines,
+                                                  std::shared_ptr<store::Store> store, LiveConfig config);
   ~LiveSession() override;
   LiveSession(const LiveSession&) = delete;
   LiveSession& operator=(const LiveSession&) = delete;
@@ -124,9 +137,43 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // The transcript's mark where audio was lost because the server fell behind.
   static constexpr const char* kGapMark = Worker::kGapMark;
 
+  // Several nodes.
+  bool is_view() const { return worker_ == nullptr; }
+  // Called about once a second: a view tells the session's node who listens
+  // here (that node translates and speaks for them); the session's node
+  // forgets the audience of nodes that stopped telling (kAudienceTtlMs).
+  void tick();
+  static constexpr int64_t kAudienceTtlMs = 5000;
+  // The session's node renews its lease on every tick; another node may
+  // take the session this long after the last renewal.
+  static constexpr int64_t kLeaseTtlMs = 4000;
+  static std::string lease_name(const std::string& code) { return "parley:lease:" + code; }
+  const std::string& token_hash() const { return token_hash_; }
+  // Lease renewals refused (another node holds the session now).
+  uint64_t leases_lost() const { return leases_lost_.load(); }
+  static std::string events_topic(const std::string& code) { return "parley:events:" + code; }
+  static std::string audience_topic(const std::string& code) { return "parley:audience:" + code; }
+  static std::string control_topic(const std::string& code) { return "parley:control:" + code; }
+
  private:
   LiveSession(SessionInfo info, std::string token_hash, pipeline::Engines engines,
-              std::shared_ptr<store::Store> store, LiveConfig config);
+              std::shared_ptr<store::Store> store, LiveConfig config, bool view);
+  // Delivers an event to this node's speaker and channels.
+  void route(const Event& event);
+  // From the bus (a view): an event of the session's node, fenced.
+  void on_bus_event(std::string_view message);
+  // From the bus (the session's node): another node's audience, or an action.
+  void on_audience(std::string_view message);
+  void on_control(std::string_view message);
+  // A view: this node's audience, as the session's node reads it.
+  std::string audience_summary() const;
+  void send_audience();
+  // Languages heard on other nodes that tell (expired ones left out).
+  struct RemoteAudience {
+    size_t listeners = 0;  // WebSocket listeners and HTTP streams
+    size_t hearing = 0;    // of them, and players, those who take speech
+  };
+  std::map<std::string, RemoteAudience> remote_audience() const;
 
   // WorkerHost (the worker's thread).
   void publish(Event event) override;
@@ -197,6 +244,19 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   std::map<std::string, int> speech_listeners_;  // guarded by audience_mu_
   std::map<std::string, size_t> players_;        // WebRTC players by language; guarded by audience_mu_
   std::map<std::string, std::vector<std::shared_ptr<AudioTap>>> taps_;  // guarded by audience_mu_
+
+  // Several nodes. A view drops events from a node whose lease is older
+  // than the newest it has seen (a node that lost its lease and does not
+  // know yet).
+  int64_t fence_ = 0;                          // the session's node: its lease's token
+  std::atomic<uint64_t> leases_lost_{0};
+  std::atomic<int64_t> newest_fence_{0};       // a view
+  std::unique_ptr<fanout::Bus::Subscription> bus_sub_, control_sub_;
+  struct NodeAudience {
+    int64_t seen_ms = 0;
+    std::map<std::string, RemoteAudience> languages;
+  };
+  std::map<std::string, NodeAudience> remote_;  // guarded by audience_mu_: by node
 
   std::atomic<bool> worker_exited_{false};
   std::mutex worker_mu_;

@@ -2,17 +2,79 @@
 #include "session/registry.h"
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
 #include "engines/language.h"
 
 namespace parley::session {
 
-Registry::Registry(pipeline::Engines engines, std::shared_ptr<store::Store> store, LiveConfig config,
-                   size_t max_sessions)
-    : engines_(std::move(engines)), store_(std::move(store)), config_(std::move(config)),
+Registry::Registry(pipeline::Engines engines, std::shared_ptr<store::Store> store,
+                   LiveConfig config, size_t max_sessions)
+    : engines_(std::move(engines)),
+      store_(std::move(store)),
+      config_(std::move(config)),
       max_sessions_(max_sessions) {
   if (!config_.telemetry) config_.telemetry = std::make_shared<Telemetry>();
   if (!config_.words_builder) config_.words_builder = std::make_shared<WordsBuilder>(16, 8);
+  if (config_.bus) {
+    if (config_.node_id.empty()) config_.node_id = random_token().substr(0, 12);
+    directory_watch_ = config_.bus->watch(
+        kDirectory, [this](const std::string& code, const std::optional<std::string>& value) {
+          std::lock_guard lock(mu_);
+          if (!value) {
+            directory_.erase(code);
+            return;
+          }
+          if (auto listed = parse_listing(*value)) directory_[code] = std::move(*listed);
+        });
+  }
+}
+
+Registry::~Registry() {
+  directory_watch_.reset();
+}
+
+std::string Registry::listing(const SessionInfo& info, const std::string& token_hash) {
+  nlohmann::json j = {{"id", info.id},
+                      {"code", info.code},
+                      {"name", info.spec.name},
+                      {"source", info.spec.source_language},
+                      {"avatar", info.spec.avatar},
+                      {"targets", info.spec.default_targets},
+                      {"hideStrongWords", info.spec.hide_strong_words},
+                      {"createdAtMs", info.created_at_ms},
+                      {"listenerKeyHash", info.listener_key_hash},
+                      {"public", info.transcript_public},
+                      {"tokenHash", token_hash}};
+  return j.dump();
+}
+
+std::optional<Registry::Listed> Registry::parse_listing(const std::string& value) {
+  try {
+    auto j = nlohmann::json::parse(value);
+    Listed l;
+    l.info.id = j.at("id").get<int64_t>();
+    l.info.code = j.at("code").get<std::string>();
+    l.info.spec.name = j.at("name").get<std::string>();
+    l.info.spec.source_language = j.at("source").get<std::string>();
+    l.info.spec.avatar = j.at("avatar").get<std::string>();
+    l.info.spec.default_targets = j.at("targets").get<std::vector<std::string>>();
+    l.info.spec.hide_strong_words = j.at("hideStrongWords").get<bool>();
+    l.info.created_at_ms = j.at("createdAtMs").get<int64_t>();
+    l.info.listener_key_hash = j.at("listenerKeyHash").get<std::string>();
+    l.info.transcript_public = j.at("public").get<bool>();
+    l.token_hash = j.at("tokenHash").get<std::string>();
+    if (!is_valid_code(l.info.code)) return std::nullopt;
+    return l;
+  } catch (const std::exception& e) {
+    core::log_warn("registry",
+                   std::string("a directory entry this node cannot read was skipped: ") + e.what());
+    return std::nullopt;
+  }
 }
 
 core::Result<Created> Registry::create(SessionSpec spec) {
@@ -23,14 +85,16 @@ core::Result<Created> Registry::create(SessionSpec spec) {
   if (std::find(langs.begin(), langs.end(), *src) == langs.end()) {
     std::string have;
     for (const auto& l : langs) have += (have.empty() ? "" : ", ") + l;
-    return core::invalid_argument("speech in '" + *src + "' cannot be recognised here (recognisable: " + have + ")");
+    return core::invalid_argument("speech in '" + *src +
+                                  "' cannot be recognised here (recognisable: " + have + ")");
   }
   std::vector<std::string> targets;
   for (const auto& t : spec.default_targets) {
     auto n = engines::normalize_language(t);
     if (!n) return core::invalid_argument("'" + t + "' is not a language code");
     if (*n == *src) continue;
-    if (auto r = engines_.router->route(*src, *n); !r) return core::invalid_argument(r.status().message());
+    if (auto r = engines_.router->route(*src, *n); !r)
+      return core::invalid_argument(r.status().message());
     if (std::find(targets.begin(), targets.end(), *n) == targets.end()) targets.push_back(*n);
   }
   spec.default_targets = targets;
@@ -54,13 +118,35 @@ core::Result<Created> Registry::create(SessionSpec spec) {
     }
     do {
       info.code = random_code();
-    } while (by_code_.count(info.code) != 0);
+    } while (by_code_.count(info.code) != 0 || directory_.count(info.code) != 0);
     by_code_[info.code] = nullptr;  // reserved: the store is written outside the lock
   }
   auto unreserve = [&] {
     std::lock_guard lock(mu_);
     by_code_.erase(info.code);
   };
+  int64_t fence = 0;
+  if (config_.bus) {
+    // The lease on the code makes it this node's alone, among every node.
+    auto got = std::make_shared<std::promise<std::optional<int64_t>>>();
+    auto taken = got->get_future();
+    config_.bus->acquire(LiveSession::lease_name(info.code), config_.node_id,
+                         LiveSession::kLeaseTtlMs,
+                         [got](std::optional<int64_t> f) { got->set_value(f); });
+    if (taken.wait_for(std::chrono::seconds(3)) != std::future_status::ready) {
+      unreserve();
+      return core::unavailable(
+                 "the bus between this service's nodes does not answer; try again shortly")
+          .with_retry_after(5);
+    }
+    auto f = taken.get();
+    if (!f) {
+      unreserve();
+      return core::unavailable("that session code was just taken on another node; try again")
+          .with_retry_after(1);
+    }
+    fence = *f;
+  }
   if (store_) {
     auto id = store_->create_session(info, token_hash);
     if (!id) {
@@ -71,20 +157,39 @@ core::Result<Created> Registry::create(SessionSpec spec) {
   }
   std::shared_ptr<LiveSession> s;
   try {
-    s = LiveSession::create(info, token_hash, engines_, store_, config_);
+    s = LiveSession::create(info, token_hash, engines_, store_, config_, fence);
   } catch (...) {
     unreserve();  // the code's place must not be held for ever
     throw;
   }
-  std::lock_guard lock(mu_);
-  by_code_[info.code] = s;
+  {
+    std::lock_guard lock(mu_);
+    by_code_[info.code] = s;
+  }
+  if (config_.bus) config_.bus->put(kDirectory, info.code, listing(info, token_hash));
   return Created{s, token, listener_key};
 }
 
-std::shared_ptr<LiveSession> Registry::find(const std::string& code) const {
+std::shared_ptr<LiveSession> Registry::find(const std::string& code) {
+  Listed listed;
+  {
+    std::lock_guard lock(mu_);
+    auto it = by_code_.find(code);
+    if (it != by_code_.end()) return it->second;
+    auto d = directory_.find(code);
+    if (d == directory_.end()) return nullptr;
+    listed = d->second;
+  }
+  // Another node runs it: seen here through the bus. Made outside the lock
+  // (subscribing reads the session's log); the first one in stays.
+  auto view = LiveSession::create_view(listed.info, listed.token_hash, engines_, store_, config_);
   std::lock_guard lock(mu_);
-  auto it = by_code_.find(code);
-  return it == by_code_.end() ? nullptr : it->second;
+  auto [it, added] = by_code_.emplace(code, view);
+  return it->second;
+}
+
+void Registry::tick() {
+  for (auto& s : all()) s->tick();
 }
 
 size_t Registry::reap(int64_t idle_ms) {
@@ -103,11 +208,22 @@ size_t Registry::reap(int64_t idle_ms) {
         it = by_code_.erase(it);
         continue;
       }
-      if (idle_ms > 0 && it->second->idle_ms() > idle_ms) idle.push_back(it->second);
+      // A view's session ends on its own node.
+      if (idle_ms > 0 && !it->second->is_view() && it->second->idle_ms() > idle_ms)
+        idle.push_back(it->second);
       ++it;
     }
   }
   for (auto& s : idle) s->end("ended after being idle");
+  if (config_.bus) {
+    for (const auto& s : gone) {
+      if (s->is_view()) continue;
+      config_.bus->erase(kDirectory, s->code());
+      config_.bus->release(LiveSession::lease_name(s->code()), config_.node_id);
+      // Late joiners elsewhere still read the goodbye for a while.
+      config_.bus->retire(LiveSession::events_topic(s->code()), 3600 * 1000);
+    }
+  }
   return idle.size();
 }
 

@@ -22,11 +22,19 @@ class Registry {
  public:
   Registry(pipeline::Engines engines, std::shared_ptr<store::Store> store, LiveConfig config,
            size_t max_sessions);
+  ~Registry();
 
   // resource_exhausted at max_sessions; invalid_argument for an unknown
   // source language or target.
   core::Result<Created> create(SessionSpec spec);
-  std::shared_ptr<LiveSession> find(const std::string& code) const;
+  // A live session of this node, or (several nodes) one that another node
+  // runs, seen here through the bus (LiveSession::create_view).
+  std::shared_ptr<LiveSession> find(const std::string& code);
+  // About once a second, from the reaper's thread: the sessions' cluster
+  // heartbeats (LiveSession::tick).
+  void tick();
+  // The directory of live sessions on every node (several nodes).
+  static constexpr const char* kDirectory = "parley:sessions";
 
   // Ends sessions idle longer than idle_ms and forgets ended ones whose
   // worker has exited. Returns how many were ended for idleness. May block
@@ -50,6 +58,15 @@ class Registry {
   size_t max_sessions_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<LiveSession>> by_code_;
+  // Several nodes: every node's live sessions, from the bus's directory.
+  struct Listed {
+    SessionInfo info;
+    std::string token_hash;
+  };
+  std::map<std::string, Listed> directory_;  // guarded by mu_
+  static std::string listing(const SessionInfo& info, const std::string& token_hash);
+  static std::optional<Listed> parse_listing(const std::string& value);
+  std::unique_ptr<fanout::Bus::Subscription> directory_watch_;
 };
 
 }  // namespace parley::session

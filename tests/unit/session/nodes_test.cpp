@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Two nodes in one process, joined by a LocalBus: the session runs on the
+// node that created it; listeners on the other node, in a language nobody
+// asked for there, read every final once, in order, and the goodbye.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "app/engine_set.h"
+#include "fanout/local_bus.h"
+#include "session/registry.h"
+
+namespace parley::session {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class Collect final : public fanout::Subscriber {
+ public:
+  void deliver(fanout::MessagePtr m) override {
+    if (m->binary) return;
+    std::lock_guard lock(mu_);
+    messages_.push_back(json::parse(m->bytes));
+    cv_.notify_all();
+  }
+  void close(const std::string&) override {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+  std::vector<json> of_type(const std::string& type) const {
+    std::lock_guard lock(mu_);
+    std::vector<json> out;
+    for (const auto& m : messages_) {
+      if (m["type"] == type) out.push_back(m);
+    }
+    return out;
+  }
+  // Waits until `n` messages of `type` came (or 20 s passed).
+  bool wait_for(const std::string& type, size_t n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 20s, [&] {
+      size_t k = 0;
+      for (const auto& m : messages_) k += m["type"] == type ? 1 : 0;
+      return k >= n;
+    });
+  }
+  bool wait_closed() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 20s, [&] { return closed_; });
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<json> messages_;
+  bool closed_ = false;
+};
+
+std::vector<int64_t> seqs(const std::vector<json>& finals) {
+  std::vector<int64_t> out;
+  for (const auto& f : finals) out.push_back(f["seq"].get<int64_t>());
+  return out;
+}
+
+class Nodes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto engines = app::load_engines({.need_speech_out = false});
+    ASSERT_TRUE(engines.is_ok()) << engines.status().message();
+    bus = std::make_shared<fanout::LocalBus>();
+    for (const char* name : {"a", "b"}) {
+      LiveConfig config;
+      config.bus = bus;
+      config.node_id = name;
+      nodes.push_back(std::make_unique<Registry>(*engines, nullptr, config, 8));
+    }
+  }
+  std::shared_ptr<fanout::LocalBus> bus;
+  std::vector<std::unique_ptr<Registry>> nodes;
+};
+
+TEST_F(Nodes, ListenersOnAnotherNodeReadEveryFinalOnceInTheirLanguageAndTheGoodbye) {
+  auto created = nodes[0]->create({.name = "two nodes", .source_language = "en", .default_targets = {"es"}});
+  ASSERT_TRUE(created.is_ok()) << created.status().message();
+  const std::string code = created->session->code();
+  EXPECT_FALSE(created->session->is_view());
+
+  // Node b knows the code from the directory and runs nothing of it.
+  auto on_b = nodes[1]->find(code);
+  ASSERT_NE(on_b, nullptr);
+  EXPECT_TRUE(on_b->is_view());
+  EXPECT_EQ(on_b->info().spec.name, "two nodes");
+  EXPECT_TRUE(on_b->token_matches(created->speaker_token));
+  EXPECT_EQ(nodes[1]->find("999999"), nullptr);
+
+  // A listener in French on b: nobody asked for French on a.
+  auto fr = std::make_shared<Collect>();
+  ASSERT_TRUE(on_b->add_listener(fr, "fr", 0).is_ok());
+  auto en = std::make_shared<Collect>();
+  ASSERT_TRUE(on_b->add_listener(en, "en", 0).is_ok());
+  // The state change asked on b is made on a, and comes back to b.
+  ASSERT_TRUE(on_b->apply(Action::start).is_ok());
+  ASSERT_TRUE(fr->wait_for("state", 1));
+  EXPECT_EQ(created->session->info().state, State::active);
+  EXPECT_EQ(on_b->info().state, State::active);
+
+  const std::vector<std::string> said = {"Good morning, everyone.", "The train leaves at nine.",
+                                         "Thank you for coming."};
+  for (const auto& text : said) ASSERT_TRUE(created->session->push_text(text).is_ok());
+  ASSERT_TRUE(fr->wait_for("final", said.size()));
+  ASSERT_TRUE(en->wait_for("final", said.size()));
+  EXPECT_EQ(seqs(fr->of_type("final")), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(en->of_type("final")[1]["text"], said[1]);
+  const auto french = fr->of_type("final");
+  EXPECT_EQ(french[1]["language"], "fr");
+  EXPECT_NE(french[1]["text"], said[1]);  // translated on a, for b's listener
+  EXPECT_EQ(french[1]["source"], said[1]);
+
+  // A listener reconnecting to b after seq 1 gets 2 and 3, once.
+  auto again = std::make_shared<Collect>();
+  ASSERT_TRUE(on_b->add_listener(again, "fr", 1).is_ok());
+  EXPECT_EQ(seqs(again->of_type("final")), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(again->of_type("welcome").at(0)["lastSeq"], 3);
+
+  // A speaker cannot attach through b.
+  auto speaker = std::make_shared<Collect>();
+  EXPECT_EQ(on_b->attach_speaker(speaker, false).code(), core::Code::failed_precondition);
+
+  // The end, asked on b, is said on a and reaches b's listeners.
+  ASSERT_TRUE(on_b->apply(Action::end).is_ok());
+  ASSERT_TRUE(fr->wait_closed());
+  EXPECT_EQ(fr->of_type("sessionEnded").size(), 1U);
+  EXPECT_TRUE(on_b->has_ended());
+  EXPECT_EQ(seqs(fr->of_type("final")), (std::vector<int64_t>{1, 2, 3}));  // nothing repeated
+}
+
+TEST_F(Nodes, AViewIgnoresANodeWhoseLeaseIsOlderThanOneItHasSeen) {
+  auto created = nodes[0]->create({.name = "fenced", .source_language = "en"});
+  ASSERT_TRUE(created.is_ok());
+  const std::string code = created->session->code();
+  auto on_b = nodes[1]->find(code);
+  auto en = std::make_shared<Collect>();
+  ASSERT_TRUE(on_b->add_listener(en, "en", 0).is_ok());
+  ASSERT_TRUE(created->session->apply(Action::start).is_ok());
+  ASSERT_TRUE(created->session->push_text("First.").is_ok());
+  ASSERT_TRUE(en->wait_for("final", 1));
+  // A node that took the session over (a newer lease) says something…
+  auto frame = [](int64_t fence, const Event& e) {
+    std::string m(8, '\0');
+    for (int i = 0; i < 8; ++i) m[static_cast<size_t>(i)] = static_cast<char>((fence >> (8 * i)) & 0xFF);
+    return m + encode(e);
+  };
+  CaptionEvent c;
+  c.seq = 2;
+  c.language = "en";
+  c.source = c.text = "From the new node.";
+  bus->publish(LiveSession::events_topic(code), frame(1000, c), true);
+  ASSERT_TRUE(en->wait_for("final", 2));
+  // … and the old node, not knowing yet, is no longer heard. (LocalBus
+  // delivers on the publisher's thread, in order: once a's own listener has
+  // the last final, b has been handed every one before it.)
+  auto on_a = std::make_shared<Collect>();
+  ASSERT_TRUE(created->session->add_listener(on_a, "en", 0).is_ok());
+  ASSERT_TRUE(created->session->push_text("From the old node.").is_ok());
+  ASSERT_TRUE(created->session->push_text("And again.").is_ok());
+  ASSERT_TRUE(created->session->push_text("Last.").is_ok());
+  ASSERT_TRUE(on_a->wait_for("final", 4));
+  const auto finals = en->of_type("final");
+  ASSERT_EQ(finals.size(), 2U);
+  EXPECT_EQ(finals[1]["text"], "From the new node.");
+}
+
+TEST_F(Nodes, ACodeIsUniqueAmongNodesAndLeasesExcludeEachOther) {
+  auto created = nodes[0]->create({.name = "x", .source_language = "en"});
+  ASSERT_TRUE(created.is_ok());
+  const std::string lease = LiveSession::lease_name(created->session->code());
+  std::optional<int64_t> got = 7;
+  bus->acquire(lease, "b", LiveSession::kLeaseTtlMs, [&](std::optional<int64_t> f) { got = f; });
+  EXPECT_FALSE(got.has_value());  // a holds it, and renews it on every tick
+  nodes[0]->tick();
+  bus->renew(lease, "b", LiveSession::kLeaseTtlMs, [&](std::optional<int64_t> f) { got = f; });
+  EXPECT_FALSE(got.has_value());
+}
+
+}  // namespace
+}  // namespace parley::session
