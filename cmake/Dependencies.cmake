@@ -26,6 +26,8 @@ parley_pkg(ESPEAK espeak-ng)
 parley_pkg(OPUS opus)
 parley_pkg(OGG ogg)
 parley_pkg(SQLITE sqlite3)
+# Several nodes: Redis between them (libhiredis-dev: the protocol; the I/O is Asio).
+parley_pkg(HIREDIS hiredis)
 parley_pkg(QRENCODE libqrencode)
 # WebRTC (WHIP/WHEP) through GStreamer's webrtcbin.
 parley_pkg(GST gstreamer-1.0)

@@ -19,6 +19,9 @@
 #include "session/registry.h"
 #include "store/async_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include <unistd.h>
+
+#include "fanout/redis_bus.h"
 #include "rtc/service.h"
 #include "transport/http/assets.h"
 #include "transport/http/server.h"
@@ -37,6 +40,8 @@ int run_serve(const std::vector<std::string>& argv) {
        "origins that may frame the /overlay and /embed pages, space-separated (e.g. 'self' https://www.example.org); "
        "* allows any site, none allows none. Other pages are never framed"},
       {"io-threads", "2", "network threads"},
+      {"redis", "", "several nodes: the Redis server between them, host:port (docs/deploy.md); empty: this node is alone"},
+      {"node-id", "", "this node's name among several (default: host name and port)"},
       {"max-sessions", "64", "live sessions at once"},
       {"vocabulary-sessions", "8", "sessions that may hold a vocabulary or script at once (each holds a speech decoder of its own, ~90 MB)"},
       {"vad", "silero", "voice activity detector (see: parley engines)"},
@@ -218,6 +223,26 @@ int run_serve(const std::vector<std::string>& argv) {
                           ctx);
 
   session::LiveConfig live;
+  std::shared_ptr<fanout::RedisBus> redis;
+  if (const auto address = config.get("redis"); !address.empty()) {
+    auto options = fanout::parse_redis_address(address);
+    if (!options) {
+      print_error("--redis: " + options.status().message());
+      return 1;
+    }
+    redis = fanout::RedisBus::start(*options);
+    if (!redis->wait_connected(5000)) {
+      core::log_warn("bus", "Redis at " + address + " does not answer yet; this node serves its own sessions and keeps trying");
+    }
+    live.bus = redis;
+    live.node_id = config.get("node-id");
+    if (live.node_id.empty()) {
+      char host[256] = {};
+      ::gethostname(host, sizeof host - 1);
+      live.node_id = std::string(host) + ":" + std::to_string(*port);
+    }
+    core::log_info("bus", "node " + live.node_id + " joins the others through Redis at " + address);
+  }
   // Strong language lists, one hand-written file per language, compiled in
   // with the pages (web/strong-words/<language>.txt; pages use them too):
   // a list added there is used without a change here.
@@ -307,12 +332,19 @@ int run_serve(const std::vector<std::string>& argv) {
   std::thread reaper([&] {
     std::unique_lock lock(reaper_mu);
     auto next_retention = std::chrono::steady_clock::now();
+    auto next_reap = std::chrono::steady_clock::now();
     do {
       lock.unlock();
-      registry.reap(idle_ms);
-      // Memory freed by sessions and listeners that left goes back to the
-      // system, so RSS (what operators graph) follows what is in use.
-      ::malloc_trim(0);
+      // Every second: the sessions' heartbeats to the other nodes (leases,
+      // who listens where). Every five: idle sessions end.
+      registry.tick();
+      if (std::chrono::steady_clock::now() >= next_reap) {
+        next_reap += std::chrono::seconds(5);
+        registry.reap(idle_ms);
+        // Memory freed by sessions and listeners that left goes back to the
+        // system, so RSS (what operators graph) follows what is in use.
+        ::malloc_trim(0);
+      }
       if (retention_ms > 0 && std::chrono::steady_clock::now() >= next_retention) {
         // Transcripts are kept for the retention period, then deleted (hourly).
         next_retention += std::chrono::hours(1);
@@ -321,7 +353,7 @@ int run_serve(const std::vector<std::string>& argv) {
         else if (*n > 0) core::log_info("store", "retention: deleted " + std::to_string(*n) + " ended session(s)");
       }
       lock.lock();
-    } while (!reaper_cv.wait_for(lock, std::chrono::seconds(5), [&] { return reaper_stop; }));
+    } while (!reaper_cv.wait_for(lock, std::chrono::seconds(1), [&] { return reaper_stop; }));
   });
 
   std::thread signal_thread([&] {

@@ -41,18 +41,22 @@ std::shared_ptr<LiveSession> LiveSession::create(SessionInfo info, std::string t
                                                  std::move(engines), std::move(store),
                                                  std::move(config), false));
   s->fence_ = fence;
-  if (auto& bus = s->config_.bus) {
-    // Other nodes tell this one who listens there, and pass on the state
-    // changes their API was asked for.
-    std::weak_ptr<LiveSession> weak = s;
-    s->bus_sub_ = bus->subscribe(audience_topic(s->code_), [weak](std::string_view m) {
-      if (auto live = weak.lock()) live->on_audience(m);
-    });
-    s->control_sub_ = bus->subscribe(control_topic(s->code_), [weak](std::string_view m) {
-      if (auto live = weak.lock()) live->on_control(m);
-    });
-  }
+  s->listen_to_other_nodes();
   return s;
+}
+
+void LiveSession::listen_to_other_nodes() {
+  auto& bus = config_.bus;
+  if (!bus) return;
+  // Other nodes tell this one who listens there, and pass on the state
+  // changes their API was asked for.
+  std::weak_ptr<LiveSession> weak = weak_from_this();
+  bus_sub_ = bus->subscribe(audience_topic(code_), [weak](std::string_view m) {
+    if (auto live = weak.lock()) live->on_audience(m);
+  });
+  control_sub_ = bus->subscribe(control_topic(code_), [weak](std::string_view m) {
+    if (auto live = weak.lock()) live->on_control(m);
+  });
 }
 
 std::shared_ptr<LiveSession> LiveSession::create_view(SessionInfo info, std::string token_hash,
@@ -93,7 +97,8 @@ LiveSession::LiveSession(SessionInfo info, std::string token_hash, pipeline::Eng
                                          if (worker_running_ && worker_)
                                            worker_->change_words(std::move(c));
                                        });
-  if (!view) {
+  producing_ = !view;
+  {
     WorkerConfig wc;
     wc.session_id = info_.id;
     wc.code = code_;
@@ -264,9 +269,9 @@ void LiveSession::store_counters(int64_t id) {
 
 void LiveSession::start_worker() {
   std::lock_guard lock(worker_mu_);
-  if (!worker_ || worker_running_ || worker_retired_) return;
+  if (!producing_ || worker_running_ || worker_retired_) return;
   worker_running_ = true;  // before its snapshot: later words commands are posted
-  worker_->start();
+  worker_->start(last_seq_.load() + 1);
 }
 
 void LiveSession::worker_done() {
@@ -406,9 +411,11 @@ std::vector<std::shared_ptr<Channel>> LiveSession::all_channels() const {
 core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> speaker,
                                          bool takeover) {
   if (is_view()) {
-    return core::failed_precondition("session " + code_ +
-                                     " is spoken through another node of this service; " +
-                                     "connect there, or end it");
+    // The session's node holds its lease while it lives; once it has
+    // stopped renewing it, this node takes the session over.
+    take_over();
+    return core::unavailable("session " + code_ + " runs on another node of this service; if that node " +
+                             "stopped, it moves here within a few seconds: join again");
   }
   std::lock_guard attach(speaker_mu_);
   if (closed_) return core::failed_precondition("the session has ended");
@@ -498,7 +505,7 @@ core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq,
 }
 
 void LiveSession::end_of_audio() {
-  if (worker_ && !has_ended()) worker_->flush();
+  if (!is_view() && !has_ended()) worker_->flush();
 }
 
 core::Status LiveSession::push_text(std::string text) {
@@ -658,10 +665,10 @@ void LiveSession::retire_if_unheard(const std::string& language) {
   if (language != info_.spec.source_language &&
       std::find(targets.begin(), targets.end(), language) == targets.end() &&
       !has_audience(language)) {
-    if (worker_) {
-      worker_->remove_target(language);
-    } else {
+    if (is_view()) {
       send_audience();
+    } else {
+      worker_->remove_target(language);
     }
   }
 }
@@ -951,6 +958,40 @@ void LiveSession::tick() {
     }
   }
   for (const auto& l : expired) retire_if_unheard(l);
+}
+
+void LiveSession::take_over() {
+  if (!config_.bus || has_ended() || taking_over_.exchange(true)) return;
+  std::weak_ptr<LiveSession> weak = weak_from_this();
+  config_.bus->acquire(lease_name(code_), config_.node_id, kLeaseTtlMs, [weak](std::optional<int64_t> fence) {
+    auto live = weak.lock();
+    if (!live) return;
+    if (fence) live->promote(*fence);
+    live->taking_over_ = false;
+  });
+}
+
+void LiveSession::promote(int64_t fence) {
+  if (has_ended() || producing_) return;
+  // The log has been read (the old node stopped renewing long enough ago):
+  // this node numbers the session's finals from the next one on.
+  bus_sub_.reset();
+  fence_ = fence;
+  newest_fence_ = fence;
+  producing_ = true;
+  listen_to_other_nodes();
+  core::log_info("session", code_ + ": its node stopped; this node runs it now (lease " + std::to_string(fence) +
+                                ", from final " + std::to_string(last_seq_.load() + 1) + ")");
+  for (const auto& [l, a] : remote_audience()) first_of(l);
+  for (const auto& ch : all_channels()) {
+    if (ch->n_listeners() + ch->n_streams() != 0) first_of(ch->language());
+  }
+  State state;
+  {
+    std::lock_guard lock(info_mu_);
+    state = info_.state;
+  }
+  if (state == State::active || state == State::paused) start_worker();
 }
 
 }  // namespace parley::session

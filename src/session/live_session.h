@@ -63,6 +63,10 @@ struct LiveConfig {
   // is alone) and this node's name on it.
   std::shared_ptr<fanout::Bus> bus;
   std::string node_id;
+  // Whether every node writes the same store (PostgreSQL). When not, a
+  // session seen from, or taken over by, another node is not written there:
+  // its rows live in its first node's store.
+  bool store_is_shared = false;
 };
 
 
@@ -138,7 +142,7 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   static constexpr const char* kGapMark = Worker::kGapMark;
 
   // Several nodes.
-  bool is_view() const { return worker_ == nullptr; }
+  bool is_view() const { return !producing_.load(); }
   // Called about once a second: a view tells the session's node who listens
   // here (that node translates and speaks for them); the session's node
   // forgets the audience of nodes that stopped telling (kAudienceTtlMs).
@@ -174,6 +178,13 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
     size_t hearing = 0;    // of them, and players, those who take speech
   };
   std::map<std::string, RemoteAudience> remote_audience() const;
+  // A view whose session's node stopped: the speaker connected here, so
+  // this node asks for the lease and, given it, runs the session from the
+  // next final on (the bus's thread).
+  void take_over();
+  void promote(int64_t fence);
+  // The session's node listens to the others (audience, state changes).
+  void listen_to_other_nodes();
 
   // WorkerHost (the worker's thread).
   void publish(Event event) override;
@@ -248,6 +259,8 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // Several nodes. A view drops events from a node whose lease is older
   // than the newest it has seen (a node that lost its lease and does not
   // know yet).
+  std::atomic<bool> producing_{false};         // this node runs the session (its worker may)
+  std::atomic<bool> taking_over_{false};       // a view asked for the session's lease
   int64_t fence_ = 0;                          // the session's node: its lease's token
   std::atomic<uint64_t> leases_lost_{0};
   std::atomic<int64_t> newest_fence_{0};       // a view
@@ -264,6 +277,7 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   bool worker_retired_ = false;  // guarded by worker_mu_: ended before a worker ran
   std::unique_ptr<TalkWords> words_;
   // Last: destroyed first (the destructor stops it before anything else goes).
+  // Every session has one; only a producing session's ever runs.
   std::unique_ptr<Worker> worker_;
 };
 

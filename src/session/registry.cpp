@@ -182,14 +182,24 @@ std::shared_ptr<LiveSession> Registry::find(const std::string& code) {
   }
   // Another node runs it: seen here through the bus. Made outside the lock
   // (subscribing reads the session's log); the first one in stays.
-  auto view = LiveSession::create_view(listed.info, listed.token_hash, engines_, store_, config_);
+  auto view = LiveSession::create_view(listed.info, listed.token_hash, engines_,
+                                       config_.store_is_shared ? store_ : nullptr, config_);
   std::lock_guard lock(mu_);
   auto [it, added] = by_code_.emplace(code, view);
   return it->second;
 }
 
 void Registry::tick() {
-  for (auto& s : all()) s->tick();
+  const auto sessions = all();
+  for (auto& s : sessions) s->tick();
+  if (!config_.bus) return;
+  // Redis came back without its data: this node lists its sessions again.
+  if (const auto n = config_.bus->stats().reconnects; n != bus_reconnects_) {
+    bus_reconnects_ = n;
+    for (const auto& s : sessions) {
+      if (!s->is_view() && !s->has_ended()) config_.bus->put(kDirectory, s->code(), listing(s->info(), s->token_hash()));
+    }
+  }
 }
 
 size_t Registry::reap(int64_t idle_ms) {

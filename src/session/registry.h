@@ -67,6 +67,7 @@ class Registry {
   static std::string listing(const SessionInfo& info, const std::string& token_hash);
   static std::optional<Listed> parse_listing(const std::string& value);
   std::unique_ptr<fanout::Bus::Subscription> directory_watch_;
+  uint64_t bus_reconnects_ = 0;  // tick() only: a Redis that restarted has lost the directory
 };
 
 }  // namespace parley::session

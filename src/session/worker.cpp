@@ -77,8 +77,9 @@ Worker::~Worker() {
   }
 }
 
-void Worker::start() {
+void Worker::start(std::optional<int64_t> first_seq) {
   if (started_.exchange(true)) return;
+  if (first_seq) next_seq_ = *first_seq;
   thread_ = std::thread([this] { run(); });
 }
 

@@ -84,8 +84,9 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Starts the thread (once).
-  void start();
+  // Starts the thread (once). `first_seq`: the number of the session's next
+  // final, when another node numbered the ones before.
+  void start(std::optional<int64_t> first_seq = std::nullopt);
 
   // Frames of 16-bit mono PCM at rate_hz (checked by the caller).
   void push_audio(std::span<const int16_t> pcm, int rate_hz);

@@ -155,7 +155,8 @@ void WsSession<Stream>::handle_join(std::string_view text) {
     }
     sample_rate_hz_ = speaker->sample_rate_hz;
     if (auto st = live->attach_speaker(this->shared_from_this(), speaker->takeover); !st) {
-      send_error("speaker_connected", st.message());
+      // unavailable: the session is moving to this node (several nodes).
+      send_error(st.code() == core::Code::unavailable ? "unavailable" : "speaker_connected", st.message());
       close_with(websocket::close_code::policy_error, "another speaker is connected");
       return;
     }

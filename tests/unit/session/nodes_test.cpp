@@ -62,6 +62,13 @@ class Collect final : public fanout::Subscriber {
   bool closed_ = false;
 };
 
+SessionSpec spec(std::string name) {
+  SessionSpec s;
+  s.name = std::move(name);
+  s.source_language = "en";
+  return s;
+}
+
 std::vector<int64_t> seqs(const std::vector<json>& finals) {
   std::vector<int64_t> out;
   for (const auto& f : finals) out.push_back(f["seq"].get<int64_t>());
@@ -128,9 +135,9 @@ TEST_F(Nodes, ListenersOnAnotherNodeReadEveryFinalOnceInTheirLanguageAndTheGoodb
   EXPECT_EQ(seqs(again->of_type("final")), (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(again->of_type("welcome").at(0)["lastSeq"], 3);
 
-  // A speaker cannot attach through b.
+  // A speaker reaching b while a lives is told to come again.
   auto speaker = std::make_shared<Collect>();
-  EXPECT_EQ(on_b->attach_speaker(speaker, false).code(), core::Code::failed_precondition);
+  EXPECT_EQ(on_b->attach_speaker(speaker, false).code(), core::Code::unavailable);
 
   // The end, asked on b, is said on a and reaches b's listeners.
   ASSERT_TRUE(on_b->apply(Action::end).is_ok());
@@ -141,7 +148,7 @@ TEST_F(Nodes, ListenersOnAnotherNodeReadEveryFinalOnceInTheirLanguageAndTheGoodb
 }
 
 TEST_F(Nodes, AViewIgnoresANodeWhoseLeaseIsOlderThanOneItHasSeen) {
-  auto created = nodes[0]->create({.name = "fenced", .source_language = "en"});
+  auto created = nodes[0]->create(spec("fenced"));
   ASSERT_TRUE(created.is_ok());
   const std::string code = created->session->code();
   auto on_b = nodes[1]->find(code);
@@ -177,7 +184,7 @@ TEST_F(Nodes, AViewIgnoresANodeWhoseLeaseIsOlderThanOneItHasSeen) {
 }
 
 TEST_F(Nodes, ACodeIsUniqueAmongNodesAndLeasesExcludeEachOther) {
-  auto created = nodes[0]->create({.name = "x", .source_language = "en"});
+  auto created = nodes[0]->create(spec("x"));
   ASSERT_TRUE(created.is_ok());
   const std::string lease = LiveSession::lease_name(created->session->code());
   std::optional<int64_t> got = 7;
@@ -185,6 +192,45 @@ TEST_F(Nodes, ACodeIsUniqueAmongNodesAndLeasesExcludeEachOther) {
   EXPECT_FALSE(got.has_value());  // a holds it, and renews it on every tick
   nodes[0]->tick();
   bus->renew(lease, "b", LiveSession::kLeaseTtlMs, [&](std::optional<int64_t> f) { got = f; });
+  EXPECT_FALSE(got.has_value());
+}
+
+TEST_F(Nodes, WhenTheSessionsNodeStopsTheSpeakerCarriesOnThroughAnotherFromTheNextFinal) {
+  auto created = nodes[0]->create(spec("moves"));
+  ASSERT_TRUE(created.is_ok());
+  const std::string code = created->session->code();
+  auto on_b = nodes[1]->find(code);
+  auto en = std::make_shared<Collect>();
+  ASSERT_TRUE(on_b->add_listener(en, "en", 0).is_ok());
+  ASSERT_TRUE(created->session->apply(Action::start).is_ok());
+  ASSERT_TRUE(created->session->push_text("Before.").is_ok());
+  ASSERT_TRUE(created->session->push_text("Still before.").is_ok());
+  ASSERT_TRUE(en->wait_for("final", 2));
+
+  // While a's node lives, its lease holds: a speaker reaching b is told to come again.
+  auto speaker = std::make_shared<Collect>();
+  EXPECT_EQ(on_b->attach_speaker(speaker, true).code(), core::Code::unavailable);
+  EXPECT_TRUE(on_b->is_view());
+
+  // Node a stops without a word (its lease is not released, it expires).
+  created->session.reset();
+  nodes[0].reset();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(LiveSession::kLeaseTtlMs + 3000);
+  core::Status attached = core::unavailable("");
+  while (!attached.is_ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);  // the speaker page's reconnect loop, faster
+    attached = on_b->attach_speaker(speaker, true);
+  }
+  ASSERT_TRUE(attached.is_ok()) << attached.message();
+  EXPECT_FALSE(on_b->is_view());
+  EXPECT_EQ(speaker->of_type("welcome").at(0)["lastSeq"], 2);
+  ASSERT_TRUE(on_b->push_text("After.").is_ok());
+  ASSERT_TRUE(en->wait_for("final", 3));
+  EXPECT_EQ(seqs(en->of_type("final")), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(en->of_type("final")[2]["text"], "After.");
+  // b holds the lease now: nobody else may take it.
+  std::optional<int64_t> got = 1;
+  bus->acquire(LiveSession::lease_name(code), "c", LiveSession::kLeaseTtlMs, [&](std::optional<int64_t> f) { got = f; });
   EXPECT_FALSE(got.has_value());
 }
 
