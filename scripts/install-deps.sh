@@ -29,6 +29,8 @@ packages=(
   simple-whip-client iproute2 util-linux
   # TLS test certificates
   openssl
+  # several nodes: Redis between them (the bus), nginx in front (the tests run both)
+  libhiredis-dev redis-server nginx
   # browser tests: Debian's Chromium, driven by playwright-core from npm
   chromium
   # real speech with reference transcripts, for tests and the demo run

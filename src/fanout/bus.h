@@ -41,7 +41,10 @@ class Bus {
   // wait in a bounded queue (full: the oldest goes, counted) and the others
   // are dropped, counted.
   virtual void publish(const std::string& topic, std::string message, bool keep) = 0;
-  virtual std::unique_ptr<Subscription> subscribe(const std::string& topic, Handler handler) = 0;
+  // `caught_up` (optional) is called once, on a thread of the bus, when the
+  // log has been delivered: from then on what comes is live.
+  virtual std::unique_ptr<Subscription> subscribe(const std::string& topic, Handler handler,
+                                                  std::function<void()> caught_up = {}) = 0;
   // Lets the topic's log expire `after_ms` from now (a session that ended).
   virtual void retire(const std::string& topic, int64_t after_ms) = 0;
 

@@ -47,7 +47,8 @@ void LocalBus::publish(const std::string& name, std::string message, bool keep) 
   for (const auto& h : handlers) (*h)(message);
 }
 
-std::unique_ptr<Bus::Subscription> LocalBus::subscribe(const std::string& name, Handler handler) {
+std::unique_ptr<Bus::Subscription> LocalBus::subscribe(const std::string& name, Handler handler,
+                                                      std::function<void()> caught_up) {
   auto t = topic(name);
   auto h = std::make_shared<Handler>(std::move(handler));
   uint64_t id = 0;
@@ -62,6 +63,7 @@ std::unique_ptr<Bus::Subscription> LocalBus::subscribe(const std::string& name, 
       log = t->log;
     }
     for (const auto& m : log) (*h)(m);
+    if (caught_up) caught_up();
   }
   return std::make_unique<Sub>([this, name, id] { unsubscribe(name, id); });
 }

@@ -434,22 +434,24 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
 
   // ---- subscriptions (any thread) ----
 
-  std::unique_ptr<Subscription> subscribe(const std::string& topic, Handler handler) {
+  std::unique_ptr<Subscription> subscribe(const std::string& topic, Handler handler,
+                                          std::function<void()> caught_up) {
     const uint64_t id = next_id_.fetch_add(1);
     auto alive = std::make_shared<std::atomic<bool>>(true);
-    net::post(
-        io_, [self = shared_from_this(), id, topic, alive, handler = std::move(handler)]() mutable {
-          Sub s;
-          s.topic = topic;
-          s.handler = std::move(handler);
-          s.alive = alive;
-          self->subs_.emplace(id, std::move(s));
-          if (self->topic_refs_[topic]++ == 0) {
-            self->sub_->send({"SUBSCRIBE", topic}, nullptr);
-          } else if (self->confirmed_.count(topic) != 0) {
-            self->catch_up(id);
-          }
-        });
+    net::post(io_, [self = shared_from_this(), id, topic, alive, handler = std::move(handler),
+                    caught_up = std::move(caught_up)]() mutable {
+      Sub s;
+      s.topic = topic;
+      s.handler = std::move(handler);
+      s.caught_up = std::move(caught_up);
+      s.alive = alive;
+      self->subs_.emplace(id, std::move(s));
+      if (self->topic_refs_[topic]++ == 0) {
+        self->sub_->send({"SUBSCRIBE", topic}, nullptr);
+      } else if (self->confirmed_.count(topic) != 0) {
+        self->catch_up(id);
+      }
+    });
     std::weak_ptr<Impl> weak = weak_from_this();
     return std::make_unique<Cancel>([weak, id, alive] {
       alive->store(false);
@@ -502,6 +504,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   struct Sub {
     std::string topic;
     Handler handler;
+    std::function<void()> caught_up;  // called once, the first time the log was read
     std::shared_ptr<std::atomic<bool>> alive;
     std::pair<uint64_t, uint64_t> last{0, 0};  // the newest kept message delivered
     bool ready = false;      // caught up with the log: live messages go straight through
@@ -677,6 +680,8 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
                      auto held = std::move(sub.held);
                      sub.held.clear();
                      for (const auto& [mid, body] : held) self->deliver(sub, mid, body, false);
+                     if (sub.caught_up && sub.alive->load())
+                       std::exchange(sub.caught_up, nullptr)();
                    });
   }
 
@@ -785,8 +790,9 @@ bool RedisBus::wait_connected(int timeout_ms) const {
 void RedisBus::publish(const std::string& topic, std::string message, bool keep) {
   impl_->publish(topic, std::move(message), keep);
 }
-std::unique_ptr<Bus::Subscription> RedisBus::subscribe(const std::string& topic, Handler handler) {
-  return impl_->subscribe(topic, std::move(handler));
+std::unique_ptr<Bus::Subscription> RedisBus::subscribe(const std::string& topic, Handler handler,
+                                                       std::function<void()> caught_up) {
+  return impl_->subscribe(topic, std::move(handler), std::move(caught_up));
 }
 void RedisBus::retire(const std::string& topic, int64_t after_ms) {
   impl_->retire(topic, after_ms);

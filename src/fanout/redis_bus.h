@@ -49,7 +49,8 @@ class RedisBus final : public Bus {
   bool wait_connected(int timeout_ms) const;
 
   void publish(const std::string& topic, std::string message, bool keep) override;
-  std::unique_ptr<Subscription> subscribe(const std::string& topic, Handler handler) override;
+  std::unique_ptr<Subscription> subscribe(const std::string& topic, Handler handler,
+                                          std::function<void()> caught_up = {}) override;
   void retire(const std::string& topic, int64_t after_ms) override;
   void put(const std::string& table, const std::string& key, std::string value) override;
   void erase(const std::string& table, const std::string& key) override;

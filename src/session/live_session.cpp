@@ -51,9 +51,11 @@ void LiveSession::listen_to_other_nodes() {
   // Other nodes tell this one who listens there, and pass on the state
   // changes their API was asked for.
   std::weak_ptr<LiveSession> weak = weak_from_this();
-  bus_sub_ = bus->subscribe(audience_topic(code_), [weak](std::string_view m) {
-    if (auto live = weak.lock()) live->on_audience(m);
-  });
+  if (!audience_sub_) {
+    audience_sub_ = bus->subscribe(audience_topic(code_), [weak](std::string_view m) {
+      if (auto live = weak.lock()) live->on_audience(m);
+    });
+  }
   control_sub_ = bus->subscribe(control_topic(code_), [weak](std::string_view m) {
     if (auto live = weak.lock()) live->on_control(m);
   });
@@ -69,8 +71,17 @@ std::shared_ptr<LiveSession> LiveSession::create_view(SessionInfo info, std::str
   if (auto& bus = s->config_.bus) {
     std::weak_ptr<LiveSession> weak = s;
     // The session's log first (its finals and state changes), then live.
-    s->bus_sub_ = bus->subscribe(events_topic(s->code_), [weak](std::string_view m) {
-      if (auto live = weak.lock()) live->on_bus_event(m);
+    s->bus_sub_ = bus->subscribe(
+        events_topic(s->code_),
+        [weak](std::string_view m) {
+          if (auto live = weak.lock()) live->on_bus_event(m);
+        },
+        [weak] {
+          if (auto live = weak.lock()) live->on_caught_up();
+        });
+    // Who listens on the other nodes: known here if this node takes over.
+    s->audience_sub_ = bus->subscribe(audience_topic(s->code_), [weak](std::string_view m) {
+      if (auto live = weak.lock()) live->on_audience(m);
     });
   }
   return s;
@@ -122,6 +133,7 @@ LiveSession::LiveSession(SessionInfo info, std::string token_hash, pipeline::Eng
 LiveSession::~LiveSession() {
   // The bus's calls stop first, then the worker's: both call into everything below.
   bus_sub_.reset();
+  audience_sub_.reset();
   control_sub_.reset();
   std::unique_ptr<Worker> worker;
   {
@@ -200,6 +212,7 @@ void LiveSession::end(const std::string& reason) {
     // session's node said goodbye): they reconnect elsewhere, or were told.
     if (ended_.exchange(true)) return;
     bus_sub_.reset();
+    audience_sub_.reset();
     closed_ = true;
     for (const auto& ch : all_channels()) ch->close(nullptr);
     std::lock_guard lock(speaker_mu_);
@@ -414,7 +427,8 @@ core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> spe
     // The session's node holds its lease while it lives; once it has
     // stopped renewing it, this node takes the session over.
     take_over();
-    return core::unavailable("session " + code_ + " runs on another node of this service; if that node " +
+    return core::unavailable("session " + code_ +
+                             " runs on another node of this service; if that node " +
                              "stopped, it moves here within a few seconds: join again");
   }
   std::lock_guard attach(speaker_mu_);
@@ -610,6 +624,15 @@ core::Status LiveSession::add_listener(std::shared_ptr<fanout::Subscriber> liste
   touch();
   SessionInfo snapshot = info();
   if (snapshot.state == State::ended) return core::failed_precondition("the session has ended");
+  if (is_view() && !caught_up_.load()) {
+    // The session's log is still on its way from the bus: the listener is
+    // welcomed once it is here, so `after_seq` counts against all of it.
+    std::lock_guard lock(pending_mu_);
+    if (!caught_up_.load()) {
+      pending_joins_.push_back({std::move(listener), language, after_seq, max_replay_bytes});
+      return {};
+    }
+  }
   auto ch = channel(language, true);
   if (!ch) return core::failed_precondition("the session has ended");
   const bool heard_before = has_audience(language);
@@ -629,6 +652,11 @@ core::Status LiveSession::add_listener(std::shared_ptr<fanout::Subscriber> liste
 }
 
 void LiveSession::remove_listener(const std::string& language, const fanout::Subscriber* listener) {
+  {
+    std::lock_guard lock(pending_mu_);
+    std::erase_if(pending_joins_,
+                  [&](const PendingJoin& p) { return p.listener.get() == listener; });
+  }
   if (auto ch = find_channel(language)) ch->leave(listener);
   retire_if_unheard(language);
   notify_speaker_counts();
@@ -892,6 +920,12 @@ void LiveSession::on_audience(std::string_view message) {
   }
   if (node.empty() || node == config_.node_id) return;
   told.seen_ms = steady_ms();
+  if (is_view()) {
+    // Kept for the day this node takes the session over.
+    std::lock_guard lock(audience_mu_);
+    remote_[node] = std::move(told);
+    return;
+  }
   std::set<std::string> before, after;
   for (const auto& [l, a] : remote_audience()) before.insert(l);
   {
@@ -963,12 +997,13 @@ void LiveSession::tick() {
 void LiveSession::take_over() {
   if (!config_.bus || has_ended() || taking_over_.exchange(true)) return;
   std::weak_ptr<LiveSession> weak = weak_from_this();
-  config_.bus->acquire(lease_name(code_), config_.node_id, kLeaseTtlMs, [weak](std::optional<int64_t> fence) {
-    auto live = weak.lock();
-    if (!live) return;
-    if (fence) live->promote(*fence);
-    live->taking_over_ = false;
-  });
+  config_.bus->acquire(lease_name(code_), config_.node_id, kLeaseTtlMs,
+                       [weak](std::optional<int64_t> fence) {
+                         auto live = weak.lock();
+                         if (!live) return;
+                         if (fence) live->promote(*fence);
+                         live->taking_over_ = false;
+                       });
 }
 
 void LiveSession::promote(int64_t fence) {
@@ -980,8 +1015,9 @@ void LiveSession::promote(int64_t fence) {
   newest_fence_ = fence;
   producing_ = true;
   listen_to_other_nodes();
-  core::log_info("session", code_ + ": its node stopped; this node runs it now (lease " + std::to_string(fence) +
-                                ", from final " + std::to_string(last_seq_.load() + 1) + ")");
+  core::log_info("session", code_ + ": its node stopped; this node runs it now (lease " +
+                                std::to_string(fence) + ", from final " +
+                                std::to_string(last_seq_.load() + 1) + ")");
   for (const auto& [l, a] : remote_audience()) first_of(l);
   for (const auto& ch : all_channels()) {
     if (ch->n_listeners() + ch->n_streams() != 0) first_of(ch->language());
@@ -992,6 +1028,24 @@ void LiveSession::promote(int64_t fence) {
     state = info_.state;
   }
   if (state == State::active || state == State::paused) start_worker();
+}
+
+void LiveSession::on_caught_up() {
+  std::vector<PendingJoin> joins;
+  {
+    std::lock_guard lock(pending_mu_);
+    caught_up_ = true;
+    joins.swap(pending_joins_);
+  }
+  for (auto& j : joins) {
+    auto* raw = j.listener.get();
+    auto keep = j.listener;
+    if (auto st = add_listener(std::move(j.listener), j.language, j.after_seq, j.max_replay_bytes);
+        !st) {
+      raw->deliver(wire::error(core::code_name(st.code()), st.message()));
+      raw->close("cannot listen");
+    }
+  }
 }
 
 }  // namespace parley::session

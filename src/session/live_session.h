@@ -20,9 +20,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
-#include <optional>
 #include <vector>
 
 #include "audio/opus_ogg.h"
@@ -51,7 +51,7 @@ struct LiveConfig {
   pipeline::SegmenterConfig segmenter;
   pipeline::PaceConfig pace;
   audio::OpusSettings opus;
-  std::shared_ptr<Telemetry> telemetry;  // process-wide; a private one when null
+  std::shared_ptr<Telemetry> telemetry;            // process-wide; a private one when null
   std::shared_ptr<fanout::Dispatcher> dispatcher;  // where broadcasts run; null: on the worker
   // Builds sessions' vocabularies and scripts (process-wide); null: a
   // small one of the session's own.
@@ -69,7 +69,6 @@ struct LiveConfig {
   bool store_is_shared = false;
 };
 
-
 class LiveSession final : public std::enable_shared_from_this<LiveSession>,
                           public SpeakerLink,
                           public ListenerLink,
@@ -85,7 +84,8 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // fed from the bus, its state changes go to that node.
   static std::shared_ptr<LiveSession> create_view(SessionInfo info, std::string token_hash,
                                                   pipeline::Engines engines,
-                                                  std::shared_ptr<store::Store> store, LiveConfig config);
+                                                  std::shared_ptr<store::Store> store,
+                                                  LiveConfig config);
   ~LiveSession() override;
   LiveSession(const LiveSession&) = delete;
   LiveSession& operator=(const LiveSession&) = delete;
@@ -106,13 +106,16 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   TalkWords& words() override { return *words_; }
 
   // ListenerLink.
-  core::Status add_listener(std::shared_ptr<fanout::Subscriber> listener, const std::string& language,
-                            int64_t after_seq, size_t max_replay_bytes = kDefaultReplayBytes) override;
+  core::Status add_listener(std::shared_ptr<fanout::Subscriber> listener,
+                            const std::string& language, int64_t after_seq,
+                            size_t max_replay_bytes = kDefaultReplayBytes) override;
   void remove_listener(const std::string& language, const fanout::Subscriber* listener) override;
   void count_speech_listener(const std::string& language, int delta) override;
-  bool report_playback(const std::string& language, int64_t seq, int64_t lag_ms, int64_t joined_us) override;
+  bool report_playback(const std::string& language, int64_t seq, int64_t lag_ms,
+                       int64_t joined_us) override;
   core::Status check_audio_stream(const std::string& language) const override;
-  core::Status add_audio_stream(std::shared_ptr<fanout::Subscriber> stream, const std::string& language) override;
+  core::Status add_audio_stream(std::shared_ptr<fanout::Subscriber> stream,
+                                const std::string& language) override;
   void remove_audio_stream(const std::string& language, const fanout::Subscriber* stream) override;
   core::Status add_player(const std::string& language) override;
   void remove_player(const std::string& language) override;
@@ -182,6 +185,14 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // this node asks for the lease and, given it, runs the session from the
   // next final on (the bus's thread).
   void take_over();
+  // A view has read the session's log: the listeners waiting for it join.
+  void on_caught_up();
+  struct PendingJoin {
+    std::shared_ptr<fanout::Subscriber> listener;
+    std::string language;
+    int64_t after_seq;
+    size_t max_replay_bytes;
+  };
   void promote(int64_t fence);
   // The session's node listens to the others (audience, state changes).
   void listen_to_other_nodes();
@@ -233,7 +244,7 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   std::atomic<int64_t> last_seq_{0};
   std::atomic<int64_t> last_activity_ms_;
   std::atomic<bool> ended_{false};
-  std::string end_reason_;               // guarded by info_mu_
+  std::string end_reason_;  // guarded by info_mu_
   // Set before the goodbye: nobody joins afterwards (each add_* checks it
   // under the lock the goodbye takes after setting it).
   std::atomic<bool> closed_{false};
@@ -241,11 +252,12 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // The speaker's connection. speaker_mu_ makes "send a source final to the
   // speaker" atomic with "welcome a speaker", like a channel's join.
   std::mutex speaker_mu_;
-  fanout::Hub speaker_;                                   // key "speaker"; guarded by speaker_mu_
+  fanout::Hub speaker_;  // key "speaker"; guarded by speaker_mu_
   std::mutex frames_mu_;
-  const fanout::Subscriber* current_speaker_ = nullptr;   // guarded by frames_mu_: whose frames are taken
-  uint32_t last_audio_seq_ = 0;                           // guarded by frames_mu_
-  bool have_audio_seq_ = false;                           // guarded by frames_mu_
+  const fanout::Subscriber* current_speaker_ =
+      nullptr;                   // guarded by frames_mu_: whose frames are taken
+  uint32_t last_audio_seq_ = 0;  // guarded by frames_mu_
+  bool have_audio_seq_ = false;  // guarded by frames_mu_
 
   mutable std::mutex channels_mu_;
   std::map<std::string, std::shared_ptr<Channel>> channels_;  // guarded by channels_mu_
@@ -253,18 +265,23 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // The audience that is not a channel's listener or stream.
   mutable std::mutex audience_mu_;
   std::map<std::string, int> speech_listeners_;  // guarded by audience_mu_
-  std::map<std::string, size_t> players_;        // WebRTC players by language; guarded by audience_mu_
+  std::map<std::string, size_t> players_;  // WebRTC players by language; guarded by audience_mu_
   std::map<std::string, std::vector<std::shared_ptr<AudioTap>>> taps_;  // guarded by audience_mu_
 
   // Several nodes. A view drops events from a node whose lease is older
   // than the newest it has seen (a node that lost its lease and does not
   // know yet).
-  std::atomic<bool> producing_{false};         // this node runs the session (its worker may)
-  std::atomic<bool> taking_over_{false};       // a view asked for the session's lease
-  int64_t fence_ = 0;                          // the session's node: its lease's token
+  std::atomic<bool> producing_{false};    // this node runs the session (its worker may)
+  std::atomic<bool> taking_over_{false};  // a view asked for the session's lease
+  int64_t fence_ = 0;                     // the session's node: its lease's token
   std::atomic<uint64_t> leases_lost_{0};
-  std::atomic<int64_t> newest_fence_{0};       // a view
-  std::unique_ptr<fanout::Bus::Subscription> bus_sub_, control_sub_;
+  std::atomic<int64_t> newest_fence_{0};  // a view
+  std::atomic<bool> caught_up_{false};    // a view: the log has been read
+  std::mutex pending_mu_;
+  std::vector<PendingJoin> pending_joins_;  // guarded by pending_mu_: listeners waiting for the log
+  // A view: the session's events. Both: the other nodes' audience. The
+  // session's node: state changes asked elsewhere.
+  std::unique_ptr<fanout::Bus::Subscription> bus_sub_, audience_sub_, control_sub_;
   struct NodeAudience {
     int64_t seen_ms = 0;
     std::map<std::string, RemoteAudience> languages;

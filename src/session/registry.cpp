@@ -197,7 +197,8 @@ void Registry::tick() {
   if (const auto n = config_.bus->stats().reconnects; n != bus_reconnects_) {
     bus_reconnects_ = n;
     for (const auto& s : sessions) {
-      if (!s->is_view() && !s->has_ended()) config_.bus->put(kDirectory, s->code(), listing(s->info(), s->token_hash()));
+      if (!s->is_view() && !s->has_ended())
+        config_.bus->put(kDirectory, s->code(), listing(s->info(), s->token_hash()));
     }
   }
 }

@@ -50,6 +50,11 @@ class Registry {
   // Where sessions' vocabularies are built (for /metrics).
   const WordsBuilder& words_builder() const { return *config_.words_builder; }
   std::vector<std::shared_ptr<LiveSession>> all() const;
+  // The bus between nodes, when there is one.
+  std::optional<fanout::Bus::Stats> bus_stats() const {
+    if (!config_.bus) return std::nullopt;
+    return config_.bus->stats();
+  }
 
  private:
   pipeline::Engines engines_;

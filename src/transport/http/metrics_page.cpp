@@ -181,6 +181,24 @@ std::string render_metrics(const ApiContext& ctx) {
     for (const auto& [lang, n] : by_language) {
       w.sample("parley_listeners", static_cast<double>(n), "language=\"" + label_value(lang) + "\"");
     }
+    if (auto bus = ctx.registry->bus_stats()) {
+      // Several nodes (docs/scaling.md): what crossed Redis, per node.
+      auto one = [&](const char* name, const char* type, const char* help, double v) {
+        w.family(name, type, help);
+        w.sample(name, v, "");
+      };
+      one("parley_bus_published_total", "counter", "Messages this node handed to the bus (one per event, whatever the listeners).",
+          static_cast<double>(bus->published));
+      one("parley_bus_received_total", "counter", "Messages the bus delivered to this node's sessions (one per event and node).",
+          static_cast<double>(bus->received));
+      one("parley_bus_dropped_total", "counter", "Messages lost: live ones while disconnected, kept ones past the queue.",
+          static_cast<double>(bus->dropped));
+      one("parley_bus_gap_fills_total", "counter", "Kept messages read back from a session's log after a lost connection.",
+          static_cast<double>(bus->gap_fills));
+      one("parley_bus_reconnects_total", "counter", "Connections to the bus lost and made again.",
+          static_cast<double>(bus->reconnects));
+      one("parley_bus_connected", "gauge", "1 while this node is connected to the bus.", bus->connected ? 1.0 : 0.0);
+    }
   }
   if (ctx.metrics != nullptr) {
     const auto& m = *ctx.metrics;

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Three `parley serve` nodes and a real redis-server (Debian's, started here
+// on a free loopback port without persistence). The session runs on the
+// node its speaker joined; listeners on the other nodes, each in its own
+// language, read every final once and in order — while a listener node is
+// killed (-9) and its listeners reconnect elsewhere, while the speaker's
+// node is killed and the speaker carries on through another, and across a
+// restart of Redis.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "support/librivox.h"
+#include "support/server_process.h"
+#include "support/sessions.h"
+#include "support/ws_client.h"
+
+namespace parley {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::Created;
+using testing::eventually;
+using testing::metric;
+using testing::ServerProcess;
+using testing::temp_db;
+using testing::WsClient;
+
+unsigned short free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool accepts(unsigned short port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// A redis-server of the test's own, on loopback, writing its append-only
+// file to a temporary directory (fsync on every write) as a production
+// Redis would: a restart keeps the sessions' logs and the directory.
+class Redis {
+ public:
+  Redis() : port_(free_port()), dir_(std::filesystem::temp_directory_path() / ("parley-redis-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    start();
+  }
+  ~Redis() {
+    stop(SIGKILL);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  void start() {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const std::string port = std::to_string(port_);
+      const std::string dir = dir_.string();
+      if (FILE* log = std::fopen((dir_ / "redis.log").c_str(), "a")) {
+        ::dup2(::fileno(log), 1);
+        ::dup2(::fileno(log), 2);
+      }
+      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--dir", dir.c_str(),
+               "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--loglevel", "warning",
+               static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
+    if (!eventually([&] { return accepts(port_); }, 10s)) throw std::runtime_error("redis-server did not start");
+  }
+  void stop(int signal) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, signal);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  unsigned short port_;
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+};
+
+class NodesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"a", "b", "c"}) start(name);
+  }
+  void start(const std::string& name) {
+    nodes[name] = std::make_unique<ServerProcess>(
+        temp_db(std::string("nodes_") + name),
+        std::vector<std::string>{"--redis", redis.address(), "--node-id", name, "--rtc", "off"});
+  }
+  unsigned short port(const std::string& name) { return nodes.at(name)->port(); }
+
+  Redis redis;
+  std::map<std::string, std::unique_ptr<ServerProcess>> nodes;
+};
+
+std::vector<int64_t> final_seqs(const WsClient& c) {
+  std::vector<int64_t> out;
+  for (const auto& f : c.of_type("final")) out.push_back(f["seq"].get<int64_t>());
+  return out;
+}
+
+std::vector<int64_t> one_to(int64_t n) {
+  std::vector<int64_t> v;
+  for (int64_t i = 1; i <= n; ++i) v.push_back(i);
+  return v;
+}
+
+void type(WsClient& speaker, const std::string& text) { speaker.send_json({{"type", "text"}, {"text", text}}); }
+
+const std::vector<std::string> kLines = {
+    "Good morning and welcome.", "The train to the city leaves at nine.", "Please keep your tickets with you.",
+    "Lunch is served in the main hall.", "The museum opens at ten.", "Thank you for listening.",
+    "We will start again after the break.", "Questions are welcome at the end.", "The library is on the left.",
+    "Have a good day."};
+
+TEST_F(NodesTest, ASpeakerOnOneNodeIsHeardOnTheOthersEachInItsLanguage) {
+  const Created s = testing::create_session(port("a"), {{"name", "Three nodes"}, {"sourceLanguage", "en"}});
+  // Any node finds the code.
+  ASSERT_TRUE(eventually([&] { return testing::http_request(port("c"), "GET", "/api/sessions/" + s.code).status == 200; }, 5s));
+  WsClient speaker(port("a"));
+  ASSERT_TRUE(testing::join_speaker(speaker, s));
+  WsClient es(port("b")), fr(port("c"));
+  testing::join_listener(es, s.code, "es");
+  testing::join_listener(fr, s.code, "fr");
+  ASSERT_TRUE(es.wait_for_type("welcome", 10s));
+  ASSERT_TRUE(fr.wait_for_type("welcome", 10s));
+  ASSERT_EQ(testing::control(port("a"), s, "start"), 200);
+
+  // Real speech, streamed in real time, on node a.
+  uint32_t seq = 0;
+  testing::stream_real_time(speaker, testing::recording_pcm(0, 1.5), seq);
+  ASSERT_TRUE(speaker.wait_for_type("final", 20s));
+  const size_t n = speaker.of_type("final").size();
+  ASSERT_TRUE(es.wait_for_type("final", 20s, n));
+  ASSERT_TRUE(fr.wait_for_type("final", 20s, n));
+  EXPECT_EQ(final_seqs(es), one_to(static_cast<int64_t>(n)));
+  EXPECT_EQ(final_seqs(fr), one_to(static_cast<int64_t>(n)));
+  EXPECT_EQ(es.of_type("final")[0]["language"], "es");
+  EXPECT_NE(es.of_type("final")[0]["text"], speaker.of_type("final")[0]["text"]);  // translated on a
+  EXPECT_EQ(fr.of_type("final")[0]["source"], speaker.of_type("final")[0]["text"]);
+  // Translated speech crossed too (one copy per node).
+  EXPECT_TRUE(es.wait_for([](const auto& ms) {
+    for (const auto& m : ms) if (m.binary) return true;
+    return false;
+  }, 20s));
+
+  // The end, asked on c, is said everywhere.
+  ASSERT_EQ(testing::control(port("c"), s, "end"), 200);
+  ASSERT_TRUE(es.wait_for_type("sessionEnded", 10s));
+  ASSERT_TRUE(speaker.wait_for_type("sessionEnded", 10s));
+  // Redis carried one copy of each event per node, not one per listener.
+  EXPECT_GT(metric(port("b"), "parley_bus_received_total"), 0);
+}
+
+TEST_F(NodesTest, ListenersOfAKilledNodeReconnectElsewhereAndMissNothing) {
+  const Created s = testing::create_session(port("a"), {{"name", "Listener node dies"}, {"sourceLanguage", "en"}});
+  WsClient speaker(port("a"));
+  ASSERT_TRUE(testing::join_speaker(speaker, s));
+  ASSERT_EQ(testing::control(port("a"), s, "start"), 200);
+  auto on_b = std::make_unique<WsClient>(port("b"));
+  testing::join_listener(*on_b, s.code, "es");
+  ASSERT_TRUE(on_b->wait_for_type("welcome", 10s));
+  for (size_t i = 0; i < 4; ++i) type(speaker, kLines[i]);
+  ASSERT_TRUE(on_b->wait_for_type("final", 20s, 4));
+  const auto before = final_seqs(*on_b);
+
+  nodes.at("b")->stop(SIGKILL);
+  ASSERT_TRUE(on_b->wait_for([&](const auto&) { return on_b->closed(); }, 10s));
+  // Captions go on while the listener finds another node.
+  for (size_t i = 4; i < 7; ++i) type(speaker, kLines[i]);
+  WsClient on_c(port("c"));
+  testing::join_listener(on_c, s.code, "es", before.back());
+  for (size_t i = 7; i < kLines.size(); ++i) type(speaker, kLines[i]);
+  ASSERT_TRUE(on_c.wait_for_type("final", 20s, kLines.size() - before.size()));
+  auto all = before;
+  for (auto q : final_seqs(on_c)) all.push_back(q);
+  EXPECT_EQ(all, one_to(static_cast<int64_t>(kLines.size())));  // complete, in order, none twice
+}
+
+TEST_F(NodesTest, WhenTheSpeakersNodeIsKilledTheSpeakerCarriesOnThroughAnother) {
+  const Created s = testing::create_session(port("a"), {{"name", "Speaker node dies"}, {"sourceLanguage", "en"}});
+  auto speaker = std::make_unique<WsClient>(port("a"));
+  ASSERT_TRUE(testing::join_speaker(*speaker, s));
+  ASSERT_EQ(testing::control(port("a"), s, "start"), 200);
+  WsClient on_c(port("c"));
+  testing::join_listener(on_c, s.code, "fr");
+  ASSERT_TRUE(on_c.wait_for_type("welcome", 10s));
+  for (size_t i = 0; i < 4; ++i) type(*speaker, kLines[i]);
+  ASSERT_TRUE(on_c.wait_for_type("final", 20s, 4));
+
+  nodes.at("a")->stop(SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  // The speaker page reconnects every second (here to node b) until a join is welcomed.
+  std::unique_ptr<WsClient> again;
+  const auto give_up = killed + 20s;
+  bool joined = false;
+  while (!joined && std::chrono::steady_clock::now() < give_up) {
+    again = std::make_unique<WsClient>(port("b"));
+    again->send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token},
+                      {"sampleRate", 16000}, {"takeover", true}});
+    again->wait_for([](const auto& ms) {
+      for (const auto& m : ms) {
+        if (!m.binary && (m.json["type"] == "welcome" || m.json["type"] == "error")) return true;
+      }
+      return false;
+    }, 5s);
+    joined = !again->of_type("welcome").empty();
+    if (!joined) std::this_thread::sleep_for(1s);
+  }
+  ASSERT_TRUE(joined);
+  const auto moved_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed).count();
+  std::printf("[ info ] the speaker was back on another node %lld ms after its node died\n",
+              static_cast<long long>(moved_ms));
+  EXPECT_EQ(again->of_type("welcome").at(0)["lastSeq"], 4);
+  for (size_t i = 4; i < kLines.size(); ++i) type(*again, kLines[i]);
+  ASSERT_TRUE(on_c.wait_for_type("final", 20s, kLines.size()));
+  EXPECT_EQ(final_seqs(on_c), one_to(static_cast<int64_t>(kLines.size())));
+  EXPECT_EQ(on_c.of_type("final").back()["language"], "fr");
+}
+
+TEST_F(NodesTest, ARedisRestartLosesNoFinal) {
+  const Created s = testing::create_session(port("a"), {{"name", "Redis restarts"}, {"sourceLanguage", "en"}});
+  WsClient speaker(port("a"));
+  ASSERT_TRUE(testing::join_speaker(speaker, s));
+  ASSERT_EQ(testing::control(port("a"), s, "start"), 200);
+  WsClient on_b(port("b"));
+  testing::join_listener(on_b, s.code, "en");
+  ASSERT_TRUE(on_b.wait_for_type("welcome", 10s));
+  for (size_t i = 0; i < 3; ++i) type(speaker, kLines[i]);
+  ASSERT_TRUE(on_b.wait_for_type("final", 20s, 3));
+
+  redis.stop(SIGKILL);
+  for (size_t i = 3; i < 6; ++i) type(speaker, kLines[i]);
+  ASSERT_TRUE(speaker.wait_for_type("final", 20s, 6));  // node a carries on alone meanwhile
+  redis.start();
+  for (size_t i = 6; i < kLines.size(); ++i) type(speaker, kLines[i]);
+  ASSERT_TRUE(on_b.wait_for_type("final", 30s, kLines.size()));
+  EXPECT_EQ(final_seqs(on_b), one_to(static_cast<int64_t>(kLines.size())));
+  // A node that never saw the session finds it again (the directory was rebuilt).
+  ASSERT_TRUE(eventually([&] { return testing::http_request(port("c"), "GET", "/api/sessions/" + s.code).status == 200; }, 10s));
+  WsClient on_c(port("c"));
+  testing::join_listener(on_c, s.code, "en");
+  ASSERT_TRUE(on_c.wait_for_type("final", 20s, kLines.size()));
+  EXPECT_EQ(final_seqs(on_c), one_to(static_cast<int64_t>(kLines.size())));
+  EXPECT_GT(metric(port("b"), "parley_bus_reconnects_total"), 0);
+}
+
+}  // namespace
+}  // namespace parley
