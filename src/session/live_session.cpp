@@ -426,7 +426,9 @@ core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> spe
   if (is_view()) {
     // The session's node holds its lease while it lives; once it has
     // stopped renewing it, this node takes the session over.
-    take_over();
+    take_over();  // given the lease at once (LocalBus), it runs here now
+  }
+  if (is_view()) {
     return core::unavailable("session " + code_ +
                              " runs on another node of this service; if that node " +
                              "stopped, it moves here within a few seconds: join again");
@@ -942,6 +944,10 @@ void LiveSession::on_audience(std::string_view message) {
 }
 
 void LiveSession::on_control(std::string_view message) {
+  if (message.rfind(kHandover, 0) == 0) {
+    hand_over();
+    return;
+  }
   auto action = parse_action(message);
   if (!action) return;
   if (auto r = apply(*action); !r) core::log_info("session", code_ + ": " + r.status().message());
@@ -1001,7 +1007,14 @@ void LiveSession::take_over() {
                        [weak](std::optional<int64_t> fence) {
                          auto live = weak.lock();
                          if (!live) return;
-                         if (fence) live->promote(*fence);
+                         if (fence) {
+                           live->promote(*fence);
+                         } else {
+                           // Its node lives: asked to hand the session over
+                           // (it does while nothing runs there yet).
+                           live->config_.bus->publish(control_topic(live->code_),
+                                                      std::string(kHandover) + live->config_.node_id, false);
+                         }
                          live->taking_over_ = false;
                        });
 }
@@ -1046,6 +1059,33 @@ void LiveSession::on_caught_up() {
       raw->close("cannot listen");
     }
   }
+}
+
+void LiveSession::hand_over() {
+  // Only a session whose pipeline never ran here moves while this node
+  // lives (the speaker created it through one node and speaks through
+  // another): nothing is in flight, nothing numbered is lost. A running
+  // session stays until its node stops.
+  {
+    std::lock_guard lock(worker_mu_);
+    if (!producing_ || worker_running_ || worker_retired_ || has_ended()) return;
+    std::lock_guard speaker(speaker_mu_);
+    if (speaker_.count(kSpeakerKey) != 0) return;
+    producing_ = false;
+  }
+  core::log_info("session", code_ + ": handed over to the node its speaker joined");
+  control_sub_.reset();
+  config_.bus->release(lease_name(code_), config_.node_id);
+  caught_up_ = false;
+  std::weak_ptr<LiveSession> weak = weak_from_this();
+  bus_sub_ = config_.bus->subscribe(
+      events_topic(code_),
+      [weak](std::string_view m) {
+        if (auto live = weak.lock()) live->on_bus_event(m);
+      },
+      [weak] {
+        if (auto live = weak.lock()) live->on_caught_up();
+      });
 }
 
 }  // namespace parley::session

@@ -185,6 +185,10 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // this node asks for the lease and, given it, runs the session from the
   // next final on (the bus's thread).
   void take_over();
+  // The session's node, asked by a node its speaker reached: becomes a view
+  // unless its pipeline has run (the other node then takes the lease).
+  void hand_over();
+  static constexpr std::string_view kHandover = "handover ";
   // A view has read the session's log: the listeners waiting for it join.
   void on_caught_up();
   struct PendingJoin {

@@ -21,8 +21,12 @@ const parley = {
     return data;
   },
 
-  wsUrl() {
-    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
+  // `speakerOf`: the session this socket speaks in. The server ignores it;
+  // a load balancer in front of several nodes sends a session's speaker to
+  // the same node every time by it (docs/deploy.md).
+  wsUrl(speakerOf) {
+    const base = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws';
+    return speakerOf ? base + '?speaker=' + encodeURIComponent(speakerOf) : base;
   },
 
   // WHIP/WHEP: sends `pc`'s offer (with every ICE candidate, no trickle) to

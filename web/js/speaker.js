@@ -337,7 +337,7 @@
   }
 
   function connect() {
-    ws = new WebSocket(parley.wsUrl());
+    ws = new WebSocket(parley.wsUrl(code));
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       // This page holds the token: it takes the session over from a

@@ -182,6 +182,11 @@ std::string render_metrics(const ApiContext& ctx) {
       w.sample("parley_listeners", static_cast<double>(n), "language=\"" + label_value(lang) + "\"");
     }
     if (auto bus = ctx.registry->bus_stats()) {
+      size_t running = 0;
+      for (const auto& s : ctx.registry->all()) running += s->is_view() || s->has_ended() ? 0 : 1;
+      w.family("parley_sessions_running_here", "gauge",
+               "Live sessions whose pipeline this node runs (the rest are seen here from other nodes).");
+      w.sample("parley_sessions_running_here", static_cast<double>(running), "");
       // Several nodes (docs/scaling.md): what crossed Redis, per node.
       auto one = [&](const char* name, const char* type, const char* help, double v) {
         w.family(name, type, help);

@@ -234,5 +234,29 @@ TEST_F(Nodes, WhenTheSessionsNodeStopsTheSpeakerCarriesOnThroughAnotherFromTheNe
   EXPECT_FALSE(got.has_value());
 }
 
+TEST_F(Nodes, ASessionCreatedThroughOneNodeMovesToTheNodeItsSpeakerJoinsBeforeItStarts) {
+  auto created = nodes[0]->create(spec("moves before it starts"));
+  ASSERT_TRUE(created.is_ok());
+  const std::string code = created->session->code();
+  auto on_a = std::make_shared<Collect>();
+  ASSERT_TRUE(created->session->add_listener(on_a, "en", 0).is_ok());
+  auto on_b = nodes[1]->find(code);
+  auto speaker = std::make_shared<Collect>();
+  // The first join asks a to hand the session over; a, where nothing ran yet, does.
+  EXPECT_EQ(on_b->attach_speaker(speaker, true).code(), core::Code::unavailable);
+  EXPECT_TRUE(created->session->is_view());
+  ASSERT_TRUE(on_b->attach_speaker(speaker, true).is_ok());  // the page's next try
+  EXPECT_FALSE(on_b->is_view());
+  ASSERT_TRUE(on_b->apply(Action::start).is_ok());
+  ASSERT_TRUE(on_b->push_text("Spoken through b.").is_ok());
+  ASSERT_TRUE(on_a->wait_for("final", 1));
+  EXPECT_EQ(seqs(on_a->of_type("final")), (std::vector<int64_t>{1}));
+  EXPECT_EQ(created->session->info().state, State::active);
+  // Once it runs on b, a third node's speaker cannot pull it away.
+  auto other = std::make_shared<Collect>();
+  EXPECT_EQ(created->session->attach_speaker(other, true).code(), core::Code::unavailable);
+  EXPECT_FALSE(on_b->is_view());
+}
+
 }  // namespace
 }  // namespace parley::session
