@@ -42,6 +42,7 @@ int run_serve(const std::vector<std::string>& argv) {
       {"io-threads", "2", "network threads"},
       {"redis", "", "several nodes: the Redis server between them, host:port (docs/deploy.md); empty: this node is alone"},
       {"node-id", "", "this node's name among several (default: host name and port)"},
+      {"trusted-proxies", "", "reverse proxies in front of this node, comma-separated addresses or networks (e.g. 127.0.0.1, 10.0.0.0/8): their connections count each client by the X-Forwarded-For address they add, not as one"},
       {"max-sessions", "64", "live sessions at once"},
       {"vocabulary-sessions", "8", "sessions that may hold a vocabulary or script at once (each holds a speech decoder of its own, ~90 MB)"},
       {"vad", "silero", "voice activity detector (see: parley engines)"},
@@ -181,6 +182,12 @@ int run_serve(const std::vector<std::string>& argv) {
   ctx.api.store = shared_store;
   ctx.api.engines = *engines;
   ctx.api.public_url = config.get("public-url");
+  if (auto proxies = transport::TrustedProxies::parse(config.get("trusted-proxies")); proxies) {
+    ctx.api.trusted_proxies = std::move(*proxies);
+  } else {
+    print_error("--trusted-proxies: " + proxies.status().message());
+    return 1;
+  }
   if (auto origins = transport::frame_ancestors(config.get("embed-origins")); origins) {
     ctx.api.embed_origins = *origins;
   } else {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "transport/http/proxies.h"
 #include "core/status.h"
 #include "core/work_pool.h"
 #include "pipeline/pipeline.h"
@@ -34,6 +35,7 @@ struct ApiContext {
   // "'none'", "'self' https://www.example.org"); every other page is 'none'.
   std::string embed_origins = "*";
   Metrics* metrics = nullptr;
+  TrustedProxies trusted_proxies;  // serve --trusted-proxies
   const std::atomic<bool>* draining = nullptr;  // set while the server shuts down: /readyz says 503
   int64_t started_at_ms = 0;
   bool tls = false;  // links handed out are https://
@@ -64,6 +66,9 @@ struct ApiContext {
 // Who sent a request.
 struct Client {
   boost::asio::ip::address address;
+  // The connection came from a trusted reverse proxy (proxies.h): `address`
+  // is, per request, the one the proxy forwarded.
+  bool via_proxy = false;
 };
 
 // The guard's verdicts, with no guard meaning "allowed".

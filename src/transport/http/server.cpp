@@ -70,7 +70,8 @@ template <class Stream>
 class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   HttpSession(Stream stream, const Context& ctx, size_t lane, Client client, std::shared_ptr<guard::Guard::Slot> slot)
-      : stream_(std::move(stream)), ctx_(ctx), lane_(lane), client_(std::move(client)), slot_(std::move(slot)) {}
+      : stream_(std::move(stream)), ctx_(ctx), lane_(lane), client_(std::move(client)), proxy_address_(client_.address),
+        slot_(std::move(slot)) {}
 
   ~HttpSession() { release_upload(); }
 
@@ -108,6 +109,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   // "100 Continue" (curl does above 1 MB) gets it first.
   void on_header(beast::error_code ec, size_t) {
     if (ec) return on_read(ec, 0);
+    if (client_.via_proxy) {
+      // Each request through a trusted proxy counts for the client it forwarded.
+      const auto forwarded = TrustedProxies::last_forwarded(parser_->get()["X-Forwarded-For"]);
+      client_.address = forwarded ? *forwarded : proxy_address_;
+    }
     const Target t = parse_target(parser_->get().target());
     const bool upload = ctx_.api.engine_pool && is_engine_upload_target(t.path);
     // A session's words may be large, but only from someone with a token
@@ -182,6 +188,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     const Target t = parse_target(req.target());
     if (beast::websocket::is_upgrade(req)) {
       if (t.path != "/ws") return write(error_response(req, core::not_found("WebSocket endpoint is /ws")), true);
+      if (client_.via_proxy && ctx_.api.guard) {
+        // A socket through the proxy is one client's: its address's cap holds.
+        slot_ = ctx_.api.guard->open_connection(client_.address);
+        if (!slot_) {
+          auto res = error_response(req, core::resource_exhausted("too many connections from your address"));
+          res.result(beast::http::status::service_unavailable);
+          return write(std::move(res), true);
+        }
+      }
       beast::get_lowest_layer(stream_).expires_never();
       if constexpr (std::is_same_v<Stream, PlainStream>) {
         std::make_shared<WsSession<PlainSocket>>(stream_.release_socket(), ctx_, lane_, client_, slot_)->run(std::move(req));
@@ -322,6 +337,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   const Context& ctx_;
   size_t lane_;
   Client client_;
+  boost::asio::ip::address proxy_address_;  // the peer (a trusted proxy when client_.via_proxy)
   std::shared_ptr<guard::Guard::Slot> slot_;  // this connection's place in its address's cap
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
   uint64_t body_limit_ = 0;  // of the request being read
@@ -373,7 +389,10 @@ struct Server::Impl {
       if (!ec) {
         beast::error_code peer_ec;
         client.address = socket.remote_endpoint(peer_ec).address();
-        if (!peer_ec && ctx.api.guard) slot = ctx.api.guard->open_connection(client.address);
+        // A trusted proxy's connections carry many clients: each is capped
+        // by its forwarded address instead (a WebSocket when it upgrades).
+        client.via_proxy = !peer_ec && ctx.api.trusted_proxies.contains(client.address);
+        if (!peer_ec && ctx.api.guard && !client.via_proxy) slot = ctx.api.guard->open_connection(client.address);
         if (peer_ec || (ctx.api.guard && !slot)) {
           // Over the per-address cap (counted), or already gone: closed unread.
           socket.close(peer_ec);
