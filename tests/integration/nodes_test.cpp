@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -116,7 +118,8 @@ class NodesTest : public ::testing::Test {
   void start(const std::string& name) {
     nodes[name] = std::make_unique<ServerProcess>(
         temp_db(std::string("nodes_") + name),
-        std::vector<std::string>{"--redis", redis.address(), "--node-id", name, "--rtc", "off"});
+        std::vector<std::string>{"--redis", redis.address(), "--node-id", name, "--rtc", "off", "--trusted-proxies",
+                                 "127.0.0.1"});
   }
   unsigned short port(const std::string& name) { return nodes.at(name)->port(); }
 
@@ -274,6 +277,153 @@ TEST_F(NodesTest, ARedisRestartLosesNoFinal) {
   ASSERT_TRUE(on_c.wait_for_type("final", 20s, kLines.size()));
   EXPECT_EQ(final_seqs(on_c), one_to(static_cast<int64_t>(kLines.size())));
   EXPECT_GT(metric(port("b"), "parley_bus_reconnects_total"), 0);
+}
+
+// nginx in front, configured from deploy/nginx/parley.conf with this test's ports.
+class Nginx {
+ public:
+  Nginx(const std::vector<unsigned short>& nodes)
+      : port_(free_port()), dir_(std::filesystem::temp_directory_path() / ("parley-nginx-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    std::ifstream in(std::string(PARLEY_SOURCE_DIR) + "/deploy/nginx/parley.conf");
+    std::stringstream site;
+    site << in.rdbuf();
+    std::string conf = site.str();
+    // The documented file, with this test's nodes and port.
+    std::string servers;
+    for (auto p : nodes) servers += "    server 127.0.0.1:" + std::to_string(p) + " max_fails=1 fail_timeout=5s;\n";
+    const auto first = conf.find("    server 127.0.0.1:8081");
+    const auto last = conf.find("keepalive", first);
+    if (first == std::string::npos || last == std::string::npos) throw std::runtime_error("deploy/nginx/parley.conf changed");
+    conf.replace(first, last - first, servers + "    ");
+    const auto listen = conf.find("listen 8080;");
+    if (listen == std::string::npos) throw std::runtime_error("deploy/nginx/parley.conf changed");
+    conf.replace(listen, 12, "listen 127.0.0.1:" + std::to_string(port_) + ";");
+    std::ofstream(dir_ / "parley.conf") << conf;
+    const auto d = dir_.string();
+    std::ofstream(dir_ / "nginx.conf")
+        << (::geteuid() == 0 ? "user root;\n" : "") << "daemon off;\nworker_processes 1;\npid " << d
+        << "/nginx.pid;\nerror_log " << d << "/error.log warn;\nevents { worker_connections 4096; }\nhttp {\n"
+        << "  access_log off;\n  client_body_temp_path " << d << "/body;\n  proxy_temp_path " << d
+        << "/proxy;\n  fastcgi_temp_path " << d << "/fastcgi;\n  uwsgi_temp_path " << d << "/uwsgi;\n  scgi_temp_path "
+        << d << "/scgi;\n  include " << d << "/parley.conf;\n}\n";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const std::string conf_path = (dir_ / "nginx.conf").string();
+      ::execl("/usr/sbin/nginx", "nginx", "-c", conf_path.c_str(), "-p", d.c_str(), static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
+    if (!eventually([&] { return accepts(port_); }, 10s)) throw std::runtime_error("nginx did not start");
+  }
+  ~Nginx() {
+    ::kill(pid_, SIGQUIT);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    if (!::testing::Test::HasFailure()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+  unsigned short port() const { return port_; }
+
+ private:
+  unsigned short port_;
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+};
+
+// A listener page: joins through the balancer, and when its node dies,
+// joins again with `since` (as listener.js does).
+struct Listener {
+  std::string language;
+  std::unique_ptr<WsClient> ws;
+  std::vector<int64_t> seen;  // every final it showed, in order
+  size_t taken = 0;           // finals of `ws` already in `seen`
+  void join(unsigned short port, const std::string& code) {
+    ws = std::make_unique<WsClient>(port);
+    taken = 0;
+    testing::join_listener(*ws, code, language, seen.empty() ? 0 : seen.back());
+  }
+  // Takes what came; rejoins when the connection dropped.
+  void sync(unsigned short port, const std::string& code) {
+    auto finals = ws->of_type("final");
+    for (; taken < finals.size(); ++taken) seen.push_back(finals[taken]["seq"].get<int64_t>());
+    if (ws->closed()) join(port, code);
+  }
+};
+
+// The speaker page: joins through the balancer with its session in the URL,
+// again every second until welcomed.
+std::unique_ptr<WsClient> join_speaker_through(unsigned short port, const Created& s, std::chrono::seconds within) {
+  const auto give_up = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < give_up) {
+    auto ws = std::make_unique<WsClient>(port, true, 0, "/ws?speaker=" + s.code);
+    ws->send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token},
+                   {"sampleRate", 16000}, {"takeover", true}});
+    ws->wait_for([](const auto& ms) {
+      for (const auto& m : ms) {
+        if (!m.binary && (m.json["type"] == "welcome" || m.json["type"] == "error")) return true;
+      }
+      return false;
+    }, 5s);
+    if (!ws->of_type("welcome").empty()) return ws;
+    std::this_thread::sleep_for(1s);
+  }
+  return nullptr;
+}
+
+TEST_F(NodesTest, BehindNginxListenersAndTheSpeakerSurviveTheirNodesDying) {
+  Nginx nginx({port("a"), port("b"), port("c")});
+  const auto lb = nginx.port();
+  const Created s = testing::create_session(lb, {{"name", "Behind nginx"}, {"sourceLanguage", "en"}});
+  auto speaker = join_speaker_through(lb, s, 20s);
+  ASSERT_NE(speaker, nullptr);
+  std::vector<Listener> listeners;
+  for (const char* lang : {"es", "fr", "es", "fr", "en", "es"}) listeners.push_back({lang, nullptr, {}, 0});
+  for (auto& l : listeners) l.join(lb, s.code);
+  for (auto& l : listeners) ASSERT_TRUE(l.ws->wait_for_type("welcome", 10s));
+  ASSERT_EQ(testing::control(lb, s, "start"), 200);  // through any node
+  size_t typed = 0;
+  auto say = [&](size_t n) {
+    for (size_t i = 0; i < n; ++i, ++typed) type(*speaker, kLines[typed % kLines.size()] + " (" + std::to_string(typed + 1) + ")");
+  };
+  auto everyone_has = [&](size_t n) {
+    return eventually([&] {
+      bool all = true;
+      for (auto& l : listeners) {
+        l.sync(lb, s.code);
+        all = all && l.seen.size() >= n;
+      }
+      return all;
+    }, 30s);
+  };
+  say(5);
+  ASSERT_TRUE(everyone_has(5));
+
+  // The listeners spread over the nodes; one node that runs no session dies.
+  std::string runs, other;
+  for (const auto& [name, node] : nodes) {
+    if (metric(node->port(), "parley_sessions_running_here") == 1) runs = name;
+  }
+  ASSERT_FALSE(runs.empty());
+  other = runs == "a" ? "b" : "a";
+  nodes.at(other)->stop(SIGKILL);
+  say(5);
+  ASSERT_TRUE(everyone_has(10));
+
+  // Now the speaker's node dies: the speaker page comes back through the
+  // balancer, on the next node, once the lease has lapsed.
+  nodes.at(runs)->stop(SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  speaker = join_speaker_through(lb, s, 30s);
+  ASSERT_NE(speaker, nullptr);
+  std::printf("[ info ] behind nginx: the speaker was back %lld ms after its node died\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - killed).count()));
+  say(5);
+  ASSERT_TRUE(everyone_has(15));
+  for (const auto& l : listeners) EXPECT_EQ(l.seen, one_to(15)) << l.language;  // complete, in order, none twice
 }
 
 }  // namespace

@@ -393,7 +393,7 @@ struct Server::Impl {
         // by its forwarded address instead (a WebSocket when it upgrades).
         client.via_proxy = !peer_ec && ctx.api.trusted_proxies.contains(client.address);
         if (!peer_ec && ctx.api.guard && !client.via_proxy) slot = ctx.api.guard->open_connection(client.address);
-        if (peer_ec || (ctx.api.guard && !slot)) {
+        if (peer_ec || (ctx.api.guard && !slot && !client.via_proxy)) {
           // Over the per-address cap (counted), or already gone: closed unread.
           socket.close(peer_ec);
           accept(ctx);

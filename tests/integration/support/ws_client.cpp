@@ -59,12 +59,13 @@ struct WsClient::Impl {
   }
 };
 
-WsClient::WsClient(unsigned short port, bool read, int receive_buffer_bytes) : impl_(std::make_unique<Impl>()) {
+WsClient::WsClient(unsigned short port, bool read, int receive_buffer_bytes, const std::string& target)
+    : impl_(std::make_unique<Impl>()) {
   auto& sock = impl_->ws.next_layer();
   sock.open(net::ip::tcp::v4());
   if (receive_buffer_bytes > 0) sock.set_option(net::socket_base::receive_buffer_size(receive_buffer_bytes));
   sock.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-  impl_->ws.handshake("127.0.0.1:" + std::to_string(port), "/ws");
+  impl_->ws.handshake("127.0.0.1:" + std::to_string(port), target);
   impl_->io = std::thread([this] { impl_->ioc.run(); });
   if (read) net::post(impl_->ioc, [this] { impl_->read(); });
 }

@@ -27,7 +27,8 @@ class WsClient {
  public:
   // Connects to ws://127.0.0.1:port/ws. receive_buffer_bytes > 0 shrinks the
   // socket's receive buffer (a listener that never reads fills it quickly).
-  WsClient(unsigned short port, bool read = true, int receive_buffer_bytes = 0);
+  // `target`: the request target of the upgrade ("/ws", or "/ws?speaker=…" as the speaker page sends).
+  WsClient(unsigned short port, bool read = true, int receive_buffer_bytes = 0, const std::string& target = "/ws");
   ~WsClient();
 
   void send_text(const std::string& text);
