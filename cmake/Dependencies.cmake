@@ -28,6 +28,8 @@ parley_pkg(OGG ogg)
 parley_pkg(SQLITE sqlite3)
 # Several nodes: Redis between them (libhiredis-dev: the protocol; the I/O is Asio).
 parley_pkg(HIREDIS hiredis)
+# ... and PostgreSQL as the store they share (libpq-dev).
+parley_pkg(LIBPQ libpq)
 parley_pkg(QRENCODE libqrencode)
 # WebRTC (WHIP/WHEP) through GStreamer's webrtcbin.
 parley_pkg(GST gstreamer-1.0)

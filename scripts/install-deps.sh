@@ -31,6 +31,8 @@ packages=(
   openssl
   # several nodes: Redis between them (the bus), nginx in front (the tests run both)
   libhiredis-dev redis-server nginx
+  # ... and PostgreSQL as the store they share (the tests run a server of their own)
+  libpq-dev postgresql
   # browser tests: Debian's Chromium, driven by playwright-core from npm
   chromium
   # real speech with reference transcripts, for tests and the demo run

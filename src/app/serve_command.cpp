@@ -18,6 +18,7 @@
 #include "pipeline/strong_words.h"
 #include "session/registry.h"
 #include "store/async_store.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include <unistd.h>
 
@@ -34,7 +35,7 @@ int run_serve(const std::vector<std::string>& argv) {
   Config config({
       {"host", "0.0.0.0", "address to listen on"},
       {"port", "8080", "TCP port for HTTP and WebSocket"},
-      {"db", "parley-data/parley.db", "SQLite database file (created if missing)"},
+      {"db", "parley-data/parley.db", "SQLite database file (created if missing), or a PostgreSQL database several nodes share: postgresql://user@host:port/dbname"},
       {"public-url", "", "base URL listeners use, e.g. https://talks.example.org (default: from the request)"},
       {"embed-origins", "*",
        "origins that may frame the /overlay and /embed pages, space-separated (e.g. 'self' https://www.example.org); "
@@ -159,22 +160,30 @@ int run_serve(const std::vector<std::string>& argv) {
     print_error(engines.status().message());
     return 1;
   }
-  const std::filesystem::path db = config.get("db");
-  if (db.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(db.parent_path(), ec);
+  const std::string db_address = config.get("db");
+  const bool postgres = store::is_postgres_address(db_address);
+  if (!postgres) {
+    const std::filesystem::path db = db_address;
+    if (db.has_parent_path()) {
+      std::error_code ec;
+      std::filesystem::create_directories(db.parent_path(), ec);
+    }
   }
-  auto store = store::open_sqlite_store(db.string());
+  auto store = postgres ? store::open_postgres_store(db_address) : store::open_sqlite_store(db_address);
   if (!store) {
     print_error(store.status().message());
     return 1;
   }
-  std::shared_ptr<store::Store> sqlite = std::move(*store);
-  if (auto n = sqlite->end_interrupted_sessions(session::wall_clock_ms()); n && *n > 0) {
-    core::log_info("store", std::to_string(*n) + " session(s) left open by an earlier run marked ENDED");
+  std::shared_ptr<store::Store> durable = std::move(*store);
+  // Alone, a node that starts again ends what its last run left open. With
+  // other nodes, those sessions may be running elsewhere: they are left.
+  if (config.get("redis").empty()) {
+    if (auto n = durable->end_interrupted_sessions(session::wall_clock_ms()); n && *n > 0) {
+      core::log_info("store", std::to_string(*n) + " session(s) left open by an earlier run marked ENDED");
+    }
   }
   // Writes queue for one writer thread; reads run on the blocking pool.
-  auto shared_store = std::make_shared<store::AsyncStore>(sqlite);
+  auto shared_store = std::make_shared<store::AsyncStore>(durable);
 
   transport::Metrics metrics;
   transport::Context ctx;
@@ -242,6 +251,11 @@ int run_serve(const std::vector<std::string>& argv) {
       core::log_warn("bus", "Redis at " + address + " does not answer yet; this node serves its own sessions and keeps trying");
     }
     live.bus = redis;
+    live.store_is_shared = postgres;
+    if (!postgres) {
+      core::log_warn("store", "several nodes with a SQLite file each: a session's history is read on the node "
+                              "that ran it; give every node the same --db postgresql://… to share it");
+    }
     live.node_id = config.get("node-id");
     if (live.node_id.empty()) {
       char host[256] = {};

@@ -61,6 +61,7 @@ void AsyncStore::run() {
                           std::chrono::steady_clock::now() - first_try < kRetryFor;
          ++attempt) {
       note(st, "write");
+      ++retried_;
       std::this_thread::sleep_for(std::min(std::chrono::milliseconds(100) * attempt, std::chrono::milliseconds(2000)));
       st = (*w)(*inner_);
     }
@@ -117,7 +118,8 @@ core::Status AsyncStore::health() const {
 }
 
 AsyncStoreStats AsyncStore::stats() const {
-  return {queue_.depth(), queue_.capacity(), written_.load(), failed_.load(), queue_.n_dropped() + abandoned_.load()};
+  return {queue_.depth(), queue_.capacity(), written_.load(), failed_.load(), queue_.n_dropped() + abandoned_.load(),
+          retried_.load()};
 }
 
 core::Result<int64_t> AsyncStore::create_session(const session::SessionInfo& info, const std::string& token_hash) {

@@ -35,6 +35,7 @@ struct AsyncStoreStats {
   uint64_t written = 0;      // writes applied
   uint64_t failed = 0;       // writes the store refused (logged)
   uint64_t dropped = 0;      // writes refused because the queue was full
+  uint64_t retried = 0;      // attempts made again after the store refused for a reason that may pass
 };
 
 class AsyncStore final : public Store {
@@ -78,7 +79,7 @@ class AsyncStore final : public Store {
   std::shared_ptr<Store> inner_;
   core::BoundedQueue<Write> queue_;
   std::chrono::milliseconds probe_every_, stall_after_;
-  std::atomic<uint64_t> written_{0}, failed_{0}, abandoned_{0};
+  std::atomic<uint64_t> written_{0}, failed_{0}, abandoned_{0}, retried_{0};
   std::chrono::steady_clock::time_point drain_deadline_{};  // writer thread only
   std::atomic<int64_t> busy_since_us_{0};  // 0: idle
   mutable std::mutex health_mu_;

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "support/librivox.h"
+#include "support/postgres_process.h"
 #include "support/server_process.h"
 #include "support/sessions.h"
 #include "support/ws_client.h"
@@ -117,13 +118,14 @@ class NodesTest : public ::testing::Test {
   }
   void start(const std::string& name) {
     nodes[name] = std::make_unique<ServerProcess>(
-        temp_db(std::string("nodes_") + name),
+        postgres.address(),
         std::vector<std::string>{"--redis", redis.address(), "--node-id", name, "--rtc", "off", "--trusted-proxies",
                                  "127.0.0.1"});
   }
   unsigned short port(const std::string& name) { return nodes.at(name)->port(); }
 
   Redis redis;
+  testing::PostgresProcess postgres;  // the store every node shares
   std::map<std::string, std::unique_ptr<ServerProcess>> nodes;
 };
 
@@ -250,6 +252,20 @@ TEST_F(NodesTest, WhenTheSpeakersNodeIsKilledTheSpeakerCarriesOnThroughAnother) 
   ASSERT_TRUE(on_c.wait_for_type("final", 20s, kLines.size()));
   EXPECT_EQ(final_seqs(on_c), one_to(static_cast<int64_t>(kLines.size())));
   EXPECT_EQ(on_c.of_type("final").back()["language"], "fr");
+  // The history is one, whichever node stored which final and whichever is asked.
+  std::string last_history;
+  ASSERT_TRUE(eventually([&] {
+    auto r = testing::http_request(port("c"), "GET", "/api/sessions/" + s.code + "/history?after=0");
+    last_history = std::to_string(r.status);
+    if (r.status != 200) return false;
+    auto items = json::parse(r.body)["items"];
+    for (const auto& i : items) last_history += " " + i["seq"].dump() + ":" + i["source"].get<std::string>().substr(0, 8);
+    if (items.size() != kLines.size()) return false;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i]["seq"] != static_cast<int64_t>(i + 1) || items[i]["source"] != kLines[i]) return false;
+    }
+    return true;
+  }, 10s)) << last_history;
 }
 
 TEST_F(NodesTest, ARedisRestartLosesNoFinal) {

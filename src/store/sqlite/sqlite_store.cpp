@@ -404,7 +404,10 @@ class SqliteStore final : public Store {
   std::mutex& read_mu_;
 };
 
-// Columns added after the first schema, added to older databases at open.
+// Versioned migrations: PRAGMA user_version is the newest one applied.
+// Version 1 is kSchema; version k + 2 adds kAdded[k] (checked first, so a
+// database from before versions were kept is brought up as well). Never
+// edit a released one: add the next.
 core::Status migrate(sqlite3* db) {
   struct Column {
     const char* table;
@@ -418,19 +421,36 @@ core::Status migrate(sqlite3* db) {
       {"sessions", "started_at_ms", "INTEGER NOT NULL DEFAULT 0"},
       {"sessions", "hide_strong_words", "INTEGER NOT NULL DEFAULT 0"},
   };
-  for (const auto& c : kAdded) {
+  int version = 0;
+  {
+    Stmt v(db, "PRAGMA user_version");
+    if (v.step() == SQLITE_ROW) version = static_cast<int>(v.i64(0));
+  }
+  const int newest = 1 + static_cast<int>(std::size(kAdded));
+  if (version > newest) {
+    return core::failed_precondition("the database's schema (version " + std::to_string(version) +
+                                     ") is newer than this parley knows (" + std::to_string(newest) + "); upgrade parley");
+  }
+  for (size_t k = 0; k < std::size(kAdded); ++k) {
+    const auto& c = kAdded[k];
+    const int target = static_cast<int>(k) + 2;
+    if (target <= version) continue;
     std::vector<std::string> have;
     {
       const std::string sql = std::string("PRAGMA table_info(") + c.table + ")";
       Stmt st(db, sql.c_str());
       while (st.step() == SQLITE_ROW) have.push_back(st.text(1));
     }
-    if (std::find(have.begin(), have.end(), c.name) != have.end()) continue;
-    const std::string sql = std::string("ALTER TABLE ") + c.table + " ADD COLUMN " + c.name + " " + c.definition;
+    std::string sql;
+    if (std::find(have.begin(), have.end(), c.name) == have.end()) {
+      sql = std::string("ALTER TABLE ") + c.table + " ADD COLUMN " + c.name + " " + c.definition + ";";
+    }
+    sql = "BEGIN IMMEDIATE;" + sql + "PRAGMA user_version=" + std::to_string(target) + ";COMMIT;";
     char* err = nullptr;
     if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
       std::string why = err ? err : "unknown";
       sqlite3_free(err);
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
       return core::unavailable(why);
     }
   }

@@ -251,6 +251,9 @@ std::string render_metrics(const ApiContext& ctx) {
              static_cast<double>(q.failed));
     w.single("parley_store_writes_dropped_total", "counter", "Store writes dropped because the queue was full.",
              static_cast<double>(q.dropped));
+    w.single("parley_store_write_retries_total", "counter",
+             "Store writes tried again after the database refused for a reason that may pass (a restart, a lock).",
+             static_cast<double>(q.retried));
     w.single("parley_store_up", "gauge", "1 while the store keeps up with writes and answers its probe.",
              queue->health() ? 1.0 : 0.0);
   }

@@ -11,7 +11,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -30,7 +32,13 @@ ServerProcess::ServerProcess(std::string db_path, std::vector<std::string> extra
   if (bin == nullptr) throw std::runtime_error("PARLEY_BIN is not set (run through ctest)");
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe");
-  stderr_path_ = db_path + ".stderr.log";
+  // Beside the database file; for a PostgreSQL database, in the temp directory.
+  static std::atomic<int> n_servers{0};
+  stderr_path_ = db_path.rfind("postgresql://", 0) == 0
+                     ? (std::filesystem::temp_directory_path() /
+                        ("parley-" + std::to_string(::getpid()) + "-" + std::to_string(n_servers++) + ".stderr.log"))
+                           .string()
+                     : db_path + ".stderr.log";
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(out[1], 1);

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The store contract, on both stores: SQLite (one node) and PostgreSQL
+// (several nodes; a real server this test starts). Then PostgreSQL going
+// away under AsyncStore: writes wait, are tried again, counted, and none
+// that was accepted is lost.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "store/async_store.h"
+#include "store/postgres/postgres_store.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/postgres_process.h"
+#include "support/server_process.h"
+
+namespace parley::store {
+namespace {
+
+using namespace std::chrono_literals;
+
+session::SessionInfo info(const std::string& code) {
+  session::SessionInfo i;
+  i.code = code;
+  i.spec.name = "Talk " + code + " — «ça va?»";
+  i.spec.source_language = "en";
+  i.spec.default_targets = {"es", "fr"};
+  i.spec.hide_strong_words = true;
+  i.created_at_ms = 1'700'000'000'000;
+  i.listener_key_hash = session::hash_token("key-" + code);
+  return i;
+}
+
+HistoryItem item(int64_t seq, const std::string& text) {
+  HistoryItem h;
+  h.seq = seq;
+  h.utterance_id = static_cast<uint64_t>(seq) * 10;
+  h.start_ms = seq * 1000;
+  h.end_ms = seq * 1000 + 800;
+  h.source_text = text;
+  h.created_at_ms = 1'700'000'000'000 + seq;
+  h.stt_ms = 12.5;
+  h.from_script = seq % 2 == 0;
+  h.translations["es"] = TranslationRow{"es", text + " (es)", "apertium", {100, 20.25, 300, 40}};
+  return h;
+}
+
+struct Backend {
+  const char* name;
+  std::function<std::unique_ptr<Store>()> open;
+};
+
+class StoreContract : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgres") {
+      pg = std::make_unique<testing::PostgresProcess>();
+      auto s = open_postgres_store(pg->address());
+      ASSERT_TRUE(s.is_ok()) << s.status().message();
+      store = std::move(*s);
+    } else {
+      auto s = open_sqlite_store(":memory:");
+      ASSERT_TRUE(s.is_ok());
+      store = std::move(*s);
+    }
+  }
+  std::unique_ptr<testing::PostgresProcess> pg;
+  std::unique_ptr<Store> store;
+};
+
+TEST_P(StoreContract, ASessionItsFinalsTranslationsTimingsAndMetricsReadBackWhole) {
+  auto id = store->create_session(info("123456"), "token-hash");
+  ASSERT_TRUE(id.is_ok()) << id.status().message();
+  for (int64_t s = 1; s <= 3; ++s) ASSERT_TRUE(store->add_utterance(*id, item(s, "line " + std::to_string(s))));
+  ASSERT_TRUE(store->add_translation(*id, 2, {"fr", "ligne 2", "apertium", {}}));
+  ASSERT_TRUE(store->add_translation(*id, 2, {"fr", "ligne deux", "apertium", {}}));  // the last one wins
+  ASSERT_TRUE(store->add_timings(*id, 2, {{"", "stt_final", 250.5}, {"es", "mt_done", 300}}));
+  ASSERT_TRUE(store->set_metric(*id, "peak_listeners.es", 3));
+  ASSERT_TRUE(store->set_metric(*id, "peak_listeners.es", 9));
+  ASSERT_TRUE(store->set_state(*id, session::State::active, 5000));
+  ASSERT_TRUE(store->set_state(*id, session::State::active, 6000));  // the first start stays
+
+  auto found = store->find_session("123456");
+  ASSERT_TRUE(found.is_ok() && found->has_value());
+  const auto& s = **found;
+  EXPECT_EQ(s.info.id, *id);
+  EXPECT_EQ(s.info.spec.name, "Talk 123456 — «ça va?»");
+  EXPECT_EQ(s.info.spec.default_targets, (std::vector<std::string>{"es", "fr"}));
+  EXPECT_TRUE(s.info.spec.hide_strong_words);
+  EXPECT_EQ(s.info.state, session::State::active);
+  EXPECT_EQ(s.info.started_at_ms, 5000);
+  EXPECT_EQ(s.token_hash, "token-hash");
+  EXPECT_EQ(s.info.listener_key_hash, session::hash_token("key-123456"));
+
+  auto h = store->history(*id, 1, 10);
+  ASSERT_TRUE(h.is_ok()) << h.status().message();
+  ASSERT_EQ(h->size(), 2U);
+  EXPECT_EQ((*h)[0].seq, 2);
+  EXPECT_EQ((*h)[0].source_text, "line 2");
+  EXPECT_TRUE((*h)[0].from_script);
+  EXPECT_EQ((*h)[0].utterance_id, 20U);
+  EXPECT_EQ((*h)[0].translations.at("fr").text, "ligne deux");
+  EXPECT_DOUBLE_EQ((*h)[0].translations.at("es").latencies.mt_ms, 20.25);
+  EXPECT_EQ((*h)[0].timings.size(), 2U);
+  EXPECT_EQ(store->history(*id, 0, 1)->size(), 1U);
+  EXPECT_EQ(store->metrics(*id)->at("peak_listeners.es"), 9);
+  EXPECT_FALSE(store->find_session("654321")->has_value());
+}
+
+TEST_P(StoreContract, RetentionAndInterruptedSessionsTouchOnlyWhatTheyShould) {
+  auto old_id = *store->create_session(info("111111"), "t");
+  auto live_id = *store->create_session(info("222222"), "t");
+  ASSERT_TRUE(store->add_utterance(old_id, item(1, "old")));
+  ASSERT_TRUE(store->set_metric(old_id, "utterances", 1));
+  ASSERT_TRUE(store->add_utterance(live_id, item(1, "live")));
+  ASSERT_TRUE(store->set_state(old_id, session::State::ended, 1000));
+  EXPECT_EQ(*store->delete_ended_before(2000), 1);
+  EXPECT_FALSE(store->find_session("111111")->has_value());
+  EXPECT_TRUE(store->history(old_id, 0, 10)->empty());
+  EXPECT_EQ(store->history(live_id, 0, 10)->size(), 1U);
+  EXPECT_EQ(*store->end_interrupted_sessions(3000), 1);
+  EXPECT_EQ((*store->find_session("222222"))->info.state, session::State::ended);
+  ASSERT_TRUE(store->set_transcript_public(live_id, true));
+  EXPECT_TRUE((*store->find_session("222222"))->info.transcript_public);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothStores, StoreContract, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& p) { return p.param; });
+
+TEST(PostgresStore, MigrationsRunOnceHoweverManyNodesOpenTheDatabase) {
+  testing::PostgresProcess pg;
+  std::vector<std::thread> nodes;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 3; ++i) {
+    nodes.emplace_back([&] {
+      if (open_postgres_store(pg.address()).is_ok()) ++opened;
+    });
+  }
+  for (auto& t : nodes) t.join();
+  EXPECT_EQ(opened.load(), 3);
+  auto again = open_postgres_store(pg.address());
+  ASSERT_TRUE(again.is_ok()) << again.status().message();
+  EXPECT_TRUE((*again)->create_session(info("333333"), "t").is_ok());
+}
+
+TEST(PostgresStore, ARestartMakesWritesWaitAndTryAgainAndLosesNone) {
+  testing::PostgresProcess pg;
+  auto opened = open_postgres_store(pg.address());
+  ASSERT_TRUE(opened.is_ok()) << opened.status().message();
+  auto async = std::make_shared<AsyncStore>(std::shared_ptr<Store>(std::move(*opened)));
+  auto id = *async->create_session(info("444444"), "t");
+  for (int64_t s = 1; s <= 5; ++s) ASSERT_TRUE(async->add_utterance(id, item(s, "before")));
+  async->flush();
+
+  pg.stop(SIGKILL);  // the database's machine dies
+  for (int64_t s = 6; s <= 15; ++s) ASSERT_TRUE(async->add_utterance(id, item(s, "meanwhile")));  // accepted: queued
+  EXPECT_TRUE(testing::eventually([&] { return !async->health(); }, 10s));
+  pg.start();
+  async->flush();  // waits for the queue: each write tried again until the server is back
+  const auto st = async->stats();
+  EXPECT_EQ(st.failed, 0U);
+  EXPECT_EQ(st.dropped, 0U);
+  EXPECT_GT(st.retried, 0U);
+  auto h = async->history(id, 0, 100);
+  ASSERT_TRUE(h.is_ok()) << h.status().message();
+  ASSERT_EQ(h->size(), 15U);
+  for (size_t i = 0; i < h->size(); ++i) EXPECT_EQ((*h)[i].seq, static_cast<int64_t>(i + 1));
+  EXPECT_TRUE(async->health().is_ok());
+}
+
+}  // namespace
+}  // namespace parley::store
