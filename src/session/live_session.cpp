@@ -284,7 +284,13 @@ void LiveSession::start_worker() {
   std::lock_guard lock(worker_mu_);
   if (!producing_ || worker_running_ || worker_retired_) return;
   worker_running_ = true;  // before its snapshot: later words commands are posted
-  worker_->start(last_seq_.load() + 1);
+  std::vector<store::HistoryItem> known;
+  {
+    std::lock_guard relayed(relayed_mu_);
+    for (auto& [seq, item] : relayed_) known.push_back(std::move(item));
+    relayed_.clear();
+  }
+  worker_->start(last_seq_.load() + 1, std::move(known));
 }
 
 void LiveSession::worker_done() {
@@ -331,6 +337,22 @@ void LiveSession::publish(Event event) {
         static_cast<char>((static_cast<uint64_t>(fence_) >> (8 * i)) & 0xFF);
   message += encode(event);
   config_.bus->publish(events_topic(code_), std::move(message), keep);
+}
+
+void LiveSession::relay(const CaptionEvent& e) {
+  std::lock_guard lock(relayed_mu_);
+  auto& item = relayed_[e.seq];
+  item.seq = e.seq;
+  item.utterance_id = e.utterance_id;
+  item.start_ms = e.start_ms;
+  item.end_ms = e.end_ms;
+  item.source_text = e.source;
+  item.from_script = e.from_script;
+  if (item.created_at_ms == 0) item.created_at_ms = wall_clock_ms();
+  if (e.language != info_.spec.source_language) {
+    item.translations[e.language] = store::TranslationRow{e.language, e.text, "relayed", {}};
+  }
+  while (relayed_.size() > config_.history_in_memory) relayed_.erase(relayed_.begin());
 }
 
 void LiveSession::route(const Event& event) {
@@ -874,6 +896,7 @@ void LiveSession::on_bus_event(std::string_view message) {
     worker_exited_ = true;  // nothing runs here: the registry may forget the view
     return;
   }
+  if (const auto* c = std::get_if<CaptionEvent>(&*event)) relay(*c);
   route(*event);
 }
 
@@ -1031,6 +1054,16 @@ void LiveSession::promote(int64_t fence) {
   core::log_info("session", code_ + ": its node stopped; this node runs it now (lease " +
                                 std::to_string(fence) + ", from final " +
                                 std::to_string(last_seq_.load() + 1) + ")");
+  // Finals the old node may have numbered but not yet stored when it
+  // stopped: this node writes what it heard of them, where rows are missing.
+  if (store_) {
+    std::lock_guard lock(relayed_mu_);
+    for (auto& [seq, item] : relayed_) {
+      auto copy = item;
+      copy.fill_only = true;
+      if (auto st = store_->add_utterance(info_.id, copy); !st) core::log_error("store", st.message());
+    }
+  }
   for (const auto& [l, a] : remote_audience()) first_of(l);
   for (const auto& ch : all_channels()) {
     if (ch->n_listeners() + ch->n_streams() != 0) first_of(ch->language());

@@ -185,6 +185,9 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // this node asks for the lease and, given it, runs the session from the
   // next final on (the bus's thread).
   void take_over();
+  // A view keeps what it heard of the session's finals (relayed_), for the
+  // day it takes the session over.
+  void relay(const CaptionEvent& e);
   // The session's node, asked by a node its speaker reached: becomes a view
   // unless its pipeline has run (the other node then takes the lease).
   void hand_over();
@@ -281,6 +284,8 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   std::atomic<uint64_t> leases_lost_{0};
   std::atomic<int64_t> newest_fence_{0};  // a view
   std::atomic<bool> caught_up_{false};    // a view: the log has been read
+  std::mutex relayed_mu_;
+  std::map<int64_t, store::HistoryItem> relayed_;  // guarded by relayed_mu_: a view's, by seq
   std::mutex pending_mu_;
   std::vector<PendingJoin> pending_joins_;  // guarded by pending_mu_: listeners waiting for the log
   // A view: the session's events. Both: the other nodes' audience. The

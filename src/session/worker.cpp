@@ -77,9 +77,14 @@ Worker::~Worker() {
   }
 }
 
-void Worker::start(std::optional<int64_t> first_seq) {
+void Worker::start(std::optional<int64_t> first_seq, std::vector<store::HistoryItem> known) {
   if (started_.exchange(true)) return;
   if (first_seq) next_seq_ = *first_seq;
+  for (auto& item : known) {
+    item.fill_only = false;
+    finals_.push_back(std::move(item));
+  }
+  while (finals_.size() > config_.finals_kept) finals_.pop_front();
   thread_ = std::thread([this] { run(); });
 }
 

@@ -85,8 +85,10 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   // Starts the thread (once). `first_seq`: the number of the session's next
-  // final, when another node numbered the ones before.
-  void start(std::optional<int64_t> first_seq = std::nullopt);
+  // final, when another node numbered the ones before; `known`: those
+  // finals, as far as this node heard them (translated later for a
+  // language that gains listeners).
+  void start(std::optional<int64_t> first_seq = std::nullopt, std::vector<store::HistoryItem> known = {});
 
   // Frames of 16-bit mono PCM at rate_hz (checked by the caller).
   void push_audio(std::span<const int16_t> pcm, int rate_hz);

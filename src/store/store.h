@@ -62,6 +62,9 @@ struct HistoryItem {
   double stt_ms = 0;            // recogniser compute
   bool from_script = false;     // script mode: shown in the script's words
   std::map<std::string, TranslationRow> translations;  // by language
+  // Written by a node that took the session over, from what the bus told
+  // it: fills rows the session's old node never wrote, never replaces one.
+  bool fill_only = false;
   std::vector<StageTiming> timings;
 };
 

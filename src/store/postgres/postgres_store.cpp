@@ -225,19 +225,21 @@ class PostgresStore final : public Store {
       (void)write_.run("rollback add_utterance", "ROLLBACK");
       return st;
     };
-    auto r = write_.run("add_utterance",
-                        "INSERT INTO utterances(session_id,seq,utterance_id,start_ms,end_ms,source_text,"
-                        "created_at_ms,stt_ms,from_script) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) "
-                        "ON CONFLICT (session_id, seq) DO UPDATE SET utterance_id=EXCLUDED.utterance_id, "
-                        "start_ms=EXCLUDED.start_ms, end_ms=EXCLUDED.end_ms, source_text=EXCLUDED.source_text, "
-                        "created_at_ms=EXCLUDED.created_at_ms, stt_ms=EXCLUDED.stt_ms, "
-                        "from_script=EXCLUDED.from_script",
+    const std::string sql =
+        std::string("INSERT INTO utterances(session_id,seq,utterance_id,start_ms,end_ms,source_text,created_at_ms,"
+                    "stt_ms,from_script) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) ") +
+        (item.fill_only ? "ON CONFLICT (session_id, seq) DO NOTHING"
+                        : "ON CONFLICT (session_id, seq) DO UPDATE SET utterance_id=EXCLUDED.utterance_id, "
+                          "start_ms=EXCLUDED.start_ms, end_ms=EXCLUDED.end_ms, source_text=EXCLUDED.source_text, "
+                          "created_at_ms=EXCLUDED.created_at_ms, stt_ms=EXCLUDED.stt_ms, "
+                          "from_script=EXCLUDED.from_script");
+    auto r = write_.run("add_utterance", sql.c_str(),
                         {std::to_string(id), std::to_string(item.seq), std::to_string(item.utterance_id),
                          std::to_string(item.start_ms), std::to_string(item.end_ms), item.source_text,
                          std::to_string(item.created_at_ms), num(item.stt_ms), item.from_script ? "true" : "false"});
     if (!r) return fail(r.status());
     for (const auto& [lang, t] : item.translations) {
-      if (auto st = insert_translation(id, item.seq, t); !st) return fail(st);
+      if (auto st = insert_translation(id, item.seq, t, item.fill_only); !st) return fail(st);
     }
     if (auto c = write_.run("commit add_utterance", "COMMIT"); !c) return fail(c.status());
     return {};
@@ -435,13 +437,16 @@ class PostgresStore final : public Store {
     return items;
   }
 
-  core::Status insert_translation(int64_t id, int64_t seq, const TranslationRow& t) {
+  core::Status insert_translation(int64_t id, int64_t seq, const TranslationRow& t, bool fill_only = false) {
+    const std::string sql =
+        std::string("INSERT INTO translations(session_id,seq,language,text,route,stt_final_ms,mt_ms,"
+                    "tts_first_audio_ms,tts_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) ") +
+        (fill_only ? "ON CONFLICT (session_id,seq,language) DO NOTHING"
+                   : "ON CONFLICT (session_id,seq,language) DO UPDATE SET text=EXCLUDED.text, route=EXCLUDED.route, "
+                     "stt_final_ms=EXCLUDED.stt_final_ms, mt_ms=EXCLUDED.mt_ms, "
+                     "tts_first_audio_ms=EXCLUDED.tts_first_audio_ms, tts_ms=EXCLUDED.tts_ms");
     return write_
-        .run("add_translation",
-             "INSERT INTO translations(session_id,seq,language,text,route,stt_final_ms,mt_ms,tts_first_audio_ms,"
-             "tts_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (session_id,seq,language) DO UPDATE SET "
-             "text=EXCLUDED.text, route=EXCLUDED.route, stt_final_ms=EXCLUDED.stt_final_ms, mt_ms=EXCLUDED.mt_ms, "
-             "tts_first_audio_ms=EXCLUDED.tts_first_audio_ms, tts_ms=EXCLUDED.tts_ms",
+        .run("add_translation", sql.c_str(),
              {std::to_string(id), std::to_string(seq), t.language, t.text, t.route, num(t.latencies.stt_final_ms),
               num(t.latencies.mt_ms), num(t.latencies.tts_first_audio_ms), num(t.latencies.tts_ms)})
         .status();

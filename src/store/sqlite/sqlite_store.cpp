@@ -183,8 +183,10 @@ class SqliteStore final : public Store {
   core::Status add_utterance(int64_t id, const HistoryItem& item) override {
     std::lock_guard lock(mu_);
     if (auto begun = exec("BEGIN IMMEDIATE", "begin add_utterance"); !begun) return begun;
-    Stmt st(db_, "INSERT OR REPLACE INTO utterances(session_id,seq,utterance_id,start_ms,end_ms,"
-                 "source_text,created_at_ms,stt_ms,from_script) VALUES(?,?,?,?,?,?,?,?,?)");
+    Stmt st(db_, item.fill_only ? "INSERT OR IGNORE INTO utterances(session_id,seq,utterance_id,start_ms,end_ms,"
+                                  "source_text,created_at_ms,stt_ms,from_script) VALUES(?,?,?,?,?,?,?,?,?)"
+                                : "INSERT OR REPLACE INTO utterances(session_id,seq,utterance_id,start_ms,end_ms,"
+                                  "source_text,created_at_ms,stt_ms,from_script) VALUES(?,?,?,?,?,?,?,?,?)");
     if (!st.ok()) {
       (void)exec("ROLLBACK", "rollback add_utterance");
       return error("prepare add_utterance");
@@ -197,7 +199,7 @@ class SqliteStore final : public Store {
       return s;
     }
     for (const auto& [lang, t] : item.translations) {
-      if (auto s = insert_translation(id, item.seq, t); !s) {
+      if (auto s = insert_translation(id, item.seq, t, item.fill_only); !s) {
         (void)exec("ROLLBACK", "rollback add_utterance");
         return s;
       }
@@ -378,9 +380,11 @@ class SqliteStore final : public Store {
   }
 
  private:
-  core::Status insert_translation(int64_t id, int64_t seq, const TranslationRow& t) {
-    Stmt st(db_, "INSERT OR REPLACE INTO translations(session_id,seq,language,text,route,"
-                 "stt_final_ms,mt_ms,tts_first_audio_ms,tts_ms) VALUES(?,?,?,?,?,?,?,?,?)");
+  core::Status insert_translation(int64_t id, int64_t seq, const TranslationRow& t, bool fill_only = false) {
+    Stmt st(db_, fill_only ? "INSERT OR IGNORE INTO translations(session_id,seq,language,text,route,"
+                             "stt_final_ms,mt_ms,tts_first_audio_ms,tts_ms) VALUES(?,?,?,?,?,?,?,?,?)"
+                           : "INSERT OR REPLACE INTO translations(session_id,seq,language,text,route,"
+                             "stt_final_ms,mt_ms,tts_first_audio_ms,tts_ms) VALUES(?,?,?,?,?,?,?,?,?)");
     if (!st.ok()) return error("prepare add_translation");
     st.bind(1, id).bind(2, seq).bind(3, t.language).bind(4, t.text).bind(5, t.route)
         .bind(6, t.latencies.stt_final_ms).bind(7, t.latencies.mt_ms)
