@@ -382,7 +382,7 @@ int run_serve(const std::vector<std::string>& argv) {
     sigwait(&signals, &sig);
     std::fprintf(stderr, "parley: %s received, finishing live sessions…\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     draining = true;
-    registry.end_all("the server is shutting down");
+    registry.leave_all("the server is shutting down");
     server.stop(std::chrono::milliseconds(3000));
   });
 
@@ -408,7 +408,7 @@ int run_serve(const std::vector<std::string>& argv) {
   }
   reaper_cv.notify_all();
   reaper.join();
-  registry.end_all("the server is shutting down");
+  registry.leave_all("the server is shutting down");
   registry.reap(0);
   std::fprintf(stderr, "parley: stopped\n");
   return 0;

@@ -206,18 +206,44 @@ core::Result<State> LiveSession::apply(Action action) {
   return next;
 }
 
+void LiveSession::let_go(const std::string& reason) {
+  bus_sub_.reset();
+  audience_sub_.reset();
+  control_sub_.reset();
+  closed_ = true;
+  for (const auto& ch : all_channels()) ch->close(nullptr);
+  std::lock_guard lock(speaker_mu_);
+  speaker_.close_all(reason);
+  speaker_.clear();
+}
+
+void LiveSession::leave(const std::string& reason) {
+  if (!config_.bus) return end(reason);
+  if (is_view()) return end(reason);
+  if (ended_.exchange(true)) return;
+  leaving_ = true;
+  {
+    std::lock_guard lock(worker_mu_);
+    if (worker_running_) {
+      // The utterance in flight is finished and published first; then the
+      // lease goes (worker_done), and the next node takes over at once.
+      worker_->flush();
+      worker_->stop();
+      return;
+    }
+    worker_retired_ = true;
+  }
+  config_.bus->release(lease_name(code_), config_.node_id);
+  let_go(reason);
+  worker_exited_ = true;
+}
+
 void LiveSession::end(const std::string& reason) {
   if (is_view()) {
     // This node lets go of its listeners (it is shutting down, or the
     // session's node said goodbye): they reconnect elsewhere, or were told.
     if (ended_.exchange(true)) return;
-    bus_sub_.reset();
-    audience_sub_.reset();
-    closed_ = true;
-    for (const auto& ch : all_channels()) ch->close(nullptr);
-    std::lock_guard lock(speaker_mu_);
-    speaker_.close_all(reason);
-    speaker_.clear();
+    let_go(reason);
     worker_exited_ = true;
     return;
   }
@@ -298,7 +324,12 @@ void LiveSession::worker_done() {
   // if a goodbye lets go of it, drop at the end of this call, with nothing
   // of the worker touched after.
   auto self = weak_from_this().lock();
-  if (self && ended_) say_goodbye();
+  if (self && leaving_) {
+    config_.bus->release(lease_name(code_), config_.node_id);
+    let_go("this node is shutting down; reconnect");
+  } else if (self && ended_) {
+    say_goodbye();
+  }
   worker_exited_ = true;
 }
 
@@ -1044,6 +1075,15 @@ void LiveSession::take_over() {
 
 void LiveSession::promote(int64_t fence) {
   if (has_ended() || producing_) return;
+  {
+    // Not before the session's log is read: its state and its last final
+    // are where this node carries on from.
+    std::lock_guard lock(pending_mu_);
+    if (!caught_up_) {
+      promote_with_fence_ = fence;
+      return;
+    }
+  }
   // The log has been read (the old node stopped renewing long enough ago):
   // this node numbers the session's finals from the next one on.
   bus_sub_.reset();
@@ -1078,11 +1118,14 @@ void LiveSession::promote(int64_t fence) {
 
 void LiveSession::on_caught_up() {
   std::vector<PendingJoin> joins;
+  int64_t fence = 0;
   {
     std::lock_guard lock(pending_mu_);
     caught_up_ = true;
     joins.swap(pending_joins_);
+    fence = std::exchange(promote_with_fence_, 0);
   }
+  if (fence > 0) promote(fence);
   for (auto& j : joins) {
     auto* raw = j.listener.get();
     auto keep = j.listener;

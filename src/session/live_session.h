@@ -140,6 +140,11 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // Ends the session (from any state), finishing the utterance in flight,
   // telling every client and closing them. Idempotent.
   void end(const std::string& reason);
+  // This node is shutting down, the others carry on (several nodes): the
+  // utterance in flight is finished, the lease released and every client
+  // here closed without a goodbye, so they reconnect to another node, which
+  // takes the session over at once. Alone, the same as end().
+  void leave(const std::string& reason);
 
   // The transcript's mark where audio was lost because the server fell behind.
   static constexpr const char* kGapMark = Worker::kGapMark;
@@ -156,6 +161,8 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   static constexpr int64_t kLeaseTtlMs = 4000;
   static std::string lease_name(const std::string& code) { return "parley:lease:" + code; }
   const std::string& token_hash() const { return token_hash_; }
+  // The node shut down and left the session to the others (leave()).
+  bool left_to_others() const { return leaving_.load(); }
   // Lease renewals refused (another node holds the session now).
   uint64_t leases_lost() const { return leases_lost_.load(); }
   static std::string events_topic(const std::string& code) { return "parley:events:" + code; }
@@ -185,6 +192,8 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // this node asks for the lease and, given it, runs the session from the
   // next final on (the bus's thread).
   void take_over();
+  // Closes this node's clients without a goodbye and stops hearing the bus.
+  void let_go(const std::string& reason);
   // A view keeps what it heard of the session's finals (relayed_), for the
   // day it takes the session over.
   void relay(const CaptionEvent& e);
@@ -279,7 +288,8 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // than the newest it has seen (a node that lost its lease and does not
   // know yet).
   std::atomic<bool> producing_{false};    // this node runs the session (its worker may)
-  std::atomic<bool> taking_over_{false};  // a view asked for the session's lease
+  std::atomic<bool> taking_over_{false};
+  std::atomic<bool> leaving_{false};           // leave(): the node shuts down, the session goes on  // a view asked for the session's lease
   int64_t fence_ = 0;                     // the session's node: its lease's token
   std::atomic<uint64_t> leases_lost_{0};
   std::atomic<int64_t> newest_fence_{0};  // a view
@@ -287,7 +297,8 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   std::mutex relayed_mu_;
   std::map<int64_t, store::HistoryItem> relayed_;  // guarded by relayed_mu_: a view's, by seq
   std::mutex pending_mu_;
-  std::vector<PendingJoin> pending_joins_;  // guarded by pending_mu_: listeners waiting for the log
+  std::vector<PendingJoin> pending_joins_;
+  int64_t promote_with_fence_ = 0;  // guarded by pending_mu_: a lease given before the log was read  // guarded by pending_mu_: listeners waiting for the log
   // A view: the session's events. Both: the other nodes' audience. The
   // session's node: state changes asked elsewhere.
   std::unique_ptr<fanout::Bus::Subscription> bus_sub_, audience_sub_, control_sub_;

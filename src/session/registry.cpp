@@ -228,7 +228,9 @@ size_t Registry::reap(int64_t idle_ms) {
   for (auto& s : idle) s->end("ended after being idle");
   if (config_.bus) {
     for (const auto& s : gone) {
-      if (s->is_view()) continue;
+      // Views end where their session runs; a session left to the other
+      // nodes goes on there.
+      if (s->is_view() || s->left_to_others()) continue;
       config_.bus->erase(kDirectory, s->code());
       config_.bus->release(LiveSession::lease_name(s->code()), config_.node_id);
       // Late joiners elsewhere still read the goodbye for a while.
@@ -236,6 +238,10 @@ size_t Registry::reap(int64_t idle_ms) {
     }
   }
   return idle.size();
+}
+
+void Registry::leave_all(const std::string& reason) {
+  for (auto& s : all()) s->leave(reason);
 }
 
 void Registry::end_all(const std::string& reason) {

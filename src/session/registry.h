@@ -43,6 +43,9 @@ class Registry {
   size_t reap(int64_t idle_ms);
   // Ends every session (server shutdown).
   void end_all(const std::string& reason);
+  // Server shutdown: alone, end_all; with other nodes, each session is left
+  // to them (LiveSession::leave).
+  void leave_all(const std::string& reason);
 
   size_t size() const;
   // Counters and latencies of every session this registry ever held.

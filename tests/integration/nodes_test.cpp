@@ -268,6 +268,38 @@ TEST_F(NodesTest, WhenTheSpeakersNodeIsKilledTheSpeakerCarriesOnThroughAnother) 
   }, 10s)) << last_history;
 }
 
+TEST_F(NodesTest, ANodeStoppedForAnUpgradeLeavesItsSessionToTheOthersInsteadOfEndingIt) {
+  const Created s = testing::create_session(port("a"), {{"name", "Rolling upgrade"}, {"sourceLanguage", "en"}});
+  auto speaker = std::make_unique<WsClient>(port("a"));
+  ASSERT_TRUE(testing::join_speaker(*speaker, s));
+  ASSERT_EQ(testing::control(port("a"), s, "start"), 200);
+  WsClient on_b(port("b"));
+  testing::join_listener(on_b, s.code, "es");
+  ASSERT_TRUE(on_b.wait_for_type("welcome", 10s));
+  for (size_t i = 0; i < 3; ++i) type(*speaker, kLines[i]);
+  ASSERT_TRUE(on_b.wait_for_type("final", 20s, 3));
+
+  EXPECT_EQ(nodes.at("a")->stop(SIGTERM), 0);  // a clean stop, as systemd does
+  ASSERT_TRUE(speaker->wait_for([&](const auto&) { return speaker->closed(); }, 10s));
+  EXPECT_TRUE(speaker->of_type("sessionEnded").empty());  // the talk goes on
+  const auto stopped = std::chrono::steady_clock::now();
+  std::unique_ptr<WsClient> again;
+  ASSERT_TRUE(eventually([&] {
+    again = std::make_unique<WsClient>(port("c"));
+    again->send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token},
+                      {"sampleRate", 16000}, {"takeover", true}});
+    return again->wait_for_type("welcome", 2s);
+  }, 15s));
+  std::printf("[ info ] after a clean stop the speaker was back %lld ms later\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - stopped).count()));
+  EXPECT_EQ(again->of_type("welcome").at(0)["state"], "ACTIVE");
+  for (size_t i = 3; i < 6; ++i) type(*again, kLines[i]);
+  ASSERT_TRUE(on_b.wait_for_type("final", 20s, 6));
+  EXPECT_EQ(final_seqs(on_b), one_to(6));
+  EXPECT_TRUE(on_b.of_type("sessionEnded").empty());
+}
+
 TEST_F(NodesTest, ARedisRestartLosesNoFinal) {
   const Created s = testing::create_session(port("a"), {{"name", "Redis restarts"}, {"sourceLanguage", "en"}});
   WsClient speaker(port("a"));
