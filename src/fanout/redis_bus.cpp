@@ -526,10 +526,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   // A command that must not be lost to a short outage: sent now, or queued
   // (bounded) until the connection is back.
   void queued(std::vector<std::string> argv, bool count_as_message) {
-    if (pending_.empty() && cmd_->send(argv, nullptr)) {
-      if (count_as_message) ++published_;
-      return;
-    }
+    if (pending_.empty() && send_kept(argv, count_as_message)) return;
     if (pending_.size() >= options_.queue_limit) {
       pending_.pop_front();
       ++dropped_;
@@ -537,12 +534,35 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     pending_.emplace_back(std::move(argv), count_as_message);
   }
 
+  // Sent, and kept until Redis answers: a command lost with its connection
+  // (written, or still in the socket) goes back to the queue, first, in
+  // order. Sent twice is harmless: captions are told apart by seq.
+  bool send_kept(const std::vector<std::string>& argv, bool count_as_message) {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    const bool sent = cmd_->send(argv, [weak, argv, count_as_message](Reply r) {
+      auto self = weak.lock();
+      if (!self) return;
+      if (r) {
+        if (count_as_message) ++self->published_;
+        return;
+      }
+      self->lost_.emplace_back(argv, count_as_message);
+    });
+    return sent;
+  }
+
   void command_up() {
     set_state(true, std::nullopt);
+    // What the lost connection never confirmed goes first, in order.
+    for (auto it = lost_.rbegin(); it != lost_.rend(); ++it) pending_.push_front(std::move(*it));
+    lost_.clear();
+    while (pending_.size() > options_.queue_limit) {
+      pending_.pop_front();
+      ++dropped_;
+    }
     while (!pending_.empty()) {
       auto& [argv, counted] = pending_.front();
-      if (!cmd_->send(argv, nullptr)) return;
-      if (counted) ++published_;
+      if (!send_kept(argv, counted)) return;
       pending_.pop_front();
     }
     // Catch-ups that could not read the log while commands were down.
@@ -765,6 +785,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   std::map<std::string, int> topic_refs_;  // channels subscribed, by the number of their users
   std::set<std::string> confirmed_;        // channels Redis confirmed since the last connect
   std::deque<std::pair<std::vector<std::string>, bool>> pending_;
+  std::deque<std::pair<std::vector<std::string>, bool>> lost_;  // sent, unanswered when the connection went
   std::map<std::string, int64_t> fences_;  // leases this node holds
 
   std::atomic<uint64_t> next_id_{1};

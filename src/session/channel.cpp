@@ -56,6 +56,14 @@ fanout::MessagePtr Channel::publish(const CaptionEvent& e) {
   auto replay = e.late ? live : wire::final_caption(e, true);
   std::lock_guard lock(mu_);
   if (closed_) return live;
+  // What this channel holds starts at the first final it gets: a channel
+  // made for a language mid-session (filled by late translations of the
+  // finals still kept), or a view reading a log that was trimmed, names
+  // the finals before it as ones to read over REST.
+  if (!seen_any_) {
+    seen_any_ = true;
+    floor_seq_ = std::max(floor_seq_, e.seq);
+  }
   // Late translations (a language's first listener) may come after newer
   // finals: kept in seq order, once.
   auto at = finals_.end();

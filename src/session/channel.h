@@ -94,6 +94,7 @@ class Channel {
   // every final of this language from it on).
   int64_t floor_seq_ = 1;
   bool closed_ = false;  // guarded by mu_
+  bool seen_any_ = false;  // guarded by mu_: a final came
   fanout::Hub listeners_;
   fanout::Hub streams_;
   mutable std::mutex spoken_mu_;

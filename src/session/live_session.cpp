@@ -25,6 +25,11 @@ constexpr int kMaxPendingTexts = 64;
 // minute of 20 ms frames.
 constexpr uint64_t kMaxSequenceGapFrames = 3000;
 
+int64_t steady_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
@@ -1055,7 +1060,12 @@ void LiveSession::tick() {
 }
 
 void LiveSession::take_over() {
-  if (!config_.bus || has_ended() || taking_over_.exchange(true)) return;
+  if (!config_.bus || has_ended()) return;
+  // One request at a time; one the bus never answered (it was down) is
+  // given up after a few seconds.
+  const int64_t now = steady_now_ms();
+  if (taking_over_.exchange(true) && now - take_over_since_ms_.load() < 3000) return;
+  take_over_since_ms_ = now;
   std::weak_ptr<LiveSession> weak = weak_from_this();
   config_.bus->acquire(lease_name(code_), config_.node_id, kLeaseTtlMs,
                        [weak](std::optional<int64_t> fence) {

@@ -289,6 +289,7 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // know yet).
   std::atomic<bool> producing_{false};    // this node runs the session (its worker may)
   std::atomic<bool> taking_over_{false};
+  std::atomic<int64_t> take_over_since_ms_{0};  // when it asked (steady clock)
   std::atomic<bool> leaving_{false};           // leave(): the node shuts down, the session goes on  // a view asked for the session's lease
   int64_t fence_ = 0;                     // the session's node: its lease's token
   std::atomic<uint64_t> leases_lost_{0};

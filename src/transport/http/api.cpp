@@ -221,11 +221,21 @@ json words_json(const session::TalkWords::Snapshot& w) {
   return out;
 }
 
+// Several nodes: a session's words live where its pipeline runs. The load
+// balancer sends a session's requests there (deploy/nginx/parley.conf); one
+// that arrives elsewhere is told to come again.
+core::Status elsewhere(const std::string& code) {
+  return core::unavailable("session " + code + " runs on another node of this service: send its words there " +
+                           "(a load balancer keyed on the session code does)")
+      .with_retry_after(1);
+}
+
 // GET and PUT /api/sessions/{code}/words: the session's vocabulary,
 // glossary and script, and what the recogniser made of them.
 Response session_words(const ApiContext& ctx, const Request& req, const Client& client, const std::string& code) {
   auto live = speaker_session(ctx, req, client, code);
   if (!live) return error_response(req, live.status());
+  if ((*live)->is_view()) return error_response(req, elsewhere(code));
   if (req.method() == http::verb::get) {
     return json_response(req, http::status::ok, words_json((*live)->words().snapshot()));
   }
@@ -241,6 +251,7 @@ Response session_words(const ApiContext& ctx, const Request& req, const Client& 
 Response session_script(const ApiContext& ctx, const Request& req, const Client& client, const std::string& code) {
   auto live = speaker_session(ctx, req, client, code);
   if (!live) return error_response(req, live.status());
+  if ((*live)->is_view()) return error_response(req, elsewhere(code));
   auto body = parse_script_body(req.body());
   if (!body) return error_response(req, body.status());
   auto& words = (*live)->words();

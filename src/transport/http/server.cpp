@@ -111,7 +111,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     if (ec) return on_read(ec, 0);
     if (client_.via_proxy) {
       // Each request through a trusted proxy counts for the client it forwarded.
-      const auto forwarded = TrustedProxies::last_forwarded(parser_->get()["X-Forwarded-For"]);
+      // Every X-Forwarded-For line, in order: the proxy's own entry is the last.
+      std::string xff;
+      for (const auto& f : parser_->get()) {
+        if (beast::iequals(f.name_string(), "X-Forwarded-For")) {
+          if (!xff.empty()) xff += ',';
+          xff.append(f.value().data(), f.value().size());
+        }
+      }
+      const auto forwarded = TrustedProxies::last_forwarded(xff);
       client_.address = forwarded ? *forwarded : proxy_address_;
     }
     const Target t = parse_target(parser_->get().target());

@@ -104,6 +104,15 @@ TEST(Channel, FinalsBeyondTheBudgetOrTheKeptOnesAreLeftToRest) {
   EXPECT_EQ(b->first()["replayFrom"], 5);
 }
 
+TEST(Channel, AChannelThatStartsMidSessionSendsTheFinalsBeforeItToRest) {
+  Channel ch("de", 100, nullptr);  // a language asked for late, or a view of a trimmed log
+  for (int64_t s = 40; s <= 42; ++s) ch.publish(caption(s));
+  auto a = std::make_shared<Inbox>();
+  ASSERT_TRUE(ch.join(a, 0, 1 << 20, welcome()).is_ok());
+  EXPECT_EQ(a->final_seqs(), (std::vector<int64_t>{40, 41, 42}));
+  EXPECT_EQ(a->first()["replayFrom"], 40);  // 1–39: over REST
+}
+
 TEST(Channel, JoinsRacingPublishesSeeEveryFinalExactlyOnce) {
   Channel ch("es", 10000, nullptr);
   constexpr int64_t kFinals = 2000;
