@@ -353,19 +353,12 @@ int run_serve(const std::vector<std::string>& argv) {
   std::thread reaper([&] {
     std::unique_lock lock(reaper_mu);
     auto next_retention = std::chrono::steady_clock::now();
-    auto next_reap = std::chrono::steady_clock::now();
     do {
       lock.unlock();
-      // Every second: the sessions' heartbeats to the other nodes (leases,
-      // who listens where). Every five: idle sessions end.
-      registry.tick();
-      if (std::chrono::steady_clock::now() >= next_reap) {
-        next_reap += std::chrono::seconds(5);
-        registry.reap(idle_ms);
-        // Memory freed by sessions and listeners that left goes back to the
-        // system, so RSS (what operators graph) follows what is in use.
-        ::malloc_trim(0);
-      }
+      registry.reap(idle_ms);
+      // Memory freed by sessions and listeners that left goes back to the
+      // system, so RSS (what operators graph) follows what is in use.
+      ::malloc_trim(0);
       if (retention_ms > 0 && std::chrono::steady_clock::now() >= next_retention) {
         // Transcripts are kept for the retention period, then deleted (hourly).
         next_retention += std::chrono::hours(1);
@@ -374,8 +367,22 @@ int run_serve(const std::vector<std::string>& argv) {
         else if (*n > 0) core::log_info("store", "retention: deleted " + std::to_string(*n) + " ended session(s)");
       }
       lock.lock();
-    } while (!reaper_cv.wait_for(lock, std::chrono::seconds(1), [&] { return reaper_stop; }));
+    } while (!reaper_cv.wait_for(lock, std::chrono::seconds(5), [&] { return reaper_stop; }));
   });
+  // Several nodes: every second, the sessions' heartbeats (leases, who
+  // listens where), on a thread of their own, so a slow reap or retention
+  // delete never lets a lease lapse.
+  std::thread heartbeat;
+  if (redis) {
+    heartbeat = std::thread([&] {
+      std::unique_lock lock(reaper_mu);
+      while (!reaper_cv.wait_for(lock, std::chrono::seconds(1), [&] { return reaper_stop; })) {
+        lock.unlock();
+        registry.tick();
+        lock.lock();
+      }
+    });
+  }
 
   std::thread signal_thread([&] {
     int sig = 0;
@@ -408,6 +415,7 @@ int run_serve(const std::vector<std::string>& argv) {
   }
   reaper_cv.notify_all();
   reaper.join();
+  if (heartbeat.joinable()) heartbeat.join();
   registry.leave_all("the server is shutting down");
   registry.reap(0);
   std::fprintf(stderr, "parley: stopped\n");

@@ -26,7 +26,8 @@ constexpr int kMaxPendingTexts = 64;
 constexpr uint64_t kMaxSequenceGapFrames = 3000;
 
 int64_t steady_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -56,14 +57,32 @@ void LiveSession::listen_to_other_nodes() {
   // Other nodes tell this one who listens there, and pass on the state
   // changes their API was asked for.
   std::weak_ptr<LiveSession> weak = weak_from_this();
-  if (!audience_sub_) {
-    audience_sub_ = bus->subscribe(audience_topic(code_), [weak](std::string_view m) {
-      if (auto live = weak.lock()) live->on_audience(m);
-    });
+  bool listening = false;
+  {
+    std::lock_guard lock(subs_mu_);
+    listening = audience_sub_ != nullptr;
   }
-  control_sub_ = bus->subscribe(control_topic(code_), [weak](std::string_view m) {
-    if (auto live = weak.lock()) live->on_control(m);
-  });
+  if (!listening) {
+    subscribe_as(&LiveSession::audience_sub_,
+                 bus->subscribe(audience_topic(code_), [weak](std::string_view m) {
+                   if (auto live = weak.lock()) live->on_audience(m);
+                 }));
+  }
+  subscribe_as(&LiveSession::control_sub_,
+               bus->subscribe(control_topic(code_), [weak](std::string_view m) {
+                 if (auto live = weak.lock()) live->on_control(m);
+               }));
+}
+
+void LiveSession::subscribe_as(std::unique_ptr<fanout::Bus::Subscription> LiveSession::*member,
+                               std::unique_ptr<fanout::Bus::Subscription> subscription) {
+  // Made, and the old one destroyed, outside the lock: a bus may call back
+  // while subscribing or unsubscribing.
+  {
+    std::lock_guard lock(subs_mu_);
+    std::swap(this->*member, subscription);
+  }
+  subscription.reset();
 }
 
 std::shared_ptr<LiveSession> LiveSession::create_view(SessionInfo info, std::string token_hash,
@@ -76,18 +95,20 @@ std::shared_ptr<LiveSession> LiveSession::create_view(SessionInfo info, std::str
   if (auto& bus = s->config_.bus) {
     std::weak_ptr<LiveSession> weak = s;
     // The session's log first (its finals and state changes), then live.
-    s->bus_sub_ = bus->subscribe(
-        events_topic(s->code_),
-        [weak](std::string_view m) {
-          if (auto live = weak.lock()) live->on_bus_event(m);
-        },
-        [weak] {
-          if (auto live = weak.lock()) live->on_caught_up();
-        });
+    s->subscribe_as(&LiveSession::bus_sub_, bus->subscribe(
+                                                events_topic(s->code_),
+                                                [weak](std::string_view m) {
+                                                  if (auto live = weak.lock())
+                                                    live->on_bus_event(m);
+                                                },
+                                                [weak] {
+                                                  if (auto live = weak.lock()) live->on_caught_up();
+                                                }));
     // Who listens on the other nodes: known here if this node takes over.
-    s->audience_sub_ = bus->subscribe(audience_topic(s->code_), [weak](std::string_view m) {
-      if (auto live = weak.lock()) live->on_audience(m);
-    });
+    s->subscribe_as(&LiveSession::audience_sub_,
+                    bus->subscribe(audience_topic(s->code_), [weak](std::string_view m) {
+                      if (auto live = weak.lock()) live->on_audience(m);
+                    }));
   }
   return s;
 }
@@ -137,9 +158,9 @@ LiveSession::LiveSession(SessionInfo info, std::string token_hash, pipeline::Eng
 
 LiveSession::~LiveSession() {
   // The bus's calls stop first, then the worker's: both call into everything below.
-  bus_sub_.reset();
-  audience_sub_.reset();
-  control_sub_.reset();
+  subscribe_as(&LiveSession::bus_sub_, nullptr);
+  subscribe_as(&LiveSession::audience_sub_, nullptr);
+  subscribe_as(&LiveSession::control_sub_, nullptr);
   std::unique_ptr<Worker> worker;
   {
     std::lock_guard lock(worker_mu_);
@@ -212,9 +233,9 @@ core::Result<State> LiveSession::apply(Action action) {
 }
 
 void LiveSession::let_go(const std::string& reason) {
-  bus_sub_.reset();
-  audience_sub_.reset();
-  control_sub_.reset();
+  subscribe_as(&LiveSession::bus_sub_, nullptr);
+  subscribe_as(&LiveSession::audience_sub_, nullptr);
+  subscribe_as(&LiveSession::control_sub_, nullptr);
   closed_ = true;
   for (const auto& ch : all_channels()) ch->close(nullptr);
   std::lock_guard lock(speaker_mu_);
@@ -1067,20 +1088,20 @@ void LiveSession::take_over() {
   if (taking_over_.exchange(true) && now - take_over_since_ms_.load() < 3000) return;
   take_over_since_ms_ = now;
   std::weak_ptr<LiveSession> weak = weak_from_this();
-  config_.bus->acquire(lease_name(code_), config_.node_id, kLeaseTtlMs,
-                       [weak](std::optional<int64_t> fence) {
-                         auto live = weak.lock();
-                         if (!live) return;
-                         if (fence) {
-                           live->promote(*fence);
-                         } else {
-                           // Its node lives: asked to hand the session over
-                           // (it does while nothing runs there yet).
-                           live->config_.bus->publish(control_topic(live->code_),
-                                                      std::string(kHandover) + live->config_.node_id, false);
-                         }
-                         live->taking_over_ = false;
-                       });
+  config_.bus->acquire(
+      lease_name(code_), config_.node_id, kLeaseTtlMs, [weak](std::optional<int64_t> fence) {
+        auto live = weak.lock();
+        if (!live) return;
+        if (fence) {
+          live->promote(*fence);
+        } else {
+          // Its node lives: asked to hand the session over
+          // (it does while nothing runs there yet).
+          live->config_.bus->publish(control_topic(live->code_),
+                                     std::string(kHandover) + live->config_.node_id, false);
+        }
+        live->taking_over_ = false;
+      });
 }
 
 void LiveSession::promote(int64_t fence) {
@@ -1096,7 +1117,7 @@ void LiveSession::promote(int64_t fence) {
   }
   // The log has been read (the old node stopped renewing long enough ago):
   // this node numbers the session's finals from the next one on.
-  bus_sub_.reset();
+  subscribe_as(&LiveSession::bus_sub_, nullptr);
   fence_ = fence;
   newest_fence_ = fence;
   producing_ = true;
@@ -1111,7 +1132,8 @@ void LiveSession::promote(int64_t fence) {
     for (auto& [seq, item] : relayed_) {
       auto copy = item;
       copy.fill_only = true;
-      if (auto st = store_->add_utterance(info_.id, copy); !st) core::log_error("store", st.message());
+      if (auto st = store_->add_utterance(info_.id, copy); !st)
+        core::log_error("store", st.message());
     }
   }
   for (const auto& [l, a] : remote_audience()) first_of(l);
@@ -1160,18 +1182,18 @@ void LiveSession::hand_over() {
     producing_ = false;
   }
   core::log_info("session", code_ + ": handed over to the node its speaker joined");
-  control_sub_.reset();
+  subscribe_as(&LiveSession::control_sub_, nullptr);
   config_.bus->release(lease_name(code_), config_.node_id);
   caught_up_ = false;
   std::weak_ptr<LiveSession> weak = weak_from_this();
-  bus_sub_ = config_.bus->subscribe(
-      events_topic(code_),
-      [weak](std::string_view m) {
-        if (auto live = weak.lock()) live->on_bus_event(m);
-      },
-      [weak] {
-        if (auto live = weak.lock()) live->on_caught_up();
-      });
+  subscribe_as(&LiveSession::bus_sub_, config_.bus->subscribe(
+                                           events_topic(code_),
+                                           [weak](std::string_view m) {
+                                             if (auto live = weak.lock()) live->on_bus_event(m);
+                                           },
+                                           [weak] {
+                                             if (auto live = weak.lock()) live->on_caught_up();
+                                           }));
 }
 
 }  // namespace parley::session

@@ -302,7 +302,10 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   int64_t promote_with_fence_ = 0;  // guarded by pending_mu_: a lease given before the log was read  // guarded by pending_mu_: listeners waiting for the log
   // A view: the session's events. Both: the other nodes' audience. The
   // session's node: state changes asked elsewhere.
-  std::unique_ptr<fanout::Bus::Subscription> bus_sub_, audience_sub_, control_sub_;
+  std::mutex subs_mu_;  // each of the three is set from the bus's thread and others
+  std::unique_ptr<fanout::Bus::Subscription> bus_sub_, audience_sub_, control_sub_;  // guarded by subs_mu_
+  void subscribe_as(std::unique_ptr<fanout::Bus::Subscription> LiveSession::*member,
+                    std::unique_ptr<fanout::Bus::Subscription> subscription);
   struct NodeAudience {
     int64_t seen_ms = 0;
     std::map<std::string, RemoteAudience> languages;

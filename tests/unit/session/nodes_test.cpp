@@ -135,7 +135,9 @@ TEST_F(Nodes, ListenersOnAnotherNodeReadEveryFinalOnceInTheirLanguageAndTheGoodb
   EXPECT_EQ(seqs(again->of_type("final")), (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(again->of_type("welcome").at(0)["lastSeq"], 3);
 
-  // A speaker reaching b while a lives is told to come again.
+  // A speaker reaching b while a lives (its heartbeat renews the lease) is
+  // told to come again.
+  nodes[0]->tick();
   auto speaker = std::make_shared<Collect>();
   EXPECT_EQ(on_b->attach_speaker(speaker, false).code(), core::Code::unavailable);
 
@@ -208,6 +210,7 @@ TEST_F(Nodes, WhenTheSessionsNodeStopsTheSpeakerCarriesOnThroughAnotherFromTheNe
   ASSERT_TRUE(en->wait_for("final", 2));
 
   // While a's node lives, its lease holds: a speaker reaching b is told to come again.
+  nodes[0]->tick();
   auto speaker = std::make_shared<Collect>();
   EXPECT_EQ(on_b->attach_speaker(speaker, true).code(), core::Code::unavailable);
   EXPECT_TRUE(on_b->is_view());
