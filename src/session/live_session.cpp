@@ -237,6 +237,12 @@ void LiveSession::let_go(const std::string& reason) {
   subscribe_as(&LiveSession::audience_sub_, nullptr);
   subscribe_as(&LiveSession::control_sub_, nullptr);
   closed_ = true;
+  std::vector<PendingJoin> waiting;
+  {
+    std::lock_guard lock(pending_mu_);
+    waiting.swap(pending_joins_);
+  }
+  for (auto& j : waiting) j.listener->close(reason);
   for (const auto& ch : all_channels()) ch->close(nullptr);
   std::lock_guard lock(speaker_mu_);
   speaker_.close_all(reason);

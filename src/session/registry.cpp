@@ -204,7 +204,7 @@ void Registry::tick() {
 }
 
 size_t Registry::reap(int64_t idle_ms) {
-  std::vector<std::shared_ptr<LiveSession>> idle, gone;
+  std::vector<std::shared_ptr<LiveSession>> idle, gone, unused;
   {
     std::lock_guard lock(mu_);
     for (auto it = by_code_.begin(); it != by_code_.end();) {
@@ -219,13 +219,21 @@ size_t Registry::reap(int64_t idle_ms) {
         it = by_code_.erase(it);
         continue;
       }
-      // A view's session ends on its own node.
+      // A view's session ends on its own node; a view nobody here has used
+      // for a while is let go (made again at the next lookup), so views of
+      // sessions whose node died and nobody took over do not pile up.
+      if (it->second->is_view() && it->second->n_audience() == 0 && it->second->idle_ms() > kViewIdleMs) {
+        unused.push_back(it->second);  // let go outside the lock
+        it = by_code_.erase(it);
+        continue;
+      }
       if (idle_ms > 0 && !it->second->is_view() && it->second->idle_ms() > idle_ms)
         idle.push_back(it->second);
       ++it;
     }
   }
   for (auto& s : idle) s->end("ended after being idle");
+  for (auto& s : unused) s->end("not listened to here");
   if (config_.bus) {
     for (const auto& s : gone) {
       // Views end where their session runs; a session left to the other

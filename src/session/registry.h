@@ -35,6 +35,8 @@ class Registry {
   void tick();
   // The directory of live sessions on every node (several nodes).
   static constexpr const char* kDirectory = "parley:sessions";
+  // A view without an audience here for this long is let go.
+  static constexpr int64_t kViewIdleMs = 60'000;
 
   // Ends sessions idle longer than idle_ms and forgets ended ones whose
   // worker has exited. Returns how many were ended for idleness. May block
