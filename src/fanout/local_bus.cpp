@@ -2,17 +2,10 @@
 #include "fanout/local_bus.h"
 
 #include <algorithm>
-#include <chrono>
+#include "core/clock.h"
 
 namespace parley::fanout {
 
-namespace {
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 class LocalBus::Sub final : public Subscription {
  public:
@@ -121,7 +114,7 @@ void LocalBus::acquire(const std::string& name, const std::string& holder, int64
   std::optional<int64_t> fence;
   {
     std::lock_guard lock(mu_);
-    const int64_t now = steady_ms();
+    const int64_t now = core::now_us() / 1000;
     auto& l = leases_[name];
     if (l.holder.empty() || l.expires_ms <= now) {
       l.holder = holder;
@@ -138,7 +131,7 @@ void LocalBus::renew(const std::string& name, const std::string& holder, int64_t
   std::optional<int64_t> fence;
   {
     std::lock_guard lock(mu_);
-    const int64_t now = steady_ms();
+    const int64_t now = core::now_us() / 1000;
     auto it = leases_.find(name);
     if (it != leases_.end() && it->second.holder == holder && it->second.expires_ms > now) {
       it->second.expires_ms = now + ttl_ms;

@@ -25,11 +25,6 @@ constexpr int kMaxPendingTexts = 64;
 // minute of 20 ms frames.
 constexpr uint64_t kMaxSequenceGapFrames = 3000;
 
-int64_t steady_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 template <class... F>
 struct Overloaded : F... {
@@ -917,13 +912,6 @@ std::map<std::string, size_t> LiveSession::peak_listeners() const {
 
 // ---- several nodes ----
 
-namespace {
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 void LiveSession::on_bus_event(std::string_view message) {
   if (message.size() < 8) return;
@@ -1007,7 +995,7 @@ void LiveSession::on_audience(std::string_view message) {
     return;
   }
   if (node.empty() || node == config_.node_id) return;
-  told.seen_ms = steady_ms();
+  told.seen_ms = core::now_us() / 1000;
   if (is_view()) {
     // Kept for the day this node takes the session over.
     std::lock_guard lock(audience_mu_);
@@ -1041,7 +1029,7 @@ void LiveSession::on_control(std::string_view message) {
 
 std::map<std::string, LiveSession::RemoteAudience> LiveSession::remote_audience() const {
   std::map<std::string, RemoteAudience> out;
-  const int64_t now = steady_ms();
+  const int64_t now = core::now_us() / 1000;
   std::lock_guard lock(audience_mu_);
   for (const auto& [node, told] : remote_) {
     if (now - told.seen_ms > kAudienceTtlMs) continue;
@@ -1072,7 +1060,7 @@ void LiveSession::tick() {
   // Nodes that stopped telling (gone, or cut off): their languages may go.
   std::set<std::string> expired;
   {
-    const int64_t now = steady_ms();
+    const int64_t now = core::now_us() / 1000;
     std::lock_guard lock(audience_mu_);
     for (auto it = remote_.begin(); it != remote_.end();) {
       if (now - it->second.seen_ms > kAudienceTtlMs) {
@@ -1090,7 +1078,7 @@ void LiveSession::take_over() {
   if (!config_.bus || has_ended()) return;
   // One request at a time; one the bus never answered (it was down) is
   // given up after a few seconds.
-  const int64_t now = steady_now_ms();
+  const int64_t now = core::now_us() / 1000;
   if (taking_over_.exchange(true) && now - take_over_since_ms_.load() < 3000) return;
   take_over_since_ms_ = now;
   std::weak_ptr<LiveSession> weak = weak_from_this();

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/log.h"
+#include "store/lists.h"
 
 namespace parley::store {
 namespace {
@@ -83,22 +84,6 @@ CREATE TABLE session_metrics (
 constexpr const char* kMigrationLock = "SELECT pg_advisory_lock(7261636)";
 constexpr const char* kMigrationUnlock = "SELECT pg_advisory_unlock(7261636)";
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
-  return s;
-}
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t c = s.find(',', start);
-    if (c == std::string::npos) c = s.size();
-    if (c > start) out.push_back(s.substr(start, c - start));
-    start = c + 1;
-  }
-  return out;
-}
 
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
@@ -199,7 +184,7 @@ class PostgresStore final : public Store {
                         "created_at_ms,listener_key_hash,transcript_public,hide_strong_words) "
                         "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
                         {info.code, info.spec.name, info.spec.source_language, info.spec.avatar,
-                         join(info.spec.default_targets), session::state_name(info.state), token_hash,
+                         join_list(info.spec.default_targets), session::state_name(info.state), token_hash,
                          std::to_string(info.created_at_ms), info.listener_key_hash,
                          info.transcript_public ? "true" : "false", info.spec.hide_strong_words ? "true" : "false"});
     if (!r) return r.status();
@@ -266,7 +251,7 @@ class PostgresStore final : public Store {
     s.info.spec.name = text(p, 0, 2);
     s.info.spec.source_language = text(p, 0, 3);
     s.info.spec.avatar = text(p, 0, 4);
-    s.info.spec.default_targets = split(text(p, 0, 5));
+    s.info.spec.default_targets = split_list(text(p, 0, 5));
     s.info.state = session::parse_state(text(p, 0, 6)).value_or(session::State::ended);
     s.token_hash = text(p, 0, 7);
     s.info.created_at_ms = i64(p, 0, 8);

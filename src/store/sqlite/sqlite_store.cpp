@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "store/lists.h"
+
 namespace parley::store {
 namespace {
 
@@ -66,22 +68,6 @@ CREATE TABLE IF NOT EXISTS session_metrics (
 );
 )sql";
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
-  return s;
-}
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t c = s.find(',', start);
-    if (c == std::string::npos) c = s.size();
-    if (c > start) out.push_back(s.substr(start, c - start));
-    start = c + 1;
-  }
-  return out;
-}
 
 // An error of `db` as a Status. Errors a later attempt may not meet (busy,
 // locked, I/O, full disk) say so with retry_after_s; the others (a broken
@@ -152,7 +138,7 @@ class SqliteStore final : public Store {
                  "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
     if (!st.ok()) return error("prepare create_session");
     st.bind(1, info.code).bind(2, info.spec.name).bind(3, info.spec.source_language)
-        .bind(4, info.spec.avatar).bind(5, join(info.spec.default_targets))
+        .bind(4, info.spec.avatar).bind(5, join_list(info.spec.default_targets))
         .bind(6, std::string(session::state_name(info.state))).bind(7, token_hash)
         .bind(8, info.created_at_ms).bind(9, info.listener_key_hash)
         .bind(10, static_cast<int64_t>(info.transcript_public ? 1 : 0))
@@ -233,7 +219,7 @@ class SqliteStore final : public Store {
     s.info.spec.name = st.text(2);
     s.info.spec.source_language = st.text(3);
     s.info.spec.avatar = st.text(4);
-    s.info.spec.default_targets = split(st.text(5));
+    s.info.spec.default_targets = split_list(st.text(5));
     s.info.state = session::parse_state(st.text(6)).value_or(session::State::ended);
     s.token_hash = st.text(7);
     s.info.created_at_ms = st.i64(8);

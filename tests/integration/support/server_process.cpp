@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "support/server_process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -34,11 +37,17 @@ ServerProcess::ServerProcess(std::string db_path, std::vector<std::string> extra
   if (::pipe(out) != 0) throw std::runtime_error("pipe");
   // Beside the database file; for a PostgreSQL database, in the temp directory.
   static std::atomic<int> n_servers{0};
-  stderr_path_ = db_path.rfind("postgresql://", 0) == 0
-                     ? (std::filesystem::temp_directory_path() /
-                        ("parley-" + std::to_string(::getpid()) + "-" + std::to_string(n_servers++) + ".stderr.log"))
-                           .string()
-                     : db_path + ".stderr.log";
+  if (db_path.rfind("postgresql://", 0) == 0) {
+    std::string name = "parley-";
+    name += std::to_string(::getpid());
+    name += '-';
+    name += std::to_string(n_servers++);
+    name += ".stderr.log";
+    stderr_path_ = (std::filesystem::temp_directory_path() / name).string();
+  } else {
+    stderr_path_ = db_path;
+    stderr_path_ += ".stderr.log";
+  }
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(out[1], 1);
@@ -105,6 +114,29 @@ double metric(unsigned short port, const std::string& series) {
     }
   }
   return -1;
+}
+
+unsigned short free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool accepts(unsigned short port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
 }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within) {

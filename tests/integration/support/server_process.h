@@ -49,6 +49,11 @@ HttpResult http_request(unsigned short port, const std::string& method, const st
 // One sample of the server's GET /metrics (the line "series value"), or -1 when absent.
 double metric(unsigned short port, const std::string& series);
 
+// A loopback TCP port nothing listens on now (for servers a test starts).
+unsigned short free_port();
+// Whether something accepts connections on 127.0.0.1:port.
+bool accepts(unsigned short port);
+
 // Polls `condition` every 100 ms until it holds or `within` has passed.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds within);
 
