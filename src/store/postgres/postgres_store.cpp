@@ -115,6 +115,12 @@ class Connection {
 
   // Runs `sql` with text parameters; the result on success.
   core::Result<ResultPtr> run(const std::string& what, const char* sql, const std::vector<std::string>& params = {}) {
+    if (in_transaction && (!conn_ || PQstatus(conn_) != CONNECTION_OK)) {
+      // The transaction went with the connection: the rest of it must not
+      // run on a new one as separate statements. The caller starts again.
+      in_transaction = false;
+      return core::unavailable("PostgreSQL: the connection was lost in " + what).with_retry_after(1);
+    }
     if (auto st = open(); !st) return st;
     std::vector<const char*> values;
     for (const auto& p : params) values.push_back(p.c_str());
@@ -140,6 +146,7 @@ class Connection {
   }
 
   std::mutex mu;
+  bool in_transaction = false;  // guarded by mu: between BEGIN and COMMIT/ROLLBACK
 
  private:
   static std::string first_line(const char* s) {
@@ -206,8 +213,10 @@ class PostgresStore final : public Store {
   core::Status add_utterance(int64_t id, const HistoryItem& item) override {
     std::lock_guard lock(write_.mu);
     if (auto r = write_.run("begin add_utterance", "BEGIN"); !r) return r.status();
+    write_.in_transaction = true;
     auto fail = [&](core::Status st) {
-      (void)write_.run("rollback add_utterance", "ROLLBACK");
+      if (write_.in_transaction) (void)write_.run("rollback add_utterance", "ROLLBACK");
+      write_.in_transaction = false;
       return st;
     };
     const std::string sql =
@@ -227,6 +236,7 @@ class PostgresStore final : public Store {
       if (auto st = insert_translation(id, item.seq, t, item.fill_only); !st) return fail(st);
     }
     if (auto c = write_.run("commit add_utterance", "COMMIT"); !c) return fail(c.status());
+    write_.in_transaction = false;
     return {};
   }
 
