@@ -194,6 +194,24 @@ std::string encode(const Event& e) {
   return w.take();
 }
 
+bool is_kept(const Event& e) {
+  return std::holds_alternative<CaptionEvent>(e) || std::holds_alternative<StateEvent>(e) ||
+         std::holds_alternative<EndEvent>(e);
+}
+
+std::string encode_fenced(int64_t fence, const Event& e) {
+  Writer w;
+  w.i64(fence);
+  return w.take() + encode(e);
+}
+
+std::optional<Fenced> split_fenced(std::string_view message) {
+  Reader r(message.substr(0, 8));
+  int64_t fence = 0;
+  if (!r.i64(fence)) return std::nullopt;
+  return Fenced{fence, message.substr(8)};
+}
+
 std::optional<Event> decode(std::string_view bytes) {
   Reader r(bytes);
   uint8_t version = 0, index = 0;

@@ -85,4 +85,17 @@ const std::string& event_language(const Event& e);
 std::string encode(const Event& e);
 std::optional<Event> decode(std::string_view bytes);
 
+// Whether the session's log keeps it (captions, state changes, the end):
+// what a joiner, or a node that missed it, reads back.
+bool is_kept(const Event& e);
+
+// On the bus, each event travels after the fencing token of the lease its
+// node held (8 bytes, little-endian).
+std::string encode_fenced(int64_t fence, const Event& e);
+struct Fenced {
+  int64_t fence = 0;
+  std::string_view event;  // into the message: decode() it
+};
+std::optional<Fenced> split_fenced(std::string_view message);
+
 }  // namespace parley::session

@@ -385,16 +385,7 @@ void LiveSession::publish(Event event) {
   if (!config_.bus) return;
   // One copy for every other node. Captions and state changes are kept in
   // the session's log, for joiners and for nodes that missed them.
-  const bool keep = !std::holds_alternative<PartialEvent>(event) &&
-                    !std::holds_alternative<SpeechEvent>(event) &&
-                    !std::holds_alternative<SpeechSkippedEvent>(event) &&
-                    !std::holds_alternative<DiscardEvent>(event);
-  std::string message(8, '\0');
-  for (int i = 0; i < 8; ++i)
-    message[static_cast<size_t>(i)] =
-        static_cast<char>((static_cast<uint64_t>(fence_) >> (8 * i)) & 0xFF);
-  message += encode(event);
-  config_.bus->publish(events_topic(code_), std::move(message), keep);
+  config_.bus->publish(events_topic(code_), encode_fenced(fence_, event), is_kept(event));
 }
 
 void LiveSession::relay(const CaptionEvent& e) {
@@ -914,17 +905,13 @@ std::map<std::string, size_t> LiveSession::peak_listeners() const {
 
 
 void LiveSession::on_bus_event(std::string_view message) {
-  if (message.size() < 8) return;
-  uint64_t fence = 0;
-  for (int i = 0; i < 8; ++i)
-    fence |= static_cast<uint64_t>(static_cast<unsigned char>(message[static_cast<size_t>(i)]))
-             << (8 * i);
+  auto fenced = split_fenced(message);
+  if (!fenced) return;
   // A node whose lease has passed to another may not know yet: what it
   // still sends is dropped.
-  const auto f = static_cast<int64_t>(fence);
-  if (f < newest_fence_.load()) return;
-  newest_fence_ = f;
-  auto event = decode(message.substr(8));
+  if (fenced->fence < newest_fence_.load()) return;
+  newest_fence_ = fenced->fence;
+  auto event = decode(fenced->event);
   if (!event) {
     core::log_warn("bus", code_ + ": an event this node cannot read was dropped");
     return;

@@ -215,6 +215,17 @@ TEST(Events, EveryKindSurvivesTheBusEncodingAndGarbageIsRefused) {
   EXPECT_EQ(s.timeline.entries[1].sample, 4410);
   EXPECT_EQ(event_language(Event{speech}), "fr");
   EXPECT_EQ(event_language(Event{StateEvent{}}), "");
+  // On the bus, behind the lease's fencing token; the log keeps captions, states and the end.
+  const std::string on_bus = encode_fenced(42, Event{cap});
+  auto fenced = split_fenced(on_bus);
+  ASSERT_TRUE(fenced.has_value());
+  EXPECT_EQ(fenced->fence, 42);
+  EXPECT_EQ(encode(*decode(fenced->event)), encode(Event{cap}));
+  EXPECT_FALSE(split_fenced("1234567").has_value());
+  EXPECT_TRUE(is_kept(Event{cap}));
+  EXPECT_TRUE(is_kept(Event{StateEvent{}}));
+  EXPECT_FALSE(is_kept(Event{speech}));
+  EXPECT_FALSE(is_kept(Event{DiscardEvent{}}));
   EXPECT_FALSE(decode("").has_value());
   EXPECT_FALSE(decode(std::string("\x02\x00", 2)).has_value());  // a version this build cannot read
 }

@@ -160,16 +160,11 @@ TEST_F(Nodes, AViewIgnoresANodeWhoseLeaseIsOlderThanOneItHasSeen) {
   ASSERT_TRUE(created->session->push_text("First.").is_ok());
   ASSERT_TRUE(en->wait_for("final", 1));
   // A node that took the session over (a newer lease) says something…
-  auto frame = [](int64_t fence, const Event& e) {
-    std::string m(8, '\0');
-    for (int i = 0; i < 8; ++i) m[static_cast<size_t>(i)] = static_cast<char>((fence >> (8 * i)) & 0xFF);
-    return m + encode(e);
-  };
   CaptionEvent c;
   c.seq = 2;
   c.language = "en";
   c.source = c.text = "From the new node.";
-  bus->publish(LiveSession::events_topic(code), frame(1000, c), true);
+  bus->publish(LiveSession::events_topic(code), encode_fenced(1000, c), true);
   ASSERT_TRUE(en->wait_for("final", 2));
   // … and the old node, not knowing yet, is no longer heard. (LocalBus
   // delivers on the publisher's thread, in order: once a's own listener has
