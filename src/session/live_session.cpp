@@ -248,6 +248,10 @@ void LiveSession::leave(const std::string& reason) {
   if (!config_.bus) return end(reason);
   if (is_view()) return end(reason);
   if (ended_.exchange(true)) return;
+  {
+    std::lock_guard lock(info_mu_);
+    end_reason_ = reason;  // no goodbye is said: the reason goes to those let go here
+  }
   leaving_ = true;
   {
     std::lock_guard lock(worker_mu_);
@@ -353,7 +357,12 @@ void LiveSession::worker_done() {
   auto self = weak_from_this().lock();
   if (self && leaving_) {
     config_.bus->release(lease_name(code_), config_.node_id);
-    let_go("this node is shutting down; reconnect");
+    std::string reason;
+    {
+      std::lock_guard lock(info_mu_);
+      reason = end_reason_;
+    }
+    let_go(reason);
   } else if (self && ended_) {
     say_goodbye();
   }
@@ -381,6 +390,9 @@ void LiveSession::say_goodbye() {
 // ---- events to the audience ----
 
 void LiveSession::publish(Event event) {
+  // Deposed: the other nodes drop these by their fence; this node's own
+  // audience must not read what theirs never will.
+  if (deposed_) return;
   route(event);
   if (!config_.bus) return;
   // One copy for every other node. Captions and state changes are kept in
@@ -1039,10 +1051,11 @@ void LiveSession::tick() {
       lease_name(code_), config_.node_id, kLeaseTtlMs, [weak](std::optional<int64_t> fence) {
         auto live = weak.lock();
         if (!live || fence) return;
-        // Cut off from the bus for longer than the lease: another node may run
-        // the session now, and its events win over this node's (fencing).
+        // Cut off from the bus for longer than the lease, and another node
+        // runs the session now: its events win over this node's (fencing).
         live->leases_lost_.fetch_add(1);
         core::log_error("session", live->code_ + ": this node's lease on the session was lost");
+        live->depose();
       });
   // Nodes that stopped telling (gone, or cut off): their languages may go.
   std::set<std::string> expired;
@@ -1150,17 +1163,29 @@ void LiveSession::on_caught_up() {
   }
 }
 
+void LiveSession::depose() {
+  if (deposed_.exchange(true)) return;
+  leave("another node of this service runs the session now; reconnect");
+}
+
 void LiveSession::hand_over() {
-  // Only a session whose pipeline never ran here moves while this node
-  // lives (the speaker created it through one node and speaks through
-  // another): nothing is in flight, nothing numbered is lost. A running
-  // session stays until its node stops.
+  // A session moves to the node its speaker joined only while no speaker
+  // is connected here. One whose pipeline never ran here (created through
+  // one node, spoken to through another) becomes a view at once: nothing is
+  // in flight, its listeners stay. One that ran finishes the utterance in
+  // flight and publishes it first, then lets go (leave()); its listeners
+  // here reconnect to a view, with `since`, and miss nothing.
   {
     std::lock_guard lock(worker_mu_);
-    if (!producing_ || worker_running_ || worker_retired_ || has_ended()) return;
+    if (!producing_ || worker_retired_ || has_ended()) return;
     std::lock_guard speaker(speaker_mu_);
     if (speaker_.count(kSpeakerKey) != 0) return;
-    producing_ = false;
+    if (!worker_running_) producing_ = false;
+  }
+  if (!is_view()) {
+    core::log_info("session", code_ + ": its speaker joined another node; the session moves there");
+    leave("the session moved to another node of this service; reconnect");
+    return;
   }
   core::log_info("session", code_ + ": handed over to the node its speaker joined");
   subscribe_as(&LiveSession::control_sub_, nullptr);

@@ -165,6 +165,12 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   bool left_to_others() const { return leaving_.load(); }
   // Lease renewals refused (another node holds the session now).
   uint64_t leases_lost() const { return leases_lost_.load(); }
+  // Another node holds the session's lease now (this node was cut off from
+  // the bus for longer than the lease, and the speaker joined there): this
+  // node stops publishing and storing, and lets its speaker and listeners
+  // go with a reason to reconnect; the registry forgets it, and the next
+  // lookup here makes a view.
+  void depose();
   static std::string events_topic(const std::string& code) { return "parley:events:" + code; }
   static std::string audience_topic(const std::string& code) { return "parley:audience:" + code; }
   static std::string control_topic(const std::string& code) { return "parley:control:" + code; }
@@ -221,6 +227,7 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   size_t n_hearing(const std::string& language) const override;
   void tap_audio(const std::string& language, std::span<const int16_t> pcm, int rate_hz) override;
   void worker_done() override;
+  bool may_store() const override { return !deposed_.load(); }
 
   // Starts the worker unless it runs or the session ended before it ever did.
   void start_worker();
@@ -290,7 +297,8 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   std::atomic<bool> producing_{false};    // this node runs the session (its worker may)
   std::atomic<bool> taking_over_{false};
   std::atomic<int64_t> take_over_since_ms_{0};  // when it asked (steady clock)
-  std::atomic<bool> leaving_{false};           // leave(): the node shuts down, the session goes on  // a view asked for the session's lease
+  std::atomic<bool> leaving_{false};  // leave(): this node lets go, the session goes on elsewhere
+  std::atomic<bool> deposed_{false};  // the lease passed to another node: nothing more is sent or stored
   int64_t fence_ = 0;                     // the session's node: its lease's token
   std::atomic<uint64_t> leases_lost_{0};
   std::atomic<int64_t> newest_fence_{0};  // a view

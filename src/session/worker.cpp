@@ -273,7 +273,7 @@ void Worker::mark_gap(pipeline::SpeakerPipeline& pipe, int64_t lost_us) {
   item.created_at_ms = wall_clock_ms();
   for (const auto& lang : pipe.targets()) item.translations[lang] = store::TranslationRow{lang, kGapMark, "gap", {}};
   publish_final(item);
-  if (store_) {
+  if (store_ && host_.may_store()) {
     if (auto st = store_->add_utterance(config_.session_id, item); !st) core::log_error("store", st.message());
     for (const auto& [lang, row] : item.translations) (void)store_->add_translation(config_.session_id, item.seq, row);
   }
@@ -350,7 +350,7 @@ void Worker::backfill(const std::string& language) {
     auto c = caption_of(*item, language, row.text);
     c.late = true;
     host_.publish(std::move(c));
-    if (store_) (void)store_->add_translation(config_.session_id, item->seq, row);
+    if (store_ && host_.may_store()) (void)store_->add_translation(config_.session_id, item->seq, row);
   }
 }
 
@@ -396,7 +396,7 @@ void Worker::on_final(const pipeline::Utterance& u) {
                             {"", "final_sent", u.times.last_audio_us, sent_us}});
   seq_of_utterance_[u.id] = item.seq;
   if (seq_of_utterance_.size() > 64) seq_of_utterance_.erase(seq_of_utterance_.begin());
-  if (store_) {
+  if (store_ && host_.may_store()) {
     if (auto st = store_->add_utterance(config_.session_id, item); !st) core::log_error("store", st.message());
   }
 }
@@ -427,7 +427,7 @@ void Worker::on_translation(const pipeline::Utterance& u, const pipeline::Transl
   telemetry_.translated_caption.observe(seconds_between(u.times.last_audio_us, sent_us));
   record_timings(sit->second, {{t.language, "mt_done", u.times.last_audio_us, t.times.mt_done_us},
                                {t.language, "translation_sent", u.times.last_audio_us, sent_us}});
-  if (store_) (void)store_->add_translation(config_.session_id, sit->second, row);
+  if (store_ && host_.may_store()) (void)store_->add_translation(config_.session_id, sit->second, row);
 }
 
 void Worker::on_speech_end(const pipeline::Utterance& u, const pipeline::TranslationResult& t,
@@ -464,7 +464,7 @@ void Worker::on_speech_end(const pipeline::Utterance& u, const pipeline::Transla
                                     : std::vector<store::StageTiming>{
                                           {t.language, "speech_wait", static_cast<double>(t.pace.wait_ms)},
                                           {t.language, "speech_end_lag", static_cast<double>(t.pace.end_lag_ms)}});
-  if (store_) {
+  if (store_ && host_.may_store()) {
     store::TranslationRow row{t.language, t.text, t.route, {}};
     row.latencies.stt_final_ms = ms_between(u.times.vad_end_us, u.times.stt_final_us);
     row.latencies.mt_ms = t.times.mt_ms;

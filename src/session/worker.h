@@ -57,6 +57,9 @@ class WorkerHost {
   virtual void tap_audio(const std::string& language, std::span<const int16_t> pcm, int rate_hz) = 0;
   // The worker has handled everything and stops: its last call.
   virtual void worker_done() = 0;
+  // Whether the finals are still this node's to store: not once another
+  // node runs the session (it numbers them from then on).
+  virtual bool may_store() const { return true; }
 };
 
 struct WorkerConfig {

@@ -135,11 +135,14 @@ TEST_F(Nodes, ListenersOnAnotherNodeReadEveryFinalOnceInTheirLanguageAndTheGoodb
   EXPECT_EQ(seqs(again->of_type("final")), (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(again->of_type("welcome").at(0)["lastSeq"], 3);
 
-  // A speaker reaching b while a lives (its heartbeat renews the lease) is
-  // told to come again.
+  // A second speaker reaching b while a lives (its heartbeat renews the
+  // lease) and has its speaker is told to come again.
   nodes[0]->tick();
+  auto speaker_on_a = std::make_shared<Collect>();
+  ASSERT_TRUE(created->session->attach_speaker(speaker_on_a, false).is_ok());
   auto speaker = std::make_shared<Collect>();
   EXPECT_EQ(on_b->attach_speaker(speaker, false).code(), core::Code::unavailable);
+  EXPECT_FALSE(created->session->is_view());
 
   // The end, asked on b, is said on a and reaches b's listeners.
   ASSERT_TRUE(on_b->apply(Action::end).is_ok());
@@ -254,6 +257,84 @@ TEST_F(Nodes, ASessionCreatedThroughOneNodeMovesToTheNodeItsSpeakerJoinsBeforeIt
   auto other = std::make_shared<Collect>();
   EXPECT_EQ(created->session->attach_speaker(other, true).code(), core::Code::unavailable);
   EXPECT_FALSE(on_b->is_view());
+}
+
+// The speaker page's reconnect loop, faster: joins until the node takes it.
+core::Status join_until_taken(LiveSession& s, const std::shared_ptr<Collect>& speaker, std::chrono::milliseconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  core::Status attached = s.attach_speaker(speaker, true);
+  while (!attached.is_ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+    attached = s.attach_speaker(speaker, true);
+  }
+  return attached;
+}
+
+TEST_F(Nodes, ARunningSessionWithoutASpeakerMovesToTheNodeItsSpeakerJoinsAfterItsLastFinal) {
+  auto created = nodes[0]->create(spec("moves while it runs"));
+  ASSERT_TRUE(created.is_ok());
+  const std::string code = created->session->code();
+  auto on_a = std::make_shared<Collect>();
+  ASSERT_TRUE(created->session->add_listener(on_a, "en", 0).is_ok());
+  auto on_b = nodes[1]->find(code);
+  auto heard_on_b = std::make_shared<Collect>();
+  ASSERT_TRUE(on_b->add_listener(heard_on_b, "en", 0).is_ok());
+  ASSERT_TRUE(created->session->apply(Action::start).is_ok());
+  ASSERT_TRUE(created->session->push_text("Typed on a.").is_ok());
+  ASSERT_TRUE(heard_on_b->wait_for("final", 1));
+  // Its speaker (gone from a) joins b: a finishes, lets go of the lease and
+  // of its listeners, and b runs the session from the next final.
+  auto speaker = std::make_shared<Collect>();
+  auto attached = join_until_taken(*on_b, speaker, 5s);
+  ASSERT_TRUE(attached.is_ok()) << attached.message();
+  EXPECT_FALSE(on_b->is_view());
+  EXPECT_TRUE(on_a->wait_closed());  // a's listeners reconnect (to a view there)
+  EXPECT_EQ(speaker->of_type("welcome").at(0)["lastSeq"], 1);
+  ASSERT_TRUE(on_b->push_text("Spoken through b.").is_ok());
+  ASSERT_TRUE(heard_on_b->wait_for("final", 2));
+  EXPECT_EQ(seqs(heard_on_b->of_type("final")), (std::vector<int64_t>{1, 2}));
+  nodes[0]->reap(0);
+  auto again_on_a = nodes[0]->find(code);
+  ASSERT_NE(again_on_a, nullptr);
+  EXPECT_TRUE(again_on_a->is_view());
+  auto reconnected = std::make_shared<Collect>();
+  ASSERT_TRUE(again_on_a->add_listener(reconnected, "en", 1).is_ok());
+  ASSERT_TRUE(reconnected->wait_for("final", 1));
+  EXPECT_EQ(seqs(reconnected->of_type("final")), (std::vector<int64_t>{2}));
+}
+
+TEST_F(Nodes, ANodeThatLostItsLeaseStopsSendingAndLetsItsSpeakerAndListenersGo) {
+  auto created = nodes[0]->create(spec("cut off"));
+  ASSERT_TRUE(created.is_ok());
+  const std::string code = created->session->code();
+  auto speaker_a = std::make_shared<Collect>();
+  ASSERT_TRUE(created->session->attach_speaker(speaker_a, false).is_ok());
+  auto listener_a = std::make_shared<Collect>();
+  ASSERT_TRUE(created->session->add_listener(listener_a, "en", 0).is_ok());
+  auto on_b = nodes[1]->find(code);
+  auto listener_b = std::make_shared<Collect>();
+  ASSERT_TRUE(on_b->add_listener(listener_b, "en", 0).is_ok());
+  ASSERT_TRUE(created->session->apply(Action::start).is_ok());
+  ASSERT_TRUE(created->session->push_text("Before the cut.").is_ok());
+  ASSERT_TRUE(listener_b->wait_for("final", 1));
+  // a is cut off from the bus for longer than the lease (it lapses), and
+  // its speaker reaches b meanwhile, which takes the session over.
+  bus->release(LiveSession::lease_name(code), "a");
+  auto speaker_b = std::make_shared<Collect>();
+  auto attached = join_until_taken(*on_b, speaker_b, 5s);
+  ASSERT_TRUE(attached.is_ok()) << attached.message();
+  ASSERT_TRUE(on_b->push_text("After the cut, through b.").is_ok());
+  ASSERT_TRUE(listener_b->wait_for("final", 2));
+  // a is back: its renewal is refused, so it stops and lets go.
+  nodes[0]->tick();
+  EXPECT_EQ(created->session->leases_lost(), 1U);
+  EXPECT_TRUE(speaker_a->wait_closed());
+  EXPECT_TRUE(listener_a->wait_closed());
+  (void)created->session->push_text("Never sent.");
+  ASSERT_TRUE(on_b->push_text("Still b.").is_ok());
+  ASSERT_TRUE(listener_b->wait_for("final", 3));
+  EXPECT_EQ(seqs(listener_b->of_type("final")), (std::vector<int64_t>{1, 2, 3}));
+  for (const auto& f : listener_a->of_type("final")) EXPECT_NE(f["text"], "Never sent.");
 }
 
 }  // namespace
