@@ -714,6 +714,12 @@ core::Status LiveSession::add_listener(std::shared_ptr<fanout::Subscriber> liste
     // welcomed once it is here, so `after_seq` counts against all of it.
     std::lock_guard lock(pending_mu_);
     if (!caught_up_.load()) {
+      // Those waiting count against the audience's cap (a flood of joins
+      // while the bus is slow must not pile up here).
+      if (pending_joins_.size() + n_audience() >= config_.max_audience) {
+        return core::resource_exhausted("session " + code_ + " has its maximum of " +
+                                        std::to_string(config_.max_audience) + " listeners");
+      }
       pending_joins_.push_back({std::move(listener), language, after_seq, max_replay_bytes});
       return {};
     }
@@ -1054,6 +1060,7 @@ void LiveSession::tick() {
         // Cut off from the bus for longer than the lease, and another node
         // runs the session now: its events win over this node's (fencing).
         live->leases_lost_.fetch_add(1);
+        live->config_.telemetry->nodes.leases_lost.fetch_add(1);
         core::log_error("session", live->code_ + ": this node's lease on the session was lost");
         live->depose();
       });
@@ -1116,6 +1123,7 @@ void LiveSession::promote(int64_t fence) {
   newest_fence_ = fence;
   producing_ = true;
   listen_to_other_nodes();
+  config_.telemetry->nodes.taken_over.fetch_add(1);
   core::log_info("session", code_ + ": its node stopped; this node runs it now (lease " +
                                 std::to_string(fence) + ", from final " +
                                 std::to_string(last_seq_.load() + 1) + ")");
@@ -1184,10 +1192,12 @@ void LiveSession::hand_over() {
   }
   if (!is_view()) {
     core::log_info("session", code_ + ": its speaker joined another node; the session moves there");
+    config_.telemetry->nodes.handed_over.fetch_add(1);
     leave("the session moved to another node of this service; reconnect");
     return;
   }
   core::log_info("session", code_ + ": handed over to the node its speaker joined");
+  config_.telemetry->nodes.handed_over.fetch_add(1);
   subscribe_as(&LiveSession::control_sub_, nullptr);
   config_.bus->release(lease_name(code_), config_.node_id);
   caught_up_ = false;

@@ -93,8 +93,16 @@ struct ShedTelemetry : ShedCounters {
   std::atomic<uint64_t> lost_ms{0};  // audio dropped at full inboxes
 };
 
+// Several nodes: sessions moving between them (docs/scaling.md).
+struct NodesTelemetry {
+  std::atomic<uint64_t> taken_over{0};   // this node took a session whose node stopped renewing
+  std::atomic<uint64_t> handed_over{0};  // a session left here for the node its speaker joined
+  std::atomic<uint64_t> leases_lost{0};  // renewal refused: another node runs the session now
+};
+
 struct Telemetry {
   LiveCounters totals;
+  NodesTelemetry nodes;
   core::Histogram stt_final;        // segmenter's end → final transcript
   core::Histogram mt;               // final transcript → translation (each language)
   core::Histogram tts_first_audio;  // translation → first synthesized audio

@@ -203,6 +203,14 @@ std::string render_metrics(const ApiContext& ctx) {
       one("parley_bus_reconnects_total", "counter", "Connections to the bus lost and made again.",
           static_cast<double>(bus->reconnects));
       one("parley_bus_connected", "gauge", "1 while this node is connected to the bus.", bus->connected ? 1.0 : 0.0);
+      const auto& nodes = ctx.registry->telemetry().nodes;
+      w.family("parley_session_moves_total", "counter",
+               "Sessions that moved between nodes, by how: taken over here from a node that stopped renewing its "
+               "lease, handed over from here to the node the speaker joined, or lost here (lease refused: another "
+               "node runs it now).");
+      w.sample("parley_session_moves_total", static_cast<double>(nodes.taken_over.load()), "how=\"taken_over\"");
+      w.sample("parley_session_moves_total", static_cast<double>(nodes.handed_over.load()), "how=\"handed_over\"");
+      w.sample("parley_session_moves_total", static_cast<double>(nodes.leases_lost.load()), "how=\"lease_lost\"");
     }
   }
   if (ctx.metrics != nullptr) {
