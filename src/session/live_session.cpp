@@ -539,11 +539,13 @@ core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> spe
   speaker->deliver(wire::welcome(w));
   speaker->deliver(wire::listeners(listener_counts()));
   speaker_.add(kSpeakerKey, std::move(speaker));
+  speaker_seen_ms_ = core::now_us() / 1000;
   return {};
 }
 
 void LiveSession::detach_speaker(const fanout::Subscriber* speaker) {
   speaker_.remove(kSpeakerKey, speaker);
+  speaker_seen_ms_ = core::now_us() / 1000;
 }
 
 core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq,
@@ -1121,6 +1123,7 @@ void LiveSession::promote(int64_t fence) {
   subscribe_as(&LiveSession::bus_sub_, nullptr);
   fence_ = fence;
   newest_fence_ = fence;
+  speaker_seen_ms_ = core::now_us() / 1000;  // its speaker, who asked for it, joins again soon
   producing_ = true;
   listen_to_other_nodes();
   config_.telemetry->nodes.taken_over.fetch_add(1);
@@ -1178,7 +1181,7 @@ void LiveSession::depose() {
 
 void LiveSession::hand_over() {
   // A session moves to the node its speaker joined only while no speaker
-  // is connected here. One whose pipeline never ran here (created through
+  // is connected here (and, if it ran here, none was for kHandOverAfterMs). One whose pipeline never ran here (created through
   // one node, spoken to through another) becomes a view at once: nothing is
   // in flight, its listeners stay. One that ran finishes the utterance in
   // flight and publishes it first, then lets go (leave()); its listeners
@@ -1188,6 +1191,10 @@ void LiveSession::hand_over() {
     if (!producing_ || worker_retired_ || has_ended()) return;
     std::lock_guard speaker(speaker_mu_);
     if (speaker_.count(kSpeakerKey) != 0) return;
+    // One whose speaker was here a moment ago (or that was just taken over
+    // for a speaker who comes back) stays: a speaker trying nodes in turn
+    // must not bounce it between them.
+    if (worker_running_ && core::now_us() / 1000 - speaker_seen_ms_.load() < kHandOverAfterMs) return;
     if (!worker_running_) producing_ = false;
   }
   if (!is_view()) {

@@ -159,6 +159,9 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // The session's node renews its lease on every tick; another node may
   // take the session this long after the last renewal.
   static constexpr int64_t kLeaseTtlMs = 4000;
+  // A running session with no speaker here for this long moves to the node
+  // its speaker joins (hand_over).
+  static constexpr int64_t kHandOverAfterMs = 10000;
   static std::string lease_name(const std::string& code) { return "parley:lease:" + code; }
   const std::string& token_hash() const { return token_hash_; }
   // The node shut down and left the session to the others (leave()).
@@ -299,6 +302,7 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   std::atomic<int64_t> take_over_since_ms_{0};  // when it asked (steady clock)
   std::atomic<bool> leaving_{false};  // leave(): this node lets go, the session goes on elsewhere
   std::atomic<bool> deposed_{false};  // the lease passed to another node: nothing more is sent or stored
+  std::atomic<int64_t> speaker_seen_ms_{0};  // steady clock: a speaker here last (0: never)
   int64_t fence_ = 0;                     // the session's node: its lease's token
   std::atomic<uint64_t> leases_lost_{0};
   std::atomic<int64_t> newest_fence_{0};  // a view

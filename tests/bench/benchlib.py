@@ -122,6 +122,129 @@ class Ws:
         except OSError:
             pass
 
+    def message(self, timeout=5):
+        """The next text message as JSON (binary ones are skipped); None on
+        timeout; raises ConnectionError when the connection is closed."""
+        import time
+        end = time.monotonic() + timeout
+        buf = getattr(self, "_buf", b"")
+        while True:
+            if len(buf) >= 2:
+                op, n, at = buf[0] & 0x0F, buf[1] & 0x7F, 2
+                if n == 126:
+                    n, at = (struct.unpack(">H", buf[2:4])[0], 4) if len(buf) >= 4 else (None, 4)
+                elif n == 127:
+                    n, at = (struct.unpack(">Q", buf[2:10])[0], 10) if len(buf) >= 10 else (None, 10)
+                if n is not None and len(buf) >= at + n:
+                    payload, buf = buf[at:at + n], buf[at + n:]
+                    self._buf = buf
+                    if op == 8:
+                        raise ConnectionError("closed by the server")
+                    if op == 1:
+                        return json.loads(payload)
+                    continue
+            left = end - time.monotonic()
+            if left <= 0:
+                self._buf = buf
+                return None
+            got = self.read_some(left)
+            if got is None:
+                self._buf = buf
+                return None
+            if got == b"":
+                raise ConnectionError("connection lost")
+            buf += got
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, seconds=20):
+    import time
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+class Cluster:
+    """Several `parley serve` nodes on loopback with a Redis (append-only,
+    fsync every second) and a PostgreSQL of their own in a temporary
+    folder (initdb as the `postgres` user when run as root); a context
+    manager. Nodes can be killed and started again."""
+    def __init__(self, binary, nodes=3, *args):
+        import glob, pwd, shutil
+        self.binary, self.args = binary, list(args)
+        self.work = tempfile.mkdtemp(prefix="parley-cluster-")
+        self.procs = []
+        self.redis_port = free_port()
+        self.redis = subprocess.Popen(["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                                       "--dir", self.work, "--save", "", "--appendonly", "yes",
+                                       "--appendfsync", "everysec", "--loglevel", "warning"],
+                                      stdout=subprocess.DEVNULL, stderr=open(f"{self.work}/redis.log", "w"))
+        wait_for_port(self.redis_port)
+        pg_bin = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+        run_as = []
+        if os.geteuid() == 0:
+            shutil.chown(self.work, "postgres")
+            run_as = ["runuser", "-u", "postgres", "--"]
+        data = f"{self.work}/pg"
+        subprocess.run(run_as + [f"{pg_bin}/initdb", "-D", data, "-U", "parley", "-A", "trust"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pg_port = free_port()
+        self.pg = subprocess.Popen(run_as + [f"{pg_bin}/postgres", "-D", data, "-p", str(self.pg_port),
+                                             "-h", "127.0.0.1", "-k", self.work],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.pg_port)
+        self.ports = [free_port() for _ in range(nodes)]
+        self.procs = [None] * nodes
+        for i in range(nodes):
+            self.start(i)
+
+    def start(self, i):
+        """Starts node i (again) on its port; returns once it serves."""
+        proc = subprocess.Popen([self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.ports[i]),
+                                 "--db", f"postgresql://parley@127.0.0.1:{self.pg_port}/postgres",
+                                 "--redis", f"127.0.0.1:{self.redis_port}", "--node-id", f"node{i}",
+                                 "--log", "warn", *self.args],
+                                stdout=subprocess.PIPE, stderr=open(f"{self.work}/node{i}.log", "a"))
+        line = proc.stdout.readline().decode()
+        if "serving" not in line:
+            raise RuntimeError(f"node {i} did not start: " + open(f"{self.work}/node{i}.log").read()[-2000:])
+        self.procs[i] = proc
+
+    def kill(self, i):
+        """kill -9 of node i."""
+        self.procs[i].kill()
+        self.procs[i].wait()
+
+    def pid(self, i):
+        return self.procs[i].pid
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            if p and p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            if p:
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        for p in (self.redis, self.pg):
+            p.terminate()
+            p.wait(timeout=20)
+
 
 def join_listener(ws, code, language="en", since=0, speech="none"):
     ws.text({"type": "join", "role": "listener", "code": code, "language": language, "since": since, "speech": speech})

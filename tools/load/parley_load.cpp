@@ -90,7 +90,11 @@ struct Options {
   std::vector<std::string> wavs;
   int speakers = 1;
   std::vector<std::string> languages = {"es"};
-  int server_pid = 0;
+  std::vector<int> server_pids;  // summed: the servers measured together
+  // Where listeners connect (several nodes: process c to the c-th, round
+  // robin); empty: --server.
+  std::vector<std::pair<std::string, unsigned short>> listen_on;
+  std::pair<std::string, unsigned short> redis;  // several nodes: the Redis between them (port 0: none)
   bool json = false;
 };
 
@@ -115,11 +119,21 @@ const char* kUsage = R"(usage: parley-load captions|speech [options]
                          each wake-up of a sleeping listener process is charged to
                          the sender, which a server with remote listeners never
                          pays. Adds at most about U µs to a measured latency.
-  --server-pid PID       read the server's CPU time and memory from /proc
+  --server-pid PID       read the server's CPU time and memory from /proc (repeat it
+                         for several nodes: their figures are summed, and listed each)
+  --listen-on HOST:PORT  where listeners connect, instead of --server (repeat it for
+                         several nodes: listener process c connects to the c-th, round
+                         robin); the session is created, and spoken to, on --server
+  --redis HOST:PORT      several nodes: read Redis's CPU time (INFO cpu) over the run
+                         and over as long a wait before it (heartbeats, no messages),
+                         and report the difference per message the nodes published
+                         (parley_bus_published_total)
   --json                 one JSON object on stdout instead of the table
 
 Examples:
   parley-load captions --listeners 10000 --procs 4 --rate 5 --duration 30 --server-pid $(pidof parley)
+  parley-load captions --server 127.0.0.1:8081 --listen-on 127.0.0.1:8081 --listen-on 127.0.0.1:8082 \
+      --listeners 15000 --procs 6 --server-pid P1 --server-pid P2 --redis 127.0.0.1:6379
   parley-load speech --wav talk.wav --speakers 1 --listeners 100 --languages es,fr --duration 120
 )";
 
@@ -133,12 +147,19 @@ bool parse_options(int argc, char** argv, Options& o) {
       if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--server") {
+    auto host_port = [&]() {
       std::string v = value();
       auto colon = v.rfind(':');
-      if (colon == std::string::npos) throw std::runtime_error("--server is HOST:PORT");
-      o.host = v.substr(0, colon);
-      o.port = static_cast<unsigned short>(std::stoi(v.substr(colon + 1)));
+      if (colon == std::string::npos) throw std::runtime_error(a + " is HOST:PORT");
+      return std::pair<std::string, unsigned short>{v.substr(0, colon),
+                                                    static_cast<unsigned short>(std::stoi(v.substr(colon + 1)))};
+    };
+    if (a == "--server") {
+      std::tie(o.host, o.port) = host_port();
+    } else if (a == "--listen-on") {
+      o.listen_on.push_back(host_port());
+    } else if (a == "--redis") {
+      o.redis = host_port();
     } else if (a == "--target") {
       o.target = value();
       if (o.target != "parley" && o.target != "socketio" && o.target != "minimal") {
@@ -169,7 +190,7 @@ bool parse_options(int argc, char** argv, Options& o) {
         if (!l.empty()) o.languages.push_back(l);
       }
     } else if (a == "--server-pid") {
-      o.server_pid = std::stoi(value());
+      o.server_pids.push_back(std::stoi(value()));
     } else if (a == "--json") {
       o.json = true;
     } else {
@@ -184,6 +205,7 @@ bool parse_options(int argc, char** argv, Options& o) {
   if (o.mode == "speech" && o.target != "parley") throw std::runtime_error("speech mode runs against parley only");
   if (o.speakers < 1 || o.speakers > 64) throw std::runtime_error("--speakers is 1…64");
   if (o.languages.empty()) throw std::runtime_error("--languages needs at least one language");
+  if (o.listen_on.empty()) o.listen_on.emplace_back(o.host, o.port);
   return true;
 }
 
@@ -294,9 +316,17 @@ parley::tools::HttpResult http_call(const Options& o, http::verb method, const s
   return parley::tools::http_call(o.host, static_cast<unsigned short>(o.port), method, target, body, bearer);
 }
 
-// The measured server's /proc figures; nothing without --server-pid.
-parley::core::ProcessStats server_stats(int pid) {
-  return pid > 0 ? parley::core::read_process_stats(pid) : parley::core::ProcessStats{};
+// The measured servers' /proc figures, summed; nothing without --server-pid.
+parley::core::ProcessStats server_stats(const std::vector<int>& pids) {
+  parley::core::ProcessStats sum;
+  for (int pid : pids) {
+    const auto one = parley::core::read_process_stats(pid);
+    sum.ok = one.ok;
+    sum.cpu_seconds += one.cpu_seconds;
+    sum.system_seconds += one.system_seconds;
+    sum.resident_bytes += one.resident_bytes;
+  }
+  return sum;
 }
 
 // ---------------------------------------------------------------- listeners (child processes)
@@ -507,7 +537,8 @@ int run_child(const Options& o, const Plan& plan, int first_index, int count, in
     swarm.run([&] {
       for (int i = 0; i < 200 && static_cast<int>(set.size()) < count; ++i) {
         set.add(first_index + static_cast<int>(set.size()));
-        swarm.connect(source_ip, o.host, static_cast<unsigned short>(o.port), path);
+        const auto& [host, port] = o.listen_on[static_cast<size_t>(child) % o.listen_on.size()];
+        swarm.connect(source_ip, host, port, path);
       }
     }, o.coalesce_us);
   });
@@ -637,10 +668,37 @@ void sleep_until_ns(int64_t t) {
   if (d > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(d));
 }
 
-std::map<std::string, double> scrape_metrics(const Options& o) {
+// Redis's own CPU time (INFO cpu: user + system, microsecond precision,
+// where /proc counts 10 ms ticks).
+double redis_cpu_seconds(const std::pair<std::string, unsigned short>& at) {
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(net::ip::make_address(at.first), at.second));
+  const std::string command = "*2\r\n$4\r\nINFO\r\n$3\r\ncpu\r\n";
+  net::write(socket, net::buffer(command));
+  std::string reply;
+  char buf[4096];
+  for (;;) {
+    const size_t n = socket.read_some(net::buffer(buf));
+    reply.append(buf, n);
+    const auto header_end = reply.find("\r\n");
+    if (header_end != std::string::npos && reply[0] == '$' &&
+        reply.size() >= header_end + 2 + std::stoul(reply.substr(1, header_end - 1)))
+      break;
+  }
+  double total = 0;
+  for (const char* key : {"used_cpu_sys:", "used_cpu_user:"}) {
+    const auto at_key = reply.find(key);
+    if (at_key == std::string::npos) throw std::runtime_error("Redis's INFO cpu lacks " + std::string(key));
+    total += std::stod(reply.substr(at_key + std::strlen(key)));
+  }
+  return total;
+}
+
+std::map<std::string, double> scrape_metrics(const std::string& host, unsigned short port) {
   std::map<std::string, double> out;
   try {
-    auto r = http_call(o, http::verb::get, "/metrics", "");
+    auto r = parley::tools::http_call(host, port, http::verb::get, "/metrics", "", "");
     std::istringstream in(r.body);
     for (std::string line; std::getline(in, line);) {
       if (line.empty() || line[0] == '#') continue;
@@ -688,8 +746,8 @@ int main(int argc, char** argv) {
     }
     // A new session loads its recogniser in the background: let that settle
     // so it is not counted as listener memory.
-    if (o.server_pid > 0 && o.target == "parley") std::this_thread::sleep_for(std::chrono::seconds(3));
-    const parley::core::ProcessStats before_listeners = server_stats(o.server_pid);
+    if (!o.server_pids.empty() && o.target == "parley") std::this_thread::sleep_for(std::chrono::seconds(3));
+    const parley::core::ProcessStats before_listeners = server_stats(o.server_pids);
 
     // Listener processes.
     struct Child {
@@ -737,12 +795,43 @@ int main(int argc, char** argv) {
       failed += f;
     }
     progress(std::to_string(joined) + " listeners joined, " + std::to_string(failed) + " failed");
-    const parley::core::ProcessStats with_listeners = server_stats(o.server_pid);
+    const parley::core::ProcessStats with_listeners = server_stats(o.server_pids);
+    // Several nodes: what crossed Redis, from every node's counters.
+    std::vector<std::pair<std::string, unsigned short>> nodes = o.listen_on;
+    if (std::find(nodes.begin(), nodes.end(), std::pair<std::string, unsigned short>{o.host, o.port}) == nodes.end())
+      nodes.emplace_back(o.host, o.port);
+    double bus_received = 0;
+    auto bus_published = [&] {
+      double published = 0;
+      bus_received = 0;
+      for (const auto& [host, port] : nodes) {
+        auto m = scrape_metrics(host, port);
+        published += m["parley_bus_published_total"];
+        bus_received += m["parley_bus_received_total"];
+      }
+      return published;
+    };
+    // Redis while nothing is said, as long as the run: the nodes' heartbeats
+    // (lease renewals, audience summaries).
+    double redis_idle = 0, published_idle = 0;
+    if (o.redis.second != 0) {
+      progress("measuring Redis with nothing said for " + std::to_string(o.duration + o.drain) + " s…");
+      const double before = redis_cpu_seconds(o.redis);
+      const double published_before = bus_published();
+      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>((o.duration + o.drain) * 1000)));
+      redis_idle = redis_cpu_seconds(o.redis) - before;
+      published_idle = bus_published() - published_before;
+    }
 
     // Speakers.
     const int64_t t0 = now_ns() + 500000000;  // everyone starts in 0.5 s
     for (auto& ch : children) dprintf(ch.to, "go %lld\n", static_cast<long long>(t0));
-    const parley::core::ProcessStats start = server_stats(o.server_pid);
+    const parley::core::ProcessStats start = server_stats(o.server_pids);
+    const double bus_published_start = o.redis.second != 0 ? bus_published() : 0;
+    const double bus_received_start = bus_received;
+    std::vector<double> node_cpu_start;
+    for (int pid : o.server_pids) node_cpu_start.push_back(parley::core::read_process_stats(pid).cpu_seconds);
+    const double redis_start = o.redis.second != 0 ? redis_cpu_seconds(o.redis) : 0;
     uint64_t sent = 0;
     if (o.mode == "captions") {
       std::unique_ptr<SpeakerSocket> sp;
@@ -818,8 +907,13 @@ int main(int argc, char** argv) {
       progress("draining for " + std::to_string(o.drain) + " s…");
       std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(o.drain * 1000)));
     }
-    const parley::core::ProcessStats end = server_stats(o.server_pid);
-    const auto server_metrics = o.target == "parley" ? scrape_metrics(o) : std::map<std::string, double>{};
+    const parley::core::ProcessStats end = server_stats(o.server_pids);
+    const auto server_metrics = o.target == "parley" ? scrape_metrics(o.host, o.port) : std::map<std::string, double>{};
+    const double bus_published_end = bus_published();
+    const double bus_received_end = bus_received;
+    std::vector<double> node_cpu_end;
+    for (int pid : o.server_pids) node_cpu_end.push_back(parley::core::read_process_stats(pid).cpu_seconds);
+    const double redis_end = o.redis.second != 0 ? redis_cpu_seconds(o.redis) : 0;
 
     // Results.
     Histogram caption, first_audio, caption_late;
@@ -916,7 +1010,7 @@ int main(int argc, char** argv) {
       report["firstTranslatedAudio"] = q(first_audio);
       report["speechMessages"] = audio;
     }
-    if (o.server_pid > 0) {
+    if (!o.server_pids.empty()) {
       report["server"] = {
           {"cpuSeconds", cpu},
           {"cpuPercent", 100.0 * cpu / (o.duration + o.drain)},
@@ -927,6 +1021,20 @@ int main(int argc, char** argv) {
           {"bytesPerListener", (with_listeners.resident_bytes - before_listeners.resident_bytes) / std::max(1, o.listeners)},
       };
       if (o.mode == "captions" && captions > 0) report["server"]["cpuMicrosecondsPerDelivery"] = 1e6 * cpu / static_cast<double>(captions);
+      report["server"]["cpuSecondsByProcess"] = json::array();
+      for (size_t i = 0; i < node_cpu_start.size(); ++i)
+        report["server"]["cpuSecondsByProcess"].push_back(node_cpu_end[i] - node_cpu_start[i]);
+    }
+    if (o.redis.second != 0) {
+      const double redis_cpu = redis_end - redis_start;
+      const double published = bus_published_end - bus_published_start;
+      report["redis"] = {{"cpuSeconds", redis_cpu},
+                         {"cpuSecondsIdle", redis_idle},
+                         {"messagesPublished", published},
+                         {"messagesPublishedIdle", published_idle},
+                         {"messagesReceivedByNodes", bus_received_end - bus_received_start},
+                         {"cpuMicrosecondsPerPublished",
+                          published > published_idle ? 1e6 * (redis_cpu - redis_idle) / (published - published_idle) : 0.0}};
     }
     if (!server_metrics.empty()) {
       auto m = [&](const char* k) { auto it = server_metrics.find(k); return it == server_metrics.end() ? 0.0 : it->second; };
@@ -965,7 +1073,7 @@ int main(int argc, char** argv) {
         }
         row("end of speech → audio", report["firstTranslatedAudio"]);
       }
-      if (o.server_pid > 0) {
+      if (!o.server_pids.empty()) {
         const auto& s = report["server"];
         std::printf("  server: %.2f CPU-s (%.0f%% of one core), RSS %.1f MB → %.1f MB (%.1f KB per listener)",
                     cpu, s["cpuPercent"].get<double>(), with_listeners.resident_bytes / 1e6, end.resident_bytes / 1e6,
@@ -977,6 +1085,13 @@ int main(int argc, char** argv) {
         std::printf("\n");
       }
       if (report.contains("serverCounters")) std::printf("  server counters: %s\n", report["serverCounters"].dump().c_str());
+      if (report.contains("redis")) {
+        const auto& r = report["redis"];
+        std::printf("  redis: %.3f CPU-s (%.3f over as long with nothing said) for %.0f messages published "
+                    "(%.1f µs each), %.0f received by the nodes\n",
+                    r["cpuSeconds"].get<double>(), r["cpuSecondsIdle"].get<double>(), r["messagesPublished"].get<double>(),
+                    r["cpuMicrosecondsPerPublished"].get<double>(), r["messagesReceivedByNodes"].get<double>());
+      }
     }
     return failed_total == 0 ? 0 : 1;
   } catch (const std::exception& e) {
