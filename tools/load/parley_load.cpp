@@ -668,13 +668,20 @@ void sleep_until_ns(int64_t t) {
   if (d > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(d));
 }
 
-// Redis's own CPU time (INFO cpu: user + system, microsecond precision,
-// where /proc counts 10 ms ticks).
-double redis_cpu_seconds(const std::pair<std::string, unsigned short>& at) {
+// Redis's own figures (INFO): CPU time (user + system, microsecond
+// precision, where /proc counts 10 ms ticks) and bytes in and out.
+struct RedisFigures {
+  double cpu_seconds = 0, bytes_in = 0, bytes_out = 0;
+  RedisFigures operator-(const RedisFigures& o) const {
+    return {cpu_seconds - o.cpu_seconds, bytes_in - o.bytes_in, bytes_out - o.bytes_out};
+  }
+};
+
+RedisFigures redis_figures(const std::pair<std::string, unsigned short>& at) {
   net::io_context ioc;
   tcp::socket socket(ioc);
   socket.connect(tcp::endpoint(net::ip::make_address(at.first), at.second));
-  const std::string command = "*2\r\n$4\r\nINFO\r\n$3\r\ncpu\r\n";
+  const std::string command = "*3\r\n$4\r\nINFO\r\n$3\r\ncpu\r\n$5\r\nstats\r\n";
   net::write(socket, net::buffer(command));
   std::string reply;
   char buf[4096];
@@ -686,13 +693,13 @@ double redis_cpu_seconds(const std::pair<std::string, unsigned short>& at) {
         reply.size() >= header_end + 2 + std::stoul(reply.substr(1, header_end - 1)))
       break;
   }
-  double total = 0;
-  for (const char* key : {"used_cpu_sys:", "used_cpu_user:"}) {
-    const auto at_key = reply.find(key);
-    if (at_key == std::string::npos) throw std::runtime_error("Redis's INFO cpu lacks " + std::string(key));
-    total += std::stod(reply.substr(at_key + std::strlen(key)));
-  }
-  return total;
+  auto field = [&](const char* key) {
+    const auto at_key = reply.find(std::string("\n") + key);
+    if (at_key == std::string::npos) throw std::runtime_error("Redis's INFO lacks " + std::string(key));
+    return std::stod(reply.substr(at_key + 1 + std::strlen(key)));
+  };
+  return {field("used_cpu_sys:") + field("used_cpu_user:"), field("total_net_input_bytes:"),
+          field("total_net_output_bytes:")};
 }
 
 std::map<std::string, double> scrape_metrics(const std::string& host, unsigned short port) {
@@ -813,13 +820,14 @@ int main(int argc, char** argv) {
     };
     // Redis while nothing is said, as long as the run: the nodes' heartbeats
     // (lease renewals, audience summaries).
-    double redis_idle = 0, published_idle = 0;
+    RedisFigures redis_idle;
+    double published_idle = 0;
     if (o.redis.second != 0) {
       progress("measuring Redis with nothing said for " + std::to_string(o.duration + o.drain) + " s…");
-      const double before = redis_cpu_seconds(o.redis);
+      const RedisFigures before = redis_figures(o.redis);
       const double published_before = bus_published();
       std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>((o.duration + o.drain) * 1000)));
-      redis_idle = redis_cpu_seconds(o.redis) - before;
+      redis_idle = redis_figures(o.redis) - before;
       published_idle = bus_published() - published_before;
     }
 
@@ -831,7 +839,7 @@ int main(int argc, char** argv) {
     const double bus_received_start = bus_received;
     std::vector<double> node_cpu_start;
     for (int pid : o.server_pids) node_cpu_start.push_back(parley::core::read_process_stats(pid).cpu_seconds);
-    const double redis_start = o.redis.second != 0 ? redis_cpu_seconds(o.redis) : 0;
+    const RedisFigures redis_start = o.redis.second != 0 ? redis_figures(o.redis) : RedisFigures{};
     uint64_t sent = 0;
     if (o.mode == "captions") {
       std::unique_ptr<SpeakerSocket> sp;
@@ -913,7 +921,7 @@ int main(int argc, char** argv) {
     const double bus_received_end = bus_received;
     std::vector<double> node_cpu_end;
     for (int pid : o.server_pids) node_cpu_end.push_back(parley::core::read_process_stats(pid).cpu_seconds);
-    const double redis_end = o.redis.second != 0 ? redis_cpu_seconds(o.redis) : 0;
+    const RedisFigures redis_end = o.redis.second != 0 ? redis_figures(o.redis) : RedisFigures{};
 
     // Results.
     Histogram caption, first_audio, caption_late;
@@ -1026,15 +1034,22 @@ int main(int argc, char** argv) {
         report["server"]["cpuSecondsByProcess"].push_back(node_cpu_end[i] - node_cpu_start[i]);
     }
     if (o.redis.second != 0) {
-      const double redis_cpu = redis_end - redis_start;
+      const RedisFigures run = redis_end - redis_start;
       const double published = bus_published_end - bus_published_start;
-      report["redis"] = {{"cpuSeconds", redis_cpu},
-                         {"cpuSecondsIdle", redis_idle},
+      const double said = published - published_idle;  // the messages the run added
+      report["redis"] = {{"cpuSeconds", run.cpu_seconds},
+                         {"cpuSecondsIdle", redis_idle.cpu_seconds},
+                         {"bytesIn", run.bytes_in},
+                         {"bytesOut", run.bytes_out},
+                         {"bytesInIdle", redis_idle.bytes_in},
+                         {"bytesOutIdle", redis_idle.bytes_out},
                          {"messagesPublished", published},
                          {"messagesPublishedIdle", published_idle},
                          {"messagesReceivedByNodes", bus_received_end - bus_received_start},
                          {"cpuMicrosecondsPerPublished",
-                          published > published_idle ? 1e6 * (redis_cpu - redis_idle) / (published - published_idle) : 0.0}};
+                          said > 0 ? 1e6 * (run.cpu_seconds - redis_idle.cpu_seconds) / said : 0.0},
+                         {"bytesInPerPublished", said > 0 ? (run.bytes_in - redis_idle.bytes_in) / said : 0.0},
+                         {"bytesOutPerPublished", said > 0 ? (run.bytes_out - redis_idle.bytes_out) / said : 0.0}};
     }
     if (!server_metrics.empty()) {
       auto m = [&](const char* k) { auto it = server_metrics.find(k); return it == server_metrics.end() ? 0.0 : it->second; };
@@ -1088,9 +1103,10 @@ int main(int argc, char** argv) {
       if (report.contains("redis")) {
         const auto& r = report["redis"];
         std::printf("  redis: %.3f CPU-s (%.3f over as long with nothing said) for %.0f messages published "
-                    "(%.1f µs each), %.0f received by the nodes\n",
+                    "(%.1f µs, %.0f bytes in and %.0f out each), %.0f received by the nodes\n",
                     r["cpuSeconds"].get<double>(), r["cpuSecondsIdle"].get<double>(), r["messagesPublished"].get<double>(),
-                    r["cpuMicrosecondsPerPublished"].get<double>(), r["messagesReceivedByNodes"].get<double>());
+                    r["cpuMicrosecondsPerPublished"].get<double>(), r["bytesInPerPublished"].get<double>(),
+                    r["bytesOutPerPublished"].get<double>(), r["messagesReceivedByNodes"].get<double>());
       }
     }
     return failed_total == 0 ? 0 : 1;

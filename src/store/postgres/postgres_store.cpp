@@ -103,6 +103,12 @@ class Connection {
       PQreset(conn_);
     } else {
       conn_ = PQconnectdb(conninfo_.c_str());
+      // The server's notices ("relation … already exists, skipping" from
+      // the migrations) go to the log at debug level, not raw to stderr.
+      PQsetNoticeProcessor(
+          conn_,
+          [](void*, const char* message) { core::log_debug("store", first_line(message)); },
+          nullptr);
     }
     if (PQstatus(conn_) != CONNECTION_OK) {
       return core::unavailable(std::string("PostgreSQL: ") + first_line(PQerrorMessage(conn_)))
