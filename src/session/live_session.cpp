@@ -981,9 +981,20 @@ std::string LiveSession::audience_summary() const {
   return nlohmann::json{{"node", config_.node_id}, {"languages", languages}}.dump();
 }
 
-void LiveSession::send_audience() {
+void LiveSession::send_audience(bool if_changed) {
   if (!config_.bus || has_ended()) return;
-  config_.bus->publish(audience_topic(code_), audience_summary(), false);
+  auto summary = audience_summary();
+  const int64_t now = core::now_us() / 1000;
+  {
+    // The heartbeat repeats an unchanged summary only every
+    // kAudienceRefreshMs: with many sessions seen on many nodes, these are
+    // most of what crosses Redis (docs/scaling.md).
+    std::lock_guard lock(audience_sent_mu_);
+    if (if_changed && summary == audience_sent_ && now - audience_sent_ms_ < kAudienceRefreshMs) return;
+    audience_sent_ = summary;
+    audience_sent_ms_ = now;
+  }
+  config_.bus->publish(audience_topic(code_), std::move(summary), false);
 }
 
 void LiveSession::on_audience(std::string_view message) {
@@ -1051,7 +1062,7 @@ std::map<std::string, LiveSession::RemoteAudience> LiveSession::remote_audience(
 void LiveSession::tick() {
   if (!config_.bus || has_ended()) return;
   if (is_view()) {
-    send_audience();
+    send_audience(/*if_changed=*/true);
     return;
   }
   std::weak_ptr<LiveSession> weak = weak_from_this();

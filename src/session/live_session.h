@@ -152,10 +152,12 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // Several nodes.
   bool is_view() const { return !producing_.load(); }
   // Called about once a second: a view tells the session's node who listens
-  // here (that node translates and speaks for them); the session's node
-  // forgets the audience of nodes that stopped telling (kAudienceTtlMs).
+  // here (that node translates and speaks for them) when that changed, and
+  // every kAudienceRefreshMs regardless; the session's node forgets the
+  // audience of nodes that stopped telling (kAudienceTtlMs).
   void tick();
-  static constexpr int64_t kAudienceTtlMs = 5000;
+  static constexpr int64_t kAudienceRefreshMs = 3000;
+  static constexpr int64_t kAudienceTtlMs = 10000;
   // The session's node renews its lease on every tick; another node may
   // take the session this long after the last renewal.
   static constexpr int64_t kLeaseTtlMs = 4000;
@@ -190,7 +192,9 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   void on_control(std::string_view message);
   // A view: this node's audience, as the session's node reads it.
   std::string audience_summary() const;
-  void send_audience();
+  // Publishes this node's audience summary; with `if_changed`, only when it
+  // differs from the last one sent or that is kAudienceRefreshMs old.
+  void send_audience(bool if_changed = false);
   // Languages heard on other nodes that tell (expired ones left out).
   struct RemoteAudience {
     size_t listeners = 0;  // WebSocket listeners and HTTP streams
@@ -302,6 +306,9 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   std::atomic<int64_t> take_over_since_ms_{0};  // when it asked (steady clock)
   std::atomic<bool> leaving_{false};  // leave(): this node lets go, the session goes on elsewhere
   std::atomic<bool> deposed_{false};  // the lease passed to another node: nothing more is sent or stored
+  std::mutex audience_sent_mu_;
+  std::string audience_sent_;      // guarded by audience_sent_mu_: the last summary published
+  int64_t audience_sent_ms_ = 0;   // guarded by audience_sent_mu_ (steady clock)
   std::atomic<int64_t> speaker_seen_ms_{0};  // steady clock: a speaker here last (0: never)
   int64_t fence_ = 0;                     // the session's node: its lease's token
   std::atomic<uint64_t> leases_lost_{0};
