@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fanout/redis_bus.h"
+#include "fanout/sharded_bus.h"
 #include "rtc/service.h"
 #include "transport/http/assets.h"
 #include "transport/http/server.h"
@@ -41,7 +42,9 @@ int run_serve(const std::vector<std::string>& argv) {
        "origins that may frame the /overlay and /embed pages, space-separated (e.g. 'self' https://www.example.org); "
        "* allows any site, none allows none. Other pages are never framed"},
       {"io-threads", "2", "network threads"},
-      {"redis", "", "several nodes: the Redis server between them, host:port (docs/deploy.md); empty: this node is alone"},
+      {"redis", "", "several nodes: the Redis server between them, host:port (docs/deploy.md), or several, comma-separated, "
+                    "that sessions are spread over by their code (the same list in the same order on every node; the "
+                    "first also holds the directory); empty: this node is alone"},
       {"node-id", "", "this node's name among several (default: host name and port)"},
       {"trusted-proxies", "", "reverse proxies in front of this node, comma-separated addresses or networks (e.g. 127.0.0.1, 10.0.0.0/8): their connections count each client by the X-Forwarded-For address they add, not as one"},
       {"max-sessions", "64", "live sessions at once"},
@@ -239,17 +242,25 @@ int run_serve(const std::vector<std::string>& argv) {
                           ctx);
 
   session::LiveConfig live;
-  std::shared_ptr<fanout::RedisBus> redis;
-  if (const auto address = config.get("redis"); !address.empty()) {
-    auto options = fanout::parse_redis_address(address);
-    if (!options) {
-      print_error("--redis: " + options.status().message());
-      return 1;
+  std::shared_ptr<fanout::Bus> redis;
+  if (const auto addresses = config.get("redis"); !addresses.empty()) {
+    std::vector<std::shared_ptr<fanout::Bus>> shards;
+    std::stringstream list(addresses);
+    for (std::string address; std::getline(list, address, ',');) {
+      address.erase(0, address.find_first_not_of(' '));
+      address.erase(address.find_last_not_of(' ') + 1);
+      auto options = fanout::parse_redis_address(address);
+      if (!options) {
+        print_error("--redis: " + options.status().message());
+        return 1;
+      }
+      auto shard = fanout::RedisBus::start(*options);
+      if (!shard->wait_connected(5000)) {
+        core::log_warn("bus", "Redis at " + address + " does not answer yet; this node serves its own sessions and keeps trying");
+      }
+      shards.push_back(std::move(shard));
     }
-    redis = fanout::RedisBus::start(*options);
-    if (!redis->wait_connected(5000)) {
-      core::log_warn("bus", "Redis at " + address + " does not answer yet; this node serves its own sessions and keeps trying");
-    }
+    redis = shards.size() == 1 ? shards[0] : std::make_shared<fanout::ShardedBus>(std::move(shards));
     live.bus = redis;
     live.store_is_shared = postgres;
     if (!postgres) {
@@ -262,7 +273,7 @@ int run_serve(const std::vector<std::string>& argv) {
       ::gethostname(host, sizeof host - 1);
       live.node_id = std::string(host) + ":" + std::to_string(*port);
     }
-    core::log_info("bus", "node " + live.node_id + " joins the others through Redis at " + address);
+    core::log_info("bus", "node " + live.node_id + " joins the others through Redis at " + addresses);
   }
   // Strong language lists, one hand-written file per language, compiled in
   // with the pages (web/strong-words/<language>.txt; pages use them too):

@@ -50,7 +50,10 @@ using testing::free_port;
 // Redis would: a restart keeps the sessions' logs and the directory.
 class Redis {
  public:
-  Redis() : port_(free_port()), dir_(std::filesystem::temp_directory_path() / ("parley-redis-" + std::to_string(::getpid()))) {
+  Redis()
+      : port_(free_port()),
+        dir_(std::filesystem::temp_directory_path() /
+             ("parley-redis-" + std::to_string(::getpid()) + "-" + std::to_string(port_))) {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     start();
@@ -84,6 +87,17 @@ class Redis {
     pid_ = -1;
   }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The keys this Redis holds that start with `prefix`.
+  size_t count_keys(const std::string& prefix) const {
+    const std::string cmd = "redis-cli -p " + std::to_string(port_) + " --scan --pattern '" + prefix + "*'";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) return 0;
+    size_t n = 0;
+    char line[512];
+    while (std::fgets(line, sizeof line, p) != nullptr) ++n;
+    ::pclose(p);
+    return n;
+  }
 
  private:
   unsigned short port_;
@@ -166,6 +180,51 @@ TEST_F(NodesTest, ASpeakerOnOneNodeIsHeardOnTheOthersEachInItsLanguage) {
   ASSERT_TRUE(speaker.wait_for_type("sessionEnded", 10s));
   // Redis carried one copy of each event per node, not one per listener.
   EXPECT_GT(metric(port("b"), "parley_bus_received_total"), 0);
+}
+
+TEST_F(NodesTest, SessionsSpreadOverTwoRedisServersAreHeardOnEveryNode) {
+  // Two more nodes listing two Redis servers, in the same order: each
+  // session's traffic goes to one of them, by its code.
+  Redis second;
+  const std::string both = redis.address() + "," + second.address();
+  for (const char* name : {"d", "e"}) {
+    nodes[name] = std::make_unique<ServerProcess>(
+        postgres.address(), std::vector<std::string>{"--redis", both, "--node-id", name, "--rtc", "off"});
+  }
+  std::vector<Created> sessions;
+  std::vector<std::unique_ptr<WsClient>> speakers, listeners;
+  // Codes are random: sessions are made until each server has some (four
+  // at least; one in 2^15 that sixteen all land on one).
+  auto both_used = [&] {
+    return redis.count_keys("parley:events:") > 0 && second.count_keys("parley:events:") > 0;
+  };
+  while (sessions.size() < 16 && (sessions.size() < 4 || !eventually(both_used, 2s))) {
+    sessions.push_back(testing::create_session(port("d"), {{"name", "Shard " + std::to_string(sessions.size())}, {"sourceLanguage", "en"}}));
+    speakers.push_back(std::make_unique<WsClient>(port("d")));
+    ASSERT_TRUE(testing::join_speaker(*speakers.back(), sessions.back()));
+    ASSERT_EQ(testing::control(port("d"), sessions.back(), "start"), 200);
+    ASSERT_TRUE(eventually([&] {
+      return testing::http_request(port("e"), "GET", "/api/sessions/" + sessions.back().code).status == 200;
+    }, 5s));
+    listeners.push_back(std::make_unique<WsClient>(port("e")));
+    testing::join_listener(*listeners.back(), sessions.back().code, "en");
+    ASSERT_TRUE(listeners.back()->wait_for_type("welcome", 10s));
+  }
+  const size_t n = sessions.size();
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t k = 0; k < 3; ++k) type(*speakers[i], kLines[(i + k) % kLines.size()]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    auto& l = *listeners[i];
+    ASSERT_TRUE(l.wait_for_type("final", 20s, 3)) << "session " << i;
+    EXPECT_EQ(final_seqs(l), one_to(3));
+    EXPECT_EQ(l.of_type("final")[2]["text"], kLines[(i + 2) % kLines.size()]);
+  }
+  // Both servers carry sessions' logs, each session's on one; the
+  // directory is on the first.
+  EXPECT_TRUE(both_used());
+  EXPECT_EQ(redis.count_keys("parley:events:") + second.count_keys("parley:events:"), n);
+  EXPECT_EQ(second.count_keys("parley:sessions"), 0U);
 }
 
 TEST_F(NodesTest, ListenersOfAKilledNodeReconnectElsewhereAndMissNothing) {
