@@ -49,7 +49,8 @@ std::string Registry::listing(const SessionInfo& info, const std::string& token_
                       {"createdAtMs", info.created_at_ms},
                       {"listenerKeyHash", info.listener_key_hash},
                       {"public", info.transcript_public},
-                      {"tokenHash", token_hash}};
+                      {"tokenHash", token_hash},
+                      {"listedAtMs", wall_clock_ms()}};
   return j.dump();
 }
 
@@ -68,6 +69,7 @@ std::optional<Registry::Listed> Registry::parse_listing(const std::string& value
     l.info.listener_key_hash = j.at("listenerKeyHash").get<std::string>();
     l.info.transcript_public = j.at("public").get<bool>();
     l.token_hash = j.at("tokenHash").get<std::string>();
+    l.listed_at_ms = j.value("listedAtMs", l.info.created_at_ms);
     if (!is_valid_code(l.info.code)) return std::nullopt;
     return l;
   } catch (const std::exception& e) {
@@ -193,9 +195,12 @@ void Registry::tick() {
   const auto sessions = all();
   for (auto& s : sessions) s->tick();
   if (!config_.bus) return;
-  // Redis came back without its data: this node lists its sessions again.
-  if (const auto n = config_.bus->stats().reconnects; n != bus_reconnects_) {
+  // Redis came back without its data, or it is time: this node lists its
+  // sessions again.
+  const int64_t now = wall_clock_ms();
+  if (const auto n = config_.bus->stats().reconnects; n != bus_reconnects_ || now - listed_at_ms_ >= kDirectoryRefreshMs) {
     bus_reconnects_ = n;
+    listed_at_ms_ = now;
     for (const auto& s : sessions) {
       if (!s->is_view() && !s->has_ended())
         config_.bus->put(kDirectory, s->code(), listing(s->info(), s->token_hash()));
@@ -235,6 +240,7 @@ size_t Registry::reap(int64_t idle_ms) {
   for (auto& s : idle) s->end("ended after being idle");
   for (auto& s : unused) s->end("not listened to here");
   if (config_.bus) {
+    forget_stale_listings();
     for (const auto& s : gone) {
       // Views end where their session runs; a session left to the other
       // nodes goes on there.
@@ -246,6 +252,31 @@ size_t Registry::reap(int64_t idle_ms) {
     }
   }
   return idle.size();
+}
+
+void Registry::forget_stale_listings() {
+  const int64_t now = wall_clock_ms();
+  std::vector<Listed> stale;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [code, listed] : directory_) {
+      auto it = by_code_.find(code);
+      const bool runs_here = it != by_code_.end() && (!it->second || !it->second->is_view());
+      if (!runs_here && now - listed.listed_at_ms > kDirectoryStaleMs) stale.push_back(listed);
+    }
+  }
+  for (const auto& listed : stale) {
+    // Every node may do this at once: erasing twice, or ending an ended
+    // session, changes nothing.
+    core::log_info("registry", "session " + listed.info.code +
+                                   " has not been listed by any node for 10 minutes (its node stopped and its "
+                                   "speaker did not come back): it is ended");
+    config_.bus->erase(kDirectory, listed.info.code);
+    if (config_.store_is_shared && store_) {
+      if (auto st = store_->set_state(listed.info.id, State::ended, now); !st)
+        core::log_error("registry", st.message());
+    }
+  }
 }
 
 void Registry::leave_all(const std::string& reason) {

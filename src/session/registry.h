@@ -37,6 +37,12 @@ class Registry {
   static constexpr const char* kDirectory = "parley:sessions";
   // A view without an audience here for this long is let go.
   static constexpr int64_t kViewIdleMs = 60'000;
+  // A node lists its running sessions in the directory again this often;
+  // an entry nobody listed for kDirectoryStaleMs (its node crashed and its
+  // speaker never came back) is removed by any node, and the session
+  // ended in a shared store. Node clocks must agree within minutes.
+  static constexpr int64_t kDirectoryRefreshMs = 60'000;
+  static constexpr int64_t kDirectoryStaleMs = 600'000;
 
   // Ends sessions idle longer than idle_ms and forgets ended ones whose
   // worker has exited. Returns how many were ended for idleness. May block
@@ -72,12 +78,16 @@ class Registry {
   struct Listed {
     SessionInfo info;
     std::string token_hash;
+    int64_t listed_at_ms = 0;  // wall clock: when its node last listed it
   };
   std::map<std::string, Listed> directory_;  // guarded by mu_
   static std::string listing(const SessionInfo& info, const std::string& token_hash);
   static std::optional<Listed> parse_listing(const std::string& value);
   std::unique_ptr<fanout::Bus::Subscription> directory_watch_;
   uint64_t bus_reconnects_ = 0;  // tick() only: a Redis that restarted has lost the directory
+  int64_t listed_at_ms_ = 0;     // tick() only: when this node last listed its sessions
+  // Removes directory entries nobody listed for kDirectoryStaleMs (reap()).
+  void forget_stale_listings();
 };
 
 }  // namespace parley::session

@@ -259,6 +259,33 @@ TEST_F(Nodes, ASessionCreatedThroughOneNodeMovesToTheNodeItsSpeakerJoinsBeforeIt
   EXPECT_FALSE(on_b->is_view());
 }
 
+TEST_F(Nodes, ASessionNoNodeHasListedForTenMinutesIsRemovedFromTheDirectory) {
+  // A node that crashed left these; one listed a minute ago stays.
+  auto listing = [](const std::string& code, int64_t listed_ago_ms) {
+    const int64_t listed = wall_clock_ms() - listed_ago_ms;
+    return json{{"id", 0}, {"code", code}, {"name", "left behind"}, {"source", "en"}, {"avatar", ""},
+                {"targets", json::array()}, {"hideStrongWords", false}, {"createdAtMs", listed},
+                {"listenerKeyHash", ""}, {"public", false}, {"tokenHash", "x"}, {"listedAtMs", listed}}
+        .dump();
+  };
+  bus->put(Registry::kDirectory, "123456", listing("123456", Registry::kDirectoryStaleMs + 1000));
+  bus->put(Registry::kDirectory, "234567", listing("234567", 60'000));
+  ASSERT_NE(nodes[1]->find("123456"), nullptr);  // seen as a view until then
+  nodes[1]->reap(0);
+  std::map<std::string, bool> left;
+  auto w = bus->watch(Registry::kDirectory, [&](const std::string& k, const std::optional<std::string>& v) {
+    left[k] = v.has_value();
+  });
+  EXPECT_EQ(left.count("123456"), 0U);
+  EXPECT_TRUE(left["234567"]);
+  // A session running on a live node is listed again by its heartbeat.
+  auto created = nodes[0]->create(spec("alive"));
+  ASSERT_TRUE(created.is_ok());
+  nodes[0]->tick();
+  nodes[1]->reap(0);
+  EXPECT_NE(nodes[1]->find(created->session->code()), nullptr);
+}
+
 // The speaker page's reconnect loop, faster: joins until the node takes it.
 core::Status join_until_taken(LiveSession& s, const std::shared_ptr<Collect>& speaker, std::chrono::milliseconds within) {
   const auto deadline = std::chrono::steady_clock::now() + within;
