@@ -47,9 +47,20 @@ return 1
 )lua";
 
 // KEYS: lease, fencing counter. ARGV: holder, ttl_ms. The new fence, or nil when held.
+// A counter Redis does not have (new, expired, or lost in a restart
+// without persistence) starts from Redis's clock in milliseconds, above
+// any fence handed out before: views drop events from fences older than
+// the newest they saw, so the counter must never go back.
 constexpr const char* kAcquireScript = R"lua(
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-local f = redis.call('INCR', KEYS[2])
+local f
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  f = redis.call('INCR', KEYS[2])
+else
+  local t = redis.call('TIME')
+  f = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('SET', KEYS[2], f)
+end
 redis.call('PEXPIRE', KEYS[2], 86400000)
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. f, 'PX', ARGV[2])
 return f
