@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "fanout/redis_bus.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <hiredis/hiredis.h>
 
 #include <array>
@@ -190,6 +194,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void connected() {
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
+    // A peer that vanished without a reset (its host died, a NAT forgot the
+    // connection) is found within about 20 s, for the subscriber
+    // connection that otherwise waits silently for ever; and writes that
+    // nobody acknowledges fail after 20 s.
+    socket_.set_option(net::socket_base::keep_alive(true), ec);
+    const int fd = socket_.native_handle();
+    const int idle = 10, interval = 3, count = 3, unacked_ms = 20000;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &unacked_ms, sizeof unacked_ms);
     if (reader_) redisReaderFree(reader_);
     reader_ = redisReaderCreate();
     up_ = true;
@@ -553,6 +568,13 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     const bool sent = cmd_->send(argv, [weak, argv, count_as_message](Reply r) {
       auto self = weak.lock();
       if (!self) return;
+      if (r && r->type == REDIS_REPLY_ERROR) {
+        // Refused (out of memory under maxmemory noeviction, a script
+        // error): lost, counted and said, never counted as sent.
+        ++self->dropped_;
+        core::log_error("bus", "Redis refused " + argv[0] + ": " + std::string(str(r)));
+        return;
+      }
       if (r) {
         if (count_as_message) ++self->published_;
         return;
@@ -599,6 +621,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   void subscriber_down() {
     set_state(std::nullopt, false);
     ++reconnects_;
+    ++sub_epoch_;  // a log read begun before this may not mark its topic caught up
     confirmed_.clear();
     for (auto& [id, s] : subs_) {
       s.ready = false;
@@ -689,7 +712,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     constexpr int kPage = 500;
     s.catching =
         cmd_->send({"XRANGE", log_key(s.topic), start, "+", "COUNT", std::to_string(kPage)},
-                   [self = shared_from_this(), id](Reply r) {
+                   [self = shared_from_this(), id, epoch = sub_epoch_](Reply r) {
                      auto found = self->subs_.find(id);
                      if (found == self->subs_.end()) return;
                      auto& sub = found->second;
@@ -704,6 +727,13 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
                          self->deliver(sub, str(e->element[0]), str(fields->element[1]), true);
                        }
                        if (r->elements == kPage) return self->catch_up(id);
+                     }
+                     if (epoch != self->sub_epoch_) {
+                       // The subscription broke while the log was read: what was
+                       // published between that read and the new SUBSCRIBE is in
+                       // the log, not in `held`. Read on once Redis confirms.
+                       if (self->confirmed_.count(sub.topic) != 0) self->catch_up(id);
+                       return;
                      }
                      // Caught up: what came meanwhile, then live.
                      sub.ready = true;
@@ -720,12 +750,17 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     auto it = watchers_.find(id);
     if (it == watchers_.end()) return;
     it->second.loading =
-        cmd_->send({"HGETALL", it->second.table}, [self = shared_from_this(), id](Reply r) {
+        cmd_->send({"HGETALL", it->second.table}, [self = shared_from_this(), id, epoch = sub_epoch_](Reply r) {
           auto found = self->watchers_.find(id);
           if (found == self->watchers_.end()) return;
           auto& w = found->second;
           w.loading = false;
           if (!r || r->type != REDIS_REPLY_ARRAY) return;
+          if (epoch != self->sub_epoch_) {
+            // As for logs (catch_up): changes may have been missed; read again.
+            if (self->confirmed_.count(changes_channel(w.table)) != 0) self->reload(id);
+            return;
+          }
           std::map<std::string, std::string> now;
           for (size_t i = 0; i + 1 < r->elements; i += 2)
             now[std::string(str(r->element[i]))] = str(r->element[i + 1]);
@@ -795,6 +830,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   std::map<uint64_t, Watcher> watchers_;
   std::map<std::string, int> topic_refs_;  // channels subscribed, by the number of their users
   std::set<std::string> confirmed_;        // channels Redis confirmed since the last connect
+  uint64_t sub_epoch_ = 0;                 // counts lost subscriber connections (catch_up, reload)
   std::deque<std::pair<std::vector<std::string>, bool>> pending_;
   std::deque<std::pair<std::vector<std::string>, bool>> lost_;  // sent, unanswered when the connection went
   std::map<std::string, int64_t> fences_;  // leases this node holds

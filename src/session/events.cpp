@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session/events.h"
 
+#include "engines/language.h"
+
 #include <cstring>
 #include <limits>
 
@@ -73,6 +75,7 @@ class Reader {
     return true;
   }
   bool done() const { return in_.empty(); }
+  size_t left() const { return in_.size(); }
 
  private:
   std::string_view in_;
@@ -130,7 +133,9 @@ bool get(Reader& r, SpeechEvent& e) {
         r.i64(e.since_end_ms) && r.i64(rate) && r.u64(n))) {
     return false;
   }
-  if (rate < 0 || rate > 384000 || n > kMaxTimelineEntries) return false;
+  // Each entry is 9 bytes: a count the message cannot hold is refused
+  // before anything is allocated for it.
+  if (rate < 0 || rate > 384000 || n > kMaxTimelineEntries || n > r.left() / 9) return false;
   e.timeline.sample_rate_hz = static_cast<int>(rate);
   e.timeline.entries.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
@@ -197,6 +202,23 @@ std::string encode(const Event& e) {
 bool is_kept(const Event& e) {
   return std::holds_alternative<CaptionEvent>(e) || std::holds_alternative<StateEvent>(e) ||
          std::holds_alternative<EndEvent>(e);
+}
+
+bool plausible(const Event& e) {
+  constexpr int64_t kMaxSeq = int64_t{1} << 40;
+  const bool seq_ok = std::visit(
+      [](const auto& v) {
+        if constexpr (requires { v.seq; }) {
+          return v.seq >= 1 && v.seq <= kMaxSeq;
+        } else {
+          return true;
+        }
+      },
+      e);
+  const auto& language = event_language(e);
+  if (language.empty()) return seq_ok;
+  const auto normal = engines::normalize_language(language);
+  return seq_ok && normal && *normal == language;
 }
 
 std::string encode_fenced(int64_t fence, const Event& e) {

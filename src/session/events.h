@@ -88,6 +88,11 @@ std::optional<Event> decode(std::string_view bytes);
 // Whether the session's log keeps it (captions, state changes, the end):
 // what a joiner, or a node that missed it, reads back.
 bool is_kept(const Event& e);
+// Whether a decoded event from another node is one a node could have sent:
+// a final's number in range, a language code that is one. (The bus is
+// trusted infrastructure; this keeps a corrupted or forged message from
+// wedging a view, e.g. a seq near INT64_MAX.)
+bool plausible(const Event& e);
 
 // On the bus, each event travels after the fencing token of the lease its
 // node held (8 bytes, little-endian).

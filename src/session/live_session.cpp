@@ -231,10 +231,11 @@ void LiveSession::let_go(const std::string& reason) {
   subscribe_as(&LiveSession::bus_sub_, nullptr);
   subscribe_as(&LiveSession::audience_sub_, nullptr);
   subscribe_as(&LiveSession::control_sub_, nullptr);
-  closed_ = true;
   std::vector<PendingJoin> waiting;
   {
+    // Under the lock add_listener queues joins under: none is queued after.
     std::lock_guard lock(pending_mu_);
+    closed_ = true;
     waiting.swap(pending_joins_);
   }
   for (auto& j : waiting) j.listener->close(reason);
@@ -517,6 +518,9 @@ core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> spe
                              "stopped, it moves here within a few seconds: join again");
   }
   std::lock_guard attach(speaker_mu_);
+  if (is_view()) {  // handed over since the check above (hand_over takes this lock)
+    return core::unavailable("session " + code_ + " moved to another node of this service: join again");
+  }
   if (closed_) return core::failed_precondition("the session has ended");
   if (speaker_.count(kSpeakerKey) != 0) {
     if (!takeover) {
@@ -715,6 +719,7 @@ core::Status LiveSession::add_listener(std::shared_ptr<fanout::Subscriber> liste
     // The session's log is still on its way from the bus: the listener is
     // welcomed once it is here, so `after_seq` counts against all of it.
     std::lock_guard lock(pending_mu_);
+    if (closed_) return core::unavailable("this node let go of session " + code_ + "; join again");
     if (!caught_up_.load()) {
       // Those waiting count against the audience's cap (a flood of joins
       // while the bus is slow must not pile up here).
@@ -930,12 +935,14 @@ void LiveSession::on_bus_event(std::string_view message) {
   // A node whose lease has passed to another may not know yet: what it
   // still sends is dropped.
   if (fenced->fence < newest_fence_.load()) return;
-  newest_fence_ = fenced->fence;
   auto event = decode(fenced->event);
-  if (!event) {
+  if (!event || !plausible(*event)) {
+    // Read before its fence is believed: one bad message must not make
+    // this view drop every later event.
     core::log_warn("bus", code_ + ": an event this node cannot read was dropped");
     return;
   }
+  newest_fence_ = fenced->fence;
   if (const auto* st = std::get_if<StateEvent>(&*event)) {
     std::lock_guard lock(info_mu_);
     if (info_.state != State::ended) info_.state = st->state;
@@ -1060,7 +1067,12 @@ std::map<std::string, LiveSession::RemoteAudience> LiveSession::remote_audience(
 }
 
 void LiveSession::tick() {
-  if (!config_.bus || has_ended()) return;
+  if (!config_.bus) return;
+  // Leaving, the lease is still renewed until the utterance in flight is
+  // published (worker_done releases it): a lapse before would let the next
+  // node number its first final like this node's last.
+  const bool flushing = leaving_ && !deposed_ && !worker_exited_ && !is_view();
+  if (has_ended() && !flushing) return;
   if (is_view()) {
     send_audience(/*if_changed=*/true);
     return;
@@ -1077,6 +1089,7 @@ void LiveSession::tick() {
         core::log_error("session", live->code_ + ": this node's lease on the session was lost");
         live->depose();
       });
+  if (flushing) return;
   // Nodes that stopped telling (gone, or cut off): their languages may go.
   std::set<std::string> expired;
   {
@@ -1161,6 +1174,10 @@ void LiveSession::promote(int64_t fence) {
     std::lock_guard lock(info_mu_);
     state = info_.state;
   }
+  // The state again, under this node's fence, first: every view learns the
+  // new fence at once, and from then on drops anything the old node still
+  // had queued (it may come back from a cut-off with it).
+  publish(StateEvent{state});
   if (state == State::active || state == State::paused) start_worker();
 }
 

@@ -148,6 +148,10 @@ core::Result<Created> Registry::create(SessionSpec spec) {
           .with_retry_after(1);
     }
     fence = *f;
+    // An ended session with this code may have left its log (kept an hour
+    // for late joiners): it is not this one's. Gone before this session
+    // publishes anything (the bus keeps the order).
+    config_.bus->retire(LiveSession::events_topic(info.code), 0);
   }
   if (store_) {
     auto id = store_->create_session(info, token_hash);
@@ -177,7 +181,13 @@ std::shared_ptr<LiveSession> Registry::find(const std::string& code) {
   {
     std::lock_guard lock(mu_);
     auto it = by_code_.find(code);
-    if (it != by_code_.end()) return it->second;
+    if (it != by_code_.end()) {
+      // One this node let go (it moved, or this node lost its lease) is
+      // seen as a view again from now on; the old one is reaped.
+      if (!it->second || !it->second->left_to_others()) return it->second;
+      departed_.push_back(std::move(it->second));
+      by_code_.erase(it);
+    }
     auto d = directory_.find(code);
     if (d == directory_.end()) return nullptr;
     listed = d->second;
@@ -194,6 +204,12 @@ std::shared_ptr<LiveSession> Registry::find(const std::string& code) {
 void Registry::tick() {
   const auto sessions = all();
   for (auto& s : sessions) s->tick();
+  std::vector<std::shared_ptr<LiveSession>> departed;
+  {
+    std::lock_guard lock(mu_);
+    departed = departed_;
+  }
+  for (auto& s : departed) s->tick();  // renewing their leases until their last final is out
   if (!config_.bus) return;
   // Redis came back without its data, or it is time: this node lists its
   // sessions again.
@@ -212,6 +228,11 @@ size_t Registry::reap(int64_t idle_ms) {
   std::vector<std::shared_ptr<LiveSession>> idle, gone, unused;
   {
     std::lock_guard lock(mu_);
+    std::erase_if(departed_, [&](const std::shared_ptr<LiveSession>& s) {
+      if (!s->worker_exited()) return false;
+      gone.push_back(s);  // destroyed outside the lock
+      return true;
+    });
     for (auto it = by_code_.begin(); it != by_code_.end();) {
       if (!it->second) {  // being created
         ++it;

@@ -74,6 +74,9 @@ class Registry {
   size_t max_sessions_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<LiveSession>> by_code_;
+  // Sessions this node let go to another (LiveSession::left_to_others)
+  // that a lookup replaced by a view, until their worker has exited.
+  std::vector<std::shared_ptr<LiveSession>> departed_;  // guarded by mu_
   // Several nodes: every node's live sessions, from the bus's directory.
   struct Listed {
     SessionInfo info;
