@@ -102,7 +102,14 @@ class Connection {
     if (conn_) {
       PQreset(conn_);
     } else {
-      conn_ = PQconnectdb(conninfo_.c_str());
+      // A server that does not answer fails a connection in 5 s, and one
+      // that vanished is found by keepalives (or 20 s of unacknowledged
+      // writes) rather than the system's minutes, while a store lock is
+      // held. The operator's own settings in --db come later and win.
+      const char* keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                            "keepalives_count", "tcp_user_timeout", "dbname", nullptr};
+      const char* values[] = {"5", "1", "10", "3", "3", "20000", conninfo_.c_str(), nullptr};
+      conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
       // The server's notices ("relation … already exists, skipping" from
       // the migrations) go to the log at debug level, not raw to stderr.
       PQsetNoticeProcessor(
