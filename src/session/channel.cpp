@@ -107,13 +107,13 @@ void Channel::publish(const SpeechSkippedEvent& e) {
 
 void Channel::broadcast(const fanout::MessagePtr& m) { listeners_.broadcast(language_, m); }
 
-void Channel::close(const fanout::MessagePtr& goodbye) {
+void Channel::close(const fanout::MessagePtr& goodbye, const std::string& reason) {
   std::lock_guard lock(mu_);
   if (closed_) return;
   closed_ = true;
   if (goodbye) listeners_.broadcast(language_, goodbye);
-  listeners_.close_all("session ended");
-  streams_.close_all("session ended");
+  listeners_.close_all(reason);
+  streams_.close_all(reason);
   listeners_.clear();
   streams_.clear();
 }

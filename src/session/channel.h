@@ -59,8 +59,9 @@ class Channel {
   // A message for every listener (state changes, discarded utterances).
   void broadcast(const fanout::MessagePtr& m);
   // Says `goodbye` (unless null) to every listener and closes listeners and
-  // streams; nobody joins afterwards. Idempotent.
-  void close(const fanout::MessagePtr& goodbye);
+  // streams, with `reason` (a node letting go says to reconnect); nobody
+  // joins afterwards. Idempotent.
+  void close(const fanout::MessagePtr& goodbye, const std::string& reason = "session ended");
 
   // Whether a listener who joined at `joined_us` (core::now_us()) can have
   // heard final `seq`'s speech in full `lag_ms` after its source speech

@@ -239,7 +239,7 @@ void LiveSession::let_go(const std::string& reason) {
     waiting.swap(pending_joins_);
   }
   for (auto& j : waiting) j.listener->close(reason);
-  for (const auto& ch : all_channels()) ch->close(nullptr);
+  for (const auto& ch : all_channels()) ch->close(nullptr, reason);
   std::lock_guard lock(speaker_mu_);
   speaker_.close_all(reason);
   speaker_.clear();
