@@ -97,6 +97,10 @@ if cur and string.sub(cur, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ' ' then re
 return 1
 )lua";
 
+// How far ahead of this node's clock a Stream id may be (clock skew between
+// Redis's host and this one).
+constexpr uint64_t kIdAheadToleranceMs = 10 * 60 * 1000;
+
 std::string log_key(const std::string& topic) {
   return topic + ":log";
 }
@@ -692,6 +696,16 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   void deliver(Sub& s, std::string_view id, std::string_view body, bool from_log) {
     if (id != "-") {
       const auto sid = stream_id(id);
+      // Stream ids are Redis's clock in ms: one far ahead of this node's
+      // clock is not one Redis made, and believing it would make every
+      // later message look delivered already.
+      const auto now_ms = static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count());
+      if (sid.first > now_ms + kIdAheadToleranceMs) {
+        ++dropped_;
+        return;
+      }
       if (sid <= s.last) return;
       s.last = sid;
       if (from_log && s.after_gap) ++gap_fills_;

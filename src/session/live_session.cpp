@@ -399,6 +399,18 @@ void LiveSession::publish(Event event) {
   // One copy for every other node. Captions and state changes are kept in
   // the session's log, for joiners and for nodes that missed them.
   config_.bus->publish(events_topic(code_), encode_fenced(fence_, event), is_kept(event));
+  // The log is capped (a few thousand events): the state is said again
+  // now and then, so a node that reads the log of a long session (a view,
+  // or the node taking it over) still learns it was started.
+  if (std::holds_alternative<CaptionEvent>(event) && kept_since_state_.fetch_add(1) + 1 >= kRestateEvery) {
+    kept_since_state_ = 0;
+    State state;
+    {
+      std::lock_guard lock(info_mu_);
+      state = info_.state;
+    }
+    config_.bus->publish(events_topic(code_), encode_fenced(fence_, StateEvent{state}), true);
+  }
 }
 
 void LiveSession::relay(const CaptionEvent& e) {
@@ -914,6 +926,8 @@ size_t LiveSession::n_audience() const {
 
 void LiveSession::notify_speaker_counts() {
   auto counts = listener_counts();
+  // Several nodes: the speaker hears of every node's listeners.
+  for (const auto& [language, a] : remote_audience()) counts[language] += a.listeners;
   {
     std::lock_guard lock(info_mu_);
     for (const auto& [language, n] : counts) peaks_[language] = std::max(peaks_[language], n);
@@ -935,6 +949,13 @@ void LiveSession::on_bus_event(std::string_view message) {
   // A node whose lease has passed to another may not know yet: what it
   // still sends is dropped.
   if (fenced->fence < newest_fence_.load()) return;
+  // Fences count up from Redis's clock in ms (fanout/redis_bus.cpp): one
+  // far beyond it was never handed out, and would make this view drop the
+  // real node's events for ever.
+  if (fenced->fence > wall_clock_ms() + kFenceAheadToleranceMs) {
+    core::log_warn("bus", code_ + ": an event with a fence no lease had was dropped");
+    return;
+  }
   auto event = decode(fenced->event);
   if (!event || !plausible(*event)) {
     // Read before its fence is believed: one bad message must not make
@@ -1040,6 +1061,7 @@ void LiveSession::on_audience(std::string_view message) {
   for (const auto& l : before) {
     if (after.count(l) == 0) retire_if_unheard(l);
   }
+  notify_speaker_counts();
 }
 
 void LiveSession::on_control(std::string_view message) {

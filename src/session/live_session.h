@@ -164,6 +164,9 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // A running session with no speaker here for this long moves to the node
   // its speaker joins (hand_over).
   static constexpr int64_t kHandOverAfterMs = 10000;
+  // How far beyond this node's clock (ms) a lease's fence may be: fences
+  // start from Redis's clock and count one per take-over.
+  static constexpr int64_t kFenceAheadToleranceMs = int64_t{1'000'000'000};
   static std::string lease_name(const std::string& code) { return "parley:lease:" + code; }
   const std::string& token_hash() const { return token_hash_; }
   // The node shut down and left the session to the others (leave()).
@@ -309,7 +312,9 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   std::mutex audience_sent_mu_;
   std::string audience_sent_;      // guarded by audience_sent_mu_: the last summary published
   int64_t audience_sent_ms_ = 0;   // guarded by audience_sent_mu_ (steady clock)
-  std::atomic<int64_t> speaker_seen_ms_{0};  // steady clock: a speaker here last (0: never)
+  std::atomic<int64_t> speaker_seen_ms_{0};
+  static constexpr uint64_t kRestateEvery = 500;  // captions published between repeats of the state
+  std::atomic<uint64_t> kept_since_state_{0};  // steady clock: a speaker here last (0: never)
   int64_t fence_ = 0;                     // the session's node: its lease's token
   std::atomic<uint64_t> leases_lost_{0};
   std::atomic<int64_t> newest_fence_{0};  // a view

@@ -69,7 +69,9 @@ std::optional<Registry::Listed> Registry::parse_listing(const std::string& value
     l.info.listener_key_hash = j.at("listenerKeyHash").get<std::string>();
     l.info.transcript_public = j.at("public").get<bool>();
     l.token_hash = j.at("tokenHash").get<std::string>();
-    l.listed_at_ms = j.value("listedAtMs", l.info.created_at_ms);
+    // 0: listed by a node that does not list again (an older version, in a
+    // rolling upgrade): never taken for stale.
+    l.listed_at_ms = j.value("listedAtMs", int64_t{0});
     if (!is_valid_code(l.info.code)) return std::nullopt;
     return l;
   } catch (const std::exception& e) {
@@ -283,12 +285,20 @@ void Registry::forget_stale_listings() {
     for (const auto& [code, listed] : directory_) {
       auto it = by_code_.find(code);
       const bool runs_here = it != by_code_.end() && (!it->second || !it->second->is_view());
-      if (!runs_here && now - listed.listed_at_ms > kDirectoryStaleMs) stale.push_back(listed);
+      if (!runs_here && listed.listed_at_ms > 0 && now - listed.listed_at_ms > kDirectoryStaleMs)
+        stale.push_back(listed);
     }
   }
   for (const auto& listed : stale) {
-    // Every node may do this at once: erasing twice, or ending an ended
-    // session, changes nothing.
+    // Only one nobody holds: its lease is taken (so no node can start
+    // running it meanwhile), the entry removed, the lease let go. A node
+    // that still runs it holds the lease, whatever its listing says.
+    const auto lease = LiveSession::lease_name(listed.info.code);
+    auto got = std::make_shared<std::promise<std::optional<int64_t>>>();
+    auto taken = got->get_future();
+    config_.bus->acquire(lease, config_.node_id, LiveSession::kLeaseTtlMs,
+                         [got](std::optional<int64_t> f) { got->set_value(f); });
+    if (taken.wait_for(std::chrono::seconds(3)) != std::future_status::ready || !taken.get()) continue;
     core::log_info("registry", "session " + listed.info.code +
                                    " has not been listed by any node for 10 minutes (its node stopped and its "
                                    "speaker did not come back): it is ended");
@@ -297,6 +307,7 @@ void Registry::forget_stale_listings() {
       if (auto st = store_->set_state(listed.info.id, State::ended, now); !st)
         core::log_error("registry", st.message());
     }
+    config_.bus->release(lease, config_.node_id);
   }
 }
 

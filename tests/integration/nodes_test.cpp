@@ -198,7 +198,7 @@ TEST_F(NodesTest, SessionsSpreadOverTwoRedisServersAreHeardOnEveryNode) {
   auto both_used = [&] {
     return redis.count_keys("parley:events:") > 0 && second.count_keys("parley:events:") > 0;
   };
-  while (sessions.size() < 16 && (sessions.size() < 4 || !eventually(both_used, 2s))) {
+  while (sessions.size() < 16 && (sessions.size() < 4 || !eventually(both_used, 1s))) {
     sessions.push_back(testing::create_session(port("d"), {{"name", "Shard " + std::to_string(sessions.size())}, {"sourceLanguage", "en"}}));
     speakers.push_back(std::make_unique<WsClient>(port("d")));
     ASSERT_TRUE(testing::join_speaker(*speakers.back(), sessions.back()));

@@ -351,7 +351,9 @@
       if (m.type === 'welcome') {
         remember(code, { token, listenerKey });  // accepted: this device controls the session now
         sessionStorage.setItem(kTab, code);
+        $('session-error').textContent = '';  // a "join again" from before this welcome is over
         setState(m.state);
+        if (audioCtx && !pc) publish();  // WebRTC again, to the node that took us (no await)
       } else if (m.type === 'state') setState(m.state);
       else if (m.type === 'partial') $('partial').textContent = m.text;
       else if (m.type === 'discard') $('partial').textContent = '';
@@ -382,6 +384,10 @@
       else if (m.type === 'sessionEnded') setState('ENDED');
     };
     ws.onclose = () => {
+      // The node may be gone, and the WebRTC publisher with it (its failure
+      // shows only after ICE gives up, 15 s or more): the microphone goes
+      // over the WebSocket from the next welcome until WebRTC is up again.
+      if (pc) unpublish();
       if (state !== 'ENDED' && !replaced) setTimeout(connect, 1000);
     };
   }

@@ -104,6 +104,16 @@ void handle_rtc(const ApiContext& ctx, const Request& req, const Client& client,
   auto found = find_live(ctx, client, code);
   if (!found) return reply(error(req, found.status()));
   auto live = std::move(*found);
+  if (live->is_view()) {
+    // Several nodes: WebRTC media stays on the node that runs the session
+    // (docs/deploy.md). A 503 lets nginx try the next node, and the pages
+    // fall back to the WebSocket; a 201 here would publish into nothing or
+    // play silence.
+    return reply(error(req, core::unavailable("session " + code + " runs on another node of this service, and "
+                                              "WebRTC reaches it only there; use the WebSocket, or connect "
+                                              "through the front that sends /whip and /whep by session code")
+                                .with_retry_after(1)));
+  }
   std::string prefix = whip ? "/whip/" : "/whep/";
   prefix.append(code).append("/");
   if (whip) {

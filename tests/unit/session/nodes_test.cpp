@@ -270,6 +270,9 @@ TEST_F(Nodes, ASessionNoNodeHasListedForTenMinutesIsRemovedFromTheDirectory) {
   };
   bus->put(Registry::kDirectory, "123456", listing("123456", Registry::kDirectoryStaleMs + 1000));
   bus->put(Registry::kDirectory, "234567", listing("234567", 60'000));
+  // Stale by its listing, but a node holds its lease: it runs, it stays.
+  bus->put(Registry::kDirectory, "345678", listing("345678", Registry::kDirectoryStaleMs + 1000));
+  bus->acquire(LiveSession::lease_name("345678"), "x", 60'000, [](std::optional<int64_t>) {});
   ASSERT_NE(nodes[1]->find("123456"), nullptr);  // seen as a view until then
   nodes[1]->reap(0);
   std::map<std::string, bool> left;
@@ -278,6 +281,7 @@ TEST_F(Nodes, ASessionNoNodeHasListedForTenMinutesIsRemovedFromTheDirectory) {
   });
   EXPECT_EQ(left.count("123456"), 0U);
   EXPECT_TRUE(left["234567"]);
+  EXPECT_TRUE(left["345678"]);
   // A session running on a live node is listed again by its heartbeat.
   auto created = nodes[0]->create(spec("alive"));
   ASSERT_TRUE(created.is_ok());
