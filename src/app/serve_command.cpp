@@ -42,7 +42,9 @@ int run_serve(const std::vector<std::string>& argv) {
        "origins that may frame the /overlay and /embed pages, space-separated (e.g. 'self' https://www.example.org); "
        "* allows any site, none allows none. Other pages are never framed"},
       {"io-threads", "2", "network threads"},
-      {"redis", "", "several nodes: the Redis server between them, host:port (docs/deploy.md), or several, comma-separated, "
+      {"redis", "", "several nodes: the Redis server between them, host:port (docs/deploy.md; :password@host:port "
+                    "or user:password@host:port when it asks for one; PARLEY_REDIS keeps it off the command line), "
+                    "or several, comma-separated, "
                     "that sessions are spread over by their code (the same list in the same order on every node; the "
                     "first also holds the directory); empty: this node is alone"},
       {"node-id", "", "this node's name among several (default: host name and port)"},
@@ -245,6 +247,7 @@ int run_serve(const std::vector<std::string>& argv) {
   std::shared_ptr<fanout::Bus> redis;
   if (const auto addresses = config.get("redis"); !addresses.empty()) {
     std::vector<std::shared_ptr<fanout::Bus>> shards;
+    std::string shown;  // the addresses without their passwords, for the log
     std::stringstream list(addresses);
     for (std::string address; std::getline(list, address, ',');) {
       address.erase(0, address.find_first_not_of(' '));
@@ -254,9 +257,11 @@ int run_serve(const std::vector<std::string>& argv) {
         print_error("--redis: " + options.status().message());
         return 1;
       }
+      const std::string where = options->host + ":" + std::to_string(options->port);
+      shown += (shown.empty() ? "" : ",") + where;
       auto shard = fanout::RedisBus::start(*options);
       if (!shard->wait_connected(5000)) {
-        core::log_warn("bus", "Redis at " + address + " does not answer yet; this node serves its own sessions and keeps trying");
+        core::log_warn("bus", "Redis at " + where + " does not answer yet; this node serves its own sessions and keeps trying");
       }
       shards.push_back(std::move(shard));
     }
@@ -273,7 +278,7 @@ int run_serve(const std::vector<std::string>& argv) {
       ::gethostname(host, sizeof host - 1);
       live.node_id = std::string(host) + ":" + std::to_string(*port);
     }
-    core::log_info("bus", "node " + live.node_id + " joins the others through Redis at " + addresses);
+    core::log_info("bus", "node " + live.node_id + " joins the others through Redis at " + shown);
   }
   // Strong language lists, one hand-written file per language, compiled in
   // with the pages (web/strong-words/<language>.txt; pages use them too):

@@ -218,6 +218,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     backoff_ms_ = 100;
     read();
+    if (!options_.password.empty()) {
+      // First on the connection: every command after it is answered (or,
+      // on the subscriber connection, refused) in order.
+      std::vector<std::string> auth{"AUTH"};
+      if (!options_.user.empty()) auth.push_back(options_.user);
+      auth.push_back(options_.password);
+      std::weak_ptr<Connection> weak = weak_from_this();
+      send(auth, [weak](Reply r) {
+        auto self = weak.lock();
+        if (self && r && r->type == REDIS_REPLY_ERROR)
+          self->fail("Redis refused the password: " + std::string(str(r)));
+      });
+    }
     if (on_up) on_up();
   }
 
@@ -234,6 +247,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                   return self->fail("unreadable reply");
                                 if (!reply) break;
                                 auto* r = static_cast<redisReply*>(reply);
+                                if (self->subscriber_ && r->type == REDIS_REPLY_ERROR) {
+                                  // AUTH or SUBSCRIBE refused: say so, and try again later.
+                                  std::string why(str(r));
+                                  freeReplyObject(r);
+                                  return self->fail("Redis says: " + why);
+                                }
                                 if (self->subscriber_) {
                                   if (self->on_push) self->on_push(r);
                                 } else if (!self->waiting_.empty()) {
@@ -326,6 +345,17 @@ core::Result<RedisOptions> parse_redis_address(const std::string& address) {
   if (a.rfind("redis://", 0) == 0) a = a.substr(8);
   while (!a.empty() && a.back() == '/') a.pop_back();
   RedisOptions o;
+  if (const auto at = a.rfind('@'); at != std::string::npos) {
+    const std::string credentials = a.substr(0, at);
+    a = a.substr(at + 1);
+    const auto colon = credentials.find(':');
+    if (colon == std::string::npos) {
+      o.password = credentials;
+    } else {
+      o.user = credentials.substr(0, colon);
+      o.password = credentials.substr(colon + 1);
+    }
+  }
   const auto colon = a.rfind(':');
   if (colon != std::string::npos) {
     try {
@@ -335,12 +365,12 @@ core::Result<RedisOptions> parse_redis_address(const std::string& address) {
         throw std::out_of_range("port");
     } catch (const std::exception&) {
       return core::invalid_argument(
-          "'" + address + "' is not a Redis address; write host:port, e.g. 127.0.0.1:6379");
+          "'" + a + "' is not a Redis address; write host:port, e.g. 127.0.0.1:6379");
     }
     a = a.substr(0, colon);
   }
   if (a.empty())
-    return core::invalid_argument("'" + address + "' names no Redis host; write host:port");
+    return core::invalid_argument("a Redis address names no host; write host:port");
   o.host = a;
   return o;
 }

@@ -31,9 +31,13 @@ struct RedisOptions {
   int port = 6379;
   size_t log_length = 5000;    // kept messages per topic (approximately: MAXLEN ~)
   size_t queue_limit = 10000;  // kept messages waiting while disconnected
+  // AUTH on every connection when the password is set (Redis's
+  // requirepass, or an ACL user when `user` is set too).
+  std::string user, password;
 };
 
-// Parses "redis://host:port" or "host:port" or "host".
+// Parses "redis://[user:password@]host:port", "[user:password@]host:port" or
+// "host" (":password@host:port" for requirepass without a user).
 core::Result<RedisOptions> parse_redis_address(const std::string& address);
 
 class RedisBus final : public Bus {

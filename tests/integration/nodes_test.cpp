@@ -50,8 +50,10 @@ using testing::free_port;
 // Redis would: a restart keeps the sessions' logs and the directory.
 class Redis {
  public:
-  Redis()
-      : port_(free_port()),
+  // `password`: Redis asks every client for it (requirepass).
+  explicit Redis(std::string password = "")
+      : password_(std::move(password)),
+        port_(free_port()),
         dir_(std::filesystem::temp_directory_path() /
              ("parley-redis-" + std::to_string(::getpid()) + "-" + std::to_string(port_))) {
     std::filesystem::remove_all(dir_);
@@ -72,9 +74,15 @@ class Redis {
         ::dup2(::fileno(log), 1);
         ::dup2(::fileno(log), 2);
       }
-      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--dir", dir.c_str(),
-               "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--loglevel", "warning",
-               static_cast<char*>(nullptr));
+      std::vector<const char*> argv{"redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--dir",
+                                    dir.c_str(), "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+                                    "--loglevel", "warning"};
+      if (!password_.empty()) {
+        argv.push_back("--requirepass");
+        argv.push_back(password_.c_str());
+      }
+      argv.push_back(nullptr);
+      ::execvp("redis-server", const_cast<char* const*>(argv.data()));
       std::_Exit(127);
     }
     if (!eventually([&] { return accepts(port_); }, 10s)) throw std::runtime_error("redis-server did not start");
@@ -89,7 +97,8 @@ class Redis {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   // The keys this Redis holds that start with `prefix`.
   size_t count_keys(const std::string& prefix) const {
-    const std::string cmd = "redis-cli -p " + std::to_string(port_) + " --scan --pattern '" + prefix + "*'";
+    const std::string auth = password_.empty() ? "" : " --no-auth-warning -a '" + password_ + "'";
+    const std::string cmd = "redis-cli -p " + std::to_string(port_) + auth + " --scan --pattern '" + prefix + "*'";
     FILE* p = ::popen(cmd.c_str(), "r");
     if (p == nullptr) return 0;
     size_t n = 0;
@@ -100,6 +109,7 @@ class Redis {
   }
 
  private:
+  std::string password_;
   unsigned short port_;
   std::filesystem::path dir_;
   pid_t pid_ = -1;
@@ -225,6 +235,29 @@ TEST_F(NodesTest, SessionsSpreadOverTwoRedisServersAreHeardOnEveryNode) {
   EXPECT_TRUE(both_used());
   EXPECT_EQ(redis.count_keys("parley:events:") + second.count_keys("parley:events:"), n);
   EXPECT_EQ(second.count_keys("parley:sessions"), 0U);
+}
+
+TEST_F(NodesTest, ARedisThatAsksForAPasswordIsSpokenToWithIt) {
+  Redis locked("correct horse");
+  const std::string redis_port = locked.address().substr(locked.address().rfind(':') + 1);
+  for (const char* name : {"d", "e"}) {
+    nodes[name] = std::make_unique<ServerProcess>(
+        postgres.address(), std::vector<std::string>{"--redis", "redis://:correct horse@127.0.0.1:" + redis_port,
+                                                     "--node-id", name, "--rtc", "off"});
+  }
+  const Created s = testing::create_session(port("d"), {{"name", "Locked Redis"}, {"sourceLanguage", "en"}});
+  WsClient speaker(port("d"));
+  ASSERT_TRUE(testing::join_speaker(speaker, s));
+  ASSERT_EQ(testing::control(port("d"), s, "start"), 200);
+  ASSERT_TRUE(eventually([&] { return testing::http_request(port("e"), "GET", "/api/sessions/" + s.code).status == 200; }, 5s));
+  WsClient listener(port("e"));
+  testing::join_listener(listener, s.code, "en");
+  ASSERT_TRUE(listener.wait_for_type("welcome", 10s));
+  type(speaker, kLines[0]);
+  ASSERT_TRUE(listener.wait_for_type("final", 20s, 1));
+  EXPECT_EQ(listener.of_type("final")[0]["text"], kLines[0]);
+  EXPECT_GT(locked.count_keys("parley:events:"), 0U);
+  EXPECT_EQ(metric(port("e"), "parley_bus_connected"), 1);
 }
 
 TEST_F(NodesTest, ListenersOfAKilledNodeReconnectElsewhereAndMissNothing) {
