@@ -41,6 +41,17 @@ class Bus {
   // wait in a bounded queue (full: the oldest goes, counted) and the others
   // are dropped, counted.
   virtual void publish(const std::string& topic, std::string message, bool keep) = 0;
+  // A kept message from the holder of `lease` with fence `token`: refused
+  // (counted as dropped) once a newer fence of that lease was handed out, so
+  // a node that lost its session while cut off cannot add to its log when it
+  // is back. The lease must be on the topic's server (several Redis: both
+  // are named by the session's code). Without a fencing store: publish.
+  virtual void publish_fenced(const std::string& topic, std::string message, const std::string& lease,
+                              int64_t token) {
+    (void)lease;
+    (void)token;
+    publish(topic, std::move(message), true);
+  }
   // `caught_up` (optional) is called once, on a thread of the bus, when the
   // log has been delivered: from then on what comes is live.
   virtual std::unique_ptr<Subscription> subscribe(const std::string& topic, Handler handler,

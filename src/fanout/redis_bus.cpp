@@ -39,6 +39,17 @@ redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[1])
 return id
 )lua";
 
+// KEYS: log, channel, the lease's fencing counter. ARGV: message, length,
+// the publisher's fence. Nil, and nothing kept, when a newer fence was
+// handed out since.
+constexpr const char* kFencedKeepScript = R"lua(
+local newest = tonumber(redis.call('GET', KEYS[3]) or '0')
+if newest > tonumber(ARGV[3]) then return false end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'm', ARGV[1])
+redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[1])
+return id
+)lua";
+
 constexpr const char* kPutScript = R"lua(
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PUBLISH', KEYS[2], '+' .. ARGV[1] .. '\n' .. ARGV[2])
@@ -435,6 +446,14 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
               });
   }
 
+  void publish_fenced(const std::string& topic, std::string message, const std::string& lease, int64_t token) {
+    net::post(io_, [self = shared_from_this(), topic, message = std::move(message), lease, token]() mutable {
+      self->queued({"EVAL", kFencedKeepScript, "3", log_key(topic), topic, lease + ":fence", std::move(message),
+                    std::to_string(self->options_.log_length), std::to_string(token)},
+                   true);
+    });
+  }
+
   void retire(const std::string& topic, int64_t after_ms) {
     net::post(io_, [self = shared_from_this(), topic, after_ms] {
       self->queued({"PEXPIRE", log_key(topic), std::to_string(after_ms)}, false);
@@ -607,6 +626,10 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
         // error): lost, counted and said, never counted as sent.
         ++self->dropped_;
         core::log_error("bus", "Redis refused " + argv[0] + ": " + std::string(str(r)));
+        return;
+      }
+      if (r && r->type == REDIS_REPLY_NIL && count_as_message) {
+        ++self->dropped_;  // refused by its fence: another node runs the session now
         return;
       }
       if (r) {
@@ -901,6 +924,10 @@ bool RedisBus::wait_connected(int timeout_ms) const {
 }
 void RedisBus::publish(const std::string& topic, std::string message, bool keep) {
   impl_->publish(topic, std::move(message), keep);
+}
+void RedisBus::publish_fenced(const std::string& topic, std::string message, const std::string& lease,
+                              int64_t token) {
+  impl_->publish_fenced(topic, std::move(message), lease, token);
 }
 std::unique_ptr<Bus::Subscription> RedisBus::subscribe(const std::string& topic, Handler handler,
                                                        std::function<void()> caught_up) {

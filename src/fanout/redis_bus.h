@@ -53,6 +53,8 @@ class RedisBus final : public Bus {
   bool wait_connected(int timeout_ms) const;
 
   void publish(const std::string& topic, std::string message, bool keep) override;
+  void publish_fenced(const std::string& topic, std::string message, const std::string& lease,
+                      int64_t token) override;
   std::unique_ptr<Subscription> subscribe(const std::string& topic, Handler handler,
                                           std::function<void()> caught_up = {}) override;
   void retire(const std::string& topic, int64_t after_ms) override;

@@ -25,6 +25,11 @@ void ShardedBus::publish(const std::string& topic, std::string message, bool kee
   of(topic).publish(topic, std::move(message), keep);
 }
 
+void ShardedBus::publish_fenced(const std::string& topic, std::string message, const std::string& lease,
+                                int64_t token) {
+  of(topic).publish_fenced(topic, std::move(message), lease, token);
+}
+
 std::unique_ptr<Bus::Subscription> ShardedBus::subscribe(const std::string& topic, Handler handler,
                                                          std::function<void()> caught_up) {
   return of(topic).subscribe(topic, std::move(handler), std::move(caught_up));

@@ -398,7 +398,11 @@ void LiveSession::publish(Event event) {
   if (!config_.bus) return;
   // One copy for every other node. Captions and state changes are kept in
   // the session's log, for joiners and for nodes that missed them.
-  config_.bus->publish(events_topic(code_), encode_fenced(fence_, event), is_kept(event));
+  if (is_kept(event) && fence_ > 0) {
+    config_.bus->publish_fenced(events_topic(code_), encode_fenced(fence_, event), lease_name(code_), fence_);
+  } else {
+    config_.bus->publish(events_topic(code_), encode_fenced(fence_, event), is_kept(event));
+  }
   // The log is capped (a few thousand events): the state is said again
   // now and then, so a node that reads the log of a long session (a view,
   // or the node taking it over) still learns it was started.
@@ -409,7 +413,8 @@ void LiveSession::publish(Event event) {
       std::lock_guard lock(info_mu_);
       state = info_.state;
     }
-    config_.bus->publish(events_topic(code_), encode_fenced(fence_, StateEvent{state}), true);
+    config_.bus->publish_fenced(events_topic(code_), encode_fenced(fence_, StateEvent{state}), lease_name(code_),
+                                fence_);
   }
 }
 

@@ -95,6 +95,17 @@ class Redis {
     pid_ = -1;
   }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // redis-cli's answer to `args` (one line each).
+  std::string cli(const std::string& args) const {
+    const std::string auth = password_.empty() ? "" : " --no-auth-warning -a '" + password_ + "'";
+    FILE* p = ::popen(("redis-cli -p " + std::to_string(port_) + auth + " " + args).c_str(), "r");
+    if (p == nullptr) return "";
+    std::string out;
+    char line[512];
+    while (std::fgets(line, sizeof line, p) != nullptr) out += line;
+    ::pclose(p);
+    return out;
+  }
   // The keys this Redis holds that start with `prefix`.
   size_t count_keys(const std::string& prefix) const {
     const std::string auth = password_.empty() ? "" : " --no-auth-warning -a '" + password_ + "'";
@@ -258,6 +269,32 @@ TEST_F(NodesTest, ARedisThatAsksForAPasswordIsSpokenToWithIt) {
   EXPECT_EQ(listener.of_type("final")[0]["text"], kLines[0]);
   EXPECT_GT(locked.count_keys("parley:events:"), 0U);
   EXPECT_EQ(metric(port("e"), "parley_bus_connected"), 1);
+}
+
+TEST_F(NodesTest, ANodeWhoseSessionWasTakenMeanwhileCannotAddToItsLog) {
+  // As if node a had been cut off and another node had taken the session:
+  // the lease and its fencing counter move on in Redis behind a's back.
+  const Created s = testing::create_session(port("a"), {{"name", "Taken behind its back"}, {"sourceLanguage", "en"}});
+  WsClient speaker(port("a"));
+  ASSERT_TRUE(testing::join_speaker(speaker, s));
+  ASSERT_EQ(testing::control(port("a"), s, "start"), 200);
+  type(speaker, kLines[0]);
+  ASSERT_TRUE(speaker.wait_for_type("final", 20s, 1));
+  const std::string log = "parley:events:" + s.code + ":log";
+  ASSERT_TRUE(eventually([&] { return redis.cli("XLEN " + log) == "2\n"; }, 5s)) << redis.cli("XLEN " + log);  // state, final
+  const std::string newer = std::to_string(std::stoll(redis.cli("GET parley:lease:" + s.code + ":fence")) + 1);
+  redis.cli("SET parley:lease:" + s.code + ":fence " + newer);
+  redis.cli("SET parley:lease:" + s.code + " 'elsewhere " + newer + "' PX 60000");
+  const double dropped = metric(port("a"), "parley_bus_dropped_total");
+  type(speaker, kLines[1]);
+  // Refused by Redis (counted), never in the log; a's next renewal fails,
+  // and a lets its speaker go.
+  EXPECT_TRUE(eventually([&] { return metric(port("a"), "parley_bus_dropped_total") > dropped; }, 5s));
+  EXPECT_EQ(redis.cli("XLEN " + log), "2\n");
+  EXPECT_TRUE(eventually([&] { return speaker.closed(); }, 10s));
+  EXPECT_TRUE(eventually([&] {
+    return metric(port("a"), "parley_session_moves_total{how=\"lease_lost\"}") == 1;
+  }, 5s));
 }
 
 TEST_F(NodesTest, ListenersOfAKilledNodeReconnectElsewhereAndMissNothing) {
