@@ -725,6 +725,14 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
       std::string mid(payload.substr(0, space));
       auto body = payload.substr(space + 1);
       if (!s.ready) {
+        // Only kept messages wait for the log to be read: a live one (a
+        // partial, a speech message of many kilobytes) is stale by then,
+        // and holding thousands of them while commands are down would cost
+        // hundreds of megabytes. Listeners are welcomed after the catch-up.
+        if (mid == "-") {
+          ++dropped_;
+          continue;
+        }
         if (s.held.size() >= options_.queue_limit) {
           s.held.pop_front();
           ++dropped_;
