@@ -248,10 +248,7 @@ int run_serve(const std::vector<std::string>& argv) {
   if (const auto addresses = config.get("redis"); !addresses.empty()) {
     std::vector<std::shared_ptr<fanout::Bus>> shards;
     std::string shown;  // the addresses without their passwords, for the log
-    std::stringstream list(addresses);
-    for (std::string address; std::getline(list, address, ',');) {
-      address.erase(0, address.find_first_not_of(' '));
-      address.erase(address.find_last_not_of(' ') + 1);
+    for (const auto& address : split_list(addresses)) {
       auto options = fanout::parse_redis_address(address);
       if (!options) {
         print_error("--redis: " + options.status().message());

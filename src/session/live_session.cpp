@@ -1236,9 +1236,10 @@ void LiveSession::depose() {
 
 void LiveSession::hand_over() {
   // A session moves to the node its speaker joined only while no speaker
-  // is connected here (and, if it ran here, none was for kHandOverAfterMs). One whose pipeline never ran here (created through
-  // one node, spoken to through another) becomes a view at once: nothing is
-  // in flight, its listeners stay. One that ran finishes the utterance in
+  // is connected here (and, if it ran here, none was for kHandOverAfterMs).
+  // One whose pipeline never ran here (created through one node, spoken to
+  // through another) becomes a view at once: nothing is in flight, its
+  // listeners stay. One that ran finishes the utterance in
   // flight and publishes it first, then lets go (leave()); its listeners
   // here reconnect to a view, with `since`, and miss nothing.
   {

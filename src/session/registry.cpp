@@ -132,18 +132,12 @@ core::Result<Created> Registry::create(SessionSpec spec) {
   int64_t fence = 0;
   if (config_.bus) {
     // The lease on the code makes it this node's alone, among every node.
-    auto got = std::make_shared<std::promise<std::optional<int64_t>>>();
-    auto taken = got->get_future();
-    config_.bus->acquire(LiveSession::lease_name(info.code), config_.node_id,
-                         LiveSession::kLeaseTtlMs,
-                         [got](std::optional<int64_t> f) { got->set_value(f); });
-    if (taken.wait_for(std::chrono::seconds(3)) != std::future_status::ready) {
+    auto taken = take_lease(info.code);
+    if (!taken) {
       unreserve();
-      return core::unavailable(
-                 "the bus between this service's nodes does not answer; try again shortly")
-          .with_retry_after(5);
+      return taken.status();
     }
-    auto f = taken.get();
+    auto f = *taken;
     if (!f) {
       unreserve();
       return core::unavailable("that session code was just taken on another node; try again")
@@ -293,12 +287,8 @@ void Registry::forget_stale_listings() {
     // Only one nobody holds: its lease is taken (so no node can start
     // running it meanwhile), the entry removed, the lease let go. A node
     // that still runs it holds the lease, whatever its listing says.
-    const auto lease = LiveSession::lease_name(listed.info.code);
-    auto got = std::make_shared<std::promise<std::optional<int64_t>>>();
-    auto taken = got->get_future();
-    config_.bus->acquire(lease, config_.node_id, LiveSession::kLeaseTtlMs,
-                         [got](std::optional<int64_t> f) { got->set_value(f); });
-    if (taken.wait_for(std::chrono::seconds(3)) != std::future_status::ready || !taken.get()) continue;
+    auto taken = take_lease(listed.info.code);
+    if (!taken || !*taken) continue;
     core::log_info("registry", "session " + listed.info.code +
                                    " has not been listed by any node for 10 minutes (its node stopped and its "
                                    "speaker did not come back): it is ended");
@@ -307,8 +297,20 @@ void Registry::forget_stale_listings() {
       if (auto st = store_->set_state(listed.info.id, State::ended, now); !st)
         core::log_error("registry", st.message());
     }
-    config_.bus->release(lease, config_.node_id);
+    config_.bus->release(LiveSession::lease_name(listed.info.code), config_.node_id);
   }
+}
+
+core::Result<std::optional<int64_t>> Registry::take_lease(const std::string& code) {
+  auto got = std::make_shared<std::promise<std::optional<int64_t>>>();
+  auto taken = got->get_future();
+  config_.bus->acquire(LiveSession::lease_name(code), config_.node_id, LiveSession::kLeaseTtlMs,
+                       [got](std::optional<int64_t> f) { got->set_value(f); });
+  if (taken.wait_for(std::chrono::seconds(3)) != std::future_status::ready) {
+    return core::unavailable("the bus between this service's nodes does not answer; try again shortly")
+        .with_retry_after(5);
+  }
+  return taken.get();
 }
 
 void Registry::leave_all(const std::string& reason) {

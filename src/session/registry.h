@@ -91,6 +91,9 @@ class Registry {
   int64_t listed_at_ms_ = 0;     // tick() only: when this node last listed its sessions
   // Removes directory entries nobody listed for kDirectoryStaleMs (reap()).
   void forget_stale_listings();
+  // Asks the bus for a session's lease and waits for the answer (up to 3 s,
+  // then unavailable): its fence, or nothing when another node holds it.
+  core::Result<std::optional<int64_t>> take_lease(const std::string& code);
 };
 
 }  // namespace parley::session
