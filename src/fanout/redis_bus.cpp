@@ -33,18 +33,14 @@ using Reply = const redisReply*;
 using ReplyFn = std::function<void(Reply)>;
 
 // A kept message: appended to the topic's log and published with its id.
+// KEYS: log, channel and, for a fenced one, the lease's fencing counter.
+// ARGV: message, length, and the publisher's fence. Nil, and nothing kept,
+// when a newer fence was handed out since.
 constexpr const char* kKeepScript = R"lua(
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'm', ARGV[1])
-redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[1])
-return id
-)lua";
-
-// KEYS: log, channel, the lease's fencing counter. ARGV: message, length,
-// the publisher's fence. Nil, and nothing kept, when a newer fence was
-// handed out since.
-constexpr const char* kFencedKeepScript = R"lua(
-local newest = tonumber(redis.call('GET', KEYS[3]) or '0')
-if newest > tonumber(ARGV[3]) then return false end
+if KEYS[3] then
+  local newest = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if newest > tonumber(ARGV[3]) then return false end
+end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'm', ARGV[1])
 redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[1])
 return id
@@ -448,7 +444,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
 
   void publish_fenced(const std::string& topic, std::string message, const std::string& lease, int64_t token) {
     net::post(io_, [self = shared_from_this(), topic, message = std::move(message), lease, token]() mutable {
-      self->queued({"EVAL", kFencedKeepScript, "3", log_key(topic), topic, lease + ":fence", std::move(message),
+      self->queued({"EVAL", kKeepScript, "3", log_key(topic), topic, lease + ":fence", std::move(message),
                     std::to_string(self->options_.log_length), std::to_string(token)},
                    true);
     });
