@@ -49,7 +49,8 @@ int run_serve(const std::vector<std::string>& argv) {
                     "first also holds the directory); empty: this node is alone"},
       {"node-id", "", "this node's name among several (default: host name and port)"},
       {"trusted-proxies", "", "reverse proxies in front of this node, comma-separated addresses or networks (e.g. 127.0.0.1, 10.0.0.0/8): their connections count each client by the X-Forwarded-For address they add, not as one"},
-      {"max-sessions", "64", "live sessions at once"},
+      {"max-sessions", "64", "live sessions at once (each conversation's participant is one)"},
+      {"max-conversations", "32", "conversations at once (2 to 8 people each; /c)"},
       {"vocabulary-sessions", "8", "sessions that may hold a vocabulary or script at once (each holds a speech decoder of its own, ~90 MB)"},
       {"vad", "silero", "voice activity detector (see: parley engines)"},
       {"stt", "pocketsphinx", "speech recognisers in priority order, e.g. pocketsphinx(decoders=4); a language goes to the first that has it"},
@@ -110,6 +111,7 @@ int run_serve(const std::vector<std::string>& argv) {
   auto port = config.get_long("port", 0, 65535);
   auto threads = config.get_long("io-threads", 1, 64);
   auto max_sessions = config.get_long("max-sessions", 1, 100000);
+  auto max_conversations = config.get_long("max-conversations", 0, 100000);
   auto vocabulary_sessions = config.get_long("vocabulary-sessions", 0, 10000);
   auto stt_decoders = config.get_long("stt-decoders", 1, 1000);
   auto max_audience = config.get_long("max-listeners-per-session", 1, 10000000);
@@ -135,7 +137,7 @@ int run_serve(const std::vector<std::string>& argv) {
   auto engine_workers = config.get_long("engine-api-workers", 1, 256);
   auto engine_upload_mb = config.get_long("engine-api-max-upload-mb", 1, 2048);
   auto engine_audio_s = config.get_long("engine-api-max-audio-s", 1, 6 * 3600);
-  for (const auto* r : {&engine_workers, &engine_upload_mb, &engine_audio_s, &port, &threads, &max_sessions, &vocabulary_sessions, &stt_decoders, &max_audience, &max_languages, &history_in_memory, &retention_days, &idle_s, &start_ms, &hangover_ms, &min_hangover_ms, &lag_budget_ms, &slow_ms, &send_buffer, &queue_bytes,
+  for (const auto* r : {&engine_workers, &engine_upload_mb, &engine_audio_s, &port, &threads, &max_sessions, &max_conversations, &vocabulary_sessions, &stt_decoders, &max_audience, &max_languages, &history_in_memory, &retention_days, &idle_s, &start_ms, &hangover_ms, &min_hangover_ms, &lag_budget_ms, &slow_ms, &send_buffer, &queue_bytes,
                         &max_rtc, &rtc_timeout, &per_address, &rate_create, &rate_join, &rate_unknown,
                         &rate_credential}) {
     if (!*r) {
@@ -334,6 +336,8 @@ int run_serve(const std::vector<std::string>& argv) {
   live.words_builder = std::make_shared<session::WordsBuilder>(16, static_cast<size_t>(*vocabulary_sessions));
   session::Registry registry(*engines, shared_store, live, static_cast<size_t>(*max_sessions));
   server.context().api.registry = &registry;
+  session::Conversations conversations(registry, static_cast<size_t>(*max_conversations));
+  server.context().api.conversations = &conversations;
   std::unique_ptr<rtc::Service> webrtc;
   if (config.get("rtc") == "on") {
     rtc::RtcConfig rc;
@@ -368,6 +372,7 @@ int run_serve(const std::vector<std::string>& argv) {
     auto next_retention = std::chrono::steady_clock::now();
     do {
       lock.unlock();
+      conversations.reap(idle_ms);
       registry.reap(idle_ms);
       // Memory freed by sessions and listeners that left goes back to the
       // system, so RSS (what operators graph) follows what is in use.
@@ -402,6 +407,7 @@ int run_serve(const std::vector<std::string>& argv) {
     sigwait(&signals, &sig);
     std::fprintf(stderr, "parley: %s received, finishing live sessions…\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     draining = true;
+    conversations.end_all("the server is shutting down");
     registry.leave_all("the server is shutting down");
     server.stop(std::chrono::milliseconds(3000));
   });
@@ -410,7 +416,8 @@ int run_serve(const std::vector<std::string>& argv) {
   const std::string base = config.get("public-url").empty()
                                ? std::string(server.tls() ? "https://" : "http://") + shown_host + ":" + std::to_string(server.port())
                                : config.get("public-url");
-  std::printf("parley is serving on port %u — open %s/speaker\n", server.port(), base.c_str());
+  std::printf("parley is serving on port %u — open %s/speaker (a talk) or %s/c (a conversation)\n", server.port(),
+              base.c_str(), base.c_str());
   std::fflush(stdout);
   server.run();
   // Requests still on the blocking pool finish now, while the registry and
@@ -429,6 +436,7 @@ int run_serve(const std::vector<std::string>& argv) {
   reaper_cv.notify_all();
   reaper.join();
   if (heartbeat.joinable()) heartbeat.join();
+  conversations.end_all("the server is shutting down");
   registry.leave_all("the server is shutting down");
   registry.reap(0);
   std::fprintf(stderr, "parley: stopped\n");

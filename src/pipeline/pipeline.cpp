@@ -28,7 +28,7 @@ struct SpeakerPipeline::Lane {
 core::Result<std::unique_ptr<SpeakerPipeline>> SpeakerPipeline::create(const Engines& engines,
                                                                        PipelineConfig config,
                                                                        PipelineListener& listener) {
-  if (!engines.vad || !engines.stt || !engines.router) {
+  if (!engines.vad || (config.recognise && !engines.stt) || !engines.router) {
     return core::invalid_argument("a pipeline needs VAD, STT and MT engines");
   }
   auto targets = config.targets;
@@ -39,10 +39,12 @@ core::Result<std::unique_ptr<SpeakerPipeline>> SpeakerPipeline::create(const Eng
   HypothesisSource& as_source = *p;
   p->segmenter_ = std::make_unique<Segmenter>(std::move(*vad), p->c_.segmenter, as_listener,
                                               p->c_.source_language, &as_source);
-  auto stt = engines.stt->open_stream(p->c_.source_language);
-  if (!stt) return stt.status();
-  p->stt_ = std::move(*stt);
-  if (p->c_.stt_adaptation) p->stt_->use(p->c_.stt_adaptation);
+  if (p->c_.recognise) {
+    auto stt = engines.stt->open_stream(p->c_.source_language);
+    if (!stt) return stt.status();
+    p->stt_ = std::move(*stt);
+    if (p->c_.stt_adaptation) p->stt_->use(p->c_.stt_adaptation);
+  }
   if (p->c_.script) p->use_script(std::move(*p->c_.script));
   p->c_.script.reset();
   p->c_.targets.clear();
@@ -105,6 +107,7 @@ int SpeakerPipeline::sample_rate_hz_out() const {
 }
 
 core::Status SpeakerPipeline::push_audio(std::span<const float> samples) {
+  if (!stt_) return core::failed_precondition("this speaker types: no recogniser for " + c_.source_language);
   samples_in_ += static_cast<int64_t>(samples.size());
   return segmenter_->push(samples);
 }
@@ -116,7 +119,7 @@ void SpeakerPipeline::skip_time(int64_t ms) {
 }
 
 void SpeakerPipeline::use_adaptation(std::shared_ptr<const engines::stt::Adaptation> adaptation) {
-  stt_->use(std::move(adaptation));
+  if (stt_) stt_->use(std::move(adaptation));
 }
 
 void SpeakerPipeline::use_script(words::Script script) {

@@ -72,6 +72,9 @@ struct PipelineConfig {
   // Strong language by language, for a session that hides it: masked in
   // captions, left out of speech. Empty (the default): everything as said.
   std::map<std::string, StrongWords> strong_words;
+  // False: the speaker types (no recogniser for the language, e.g. a
+  // conversation's participant); no STT stream is opened and audio is refused.
+  bool recognise = true;
 };
 
 class PipelineListener {

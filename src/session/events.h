@@ -32,6 +32,9 @@ struct CaptionEvent {
   bool late = false;
   // How long ago its source speech ended when it was sent (-1: unknown).
   int64_t since_end_ms = -1;
+  // When the final was made (wall clock, ms since the epoch; 0: unknown):
+  // a conversation's pages order several sessions' finals by it.
+  int64_t at_ms = 0;
 };
 
 struct PartialEvent {
@@ -82,6 +85,7 @@ const std::string& event_language(const Event& e);
 // A versioned binary encoding (little-endian lengths and integers). decode
 // refuses anything it cannot read whole: bytes from the bus are checked
 // like any other input.
+inline constexpr uint8_t kEventVersion = 2;  // byte 0 of every encoded event
 std::string encode(const Event& e);
 std::optional<Event> decode(std::string_view bytes);
 

@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "engines/language.h"
 #include "session/wire.h"
 
 namespace parley::session {
@@ -427,11 +428,21 @@ void LiveSession::relay(const CaptionEvent& e) {
   item.end_ms = e.end_ms;
   item.source_text = e.source;
   item.from_script = e.from_script;
-  if (item.created_at_ms == 0) item.created_at_ms = wall_clock_ms();
+  if (item.created_at_ms == 0) item.created_at_ms = e.at_ms > 0 ? e.at_ms : wall_clock_ms();
   if (e.language != info_.spec.source_language) {
     item.translations[e.language] = store::TranslationRow{e.language, e.text, "relayed", {}};
   }
   while (relayed_.size() > config_.history_in_memory) relayed_.erase(relayed_.begin());
+}
+
+void LiveSession::watch_utterances(std::weak_ptr<UtteranceWatcher> watcher) {
+  std::lock_guard lock(watcher_mu_);
+  watcher_ = std::move(watcher);
+}
+
+std::shared_ptr<UtteranceWatcher> LiveSession::watcher() {
+  std::lock_guard lock(watcher_mu_);
+  return watcher_.lock();
 }
 
 void LiveSession::route(const Event& event) {
@@ -439,6 +450,10 @@ void LiveSession::route(const Event& event) {
   std::visit(
       Overloaded{
           [&](const CaptionEvent& e) {
+            if (e.language == source && !e.late) {
+              if (auto w = watcher()) w->on_utterance_closed(e.utterance_id, true);
+              if (open_utterance_ == e.utterance_id) open_utterance_ = 0;
+            }
             auto ch = channel(e.language, true);
             if (!ch) return;
             if (e.language != source) {
@@ -451,6 +466,10 @@ void LiveSession::route(const Event& event) {
             speaker_.broadcast_all(m);
           },
           [&](const PartialEvent& e) {
+            if (e.language == source && e.utterance_id != open_utterance_) {
+              open_utterance_ = e.utterance_id;
+              if (auto w = watcher()) w->on_utterance_open(e.utterance_id);
+            }
             auto ch = find_channel(e.language);
             auto m = ch ? ch->publish(e) : nullptr;
             if (e.language == source)
@@ -464,6 +483,8 @@ void LiveSession::route(const Event& event) {
             if (auto ch = find_channel(e.language)) ch->publish(e);
           },
           [&](const DiscardEvent& e) {
+            if (auto w = watcher()) w->on_utterance_closed(e.utterance_id, false);
+            if (open_utterance_ == e.utterance_id) open_utterance_ = 0;
             auto m = wire::discard(e.utterance_id);
             speaker_.broadcast_all(m);
             for (const auto& ch : all_channels()) ch->broadcast(m);
@@ -578,6 +599,10 @@ core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq,
   }
   if (pcm.size() > static_cast<size_t>(rate_hz * kMaxFrameSeconds)) {
     return core::invalid_argument("audio frame longer than 1 s; send 20–100 ms frames");
+  }
+  if (info_.spec.typed) {  // immutable after creation
+    return core::failed_precondition("speech in " + engines::language_name(info_.spec.source_language) +
+                                     " cannot be recognised on this server: type instead");
   }
   touch();
   if (frame_seq) {

@@ -40,6 +40,19 @@
 
 namespace parley::session {
 
+// Told when the speaker's utterances open and close (a conversation's floor
+// and its talk indicator). Called on the session's worker thread; must not
+// block.
+class UtteranceWatcher {
+ public:
+  virtual ~UtteranceWatcher() = default;
+  // The utterance's first partial caption: the speaker is talking.
+  virtual void on_utterance_open(uint64_t utterance_id) = 0;
+  // Its final (kept) or its discard (nothing was recognised). A typed
+  // caption closes an utterance that was never opened.
+  virtual void on_utterance_closed(uint64_t utterance_id, bool kept) = 0;
+};
+
 struct LiveConfig {
   size_t audio_queue_frames = 500;  // speaker frames waiting for the worker (~10 s of 20 ms frames)
   size_t history_in_memory = 2000;  // older finals are read over REST, from the store
@@ -94,6 +107,8 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   SessionInfo info() const;
   bool token_matches(std::string_view token) const;
   const std::string& source_language() const { return info_.spec.source_language; }  // immutable
+  // One participant's voice in a conversation (SessionSpec::conversation): private to it.
+  bool in_conversation() const { return !info_.spec.conversation.empty(); }  // immutable
 
   // SpeakerLink.
   core::Result<State> apply(Action action) override;
@@ -121,6 +136,10 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   void remove_player(const std::string& language) override;
   core::Status add_tap(const std::string& language, std::shared_ptr<AudioTap> tap) override;
   void remove_tap(const std::string& language, const AudioTap* tap) override;
+
+  // The speaker's utterances opening and closing, from now on (one watcher;
+  // a later call replaces it). Held weakly.
+  void watch_utterances(std::weak_ptr<UtteranceWatcher> watcher);
 
   // For the operator (API, /metrics, the registry).
   // WebSocket listeners by language (languages with none left out).
@@ -335,6 +354,12 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
     std::map<std::string, RemoteAudience> languages;
   };
   std::map<std::string, NodeAudience> remote_;  // guarded by audience_mu_: by node
+
+  std::mutex watcher_mu_;
+  std::weak_ptr<UtteranceWatcher> watcher_;  // guarded by watcher_mu_
+  uint64_t open_utterance_ = 0;              // the worker's thread only: the last one told open
+  // The watcher, if any (the worker's thread).
+  std::shared_ptr<UtteranceWatcher> watcher();
 
   std::atomic<bool> worker_exited_{false};
   std::mutex worker_mu_;

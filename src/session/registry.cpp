@@ -86,7 +86,7 @@ core::Result<Created> Registry::create(SessionSpec spec) {
   if (!src) return core::invalid_argument("'" + spec.source_language + "' is not a language code");
   spec.source_language = *src;
   auto langs = engines_.stt ? engines_.stt->languages() : std::vector<std::string>{};
-  if (std::find(langs.begin(), langs.end(), *src) == langs.end()) {
+  if (!spec.typed && std::find(langs.begin(), langs.end(), *src) == langs.end()) {
     std::string have;
     for (const auto& l : langs) have += (have.empty() ? "" : ", ") + l;
     return core::invalid_argument("speech in '" + *src +
@@ -249,7 +249,9 @@ size_t Registry::reap(int64_t idle_ms) {
         it = by_code_.erase(it);
         continue;
       }
-      if (idle_ms > 0 && !it->second->is_view() && it->second->idle_ms() > idle_ms)
+      // A conversation's sessions live as long as it does (conversation.h).
+      if (idle_ms > 0 && !it->second->is_view() && !it->second->in_conversation() &&
+          it->second->idle_ms() > idle_ms)
         idle.push_back(it->second);
       ++it;
     }

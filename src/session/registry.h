@@ -56,6 +56,7 @@ class Registry {
   void leave_all(const std::string& reason);
 
   size_t size() const;
+  const pipeline::Engines& engines() const { return engines_; }
   // Counters and latencies of every session this registry ever held.
   const Telemetry& telemetry() const { return *config_.telemetry; }
   // Where sessions' vocabularies are built (for /metrics).

@@ -36,6 +36,13 @@ struct SessionSpec {
   // Strong language masked in captions and left out of speech (off by
   // default: captions as said).
   bool hide_strong_words = false;
+  // The speaker types rather than speaks: a language with no recogniser
+  // here (a conversation's participant). Audio is refused.
+  bool typed = false;
+  // The conversation this session is one participant's voice in (a code);
+  // empty for a talk. Such a session is private to its conversation: no
+  // listener link, WebSocket join or stream reaches it by its own code.
+  std::string conversation;
 };
 
 struct SessionInfo {
@@ -65,5 +72,16 @@ std::string hash_token(std::string_view token);
 bool digests_equal(std::string_view a, std::string_view b);
 
 int64_t wall_clock_ms();
+
+// One person in a conversation (conversation.h).
+struct ParticipantInfo {
+  std::string id;  // 8 hex digits, stable for the conversation
+  std::string name;
+  std::string language;
+  bool typed = false;   // no recogniser for the language here: they type
+  bool online = false;  // a connection is attached
+  bool left = false;    // said goodbye for good
+  int64_t joined_at_ms = 0;
+};
 
 }  // namespace parley::session

@@ -52,28 +52,44 @@ struct LanguagePace {
   std::atomic<uint64_t> skipped{0};   // speech skipped to catch up (the caption went out)
 };
 
-class PaceTelemetry {
+// Rows of measures by a label (a language, a direction), created on first
+// use. Labels come from a closed set (engines::language); past 64 of them,
+// one shared "other" row.
+template <class Row>
+class LabelledRows {
  public:
-  // Created on first use. Languages are the session's targets, a closed set
-  // (engines::language); past 64 of them, one shared "other" row.
-  LanguagePace& of(const std::string& language) {
+  Row& of(const std::string& label) {
     std::lock_guard lock(mu_);
-    auto it = by_language_.find(language);
-    if (it == by_language_.end()) {
-      const std::string key = by_language_.size() < 64 ? language : "other";
-      it = by_language_.try_emplace(key, std::make_unique<LanguagePace>()).first;
+    auto it = rows_.find(label);
+    if (it == rows_.end()) {
+      const std::string key = rows_.size() < 64 ? label : "other";
+      it = rows_.try_emplace(key, std::make_unique<Row>()).first;
     }
     return *it->second;
   }
-  void for_each(const std::function<void(const std::string&, const LanguagePace&)>& f) const {
+  void for_each(const std::function<void(const std::string&, const Row&)>& f) const {
     std::lock_guard lock(mu_);
-    for (const auto& [lang, pace] : by_language_) f(lang, *pace);
+    for (const auto& [label, row] : rows_) f(label, *row);
   }
 
  private:
   mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<LanguagePace>> by_language_;
+  std::map<std::string, std::unique_ptr<Row>> rows_;
 };
+using PaceTelemetry = LabelledRows<LanguagePace>;  // by target language
+
+// One direction of translation (source → target language), measured from
+// the true end of the source speech (or the typed caption's arrival): what
+// a conversation's partner waits for the caption, and for the speech.
+struct DirectionLatency {
+  core::Histogram caption;  // → the translated caption sent
+  core::Histogram speech;   // → the translated speech sent (first audio: each utterance's speech goes whole)
+};
+// Rows labelled "<source>><target>", e.g. "en>es" (direction_label).
+using DirectionTelemetry = LabelledRows<DirectionLatency>;
+inline std::string direction_label(const std::string& source, const std::string& target) {
+  return source + ">" + target;
+}
 
 // How utterances ended (pipeline/segmenter.h): a pause the endpointer
 // judged final, the full hangover, a forced cut, the end of the stream, a
@@ -111,6 +127,7 @@ struct Telemetry {
   core::Histogram translated_caption;  // last frame → translated caption sent
   core::Histogram translated_speech;   // last frame → translated speech sent
   PaceTelemetry pace;
+  DirectionTelemetry directions;
   UtteranceEnds ends;
   ShedTelemetry shed;
 };

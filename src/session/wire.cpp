@@ -45,6 +45,49 @@ fanout::MessagePtr session_ended(const std::string& reason) {
   return make_text(Kind::control, dump({{"type", "sessionEnded"}, {"reason", reason}}));
 }
 
+namespace {
+json participant_json(const ParticipantInfo& p) {
+  return {{"id", p.id},         {"name", p.name},     {"language", p.language}, {"typed", p.typed},
+          {"online", p.online}, {"left", p.left},     {"joinedAtMs", p.joined_at_ms}};
+}
+}  // namespace
+
+fanout::MessagePtr conversation_welcome(const ConversationWelcome& w) {
+  json you = participant_json(w.you);
+  if (!w.token.empty()) you["token"] = w.token;
+  json everyone = json::array();
+  for (const auto& p : w.participants) everyone.push_back(participant_json(p));
+  json j = {{"type", "conversation"}, {"protocol", kProtocolVersion}, {"code", w.code},
+            {"title", w.title},       {"you", you},                   {"participants", everyone},
+            {"halfDuplex", w.half_duplex}};
+  j["floor"] = w.floor.empty() ? json(nullptr) : json(w.floor);
+  return make_text(Kind::control, dump(j));
+}
+
+fanout::MessagePtr partner_joined(const ParticipantInfo& p, bool returning) {
+  return make_text(Kind::control,
+                   dump({{"type", "partnerJoined"}, {"participant", participant_json(p)}, {"returning", returning}}));
+}
+
+fanout::MessagePtr partner_left(const ParticipantInfo& p, bool for_good) {
+  return make_text(Kind::control,
+                   dump({{"type", "partnerLeft"}, {"participant", participant_json(p)}, {"forGood", for_good}}));
+}
+
+fanout::MessagePtr speaking(const std::string& participant, bool talking) {
+  return make_text(Kind::control, dump({{"type", "speaking"}, {"participant", participant}, {"speaking", talking}}));
+}
+
+fanout::MessagePtr floor(const std::string& holder, bool half_duplex) {
+  json j = {{"type", "floor"}, {"halfDuplex", half_duplex}};
+  j["holder"] = holder.empty() ? json(nullptr) : json(holder);
+  return make_text(Kind::control, dump(j));
+}
+
+fanout::MessagePtr conversation_ended(const std::string& reason) {
+  return make_text(Kind::control, dump({{"type", "conversationEnded"}, {"reason", reason}}));
+}
+
 fanout::MessagePtr error(const std::string& code, const std::string& message, int retry_after_s) {
   json j = {{"type", "error"}, {"code", code}, {"message", message}};
   if (retry_after_s > 0) j["retryAfterS"] = retry_after_s;
@@ -77,6 +120,7 @@ fanout::MessagePtr final_caption(const CaptionEvent& c, bool from_history) {
             {"history", from_history}};
   if (c.since_end_ms >= 0 && !from_history) m["sinceEndMs"] = c.since_end_ms;
   if (c.from_script) m["fromScript"] = true;
+  if (c.at_ms > 0) m["atMs"] = c.at_ms;
   return make_text(Kind::final, dump(m));
 }
 

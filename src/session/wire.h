@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "avatar/viseme.h"
 #include "fanout/message.h"
@@ -80,6 +81,29 @@ fanout::MessagePtr script_position(int64_t sentence, int64_t seq);
 fanout::MessagePtr speech_skipped(int64_t seq, const std::string& language);
 fanout::MessagePtr listeners(const std::map<std::string, size_t>& by_language);
 // A speech message; its without_audio is the timeline-only variant.
+// Conversation mode (docs/protocol.md, "Conversations"). The welcome of a
+// participant's connection: who they are (with their token when they just
+// joined), and everyone in the conversation.
+struct ConversationWelcome {
+  std::string code;
+  std::string title;
+  ParticipantInfo you;
+  std::string token;  // empty when rejoining
+  std::vector<ParticipantInfo> participants;
+  bool half_duplex = false;
+  std::string floor;  // the holder's id, or empty
+};
+fanout::MessagePtr conversation_welcome(const ConversationWelcome& w);
+// Someone joined (or came back: `returning`).
+fanout::MessagePtr partner_joined(const ParticipantInfo& p, bool returning);
+// Someone's connection went (or they left for good: `for_good`).
+fanout::MessagePtr partner_left(const ParticipantInfo& p, bool for_good);
+// A participant started or stopped talking (their utterance opened or closed).
+fanout::MessagePtr speaking(const std::string& participant, bool talking);
+// Who holds the floor (empty: nobody), and whether one speaks at a time.
+fanout::MessagePtr floor(const std::string& holder, bool half_duplex);
+fanout::MessagePtr conversation_ended(const std::string& reason);
+
 fanout::MessagePtr speech(int64_t seq, uint64_t utterance_id, int64_t duration_ms,
                           const avatar::Timeline& timeline, const std::string& ogg_opus);
 

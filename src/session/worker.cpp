@@ -25,6 +25,7 @@ CaptionEvent caption_of(const store::HistoryItem& item, const std::string& langu
   c.start_ms = item.start_ms;
   c.end_ms = item.end_ms;
   c.from_script = item.from_script;
+  c.at_ms = item.created_at_ms;
   return c;
 }
 }  // namespace
@@ -132,6 +133,7 @@ void Worker::run() {
   pc.pace = config_.pace;
   pc.synthesize = engines_.tts != nullptr;
   pc.translate_partials = true;
+  pc.recognise = !config_.spec.typed;
   // The session's words as they are now; commands about them from before
   // this moment are already reflected (words_revision_).
   const auto words = words_.snapshot();
@@ -420,6 +422,10 @@ void Worker::on_translation(const pipeline::Utterance& u, const pipeline::Transl
   it->translations[t.language] = row;
   auto c = caption_of(*it, t.language, t.text);
   c.since_end_ms = since_source_end_ms(u);
+  if (c.since_end_ms >= 0) {
+    telemetry_.directions.of(direction_label(config_.spec.source_language, t.language))
+        .caption.observe(static_cast<double>(c.since_end_ms) / 1000.0);
+  }
   host_.publish(std::move(c));
   bump(&LiveCounters::translations);
   const int64_t sent_us = core::now_us();
@@ -450,6 +456,10 @@ void Worker::on_speech_end(const pipeline::Utterance& u, const pipeline::Transla
   e.language = t.language;
   e.duration_ms = static_cast<int64_t>(speech.audio.duration_s() * 1000);
   e.since_end_ms = since_source_end_ms(u);
+  if (e.since_end_ms >= 0) {
+    telemetry_.directions.of(direction_label(config_.spec.source_language, t.language))
+        .speech.observe(static_cast<double>(e.since_end_ms) / 1000.0);
+  }
   // The avatar's lip-sync travels in the same message as the audio it belongs to.
   e.timeline = avatar::build_timeline(speech.phonemes, speech.audio.samples, speech.audio.sample_rate_hz);
   e.ogg_opus = std::move(*ogg);

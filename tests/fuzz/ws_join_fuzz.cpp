@@ -13,6 +13,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (s->sample_rate_hz < 8000 || s->sample_rate_hz > 48000) std::abort();
   } else if (const auto* l = std::get_if<ws::ListenerJoin>(&join)) {
     if (l->since < 0 || l->language.empty()) std::abort();
+  } else if (const auto* p = std::get_if<ws::ParticipantJoin>(&join)) {
+    if (p->sample_rate_hz < 8000 || p->sample_rate_hz > 48000 || p->participant.empty() || p->token.empty() ||
+        p->since.size() > 32) {
+      std::abort();
+    }
+    for (const auto& [id, seq] : p->since) {
+      if (seq < 0 || id.size() > 16) std::abort();
+    }
   } else if (std::get<ws::Refusal>(join).close_reason.empty()) {
     std::abort();  // a refused join always closes
   }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "transport/http/api.h"
+#include "transport/http/conversation_api.h"
 
 #include <nlohmann/json.hpp>
 
@@ -31,7 +32,7 @@ Response json_response(const Request& req, http::status st, const json& j) {
   return make(req, st, "application/json", dump(j));
 }
 
-
+}  // namespace
 
 std::string base_url(const ApiContext& ctx, const Request& req) {
   if (!ctx.public_url.empty()) return ctx.public_url;
@@ -39,6 +40,7 @@ std::string base_url(const ApiContext& ctx, const Request& req) {
   return std::string(ctx.tls ? "https://" : "http://") + std::string(host.empty() ? "localhost" : host);
 }
 
+namespace {
 
 json session_json(const ApiContext& ctx, const session::SessionInfo& info, bool live,
                   const std::map<std::string, size_t>& counts) {
@@ -74,6 +76,9 @@ core::Result<Found> lookup(const ApiContext& ctx, const std::string& code) {
     return core::not_found("'" + code.substr(0, 16) + "' is not a session code; codes have six digits");
   }
   auto live = ctx.registry->find(code);
+  if (live && live->in_conversation()) {  // reached through its conversation only
+    return core::not_found("no session with code " + code + "; check the code with the speaker");
+  }
   if (live && !live->has_ended()) return Found{live, live->info(), ""};
   // Once ended, the stored row is what counts (it says whether the
   // transcript was made public).
@@ -108,7 +113,8 @@ core::Result<Found> find_session(const ApiContext& ctx, const Client& client, co
 
 bool is_api_key(const ApiContext& ctx, const std::string& key) { return key_in(ctx.api_key_hashes, key); }
 
-// The operator's API key, when the server has any.
+}  // namespace
+
 core::Status check_api_key(const ApiContext& ctx, const Client& client, const Request& req) {
   if (ctx.api_key_hashes.empty()) return {};
   auto key = bearer(req);
@@ -117,6 +123,8 @@ core::Status check_api_key(const ApiContext& ctx, const Client& client, const Re
   if (auto st = take(ctx, client, guard::Action::bad_credential); !st) return st;
   return core::permission_denied("this API key is not one of the server's (--api-keys)");
 }
+
+namespace {
 
 // The speaker's own token or an operator key, as the bearer.
 bool is_speaker_or_operator(const ApiContext& ctx, const Request& req, const Found& found) {
@@ -486,11 +494,15 @@ Response languages(const ApiContext& ctx, const Request& req) {
                        {{"speech", speech}, {"names", names}, {"sttEngines", stt_engines}, {"targets", targets}});
 }
 
-Response page(const Request& req, std::string_view name, http::status st = http::status::ok) {
+}  // namespace
+
+Response page(const Request& req, std::string_view name, http::status st) {
   auto a = find_asset(name);
   if (!a) return error_response(req, core::not_found("no such page"));
   return make(req, st, a->content_type, std::string(a->body));
 }
+
+namespace {
 
 // Ready to take sessions: not shutting down, and the store keeps up.
 Response readiness(const ApiContext& ctx, const Request& req) {
@@ -671,7 +683,8 @@ core::Result<std::shared_ptr<session::LiveSession>> find_live(const ApiContext& 
                                                               const std::string& code) {
   if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return st;
   auto live = ctx.registry->find(code);
-  if (!live || live->has_ended()) {
+  // A conversation's sessions are reached through the conversation only.
+  if (!live || live->has_ended() || live->in_conversation()) {
     if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return st;
     return core::not_found("no live session with code " + code.substr(0, 16) + "; check the code");
   }
@@ -708,6 +721,13 @@ Response handle_request(const ApiContext& ctx, const Request& req, const Client&
     return make(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8", render_metrics(ctx));
   }
   if (parts[0] == "speaker" && parts.size() == 1 && get) return page(req, "speaker.html");
+  // Conversations: /c starts one, /c/<code> is its page.
+  if (parts[0] == "c" && parts.size() <= 2 && get) {
+    if (parts.size() == 2 && (!ctx.conversations || !ctx.conversations->find(parts[1]))) {
+      return page(req, "conversation.html", http::status::not_found);  // the page says so, and offers a new one
+    }
+    return page(req, "conversation.html");
+  }
   if (parts[0] == "listener" && parts.size() == 2 && get) {
     auto found = find_session(ctx, client, parts[1]);
     if (!found && found.status().code() == core::Code::resource_exhausted) return error_response(req, found.status());
@@ -738,6 +758,7 @@ Response handle_request(const ApiContext& ctx, const Request& req, const Client&
 
   // /api/...
   if (parts.size() == 2 && parts[1] == "languages" && get) return languages(ctx, req);
+  if (parts.size() >= 2 && parts[1] == "conversations") return handle_conversation_api(ctx, req, client, t, parts);
   if (parts.size() == 2 && parts[1] == "sessions") {
     if (method == http::verb::post) return create_session(ctx, req, client);
     return error_response(req, core::invalid_argument("use POST to create a session"));

@@ -17,6 +17,7 @@
 #include "core/work_pool.h"
 #include "pipeline/pipeline.h"
 #include "rtc/service.h"
+#include "session/conversation.h"
 #include "session/registry.h"
 #include "store/store.h"
 #include "transport/guard/limits.h"
@@ -40,6 +41,7 @@ struct ApiContext {
   int64_t started_at_ms = 0;
   bool tls = false;  // links handed out are https://
   rtc::Service* rtc = nullptr;  // WHIP/WHEP; null: WebRTC is off
+  session::Conversations* conversations = nullptr;  // conversation mode; null: off
   // Where requests that may touch the store run, off the network threads;
   // null: inline (tests that call handle_request directly).
   std::shared_ptr<core::WorkPool> blocking;
@@ -81,6 +83,9 @@ core::Status peek(const ApiContext& ctx, const Client& client, guard::Action act
 core::Result<std::shared_ptr<session::LiveSession>> find_live(const ApiContext& ctx, const Client& client,
                                                               const std::string& code);
 
+// The operator's API key, when the server has any (--api-keys): creating a
+// session or a conversation needs one as the bearer token.
+core::Status check_api_key(const ApiContext& ctx, const Client& client, const Request& req);
 // True when `key` hashes to one of `hashes` (session::hash_token), compared
 // in constant time: operator keys and engine API keys alike.
 bool key_in(const std::vector<std::string>& hashes, const std::string& key);
@@ -91,6 +96,11 @@ Response make_response(const Request& req, http::status st, std::string_view typ
 // (scheme://host[:port], or a scheme-less host) separated by spaces or
 // commas, 'self', *, or none; an error says which entry is not one.
 core::Result<std::string> frame_ancestors(std::string_view setting);
+
+// Where this server is reached ("https://host"): --public-url, or the Host header.
+std::string base_url(const ApiContext& ctx, const Request& req);
+// One of the pages or files under web/ (built in).
+Response page(const Request& req, std::string_view name, http::status st = http::status::ok);
 
 // The one mapping from error classes to HTTP statuses.
 http::status http_status(core::Code code);

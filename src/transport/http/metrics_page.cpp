@@ -109,6 +109,18 @@ std::string render_metrics(const ApiContext& ctx) {
       w.histogram(pace, l + ",edge=\"end\"", p.end_lag);
       w.histogram(pace, l + ",edge=\"reported\"", p.reported_lag);
     });
+    const std::string direction = "parley_direction_latency_seconds";
+    w.family(direction, "histogram",
+             "Per direction of translation (source → target language): seconds from the true end of the source "
+             "speech (or a typed caption's arrival) to the translated caption being sent (edge=\"caption\") and "
+             "to its translated speech being sent (edge=\"speech\"). A conversation's latency, one way.");
+    tm.directions.for_each([&](const std::string& label, const session::DirectionLatency& d) {
+      const auto cut = label.find('>');
+      const std::string l = "source=\"" + label_value(label.substr(0, cut)) + "\",target=\"" +
+                            label_value(cut == std::string::npos ? "" : label.substr(cut + 1)) + "\"";
+      w.histogram(direction, l + ",edge=\"caption\"", d.caption);
+      w.histogram(direction, l + ",edge=\"speech\"", d.speech);
+    });
     const std::string paced = "parley_speech_pace_total";
     w.family(paced, "counter",
              "Translated utterances per language by what the pace controller did: spoken, spoken faster than "
@@ -176,6 +188,27 @@ std::string render_metrics(const ApiContext& ctx) {
     for (auto st : {session::State::created, session::State::active, session::State::paused, session::State::ended}) {
       const std::string name(session::state_name(st));
       w.sample("parley_sessions", static_cast<double>(by_state[name]), "state=\"" + name + "\"");
+    }
+    if (ctx.conversations != nullptr) {
+      const auto& cc = ctx.conversations->counters();
+      size_t online = 0;
+      const auto conversations = ctx.conversations->all();
+      for (const auto& conversation : conversations) online += conversation->n_online();
+      w.family("parley_conversations", "gauge", "Live conversations (2 to 8 participants each).");
+      w.sample("parley_conversations", static_cast<double>(conversations.size()));
+      w.family("parley_conversation_participants_online", "gauge", "Conversation participants connected now.");
+      w.sample("parley_conversation_participants_online", static_cast<double>(online));
+      w.family("parley_conversations_created_total", "counter", "Conversations created.");
+      w.sample("parley_conversations_created_total", static_cast<double>(cc.created.load()));
+      w.family("parley_conversation_participants_joined_total", "counter", "Participants who joined a conversation.");
+      w.sample("parley_conversation_participants_joined_total", static_cast<double>(cc.participants_joined.load()));
+      w.family("parley_conversation_muted_seconds_total", "counter",
+               "Participants' microphone audio not recognised: while their own device played translated speech "
+               "and its echo margin (why=\"echo\"), or while another participant held the floor (why=\"floor\").");
+      w.sample("parley_conversation_muted_seconds_total", static_cast<double>(cc.echo_muted_ms.load()) / 1000.0,
+               "why=\"echo\"");
+      w.sample("parley_conversation_muted_seconds_total", static_cast<double>(cc.floor_muted_ms.load()) / 1000.0,
+               "why=\"floor\"");
     }
     w.family("parley_listeners", "gauge", "WebSocket listeners by language.");
     for (const auto& [lang, n] : by_language) {

@@ -48,7 +48,7 @@ constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 // lookups of ended ones, history, transcripts; the listener, overlay and
 // embed pages' lookups).
 bool may_block(std::string_view path) {
-  return path.rfind("/api/sessions", 0) == 0 || path.rfind("/listener/", 0) == 0 || path.rfind("/overlay/", 0) == 0 ||
+  return path.rfind("/api/sessions", 0) == 0 || path.rfind("/api/conversations", 0) == 0 || path.rfind("/listener/", 0) == 0 || path.rfind("/overlay/", 0) == 0 ||
          path.rfind("/embed/", 0) == 0;
 }
 

@@ -40,24 +40,42 @@ Join parse_join(std::string_view text) {
   }
   const std::string code = string_at(msg, "code");
   const std::string role = string_at(msg, "role");
+  // The rate of a speaker's or participant's audio (listeners send none).
+  int rate_hz = 16000;
+  if (auto r = msg.find("sampleRate"); r != msg.end() && (role == "speaker" || role == "participant")) {
+    if (!r->is_number_integer()) {
+      // A speaker at an unknown rate would be recognised as noise: refused.
+      return Refusal{"bad_sample_rate", "sampleRate must be an integer number of Hz, e.g. 16000", "bad sample rate"};
+    }
+    const auto rate = r->get<int64_t>();
+    if (rate < 8000 || rate > 48000) {
+      return Refusal{"bad_sample_rate",
+                     "sampleRate " + std::to_string(rate) +
+                         " Hz is not supported; send 16000 Hz mono PCM16 (8000–48000 accepted)",
+                     "bad sample rate"};
+    }
+    rate_hz = static_cast<int>(rate);
+  }
   if (role == "speaker") {
     SpeakerJoin j{code, string_at(msg, "token")};
-    if (auto r = msg.find("sampleRate"); r != msg.end()) {
-      if (!r->is_number_integer()) {
-        // A speaker at an unknown rate would be recognised as noise: refused.
-        return Refusal{"bad_sample_rate", "sampleRate must be an integer number of Hz, e.g. 16000", "bad sample rate"};
-      } else {
-        const auto rate = r->get<int64_t>();
-        if (rate < 8000 || rate > 48000) {
-          return Refusal{"bad_sample_rate",
-                         "sampleRate " + std::to_string(rate) +
-                             " Hz is not supported; send 16000 Hz mono PCM16 (8000–48000 accepted)",
-                         "bad sample rate"};
-        }
-        j.sample_rate_hz = static_cast<int>(rate);
+    j.sample_rate_hz = rate_hz;
+    if (auto t = msg.find("takeover"); t != msg.end() && t->is_boolean()) j.takeover = t->get<bool>();
+    return j;
+  }
+  if (role == "participant") {
+    ParticipantJoin j{code, string_at(msg, "participant"), string_at(msg, "token"), rate_hz, {}};
+    if (j.participant.empty() || j.token.empty()) {
+      return Refusal{"bad_message",
+                     "a participant joins with the \"participant\" id and \"token\" that POST "
+                     "/api/conversations/<code>/participants returned",
+                     "bad join"};
+    }
+    if (auto s = msg.find("since"); s != msg.end() && s->is_object()) {
+      for (const auto& [id, seq] : s->items()) {
+        if (j.since.size() >= 32) break;  // a conversation has at most 32 participants, ever
+        if (seq.is_number_integer() && id.size() <= 16) j.since[id] = std::max<int64_t>(0, seq.get<int64_t>());
       }
     }
-    if (auto t = msg.find("takeover"); t != msg.end() && t->is_boolean()) j.takeover = t->get<bool>();
     return j;
   }
   if (role == "listener") {
@@ -73,7 +91,7 @@ Join parse_join(std::string_view text) {
     }
     return j;
   }
-  return Refusal{"bad_message", "role must be \"speaker\" or \"listener\"", "bad role"};
+  return Refusal{"bad_message", "role must be \"speaker\", \"listener\" or \"participant\"", "bad role"};
 }
 
 Message parse_message(std::string_view text) {
@@ -106,8 +124,19 @@ Message parse_message(std::string_view text) {
     if (seq == msg.end() || lag == msg.end() || !seq->is_number_integer() || !lag->is_number_integer()) {
       return Refusal{"bad_message", "a playback report is {\"type\":\"playback\",\"seq\":N,\"lagMs\":N}", ""};
     }
-    return PlaybackReport{seq->get<int64_t>(), lag->get<int64_t>()};
+    return PlaybackReport{seq->get<int64_t>(), lag->get<int64_t>(), string_at(msg, "from")};
   }
+  if (type == "playing" || type == "halfDuplex") {
+    auto on = msg.find(type == "playing" ? "playing" : "on");
+    if (on == msg.end() || !on->is_boolean()) {
+      return Refusal{"bad_message", type == "playing" ? "{\"type\":\"playing\",\"playing\":true|false}"
+                                                      : "{\"type\":\"halfDuplex\",\"on\":true|false}",
+                     ""};
+    }
+    if (type == "playing") return Playing{on->get<bool>()};
+    return HalfDuplex{on->get<bool>()};
+  }
+  if (type == "leave") return Leave{};
   return Refusal{"bad_message", "unknown message type '" + type.substr(0, 40) + "' for this connection", ""};
 }
 

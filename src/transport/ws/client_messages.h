@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -39,7 +40,15 @@ struct ListenerJoin {
   std::optional<session::wire::SpeechMode> speech;  // nullopt: the server's default
 };
 
-using Join = std::variant<SpeakerJoin, ListenerJoin, Refusal>;
+// A conversation's participant (docs/protocol.md, "Conversations"), who
+// joined over REST and connects with their id and token.
+struct ParticipantJoin {
+  std::string code, participant, token;
+  int sample_rate_hz = 16000;
+  std::map<std::string, int64_t> since;  // finals already shown, by participant id
+};
+
+using Join = std::variant<SpeakerJoin, ListenerJoin, ParticipantJoin, Refusal>;
 // The first message. Refusals of a join always close the connection.
 Join parse_join(std::string_view text);
 
@@ -54,12 +63,24 @@ struct TypedText {
   std::string text;
 };
 // A listener page played the speech of final `seq` to its end, `lag_ms`
-// after the source speech ended.
+// after the source speech ended. In a conversation, `from` says whose.
 struct PlaybackReport {
   int64_t seq = 0;
   int64_t lag_ms = 0;
+  std::string from;
 };
-using Message = std::variant<Ping, SetSpeechMode, Control, TypedText, PlaybackReport, Refusal>;
+// A participant's page started or stopped playing translated speech (echo).
+struct Playing {
+  bool on = false;
+};
+// A participant switches one-speaks-at-a-time on or off.
+struct HalfDuplex {
+  bool on = false;
+};
+// A participant leaves the conversation for good.
+struct Leave {};
+using Message =
+    std::variant<Ping, SetSpeechMode, Control, TypedText, PlaybackReport, Playing, HalfDuplex, Leave, Refusal>;
 // A text message after the join. Whether the sender's role may send it is
 // WsSession's decision; the type names are the protocol's.
 Message parse_message(std::string_view text);

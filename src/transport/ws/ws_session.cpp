@@ -101,6 +101,8 @@ void WsSession<Stream>::handle_text(std::string_view text) {
     send_error(bad->code, bad->message);
   } else if (std::holds_alternative<ws::Ping>(msg)) {
     enqueue(fanout::make_text(fanout::Kind::control, R"({"type":"pong"})"));
+  } else if (role_ == Role::participant) {
+    handle_participant_message(msg);
   } else if (const auto* mode = std::get_if<ws::SetSpeechMode>(&msg); mode && role_ == Role::listener) {
     speech_mode_ = mode->mode;  // from the next speech message on; what is queued goes as it is
     count_for_speech();
@@ -130,6 +132,10 @@ void WsSession<Stream>::handle_join(std::string_view text) {
     ++ctx_.api.metrics->ws_bad_frames;
     send_error(bad->code, bad->message);
     close_with(websocket::close_code::policy_error, bad->close_reason);
+    return;
+  }
+  if (const auto* participant = std::get_if<ws::ParticipantJoin>(&join)) {
+    join_conversation(*participant);
     return;
   }
   const auto* speaker_join = std::get_if<ws::SpeakerJoin>(&join);
@@ -188,6 +194,67 @@ void WsSession<Stream>::handle_join(std::string_view text) {
 }
 
 template <class Stream>
+void WsSession<Stream>::join_conversation(const ws::ParticipantJoin& join) {
+  if (auto st = take(ctx_.api, client_, guard::Action::join); !st) return refuse_rate_limited(st);
+  if (auto st = peek(ctx_.api, client_, guard::Action::unknown_code); !st) return refuse_rate_limited(st);
+  auto conversation = ctx_.api.conversations ? ctx_.api.conversations->find(join.code) : nullptr;
+  if (!conversation || conversation->has_ended()) {
+    if (auto st = take(ctx_.api, client_, guard::Action::unknown_code); !st) return refuse_rate_limited(st);
+    send_error("not_found", "no conversation with code " + join.code.substr(0, 16) + "; check the code");
+    close_with(static_cast<websocket::close_code>(4404), "no such conversation");
+    return;
+  }
+  if (auto st = peek(ctx_.api, client_, guard::Action::bad_credential); !st) return refuse_rate_limited(st);
+  auto joined = conversation->rejoin(join.participant, join.token);
+  if (!joined) {
+    const bool wrong = joined.status().code() == core::Code::permission_denied;
+    if (wrong) {
+      if (auto st = take(ctx_.api, client_, guard::Action::bad_credential); !st) return refuse_rate_limited(st);
+    }
+    send_error(core::code_name(joined.status().code()), joined.status().message());
+    close_with(wrong ? static_cast<websocket::close_code>(4403) : websocket::close_code::policy_error,
+               wrong ? "wrong token" : "cannot join");
+    return;
+  }
+  sample_rate_hz_ = join.sample_rate_hz;
+  ws::ParticipantConnection::Options options;
+  options.sample_rate_hz = join.sample_rate_hz;
+  options.since = join.since;
+  options.max_replay_bytes = std::min(session::ListenerLink::kDefaultReplayBytes, ctx_.limits.queue_hard_bytes / 8);
+  role_ = Role::participant;
+  join_timer_.cancel();
+  auto connected = ws::ParticipantConnection::connect(conversation, *joined, this->weak_from_this(), options);
+  if (!connected) {
+    role_ = Role::none;
+    send_error(core::code_name(connected.status().code()), connected.status().message());
+    close_with(websocket::close_code::policy_error, "cannot join");
+    return;
+  }
+  participant_ = std::move(*connected);
+}
+
+template <class Stream>
+void WsSession<Stream>::handle_participant_message(const ws::Message& msg) {
+  if (const auto* typed = std::get_if<ws::TypedText>(&msg)) {
+    if (auto st = participant_->text(typed->text); !st) {
+      ++ctx_.api.metrics->ws_bad_frames;
+      send_error(core::code_name(st.code()), st.message());
+    }
+  } else if (const auto* playing = std::get_if<ws::Playing>(&msg)) {
+    participant_->playing(playing->on);
+  } else if (const auto* report = std::get_if<ws::PlaybackReport>(&msg)) {
+    participant_->played(report->from, report->seq, report->lag_ms);
+  } else if (const auto* half = std::get_if<ws::HalfDuplex>(&msg)) {
+    participant_->set_half_duplex(half->on);
+  } else if (std::holds_alternative<ws::Leave>(msg)) {
+    participant_->leave();  // detaches it too
+    close_with(websocket::close_code::normal, "left the conversation");
+  } else {
+    send_error("bad_message", "this message is not for a conversation's participant");
+  }
+}
+
+template <class Stream>
 void WsSession<Stream>::refuse_rate_limited(const core::Status& st) {
   ++ctx_.api.metrics->ws_bad_frames;
   enqueue(session::wire::error("rate_limited", st.message(), st.retry_after_s()));
@@ -202,7 +269,7 @@ void WsSession<Stream>::handle_binary(std::string_view bytes) {
     close_with(websocket::close_code::policy_error, "join first");
     return;
   }
-  if (role_ != Role::speaker) {
+  if (role_ != Role::speaker && role_ != Role::participant) {
     ++ctx_.api.metrics->ws_bad_frames;
     send_error("bad_frame", "only a joined speaker sends audio");
     return;
@@ -210,6 +277,13 @@ void WsSession<Stream>::handle_binary(std::string_view bytes) {
   if (auto bad = ws::parse_audio_frame(bytes, frame_)) {
     ++ctx_.api.metrics->ws_bad_frames;
     send_error(bad->code, bad->message);
+    return;
+  }
+  if (role_ == Role::participant) {
+    if (auto st = participant_->audio(frame_.seq, frame_.pcm, this); !st) {
+      ++ctx_.api.metrics->ws_bad_frames;
+      send_error("bad_frame", st.message());
+    }
     return;
   }
   if (auto st = speaking_->push_audio(frame_.seq, frame_.pcm, sample_rate_hz_, static_cast<const fanout::Subscriber*>(this)); !st) {
@@ -364,8 +438,10 @@ void WsSession<Stream>::detach() {
     counted_for_speech_ = false;
     listening_->remove_listener(language_, this);
   }
+  if (participant_) participant_->detach();
   speaking_.reset();
   listening_.reset();
+  participant_.reset();
   role_ = Role::none;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// One WebSocket connection: a speaker streaming audio, or a listener
-// receiving captions and speech (protocol: docs/protocol.md).
+// One WebSocket connection: a speaker streaming audio, a listener
+// receiving captions and speech, or a conversation's participant, who does
+// both (protocol: docs/protocol.md).
 //
 // Threads: all socket work runs on the connection's lane (one network
 // thread's I/O context). deliver() may be called from any thread; it posts to
@@ -25,6 +26,7 @@
 #include "transport/context.h"
 #include "transport/stream.h"
 #include "transport/ws/client_messages.h"
+#include "transport/ws/participant.h"
 
 namespace parley::transport {
 
@@ -42,7 +44,7 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   size_t lane() const override { return lane_; }
 
  private:
-  enum class Role { none, speaker, listener };
+  enum class Role { none, speaker, listener, participant };
   struct Queued {
     fanout::MessagePtr message;
     std::chrono::steady_clock::time_point at;
@@ -53,6 +55,9 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   void on_read(boost::beast::error_code ec, size_t bytes);
   void handle_text(std::string_view text);
   void handle_join(std::string_view text);
+  // A conversation's participant (participant.h).
+  void join_conversation(const ws::ParticipantJoin& join);
+  void handle_participant_message(const ws::Message& msg);
   void handle_binary(std::string_view bytes);
   void send_error(const std::string& code, const std::string& message);
   // Says why (with retryAfterS) and closes with 1013 (try again later).
@@ -74,6 +79,7 @@ class WsSession final : public fanout::Subscriber, public std::enable_shared_fro
   // The session, as the role this connection joined in (one of them, or neither).
   std::shared_ptr<session::SpeakerLink> speaking_;
   std::shared_ptr<session::ListenerLink> listening_;
+  std::shared_ptr<ws::ParticipantConnection> participant_;
   std::string language_;
   session::wire::SpeechMode speech_mode_ = session::wire::SpeechMode::full;
   int64_t last_reported_seq_ = 0;  // the newest final whose playback this listener reported

@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "session/conversation.h"
+
+#include <algorithm>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/utf8.h"
+#include "engines/language.h"
+#include "session/registry.h"
+#include "session/wire.h"
+
+namespace parley::session {
+
+namespace {
+
+int64_t steady_ms() { return core::now_us() / 1000; }
+
+// A participant's session tells the conversation when they talk.
+class Watcher final : public UtteranceWatcher {
+ public:
+  Watcher(std::weak_ptr<Conversation> conversation, std::string id)
+      : conversation_(std::move(conversation)), id_(std::move(id)) {}
+  void on_utterance_open(uint64_t) override {
+    if (auto c = conversation_.lock()) c->utterance_opened(id_);
+  }
+  void on_utterance_closed(uint64_t, bool) override {
+    if (auto c = conversation_.lock()) c->utterance_closed(id_);
+  }
+
+ private:
+  std::weak_ptr<Conversation> conversation_;
+  const std::string id_;
+};
+
+// A display name: valid UTF-8 without control characters, trimmed, at most
+// kMaxNameBytes (cut on a character boundary).
+std::string clean_name(const std::string& raw) {
+  std::string s = core::sanitize_utf8(raw);
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    auto [cp, len] = core::utf8_decode(s, i);
+    if (len == 0) break;
+    if (cp >= 0x20 && cp != 0x7f) {
+      if (out.size() + len > Conversation::kMaxNameBytes) break;
+      out.append(s, i, len);
+    }
+    i += len;
+  }
+  const auto first = out.find_first_not_of(' ');
+  if (first == std::string::npos) return "";
+  return out.substr(first, out.find_last_not_of(' ') - first + 1);
+}
+
+}  // namespace
+
+Conversation::Conversation(std::string code, ConversationOptions options, Registry& sessions,
+                           std::shared_ptr<ConversationCounters> counters)
+    : code_(std::move(code)), options_(std::move(options)), created_at_ms_(wall_clock_ms()), sessions_(sessions),
+      counters_(std::move(counters)), half_duplex_(options_.half_duplex), last_online_ms_(steady_ms()) {}
+
+Conversation::~Conversation() = default;
+
+Conversation::Participant* Conversation::find(const std::string& id) {
+  for (auto& p : participants_) {
+    if (p.info.id == id) return &p;
+  }
+  return nullptr;
+}
+
+std::vector<std::shared_ptr<ConversationMember>> Conversation::members(const std::string& except) const {
+  std::vector<std::shared_ptr<ConversationMember>> out;
+  for (const auto& p : participants_) {
+    if (p.info.id == except) continue;
+    if (auto m = p.member.lock()) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+void Conversation::broadcast(const std::vector<std::shared_ptr<ConversationMember>>& to, const fanout::MessagePtr& m) {
+  for (const auto& member : to) member->on_conversation_event(m);
+}
+
+core::Result<Conversation::Joined> Conversation::join(const std::string& name_in, const std::string& language_in) {
+  auto language = engines::normalize_language(language_in);
+  if (!language) return core::invalid_argument("'" + language_in.substr(0, 40) + "' is not a language code");
+  const auto& engines = sessions_.engines();
+  std::vector<std::string> others;
+  {
+    std::lock_guard lock(mu_);
+    if (ended_) return core::failed_precondition("this conversation has ended");
+    size_t present = 0;
+    for (const auto& p : participants_) {
+      if (p.info.left) continue;
+      ++present;
+      if (p.info.language != *language) others.push_back(p.info.language);
+    }
+    if (present >= kMaxParticipants || participants_.size() + reserved_ >= kMaxEverJoined) {
+      return core::resource_exhausted("this conversation already has " + std::to_string(kMaxParticipants) +
+                                      " participants");
+    }
+    ++reserved_;  // the place is held while the session is made, outside the lock
+  }
+  auto unreserve = [this] {
+    std::lock_guard lock(mu_);
+    --reserved_;
+  };
+  // Everyone must be translatable into the newcomer's language and back.
+  for (const auto& other : others) {
+    for (const auto& [from, to] : {std::pair{other, *language}, std::pair{*language, other}}) {
+      if (auto r = engines.router->route(from, to); !r) {
+        unreserve();
+        return core::invalid_argument("this server cannot translate " + engines::language_name(from) + " into " +
+                                      engines::language_name(to) + ", so " + engines::language_name(*language) +
+                                      " cannot join this conversation: " + r.status().message());
+      }
+    }
+  }
+  const auto recognisable = engines.stt ? engines.stt->languages() : std::vector<std::string>{};
+  SessionSpec spec;
+  std::string name = clean_name(name_in);
+  spec.source_language = *language;
+  spec.typed = std::find(recognisable.begin(), recognisable.end(), *language) == recognisable.end();
+  spec.conversation = code_;
+  ParticipantInfo info;
+  info.id = random_token().substr(0, 8);
+  info.language = *language;
+  info.typed = spec.typed;
+  info.joined_at_ms = wall_clock_ms();
+  if (name.empty()) name = engines::language_name(*language) + " speaker";
+  info.name = name;
+  spec.name = (options_.title.empty() ? "Conversation " + code_ : options_.title) + " · " + name;
+  auto created = sessions_.create(spec);  // may write the store: callers are off the network threads
+  if (!created) {
+    unreserve();
+    return created.status();
+  }
+  auto session = created->session;
+  if (auto st = session->apply(Action::start); !st) {
+    unreserve();
+    session->end("could not start");
+    return st.status();
+  }
+  Participant p;
+  p.info = info;
+  const std::string token = random_token();
+  p.token_hash = hash_token(token);
+  p.session = session;
+  p.watcher = std::make_shared<Watcher>(weak_from_this(), info.id);
+  session->watch_utterances(p.watcher);
+  std::vector<std::shared_ptr<ConversationMember>> told;
+  {
+    std::lock_guard lock(mu_);
+    --reserved_;
+    if (ended_) {
+      session->end("the conversation ended");
+      return core::failed_precondition("this conversation has ended");
+    }
+    participants_.push_back(std::move(p));
+    told = members(info.id);
+  }
+  counters_->participants_joined.fetch_add(1, std::memory_order_relaxed);
+  // The others listen to the newcomer from now on (their pages hear of
+  // them when they connect: partnerJoined).
+  for (const auto& m : told) m->on_participant(info, session);
+  return Joined{info, token, session};
+}
+
+core::Result<Conversation::Joined> Conversation::rejoin(const std::string& id, const std::string& token) {
+  std::lock_guard lock(mu_);
+  if (ended_) return core::failed_precondition("this conversation has ended");
+  Participant* p = find(id);
+  if (!p || !digests_equal(p->token_hash, hash_token(token))) {
+    return core::permission_denied("this participant token is not one of conversation " + code_);
+  }
+  if (p->info.left) return core::failed_precondition("you left this conversation; join again as someone new");
+  return Joined{p->info, "", p->session};
+}
+
+Conversation::Roster Conversation::connect(const std::string& id, std::shared_ptr<ConversationMember> member) {
+  Roster roster;
+  std::shared_ptr<ConversationMember> replaced;
+  std::vector<std::shared_ptr<ConversationMember>> told;
+  ParticipantInfo info;
+  bool returning = false;
+  {
+    std::lock_guard lock(mu_);
+    Participant* p = find(id);
+    if (!p) return roster;
+    replaced = p->member.lock();
+    returning = p->joined_before;
+    p->joined_before = true;
+    p->member = member;
+    p->member_ptr = member.get();
+    p->info.online = true;
+    p->playing = false;  // a new page plays nothing yet
+    p->echo_tail_ms = 0;
+    last_online_ms_ = steady_ms();
+    info = p->info;
+    expire_floor(steady_ms());
+    for (const auto& q : participants_) {
+      roster.participants.push_back(q.info);
+      if (q.info.id != id) roster.sessions[q.info.id] = q.session;
+    }
+    roster.floor = floor_;
+    if (!replaced) told = members(id);
+  }
+  if (replaced && replaced != member) {
+    replaced->on_replaced();
+  }
+  broadcast(told, wire::partner_joined(info, returning));
+  return roster;
+}
+
+void Conversation::disconnect(const std::string& id, const ConversationMember* member) {
+  std::vector<std::shared_ptr<ConversationMember>> told;
+  ParticipantInfo info;
+  {
+    std::lock_guard lock(mu_);
+    Participant* p = find(id);
+    if (!p || p->member_ptr != member) return;  // replaced meanwhile: the new one stays
+    p->member.reset();
+    p->member_ptr = nullptr;
+    p->info.online = false;
+    p->playing = false;
+    p->talking = false;
+    last_online_ms_ = steady_ms();
+    info = p->info;
+    if (floor_ == id) floor_.clear();
+    told = members(id);
+  }
+  broadcast(told, wire::partner_left(info, false));
+}
+
+void Conversation::leave(const std::string& id) {
+  std::vector<std::shared_ptr<ConversationMember>> told;
+  ParticipantInfo info;
+  bool everyone_left = true;
+  {
+    std::lock_guard lock(mu_);
+    Participant* p = find(id);
+    if (!p || p->info.left) return;
+    p->info.left = true;
+    p->info.online = false;
+    p->member.reset();
+    p->member_ptr = nullptr;
+    p->talking = false;
+    info = p->info;
+    if (floor_ == id) floor_.clear();
+    for (const auto& q : participants_) everyone_left = everyone_left && q.info.left;
+    told = members(id);
+  }
+  broadcast(told, wire::partner_left(info, true));
+  if (everyone_left) end("everyone left the conversation");
+}
+
+void Conversation::playback(const std::string& id, bool playing) {
+  std::lock_guard lock(mu_);
+  Participant* p = find(id);
+  if (!p) return;
+  if (playing) {
+    p->playing = true;
+    p->playing_since_ms = steady_ms();
+    p->echo_tail_ms = 0;
+  } else if (p->playing) {
+    p->playing = false;
+    p->echo_tail_ms = static_cast<double>(kEchoMarginMs);
+  }
+}
+
+void Conversation::gate(const std::string& id, std::span<int16_t> pcm, int rate_hz) {
+  if (pcm.empty() || rate_hz <= 0) return;
+  const double frame_ms = 1000.0 * static_cast<double>(pcm.size()) / rate_hz;
+  std::lock_guard lock(mu_);
+  Participant* p = find(id);
+  if (!p) return;
+  const int64_t now = steady_ms();
+  if (p->playing && now - p->playing_since_ms > kMaxPlaybackMs) p->playing = false;  // an "end" never came
+  if (p->playing) {
+    std::fill(pcm.begin(), pcm.end(), int16_t{0});
+    counters_->echo_muted_ms.fetch_add(static_cast<uint64_t>(frame_ms), std::memory_order_relaxed);
+    return;
+  }
+  if (p->echo_tail_ms > 0) {
+    // The margin counts audio, not arrival time: frames that arrive bunched
+    // after a network stall are still the ones the room's echo is in.
+    const auto n = std::min(pcm.size(), static_cast<size_t>(p->echo_tail_ms * rate_hz / 1000.0 + 0.5));
+    std::fill(pcm.begin(), pcm.begin() + static_cast<std::ptrdiff_t>(n), int16_t{0});
+    p->echo_tail_ms = std::max(0.0, p->echo_tail_ms - frame_ms);
+    counters_->echo_muted_ms.fetch_add(static_cast<uint64_t>(1000.0 * static_cast<double>(n) / rate_hz),
+                                       std::memory_order_relaxed);
+    if (n == pcm.size()) return;
+  }
+  if (!half_duplex_) return;
+  expire_floor(now);
+  if (!floor_.empty() && floor_ != id) {
+    std::fill(pcm.begin(), pcm.end(), int16_t{0});
+    counters_->floor_muted_ms.fetch_add(static_cast<uint64_t>(frame_ms), std::memory_order_relaxed);
+  }
+}
+
+void Conversation::expire_floor(int64_t now_ms) {
+  if (floor_.empty()) return;
+  if ((floor_until_ms_ > 0 && now_ms >= floor_until_ms_) || now_ms - floor_since_ms_ > kMaxFloorMs) floor_.clear();
+}
+
+void Conversation::set_half_duplex(bool on) {
+  std::vector<std::shared_ptr<ConversationMember>> told;
+  {
+    std::lock_guard lock(mu_);
+    if (half_duplex_ == on) return;
+    half_duplex_ = on;
+    floor_.clear();
+    told = members();
+  }
+  broadcast(told, wire::floor("", on));
+}
+
+bool Conversation::half_duplex() const {
+  std::lock_guard lock(mu_);
+  return half_duplex_;
+}
+
+void Conversation::utterance_opened(const std::string& id) {
+  std::vector<std::shared_ptr<ConversationMember>> told;
+  bool took_floor = false;
+  {
+    std::lock_guard lock(mu_);
+    Participant* p = find(id);
+    if (!p || p->talking) return;
+    p->talking = true;
+    const int64_t now = steady_ms();
+    if (half_duplex_) {
+      expire_floor(now);
+      if (floor_.empty() || floor_ == id) {
+        took_floor = floor_.empty();
+        floor_ = id;
+        floor_since_ms_ = took_floor ? now : floor_since_ms_;
+        floor_until_ms_ = 0;
+      }
+    }
+    told = members();
+  }
+  broadcast(told, wire::speaking(id, true));
+  if (took_floor) broadcast(told, wire::floor(id, true));
+}
+
+void Conversation::utterance_closed(const std::string& id) {
+  std::vector<std::shared_ptr<ConversationMember>> told;
+  bool released = false;
+  {
+    std::lock_guard lock(mu_);
+    Participant* p = find(id);
+    if (!p || !p->talking) return;  // a typed caption: nobody was talking
+    p->talking = false;
+    if (floor_ == id) {
+      // The others stay muted a moment longer (the end of this speech may
+      // still be sounding on their devices); the pages see it free now.
+      floor_until_ms_ = steady_ms() + kFloorMarginMs;
+      released = true;
+    }
+    told = members();
+  }
+  broadcast(told, wire::speaking(id, false));
+  if (released) broadcast(told, wire::floor("", true));
+}
+
+bool Conversation::is_participant_token(const std::string& token) const {
+  const std::string hash = hash_token(token);
+  std::lock_guard lock(mu_);
+  bool found = false;
+  for (const auto& p : participants_) found = digests_equal(p.token_hash, hash) || found;
+  return found;
+}
+
+std::vector<ParticipantInfo> Conversation::participants() const {
+  std::lock_guard lock(mu_);
+  std::vector<ParticipantInfo> out;
+  for (const auto& p : participants_) out.push_back(p.info);
+  return out;
+}
+
+std::shared_ptr<LiveSession> Conversation::session_of(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  for (const auto& p : participants_) {
+    if (p.info.id == id) return p.session;
+  }
+  return nullptr;
+}
+
+std::vector<std::shared_ptr<LiveSession>> Conversation::sessions() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<LiveSession>> out;
+  for (const auto& p : participants_) out.push_back(p.session);
+  return out;
+}
+
+size_t Conversation::n_online() const {
+  std::lock_guard lock(mu_);
+  return static_cast<size_t>(std::count_if(participants_.begin(), participants_.end(),
+                                           [](const Participant& p) { return p.info.online; }));
+}
+
+int64_t Conversation::idle_ms() const {
+  std::lock_guard lock(mu_);
+  for (const auto& p : participants_) {
+    if (p.info.online) return 0;
+  }
+  return steady_ms() - last_online_ms_;
+}
+
+bool Conversation::has_ended() const {
+  std::lock_guard lock(mu_);
+  return ended_;
+}
+
+void Conversation::end(const std::string& reason) {
+  std::vector<std::shared_ptr<ConversationMember>> told;
+  std::vector<std::shared_ptr<LiveSession>> sessions;
+  {
+    std::lock_guard lock(mu_);
+    if (ended_) return;
+    ended_ = true;
+    told = members();
+    for (auto& p : participants_) {
+      sessions.push_back(p.session);
+      p.member.reset();
+      p.member_ptr = nullptr;
+      p.info.online = false;
+    }
+  }
+  for (const auto& m : told) m->on_conversation_end(reason);
+  for (const auto& s : sessions) s->end("the conversation ended");
+  core::log_info("conversation", code_ + " ended: " + reason);
+}
+
+// ---- Conversations ----
+
+Conversations::Conversations(Registry& sessions, size_t max_conversations)
+    : sessions_(sessions), max_(max_conversations) {}
+
+core::Result<std::shared_ptr<Conversation>> Conversations::create(ConversationOptions options) {
+  options.title = clean_name(options.title.substr(0, 400));
+  std::lock_guard lock(mu_);
+  if (by_code_.size() >= max_) {
+    return core::resource_exhausted("this server already holds " + std::to_string(max_) +
+                                    " conversations; try again later or raise --max-conversations")
+        .with_retry_after(30);
+  }
+  std::string code;
+  do {
+    code = random_code();
+  } while (by_code_.count(code) != 0);
+  auto c = std::make_shared<Conversation>(code, std::move(options), sessions_, counters_);
+  by_code_[code] = c;
+  counters_->created.fetch_add(1, std::memory_order_relaxed);
+  return c;
+}
+
+std::shared_ptr<Conversation> Conversations::find(const std::string& code) const {
+  std::lock_guard lock(mu_);
+  auto it = by_code_.find(code);
+  return it == by_code_.end() ? nullptr : it->second;
+}
+
+size_t Conversations::reap(int64_t idle_ms) {
+  std::vector<std::shared_ptr<Conversation>> idle;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = by_code_.begin(); it != by_code_.end();) {
+      if (it->second->has_ended()) {
+        it = by_code_.erase(it);
+      } else if (idle_ms > 0 && it->second->idle_ms() > idle_ms) {
+        idle.push_back(it->second);
+        it = by_code_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& c : idle) c->end("ended after nobody was connected for a while");
+  return idle.size();
+}
+
+void Conversations::end_all(const std::string& reason) {
+  for (const auto& c : all()) c->end(reason);
+  std::lock_guard lock(mu_);
+  by_code_.clear();
+}
+
+size_t Conversations::size() const {
+  std::lock_guard lock(mu_);
+  return by_code_.size();
+}
+
+std::vector<std::shared_ptr<Conversation>> Conversations::all() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<Conversation>> out;
+  for (const auto& [code, c] : by_code_) out.push_back(c);
+  return out;
+}
+
+}  // namespace parley::session
