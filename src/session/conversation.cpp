@@ -84,6 +84,8 @@ void Conversation::broadcast(const std::vector<std::shared_ptr<ConversationMembe
 core::Result<Conversation::Joined> Conversation::join(const std::string& name_in, const std::string& language_in) {
   auto language = engines::normalize_language(language_in);
   if (!language) return core::invalid_argument("'" + language_in.substr(0, 40) + "' is not a language code");
+  // A page offers the browser's own tag ("es-ES"): engines here are by language.
+  language = language->substr(0, language->find('-'));
   const auto& engines = sessions_.engines();
   std::vector<std::string> others;
   {
