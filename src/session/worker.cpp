@@ -144,6 +144,7 @@ void Worker::run() {
   if (config_.spec.hide_strong_words && config_.strong_words) pc.strong_words = *config_.strong_words;
   if (!words.script.empty()) pc.script.emplace(words.script);
   std::unique_ptr<pipeline::SpeakerPipeline> pipe;
+  started_us_ = core::now_us();
   if (auto p = pipeline::SpeakerPipeline::create(engines_, pc, events); p) {
     pipe = std::move(*p);
   } else {
@@ -304,6 +305,14 @@ void Worker::handle(const Command& c, pipeline::SpeakerPipeline* pipe, bool& sto
     pipe->finish();
   } else if (const auto* text = std::get_if<Text>(&c)) {
     feed_waiting_audio(*pipe);  // audio sent before the typed caption goes first
+    // The stream's clock is the speaker's audio; one who types with no
+    // audio flowing (a conversation's typing participant, a muted
+    // microphone) leaves it standing while the listeners' clock goes on:
+    // what was queued for them has played meanwhile, as after a pause.
+    const int64_t now = core::now_us();
+    const int64_t quiet_us = now - (last_arrival_us_ > 0 ? last_arrival_us_ : started_us_);
+    if (quiet_us > 1'000'000) pipe->skip_time(quiet_us / 1000);
+    if (quiet_us > 1'000'000 || last_arrival_us_ == 0) last_arrival_us_ = now;
     pipe->submit_text(text->text);
   } else if (const auto* add = std::get_if<AddTarget>(&c)) {
     if (auto st = pipe->add_target(add->language); !st) {

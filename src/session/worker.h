@@ -191,7 +191,8 @@ class Worker {
   std::unique_ptr<audio::StreamResampler> resampler_;
   std::vector<float> samples_, resampled_;
   LoadShedder shedder_;
-  int64_t last_arrival_us_ = 0;  // when the last frame fed arrived
+  int64_t last_arrival_us_ = 0;  // when the last frame fed arrived (or a typed caption moved the clock on)
+  int64_t started_us_ = 0;       // when the pipeline was made
   size_t shed_targets_ = 0;      // targets when speech was last shed
   uint64_t words_revision_ = 0;  // the words revision the pipeline reflects
   uint32_t next_stream_serial_ = 1;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // parley-load: opens many listener WebSockets against a running server and
-// measures what they experience. Two modes:
+// measures what they experience. Two modes here (and a third,
+// `conversation`, in conversations.cpp):
 //
 //   captions  one speaker sends typed captions at --rate per second; N
 //             listeners in the source language receive them. Each caption
@@ -54,6 +55,8 @@
 
 #include "audio/wav_io.h"
 #include "common/http_client.h"
+#include "load/conversations.h"
+#include "load/measure.h"
 #include "load/ws_swarm.h"
 #include "core/clock.h"
 #include "core/process_stats.h"
@@ -66,12 +69,11 @@ namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using nlohmann::json;
-
-int64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-}
+using parley::load::Histogram;
+using parley::load::Script;
+using parley::load::load_script;
+using parley::load::now_ns;
+using parley::load::true_end_before;
 
 // ---------------------------------------------------------------- options
 
@@ -98,7 +100,7 @@ struct Options {
   bool json = false;
 };
 
-const char* kUsage = R"(usage: parley-load captions|speech [options]
+const char* kUsage = R"(usage: parley-load captions|speech [options]   (parley-load conversation --help: conversations)
 
   --server HOST:PORT     server to load (default 127.0.0.1:8080)
   --target NAME          captions mode: parley, socketio (tools/baseline) or minimal
@@ -207,106 +209,6 @@ bool parse_options(int argc, char** argv, Options& o) {
   if (o.languages.empty()) throw std::runtime_error("--languages needs at least one language");
   if (o.listen_on.empty()) o.listen_on.emplace_back(o.host, o.port);
   return true;
-}
-
-// ---------------------------------------------------------------- latency histogram
-
-// 50 µs buckets up to 20 s; beyond goes to the last bucket.
-class Histogram {
- public:
-  static constexpr int64_t kBucketNs = 50000;
-  static constexpr size_t kBuckets = 400000;
-  Histogram() : counts_(kBuckets, 0) {}
-  void add(int64_t ns) {
-    const auto i = static_cast<size_t>(std::clamp<int64_t>(ns / kBucketNs, 0, kBuckets - 1));
-    ++counts_[i];
-    ++n_;
-  }
-  void merge_line(std::istringstream& in) {
-    size_t i = 0;
-    uint64_t c = 0;
-    char colon = 0;
-    while (in >> i >> colon >> c) {
-      if (i < kBuckets) {
-        counts_[i] += c;
-        n_ += c;
-      }
-    }
-  }
-  std::string serialize() const {
-    std::string out;
-    for (size_t i = 0; i < kBuckets; ++i) {
-      if (counts_[i] != 0) out += std::to_string(i) + ":" + std::to_string(counts_[i]) + " ";
-    }
-    return out;
-  }
-  uint64_t count() const { return n_; }
-  double quantile_ms(double q) const {
-    if (n_ == 0) return 0;
-    const auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(n_)));
-    uint64_t seen = 0;
-    for (size_t i = 0; i < kBuckets; ++i) {
-      seen += counts_[i];
-      if (seen >= std::max<uint64_t>(rank, 1)) return static_cast<double>((i + 1) * kBucketNs) / 1e6;
-    }
-    return static_cast<double>(kBuckets * kBucketNs) / 1e6;
-  }
-
- private:
-  std::vector<uint64_t> counts_;
-  uint64_t n_ = 0;
-};
-
-// ---------------------------------------------------------------- speech ends in a WAV
-
-struct Script {
-  std::vector<float> samples;      // 16 kHz mono
-  std::vector<int64_t> speech_ends_ms;  // where speech really ends, in file time
-  int64_t length_ms = 0;
-};
-
-// Speech ends: 10 ms frames above -40 dBFS are speech; 300 ms of quiet ends a segment.
-Script load_script(const std::vector<std::string>& paths) {
-  Script s;
-  for (const auto& path : paths) {
-    auto pcm = parley::audio::read_audio_file_16k(path);
-    if (!pcm) throw std::runtime_error(path + ": " + pcm.status().message());
-    s.samples.insert(s.samples.end(), pcm->samples.begin(), pcm->samples.end());
-    s.samples.insert(s.samples.end(), 24000, 0.0F);  // 1.5 s apart
-  }
-  s.length_ms = static_cast<int64_t>(s.samples.size()) / 16;
-  const size_t hop = 160;
-  int quiet = 0;
-  int64_t last_speech_end = -1;
-  for (size_t f = 0; f * hop < s.samples.size(); ++f) {
-    double e = 0;
-    const size_t to = std::min(s.samples.size(), (f + 1) * hop);
-    for (size_t i = f * hop; i < to; ++i) e += static_cast<double>(s.samples[i]) * s.samples[i];
-    const bool speech = std::sqrt(e / static_cast<double>(to - f * hop)) > 0.01;
-    if (speech) {
-      quiet = 0;
-      last_speech_end = static_cast<int64_t>(to / 16);
-    } else if (++quiet == 30 && last_speech_end >= 0) {
-      s.speech_ends_ms.push_back(last_speech_end);
-      last_speech_end = -1;
-    }
-  }
-  if (last_speech_end >= 0) s.speech_ends_ms.push_back(last_speech_end);
-  if (s.speech_ends_ms.empty()) throw std::runtime_error("the recordings hold no speech");
-  return s;
-}
-
-// The latest true end of speech at or before stream position `ms` (the
-// server's segment end comes after it by the hangover). -1 if none.
-int64_t true_end_before(const Script& s, int64_t ms) {
-  const int64_t loop = ms / s.length_ms;
-  for (int64_t l = loop; l >= std::max<int64_t>(0, loop - 1); --l) {
-    for (auto it = s.speech_ends_ms.rbegin(); it != s.speech_ends_ms.rend(); ++it) {
-      const int64_t e = l * s.length_ms + *it;
-      if (e <= ms) return e;
-    }
-  }
-  return -1;
 }
 
 // ---------------------------------------------------------------- HTTP helper
@@ -720,6 +622,7 @@ std::map<std::string, double> scrape_metrics(const std::string& host, unsigned s
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "conversation") return parley::load::run_conversations(argc, argv);
   Options o;
   try {
     if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {

@@ -18,6 +18,11 @@
   const lastSeq = new Map();            // id → newest final shown (for a reconnect)
   const partials = new Map();           // id → element of their words in progress
   let names = {};                       // language → name
+  // What this page received and played, by participant id (for tests and
+  // for anyone debugging a conversation from the console).
+  const stats = { finals: {}, speechPlayed: {}, speakingStarts: {}, lagReports: [] };
+  const bump = (table, id) => { table[id] = (table[id] || 0) + 1; };
+  window.parleyConversation = { stats, me: () => me };
   let recognised = [];                  // languages with speech recognition here
 
   // ---- Speech out: each partner's translated speech, in order ----
@@ -33,7 +38,15 @@
     $('notice').classList.toggle('error', !!isError);
   }
 
-  function languageName(l) { return names[l] || l; }
+  // A language's name in the page's own language ("español" on a Spanish
+  // page), else the server's English one.
+  function languageName(l) {
+    try {
+      const n = new Intl.DisplayNames([parley.uiLanguage || 'en'], { type: 'language' }).of(l);
+      if (n && n !== l) return n;
+    } catch (e) { /* an engine without Intl.DisplayNames */ }
+    return names[l] || l;
+  }
 
   // ---- Setup: start or join ----
   async function loadLanguages() {
@@ -211,6 +224,7 @@
       return;
     }
     if (m.type === 'speaking') {
+      if (m.speaking) bump(stats.speakingStarts, m.participant);
       if (m.speaking) talking.add(m.participant);
       else talking.delete(m.participant);
       renderPeople();
@@ -259,6 +273,7 @@
     const id = 'said-' + from + '-' + m.seq;
     let li = document.getElementById(id);
     if (!li) {
+      bump(stats.finals, from);
       li = document.createElement('li');
       li.id = id;
       insertByTime(li, m.atMs || Date.now());
@@ -394,11 +409,14 @@
       const endsAt = performance.now() + (at + audio.duration - audioCtx.currentTime) * 1000;
       node.onended = () => {
         if (--playing === 0) send({ type: 'playing', playing: false });
+        bump(stats.speechPlayed, from);
         const key = from + ':' + speech.seq;
         const sourceEnd = sourceEnds.get(key);
         if (sourceEnd !== undefined) {
           sourceEnds.delete(key);
-          send({ type: 'playback', from, seq: speech.seq, lagMs: Math.max(0, Math.round(endsAt - sourceEnd)) });
+          const lagMs = Math.max(0, Math.round(endsAt - sourceEnd));
+          stats.lagReports.push(lagMs);
+          send({ type: 'playback', from, seq: speech.seq, lagMs });
         }
       };
     } catch (e) {
