@@ -196,6 +196,7 @@ Conversation::Roster Conversation::connect(const std::string& id, std::shared_pt
     p->member_ptr = member.get();
     p->info.online = true;
     p->playing = false;  // a new page plays nothing yet
+    p->sent_until_ms = 0;
     p->echo_tail_ms = 0;
     last_online_ms_ = steady_ms();
     info = p->info;
@@ -225,6 +226,7 @@ void Conversation::disconnect(const std::string& id, const ConversationMember* m
     p->member_ptr = nullptr;
     p->info.online = false;
     p->playing = false;
+    p->sent_until_ms = 0;
     p->talking = false;
     last_online_ms_ = steady_ms();
     info = p->info;
@@ -264,10 +266,19 @@ void Conversation::playback(const std::string& id, bool playing) {
     p->playing = true;
     p->playing_since_ms = steady_ms();
     p->echo_tail_ms = 0;
-  } else if (p->playing) {
+  } else if (p->playing || p->sent_until_ms > 0) {
     p->playing = false;
+    p->sent_until_ms = 0;
     p->echo_tail_ms = static_cast<double>(kEchoMarginMs);
   }
+}
+
+void Conversation::speech_sent(const std::string& id, int64_t duration_ms) {
+  std::lock_guard lock(mu_);
+  Participant* p = find(id);
+  if (!p) return;
+  const int64_t until = steady_ms() + std::clamp<int64_t>(duration_ms, 0, kMaxPlaybackMs) + kSentSpeechSlackMs;
+  p->sent_until_ms = std::max(p->sent_until_ms, until);
 }
 
 void Conversation::gate(const std::string& id, std::span<int16_t> pcm, int rate_hz) {
@@ -278,7 +289,8 @@ void Conversation::gate(const std::string& id, std::span<int16_t> pcm, int rate_
   if (!p) return;
   const int64_t now = steady_ms();
   if (p->playing && now - p->playing_since_ms > kMaxPlaybackMs) p->playing = false;  // an "end" never came
-  if (p->playing) {
+  if (p->sent_until_ms > 0 && now >= p->sent_until_ms) p->sent_until_ms = 0;
+  if (p->playing || p->sent_until_ms > 0) {
     std::fill(pcm.begin(), pcm.end(), int16_t{0});
     counters_->echo_muted_ms.fetch_add(static_cast<uint64_t>(frame_ms), std::memory_order_relaxed);
     return;

@@ -121,6 +121,13 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
   // Echo: the participant's device started or stopped playing translated
   // speech (it says so; docs/protocol.md).
   void playback(const std::string& id, bool playing);
+  // Translated speech `duration_ms` long was just sent to the participant's
+  // page, which plays it on arrival: their microphone is not recognised from
+  // now, before the page can say it plays (the network and decoding take
+  // tens of milliseconds), until the page says it stopped, or until the
+  // speech's length plus kSentSpeechSlackMs for a page that never says.
+  void speech_sent(const std::string& id, int64_t duration_ms);
+  static constexpr int64_t kSentSpeechSlackMs = 1500;
   // Audio from the participant's microphone, before recognition: zeroed in
   // place where it must not be recognised (their device plays speech, or
   // another participant holds the floor). The timeline stays whole.
@@ -156,6 +163,7 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
     // Echo suppression.
     bool playing = false;
     int64_t playing_since_ms = 0;  // steady clock
+    int64_t sent_until_ms = 0;     // steady clock: speech sent, not yet said to have ended
     double echo_tail_ms = 0;       // microphone audio still zeroed after the playback ended
   };
   Participant* find(const std::string& id);  // mu_ held

@@ -408,6 +408,7 @@ int run_conversations(int argc, char** argv) {
     };
     progress("starting " + std::to_string(o.conversations) + " conversation(s), " + o.input + " input…");
     std::vector<std::shared_ptr<Participant>> everyone;
+    std::vector<std::pair<std::string, std::string>> made;  // code, a participant's token: ended at the end
     for (int i = 0; i < o.conversations; ++i) {
       const json c = call("/api/conversations", {{"title", "load " + std::to_string(i + 1)}});
       const std::string code = c["code"];
@@ -415,7 +416,9 @@ int run_conversations(int argc, char** argv) {
       auto b = std::make_shared<Participant>(run, ioc, o.lang_b, false);
       a->partner = b;
       b->partner = a;
-      a->connect(o, code, call("/api/conversations/" + code + "/participants", {{"name", "A" + std::to_string(i)}, {"language", o.lang_a}}));
+      const json joined_a = call("/api/conversations/" + code + "/participants", {{"name", "A" + std::to_string(i)}, {"language", o.lang_a}});
+      made.emplace_back(code, joined_a["token"]);
+      a->connect(o, code, joined_a);
       b->connect(o, code, call("/api/conversations/" + code + "/participants", {{"name", "B" + std::to_string(i)}, {"language", o.lang_b}}));
       everyone.push_back(a);
       everyone.push_back(b);
@@ -448,6 +451,10 @@ int run_conversations(int argc, char** argv) {
     ioc.run_for(std::chrono::seconds(4));  // what was said last arrives
     for (auto& p : everyone) p->close();
     ioc.run_for(std::chrono::milliseconds(200));
+    for (const auto& [code, token] : made) {  // the next run starts from an empty server
+      parley::tools::http_call(o.host, static_cast<unsigned short>(o.port), http::verb::post,
+                               "/api/conversations/" + code + "/end", "", token);
+    }
 
     json report = {{"mode", "conversation"},
                    {"input", o.input},

@@ -123,7 +123,15 @@ void ParticipantConnection::listen_to(const std::string& from, const std::shared
 }
 
 void ParticipantConnection::forward(const std::string& from, const fanout::MessagePtr& m) {
-  if (auto c = connection()) c->deliver(tag_from(*m, from));
+  auto c = connection();
+  if (!c) return;
+  if (m->binary && from != me_.id) {
+    // A partner's translated speech: this page is about to play it.
+    if (auto speech = session::wire::parse_speech(m->bytes); speech && !speech->ogg.empty()) {
+      conversation_->speech_sent(me_.id, speech->duration_ms);
+    }
+  }
+  c->deliver(tag_from(*m, from));
 }
 
 void ParticipantConnection::feed_closed(const std::string& from, const std::string& reason) {

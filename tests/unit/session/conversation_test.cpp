@@ -216,6 +216,39 @@ TEST_F(Conversations_, AMicrophoneIsNotRecognisedWhileItsOwnDeviceSpeaksAndForTh
   EXPECT_EQ(zeros(pcm), 0u);
 }
 
+TEST_F(Conversations_, SpeechSentToAPageMutesItsMicrophoneBeforeThePageSaysItPlaysAndNotForEver) {
+  auto c = make();
+  auto a = *c->join("Ana", "en");
+  const auto& id = a.participant.id;
+  c->speech_sent(id, 200);  // on its way to Ana's page, which has not said it plays yet
+  auto pcm = loud(320);
+  c->gate(id, pcm, 16000);
+  EXPECT_TRUE(silent(pcm));
+  // The page plays it, and says it stopped: the echo margin follows, then Ana is heard.
+  c->playback(id, true);
+  c->playback(id, false);
+  size_t zeroed = 0;
+  for (int i = 0; i < 40; ++i) {
+    pcm = loud(320);
+    c->gate(id, pcm, 16000);
+    zeroed += zeros(pcm);
+  }
+  EXPECT_EQ(zeroed, static_cast<size_t>(Conversation::kEchoMarginMs * 16));
+  // A page that never says anything (its sound is off): muted for the
+  // speech's length and the slack, then heard again.
+  c->speech_sent(id, 100);
+  const auto sent_at = std::chrono::steady_clock::now();
+  bool heard = false;
+  while (!heard && std::chrono::steady_clock::now() - sent_at < 5s) {
+    pcm = loud(320);
+    c->gate(id, pcm, 16000);
+    heard = zeros(pcm) == 0;
+    if (!heard) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(heard);
+  EXPECT_GE(std::chrono::steady_clock::now() - sent_at, std::chrono::milliseconds(100 + Conversation::kSentSpeechSlackMs - 30));
+}
+
 TEST_F(Conversations_, OneAtATimeTheFirstToSpeakHoldsTheFloorUntilTheirFinalAndAMomentAfter) {
   auto c = make(/*half_duplex=*/true);
   auto a = *c->join("Ana", "en");
