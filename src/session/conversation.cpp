@@ -97,15 +97,23 @@ core::Result<Conversation::Joined> Conversation::join(const std::string& name_in
       ++present;
       if (p.info.language != *language) others.push_back(p.info.language);
     }
-    if (present >= kMaxParticipants || participants_.size() + reserved_ >= kMaxEverJoined) {
+    // Joins still making their session count too, and their languages.
+    for (const auto& l : joining_) {
+      if (l != *language) others.push_back(l);
+    }
+    if (present + joining_.size() >= kMaxParticipants) {
       return core::resource_exhausted("this conversation already has " + std::to_string(kMaxParticipants) +
                                       " participants");
     }
-    ++reserved_;  // the place is held while the session is made, outside the lock
+    if (participants_.size() + joining_.size() >= kMaxEverJoined) {
+      return core::resource_exhausted(std::to_string(kMaxEverJoined) +
+                                      " people have joined this conversation, the most one holds; start a new one");
+    }
+    joining_.push_back(*language);  // the place is held while the session is made, outside the lock
   }
-  auto unreserve = [this] {
+  auto unreserve = [this, lang = *language] {
     std::lock_guard lock(mu_);
-    --reserved_;
+    joining_.erase(std::find(joining_.begin(), joining_.end(), lang));
   };
   // Everyone must be translatable into the newcomer's language and back.
   for (const auto& other : others) {
@@ -151,19 +159,24 @@ core::Result<Conversation::Joined> Conversation::join(const std::string& name_in
   p.watcher = std::make_shared<Watcher>(weak_from_this(), info.id);
   session->watch_utterances(p.watcher);
   std::vector<std::shared_ptr<ConversationMember>> told;
+  bool ended = false;
   {
     std::lock_guard lock(mu_);
-    --reserved_;
-    if (ended_) {
-      session->end("the conversation ended");
-      return core::failed_precondition("this conversation has ended");
+    joining_.erase(std::find(joining_.begin(), joining_.end(), info.language));
+    ended = ended_;
+    if (!ended) {
+      participants_.push_back(std::move(p));
+      told = members(info.id);
     }
-    participants_.push_back(std::move(p));
-    told = members(info.id);
+  }
+  if (ended) {
+    session->end("the conversation ended");
+    return core::failed_precondition("this conversation has ended");
   }
   counters_->participants_joined.fetch_add(1, std::memory_order_relaxed);
-  // The others listen to the newcomer from now on (their pages hear of
-  // them when they connect: partnerJoined).
+  // Everyone is told at once (a newcomer is seen even before their page
+  // connects), and listens to the newcomer from now on.
+  broadcast(told, wire::partner_joined(info, false));
   for (const auto& m : told) m->on_participant(info, session);
   return Joined{info, token, session};
 }
@@ -218,6 +231,7 @@ Conversation::Roster Conversation::connect(const std::string& id, std::shared_pt
 void Conversation::disconnect(const std::string& id, const ConversationMember* member) {
   std::vector<std::shared_ptr<ConversationMember>> told;
   ParticipantInfo info;
+  bool freed = false;
   {
     std::lock_guard lock(mu_);
     Participant* p = find(id);
@@ -230,16 +244,18 @@ void Conversation::disconnect(const std::string& id, const ConversationMember* m
     p->talking = false;
     last_online_ms_ = steady_ms();
     info = p->info;
-    if (floor_ == id) floor_.clear();
+    freed = floor_ == id;
+    if (freed) floor_.clear();
     told = members(id);
   }
   broadcast(told, wire::partner_left(info, false));
+  if (freed) broadcast(told, wire::floor("", half_duplex()));
 }
 
 void Conversation::leave(const std::string& id) {
   std::vector<std::shared_ptr<ConversationMember>> told;
   ParticipantInfo info;
-  bool everyone_left = true;
+  bool freed = false;
   {
     std::lock_guard lock(mu_);
     Participant* p = find(id);
@@ -250,25 +266,45 @@ void Conversation::leave(const std::string& id) {
     p->member_ptr = nullptr;
     p->talking = false;
     info = p->info;
-    if (floor_ == id) floor_.clear();
-    for (const auto& q : participants_) everyone_left = everyone_left && q.info.left;
+    freed = floor_ == id;
+    if (freed) floor_.clear();
     told = members(id);
   }
   broadcast(told, wire::partner_left(info, true));
-  if (everyone_left) end("everyone left the conversation");
+  if (freed) broadcast(told, wire::floor("", half_duplex()));
+  // Their session ends, and the conversation when nobody is left, on the
+  // reaper's thread (Conversations::reap): ending writes the store.
 }
 
-void Conversation::playback(const std::string& id, bool playing) {
+std::vector<std::shared_ptr<LiveSession>> Conversation::sessions_of_the_departed() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<LiveSession>> out;
+  for (const auto& p : participants_) {
+    if (p.info.left && !p.session->has_ended()) out.push_back(p.session);
+  }
+  return out;
+}
+
+bool Conversation::everyone_left() const {
+  std::lock_guard lock(mu_);
+  return !participants_.empty() && std::all_of(participants_.begin(), participants_.end(),
+                                               [](const Participant& p) { return p.info.left; });
+}
+
+void Conversation::playback(const std::string& id, bool playing, const ConversationMember* from) {
   std::lock_guard lock(mu_);
   Participant* p = find(id);
-  if (!p) return;
+  if (!p || (from != nullptr && p->member_ptr != from)) return;  // a replaced page's late word
+  const int64_t now = steady_ms();
   if (playing) {
     p->playing = true;
-    p->playing_since_ms = steady_ms();
+    p->playing_since_ms = now;
     p->echo_tail_ms = 0;
   } else if (p->playing || p->sent_until_ms > 0) {
     p->playing = false;
-    p->sent_until_ms = 0;
+    // Speech sent in the last moment may have crossed this "stopped" on the
+    // way: it is still to be played, so its gate stays.
+    if (now - p->last_sent_ms > kSentCrossingMs) p->sent_until_ms = 0;
     p->echo_tail_ms = static_cast<double>(kEchoMarginMs);
   }
 }
@@ -277,8 +313,11 @@ void Conversation::speech_sent(const std::string& id, int64_t duration_ms) {
   std::lock_guard lock(mu_);
   Participant* p = find(id);
   if (!p) return;
-  const int64_t until = steady_ms() + std::clamp<int64_t>(duration_ms, 0, kMaxPlaybackMs) + kSentSpeechSlackMs;
+  const int64_t now = steady_ms();
+  const int64_t until = now + std::clamp<int64_t>(duration_ms, 0, kMaxPlaybackMs) + kSentSpeechSlackMs;
   p->sent_until_ms = std::max(p->sent_until_ms, until);
+  p->last_sent_ms = now;
+  if (p->playing) p->playing_since_ms = now;  // a long run of clips is one "playing": it lasts while they come
 }
 
 void Conversation::gate(const std::string& id, std::span<int16_t> pcm, int rate_hz) {
@@ -383,7 +422,7 @@ bool Conversation::is_participant_token(const std::string& token) const {
   const std::string hash = hash_token(token);
   std::lock_guard lock(mu_);
   bool found = false;
-  for (const auto& p : participants_) found = digests_equal(p.token_hash, hash) || found;
+  for (const auto& p : participants_) found = (digests_equal(p.token_hash, hash) && !p.info.left) || found;
   return found;
 }
 
@@ -484,7 +523,7 @@ size_t Conversations::reap(int64_t idle_ms) {
     for (auto it = by_code_.begin(); it != by_code_.end();) {
       if (it->second->has_ended()) {
         it = by_code_.erase(it);
-      } else if (idle_ms > 0 && it->second->idle_ms() > idle_ms) {
+      } else if (it->second->everyone_left() || (idle_ms > 0 && it->second->idle_ms() > idle_ms)) {
         idle.push_back(it->second);
         it = by_code_.erase(it);
       } else {
@@ -492,7 +531,12 @@ size_t Conversations::reap(int64_t idle_ms) {
       }
     }
   }
-  for (const auto& c : idle) c->end("ended after nobody was connected for a while");
+  for (const auto& c : idle) {
+    c->end(c->everyone_left() ? "everyone left the conversation" : "ended after nobody was connected for a while");
+  }
+  for (const auto& c : all()) {
+    for (const auto& s : c->sessions_of_the_departed()) s->end("left the conversation");
+  }
   return idle.size();
 }
 

@@ -115,12 +115,18 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
   Roster connect(const std::string& id, std::shared_ptr<ConversationMember> member);
   // The connection went away (only if it is still the current one).
   void disconnect(const std::string& id, const ConversationMember* member);
-  // Goodbye for good: the others are told; the participant's history stays.
+  // Goodbye for good: the others are told; the participant's history stays
+  // (their session is ended by Conversations::reap, and the conversation
+  // once everyone has left).
   void leave(const std::string& id);
+  std::vector<std::shared_ptr<LiveSession>> sessions_of_the_departed() const;
+  bool everyone_left() const;
 
   // Echo: the participant's device started or stopped playing translated
   // speech (it says so; docs/protocol.md).
-  void playback(const std::string& id, bool playing);
+  // `from`: the participant's connection that says so (a replaced page's
+  // late word is ignored); nullptr: not checked.
+  void playback(const std::string& id, bool playing, const ConversationMember* from = nullptr);
   // Translated speech `duration_ms` long was just sent to the participant's
   // page, which plays it on arrival: their microphone is not recognised from
   // now, before the page can say it plays (the network and decoding take
@@ -128,6 +134,9 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
   // speech's length plus kSentSpeechSlackMs for a page that never says.
   void speech_sent(const std::string& id, int64_t duration_ms);
   static constexpr int64_t kSentSpeechSlackMs = 1500;
+  // Speech sent this recently may have crossed the page's "stopped" on the
+  // way (a network's one-way time, generously).
+  static constexpr int64_t kSentCrossingMs = 250;
   // Audio from the participant's microphone, before recognition: zeroed in
   // place where it must not be recognised (their device plays speech, or
   // another participant holds the floor). The timeline stays whole.
@@ -164,6 +173,7 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
     bool playing = false;
     int64_t playing_since_ms = 0;  // steady clock
     int64_t sent_until_ms = 0;     // steady clock: speech sent, not yet said to have ended
+    int64_t last_sent_ms = 0;      // steady clock: the last speech sent
     double echo_tail_ms = 0;       // microphone audio still zeroed after the playback ended
   };
   Participant* find(const std::string& id);  // mu_ held
@@ -182,7 +192,7 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
   std::vector<Participant> participants_;  // guarded by mu_, in joining order
   bool half_duplex_;                       // guarded by mu_
   bool ended_ = false;                     // guarded by mu_
-  size_t reserved_ = 0;                    // guarded by mu_: joins making their session
+  std::vector<std::string> joining_;       // guarded by mu_: languages of joins making their session
   int64_t last_online_ms_;                 // guarded by mu_ (steady clock)
   std::string floor_;                      // guarded by mu_: the holder's id
   int64_t floor_since_ms_ = 0;             // guarded by mu_

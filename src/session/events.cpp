@@ -11,9 +11,7 @@ namespace parley::session {
 namespace {
 
 // Byte 0: this version; byte 1: the event's index in the variant.
-// Version 2 added CaptionEvent::at_ms; version 1 events are still read
-// (a node not yet upgraded), with at_ms 0.
-constexpr uint8_t kVersion = kEventVersion;
+constexpr uint8_t kVersion = 1;
 // One event is a caption or an utterance's speech: far below this.
 constexpr size_t kMaxFieldBytes = 16u << 20;
 constexpr size_t kMaxTimelineEntries = 1u << 20;
@@ -78,13 +76,9 @@ class Reader {
   }
   bool done() const { return in_.empty(); }
   size_t left() const { return in_.size(); }
-  // The encoding's version (decode sets it from byte 0).
-  uint8_t version() const { return version_; }
-  void set_version(uint8_t v) { version_ = v; }
 
  private:
   std::string_view in_;
-  uint8_t version_ = kVersion;
 };
 
 void put(Writer& w, const CaptionEvent& e) {
@@ -98,12 +92,10 @@ void put(Writer& w, const CaptionEvent& e) {
   w.u8(e.from_script ? 1 : 0);
   w.u8(e.late ? 1 : 0);
   w.i64(e.since_end_ms);
-  w.i64(e.at_ms);
 }
 bool get(Reader& r, CaptionEvent& e) {
   return r.i64(e.seq) && r.u64(e.utterance_id) && r.str(e.language) && r.str(e.source) && r.str(e.text) &&
-         r.i64(e.start_ms) && r.i64(e.end_ms) && r.flag(e.from_script) && r.flag(e.late) && r.i64(e.since_end_ms) &&
-         (r.version() < 2 || r.i64(e.at_ms));
+         r.i64(e.start_ms) && r.i64(e.end_ms) && r.flag(e.from_script) && r.flag(e.late) && r.i64(e.since_end_ms);
 }
 
 void put(Writer& w, const PartialEvent& e) {
@@ -245,8 +237,7 @@ std::optional<Fenced> split_fenced(std::string_view message) {
 std::optional<Event> decode(std::string_view bytes) {
   Reader r(bytes);
   uint8_t version = 0, index = 0;
-  if (!r.u8(version) || version < 1 || version > kVersion || !r.u8(index)) return std::nullopt;
-  r.set_version(version);
+  if (!r.u8(version) || version != kVersion || !r.u8(index)) return std::nullopt;
   return decode_as<0>(index, r);
 }
 

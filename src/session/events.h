@@ -33,7 +33,9 @@ struct CaptionEvent {
   // How long ago its source speech ended when it was sent (-1: unknown).
   int64_t since_end_ms = -1;
   // When the final was made (wall clock, ms since the epoch; 0: unknown):
-  // a conversation's pages order several sessions' finals by it.
+  // a conversation's pages order several sessions' finals by it. Not
+  // carried between nodes (the bus's encoding is unchanged, so nodes of
+  // different versions still read each other): 0 on a view.
   int64_t at_ms = 0;
 };
 
@@ -85,7 +87,6 @@ const std::string& event_language(const Event& e);
 // A versioned binary encoding (little-endian lengths and integers). decode
 // refuses anything it cannot read whole: bytes from the bus are checked
 // like any other input.
-inline constexpr uint8_t kEventVersion = 2;  // byte 0 of every encoded event
 std::string encode(const Event& e);
 std::optional<Event> decode(std::string_view bytes);
 

@@ -46,6 +46,8 @@ std::string Registry::listing(const SessionInfo& info, const std::string& token_
                       {"avatar", info.spec.avatar},
                       {"targets", info.spec.default_targets},
                       {"hideStrongWords", info.spec.hide_strong_words},
+                      {"typed", info.spec.typed},
+                      {"conversation", info.spec.conversation},
                       {"createdAtMs", info.created_at_ms},
                       {"listenerKeyHash", info.listener_key_hash},
                       {"public", info.transcript_public},
@@ -65,6 +67,9 @@ std::optional<Registry::Listed> Registry::parse_listing(const std::string& value
     l.info.spec.avatar = j.at("avatar").get<std::string>();
     l.info.spec.default_targets = j.at("targets").get<std::vector<std::string>>();
     l.info.spec.hide_strong_words = j.at("hideStrongWords").get<bool>();
+    // Absent from an older node's listing: a talk.
+    l.info.spec.typed = j.value("typed", false);
+    l.info.spec.conversation = j.value("conversation", std::string());
     l.info.created_at_ms = j.at("createdAtMs").get<int64_t>();
     l.info.listener_key_hash = j.at("listenerKeyHash").get<std::string>();
     l.info.transcript_public = j.at("public").get<bool>();

@@ -32,9 +32,9 @@ function aliceMicrophone() {
 }
 
 // The room, for Alice's page: every sound the page plays also reaches its
-// microphone (mixed with the recording), as a loudspeaker's does. With
-// window.__dropPlaying the page's "playing" reports never leave it (the
-// control: the server then cannot know about the echo).
+// microphone (mixed with the recording), as a loudspeaker's does.
+// window.__lastPlayed keeps the last sound, for the control: played again
+// by the test itself, unknown to the server, it must be heard as Alice.
 function echoRoom() {
   const connect = AudioNode.prototype.connect;
   let echoIn = null;
@@ -49,6 +49,7 @@ function echoRoom() {
         if (echoIn) echoIn(ctx.__echo.stream);
       }
       connect.call(this, ctx.__echo);
+      if (this.buffer) window.__lastPlayed = { ctx, buffer: this.buffer };
     }
     return out;
   };
@@ -62,11 +63,6 @@ function echoRoom() {
     played.forEach(echoIn);
     window.__micStartedAt = performance.now();
     return mic.stream;
-  };
-  const send = WebSocket.prototype.send;
-  WebSocket.prototype.send = function (data) {
-    if (window.__dropPlaying && typeof data === 'string' && data.includes('"type":"playing"')) return undefined;
-    return send.call(this, data);
   };
 }
 
@@ -174,27 +170,25 @@ test('two phones talk across languages; a third joins and reads it all in French
     const muted = await metric(server, 'parley_conversation_muted_seconds_total{why="echo"}');
     assert.ok(muted > mutedBefore + 1, `the echo was muted (${mutedBefore} → ${muted} s)`);
 
-    // The control: the same echo, but the page's playback reports are lost.
-    // The server hears Alice's loudspeaker as Alice (so the room above is real).
-    await alice.evaluate(() => { window.__dropPlaying = true; });
-    await bea.fill('#say', 'Hoy hace muy buen tiempo en la ciudad y vamos a pasear por el parque grande.');
-    await bea.press('#say', 'Enter');
-    try {
-      await alice.waitForFunction((id) => (window.parleyConversation.stats.speechPlayed[id] || 0) >= 2, beaId, { timeout: 30000 });
-    } catch (e) {
-      console.log('DEBUG', JSON.stringify(await stats(alice)), JSON.stringify(await stats(bea)), await alice.textContent('#history'));
-      throw e;
-    }
+    // The control: the same sound played in the same room, but not by the
+    // page (the server cannot know): it is heard as Alice, so the room above
+    // really carried the echo to her microphone.
+    await alice.evaluate(() => {
+      const { ctx, buffer } = window.__lastPlayed;
+      const node = ctx.createBufferSource();
+      node.buffer = buffer;
+      node.connect(ctx.destination);
+      node.start();
+    });
     await alice.waitForFunction(([id, n]) => (window.parleyConversation.stats.speakingStarts[id] || 0) > n,
       [aliceId, speakingBefore], { timeout: 20000 });
-    await alice.evaluate(() => { window.__dropPlaying = false; });
     await new Promise((r) => setTimeout(r, 3000));
 
     // Fleur joins in French half-way: the conversation so far, in French, in order.
     const fleur = await phone(othersBrowser, 'fleur', problems);
     await join(fleur, url, 'Fleur', 'fr');
     await fleur.waitForFunction(([a, b]) => (window.parleyConversation.stats.finals[a] || 0) >= 1 &&
-      (window.parleyConversation.stats.finals[b] || 0) >= 2, [aliceId, beaId], { timeout: 30000 });
+      (window.parleyConversation.stats.finals[b] || 0) >= 1, [aliceId, beaId], { timeout: 30000 });
     const beaInFrench = await bubbles(fleur, beaId);
     assert.equal(beaInFrench[0].lang, 'fr');
     assert.match(beaInFrench[0].source, /Buenos días/);
@@ -240,8 +234,10 @@ test('two phones talk across languages; a third joins and reads it all in French
     assert.match(vtt, /Bea: /);
     const denied = await fetch(`${server.url}/api/conversations/${code}/export?format=json`);
     assert.equal(denied.status, 401, 'the export is for participants');
-    const lag = await metric(server, 'parley_direction_latency_seconds_count{source="es",target="en",edge="caption"}');
-    assert.ok(lag >= 2, 'latency is measured per direction');
+    for (const [from, to] of [['es', 'en'], ['en', 'es'], ['fr', 'es'], ['fr', 'en']]) {
+      const n = await metric(server, `parley_direction_latency_seconds_count{source="${from}",target="${to}",edge="caption"}`);
+      assert.ok(n >= 1, `latency is measured per direction (${from}→${to}: ${n})`);
+    }
     assert.deepEqual(problems, []);
   } finally {
     await aliceBrowser.close();

@@ -54,6 +54,9 @@ const char* kUsage = R"(usage: parley-load conversation [options]
   --interval S           typed input: each participant says a sentence every
                          S seconds (default 8)
   --duration S           seconds of conversation (default 60)
+  --warmup S             spoken input: A speaks this long before anything is
+                         measured (a fresh recogniser's first sentences are
+                         slow to come; default 0: everything is measured)
   --server-pid PID       read the server's CPU time and memory from /proc
   --json                 print the report as JSON
 Per direction (A→B, B→A): p50/p95/p99 from the end of speech (or a typed
@@ -70,7 +73,7 @@ struct Options {
   std::string input = "typed";
   std::vector<std::string> wavs;
   std::string lang_a = "en", lang_b = "es";
-  double interval = 8, duration = 60;
+  double interval = 8, duration = 60, warmup = 0;
   std::vector<int> server_pids;
   bool json = false;
 };
@@ -103,6 +106,8 @@ Options parse(int argc, char** argv) {
       o.interval = std::stod(value());
     } else if (a == "--duration") {
       o.duration = std::stod(value());
+    } else if (a == "--warmup") {
+      o.warmup = std::stod(value());
     } else if (a == "--server-pid") {
       o.server_pids.push_back(std::stoi(value()));
     } else if (a == "--json") {
@@ -206,6 +211,7 @@ class Run {
   Run(const Options& options, const Script* recording) : o(options), script(recording) {}
   const Options& o;
   const Script* script;
+  int64_t measure_from_ns = 0;  // speech that ended before this (the warm-up) is not counted
   std::map<std::string, Direction> directions;  // "en>es"
   uint64_t errors = 0;
   Direction& direction(const Participant& from, const Participant& to) {
@@ -268,6 +274,7 @@ void Participant::on_text(std::string_view m) {
   if (heard_.count(seq) != 0) return;
   heard_[seq] = false;
   partner->truth_ns[seq] = truth;
+  if (truth < run_.measure_from_ns) return;
   auto& d = run_.direction(*partner, *this);
   ++d.captions;
   d.caption.add(now - truth);
@@ -286,7 +293,7 @@ void Participant::on_binary(std::string_view m) {
   if (it == heard_.end() || it->second) return;  // no caption first, or measured
   it->second = true;
   auto truth = partner->truth_ns.find(seq);
-  if (truth == partner->truth_ns.end()) return;
+  if (truth == partner->truth_ns.end() || truth->second < run_.measure_from_ns) return;
   auto& d = run_.direction(*partner, *this);
   ++d.audios;
   d.audio.add(now - truth->second);
@@ -337,7 +344,10 @@ void Participant::send_frame() {
     for (int64_t end : self->run_.script->speech_ends_ms) {
       const int64_t loop = before_ms / self->run_.script->length_ms;
       const int64_t at = loop * self->run_.script->length_ms + end;
-      if (at > before_ms && at <= static_cast<int64_t>(self->position_ / 16)) ++self->run_.direction(*self, *self->partner).sent;
+      if (at > before_ms && at <= static_cast<int64_t>(self->position_ / 16) &&
+          self->stream_t0_ns + at * 1000000 >= self->run_.measure_from_ns) {
+        ++self->run_.direction(*self, *self->partner).sent;
+      }
     }
     self->write(std::move(frame), true);
     self->next_due_ns_ += 20'000'000;
@@ -436,13 +446,20 @@ int run_conversations(int argc, char** argv) {
     // started before the first sentence, as it has for anyone who joined a
     // few seconds earlier.
     ioc.run_for(std::chrono::seconds(3));
-    const auto before = server_stats(o.server_pids);
-    const int64_t t0 = now_ns();
     const auto interval_ms = static_cast<int64_t>(o.interval * 1000);
     for (size_t i = 0; i < everyone.size(); ++i) {
       const int64_t spread = interval_ms * static_cast<int64_t>(i / 2) / o.conversations;
-      everyone[i]->start(i % 2 == 0 ? spread : spread + interval_ms / 2);
+      // Staggered; a speaker's recording starts at once (the warm-up), a typist after it.
+      const int64_t offset = i % 2 == 0 ? spread : spread + interval_ms / 2;
+      everyone[i]->start(everyone[i]->speaks() ? offset : offset + static_cast<int64_t>(o.warmup * 1000));
     }
+    if (o.warmup > 0) {
+      progress("warming up for " + std::to_string(static_cast<int>(o.warmup)) + " s…");
+      ioc.run_for(std::chrono::milliseconds(static_cast<int64_t>(o.warmup * 1000)));
+    }
+    run.measure_from_ns = now_ns();
+    const auto before = server_stats(o.server_pids);
+    const int64_t t0 = now_ns();
     progress("talking for " + std::to_string(static_cast<int>(o.duration)) + " s…");
     ioc.run_for(std::chrono::milliseconds(static_cast<int64_t>(o.duration * 1000)));
     for (auto& p : everyone) p->stop();

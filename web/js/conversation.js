@@ -12,7 +12,8 @@
   let code = pathCode;
   let me = null;            // {id, token, name, language, typed}
   let people = new Map();   // id → participant
-  let ws = null, wsOpen = false, over = false, retryMs = 500;
+  let ws = null, wsOpen = false, over = false, retryMs = 500, lastError = '';
+  let changing = null;  // changing language: the old self, still connected until the new one has joined
   let halfDuplex = false, floor = null;
   const talking = new Set();           // ids whose utterance is open
   const lastSeq = new Map();            // id → newest final shown (for a reconnect)
@@ -114,6 +115,17 @@
       }
       await joinAs(name, $('language').value);
       localStorage.setItem('parley.conversation.name', name);
+      if (changing) {
+        // The new self is in: the old one leaves (so the conversation never
+        // stands empty), and the page starts again in the new language.
+        const old = changing;
+        changing = null;
+        if (old.ws && old.ws.readyState === WebSocket.OPEN) old.ws.send(JSON.stringify({ type: 'leave' }));
+        if (old.ws) old.ws.close();
+        lastSeq.clear();
+        partials.clear();
+        $('history').textContent = '';
+      }
       enter();
     } catch (e) {
       $('setup-error').textContent = e.message;
@@ -174,14 +186,18 @@
       if (typeof ev.data === 'string') onText(JSON.parse(ev.data));
       else onBinary(ev.data);
     };
+    const mine = ws;
     ws.onclose = (ev) => {
+      if (ws !== mine) return;  // an old socket (the language was changed)
       wsOpen = false;
       if (over) return;
-      if (ev.code === 4403 || ev.code === 4404) {
-        // The token or the conversation is no longer good: start again.
+      if (ev.code === 4403 || ev.code === 4404 || ev.code === 1008) {
+        // The token or the conversation is no longer good (or this person
+        // left it): trying again would not help.
         localStorage.removeItem(storeKey(code));
         over = true;
-        say(parley.t(ev.code === 4404 ? 'conv.gone' : 'conv.notYou'), true);
+        stopMic();
+        say(ev.code === 4404 ? parley.t('conv.gone') : ev.code === 4403 ? parley.t('conv.notYou') : (lastError || parley.t('conv.notYou')), true);
         return;
       }
       say(parley.t('status.reconnecting'));
@@ -200,6 +216,9 @@
       retryMs = 500;
       say('');
       people = new Map(m.participants.map((p) => [p.id, p]));
+      talking.clear();
+      // The server starts a new connection as "not playing": say so if it is.
+      if (playing > 0) send({ type: 'playing', playing: true });
       halfDuplex = m.halfDuplex;
       floor = m.floor;
       $('opt-half-duplex').checked = halfDuplex;
@@ -211,14 +230,17 @@
     }
     if (m.type === 'partnerJoined' || m.type === 'partnerLeft') {
       const p = m.participant;
+      const known = people.has(p.id);
       people.set(p.id, p);
       if (m.type === 'partnerJoined') $('invite').classList.add('hidden');
       if (m.type === 'partnerLeft') {
         talking.delete(p.id);
         clearPartial(p.id);
       }
-      const key = m.type === 'partnerJoined' ? (m.returning ? 'conv.back' : 'conv.joined') : (m.forGood ? 'conv.left' : 'conv.disconnected');
-      addNote(parley.t(key, { name: p.name, language: languageName(p.language) }));
+      // Someone is announced when they join, then connects: one note.
+      const key = m.type === 'partnerJoined' ? (m.returning ? 'conv.back' : (known ? null : 'conv.joined'))
+        : (m.forGood ? 'conv.left' : 'conv.disconnected');
+      if (key) addNote(parley.t(key, { name: p.name, language: languageName(p.language) }));
       renderPeople();
       indicator();
       return;
@@ -252,6 +274,7 @@
         say(parley.t('conv.replaced'), true);
         stopMic();
       } else {
+        lastError = m.message;
         say(m.message, true);
       }
       return;
@@ -267,7 +290,10 @@
     // Only the caption in this page's language (the own session also sends its source; the same words).
     if (m.language !== me.language) return;
     if (from === me.id) clearPartial(from);
-    else if (m.sinceEndMs !== undefined) sourceEnds.set(from + ':' + m.seq, performance.now() - m.sinceEndMs);
+    else if (m.sinceEndMs !== undefined) {
+      sourceEnds.set(from + ':' + m.seq, performance.now() - m.sinceEndMs);
+      if (sourceEnds.size > 200) sourceEnds.delete(sourceEnds.keys().next().value);  // speech never played
+    }
     if (from !== me.id && !m.history) clearPartial(from);
     lastSeq.set(from, Math.max(lastSeq.get(from) || 0, m.seq));
     const id = 'said-' + from + '-' + m.seq;
@@ -296,8 +322,9 @@
   }
 
   function fillBubble(li, from, text, source) {
-    const p = people.get(from) || { name: '?', language: '' };
+    const p = people.get(from) || { name: '…', language: '' };
     li.className = 'bubble ' + (from === me.id ? 'mine' : 'theirs');
+    li.dataset.from = from;
     li.textContent = '';
     const who = document.createElement('span');
     who.className = 'who';
@@ -358,6 +385,12 @@
       li.textContent = (p.id === me.id ? parley.t('conv.you') : p.name) + ' · ' + languageName(p.language);
       li.title = p.online ? parley.t('conv.online') : parley.t('conv.offline');
       ul.appendChild(li);
+    }
+    // Names learned after their words arrived (a history replayed first).
+    for (const who of document.querySelectorAll('#history [data-from] .who')) {
+      const from = who.parentElement.dataset.from;
+      const p = people.get(from);
+      if (p) who.textContent = from === me.id ? parley.t('conv.you') : p.name;
     }
   }
 
@@ -531,27 +564,23 @@
       download(a.dataset.format);
     });
   }
-  function leave() {
+  $('leave').addEventListener('click', () => {
     send({ type: 'leave' });
     over = true;
     stopMic();
     localStorage.removeItem(storeKey(code));
-  }
-  $('leave').addEventListener('click', () => {
-    leave();
     location.href = '/c';
   });
   $('change-language').addEventListener('click', async () => {
-    // A participant speaks one language: changing it leaves and joins again
-    // under the same name (the conversation so far stays, in the new language).
-    const name = me.name;
-    leave();
-    if (ws) ws.close();
-    over = false;
-    lastSeq.clear();
-    $('history').textContent = '';
-    me = null;
-    $('name').value = name;
+    // A participant speaks one language: changing it joins again under the
+    // same name in the new one, then leaves as the old (the conversation so
+    // far is read again, in the new language).
+    stopMic();
+    changing = { ws, me };
+    if (ws) ws.onmessage = null;  // what the old self still hears is not shown
+    ws = null;  // the old socket's close is not a reconnect
+    $('name').value = me.name;
+    $('menu').classList.add('hidden');
     await showSetup();
   });
 

@@ -723,8 +723,14 @@ Response handle_request(const ApiContext& ctx, const Request& req, const Client&
   if (parts[0] == "speaker" && parts.size() == 1 && get) return page(req, "speaker.html");
   // Conversations: /c starts one, /c/<code> is its page.
   if (parts[0] == "c" && parts.size() <= 2 && get) {
-    if (parts.size() == 2 && (!ctx.conversations || !ctx.conversations->find(parts[1]))) {
-      return page(req, "conversation.html", http::status::not_found);  // the page says so, and offers a new one
+    if (parts.size() == 2) {
+      // A code that exists or not costs what a session code's lookup costs (scanning).
+      if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return error_response(req, st);
+      auto c = ctx.conversations ? ctx.conversations->find(parts[1]) : nullptr;
+      if (!c || c->has_ended()) {
+        if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return error_response(req, st);
+        return page(req, "conversation.html", http::status::not_found);  // the page says so, and offers a new one
+      }
     }
     return page(req, "conversation.html");
   }

@@ -144,7 +144,7 @@ Response export_all(const ApiContext& ctx, const Request& req, const Client& cli
   if (const auto raw = t.query("lang"); !raw.empty()) {
     auto l = engines::normalize_language(raw);
     if (!l) return error_response(req, core::invalid_argument("'" + raw.substr(0, 40) + "' is not a language code"));
-    lang = *l;
+    lang = l->substr(0, l->find('-'));  // participants' languages carry no region
   }
   auto all = everything_said(ctx, c);
   if (!all) return error_response(req, all.status());

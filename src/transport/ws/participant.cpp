@@ -75,13 +75,16 @@ core::Result<std::shared_ptr<ParticipantConnection>> ParticipantConnection::conn
   // A session that refuses its speaker (it ended) refuses the whole join.
   auto speaker_feed = std::make_shared<Feed>(self->weak_from_this(), self->me_.id);
   if (auto st = self->own_->attach_speaker(speaker_feed, /*takeover=*/true); !st) {
-    conversation->disconnect(self->me_.id, self.get());
+    self->detach();  // and any listening a newcomer started meanwhile
     return st;
   }
   {
     std::lock_guard lock(self->mu_);
     self->speaker_feed_ = speaker_feed;
   }
+  // One replay budget for the whole conversation, shared by its sessions,
+  // so joining never overfills the socket's queue.
+  self->replay_bytes_ = std::max<size_t>(16 * 1024, self->options_.max_replay_bytes / (roster.sessions.size() + 1));
   auto since = [&](const std::string& id) {
     auto it = self->options_.since.find(id);
     return it == self->options_.since.end() ? int64_t{0} : it->second;
@@ -100,26 +103,30 @@ void ParticipantConnection::listen_to(const std::string& from, const std::shared
     listening_[from] = Listening{s, feed, false, 0};
   }
   // Outside the lock: the replay comes back through forward().
-  if (auto st = s->add_listener(feed, me_.language, since, options_.max_replay_bytes); !st) {
-    std::lock_guard lock(mu_);
-    listening_.erase(from);
+  if (auto st = s->add_listener(feed, me_.language, since, replay_bytes_); !st) {
+    {
+      std::lock_guard lock(mu_);
+      listening_.erase(from);
+    }
     if (auto c = connection()) {
       c->deliver(tag_from(*session::wire::error(core::code_name(st.code()), st.message()), from));
     }
     return;
   }
-  const bool partner = from != me_.id;  // the own session is heard in its own words, never spoken back
-  bool count = false;
+  // The own session is read in its own words, never spoken back.
+  const bool partner = from != me_.id;
+  if (partner) s->count_speech_listener(me_.language, 1);
+  bool kept = false;
   {
     std::lock_guard lock(mu_);
     auto it = listening_.find(from);
-    if (detached_ || it == listening_.end() || it->second.feed != feed) {
-      s->remove_listener(me_.language, feed.get());
-      return;
-    }
-    if (partner) it->second.hears = count = true;
+    kept = !detached_ && it != listening_.end() && it->second.feed == feed;
+    if (kept) it->second.hears = partner;
   }
-  if (count) s->count_speech_listener(me_.language, 1);
+  if (!kept) {  // detached meanwhile: undone here, since detach() did not count it
+    if (partner) s->count_speech_listener(me_.language, -1);
+    s->remove_listener(me_.language, feed.get());
+  }
 }
 
 void ParticipantConnection::forward(const std::string& from, const fanout::MessagePtr& m) {
@@ -165,7 +172,7 @@ core::Status ParticipantConnection::audio(uint32_t seq, std::span<int16_t> pcm, 
 
 core::Status ParticipantConnection::text(std::string t) { return own_->push_text(std::move(t)); }
 
-void ParticipantConnection::playing(bool on) { conversation_->playback(me_.id, on); }
+void ParticipantConnection::playing(bool on) { conversation_->playback(me_.id, on, this); }
 
 void ParticipantConnection::played(const std::string& from, int64_t seq, int64_t lag_ms) {
   std::shared_ptr<session::LiveSession> s;

@@ -41,6 +41,7 @@ class ParticipantConnection final : public session::ConversationMember,
     // Finals already shown, per participant id, when a page reconnects:
     // only newer ones are replayed.
     std::map<std::string, int64_t> since;
+    // The whole replay, shared by the conversation's sessions.
     size_t max_replay_bytes = 256 * 1024;
   };
   // Joins `conversation` as participant `joined` on behalf of `connection`:
@@ -88,6 +89,7 @@ class ParticipantConnection final : public session::ConversationMember,
   const std::weak_ptr<fanout::Subscriber> connection_;
   const Options options_;
   const int64_t joined_us_;
+  size_t replay_bytes_ = 64 * 1024;  // each session's share of the replay (set before anything is replayed)
   std::mutex mu_;
   bool detached_ = false;                                // guarded by mu_
   std::shared_ptr<Feed> speaker_feed_;                   // guarded by mu_: as the own session's speaker

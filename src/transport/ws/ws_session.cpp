@@ -220,7 +220,7 @@ void WsSession<Stream>::join_conversation(const ws::ParticipantJoin& join) {
   ws::ParticipantConnection::Options options;
   options.sample_rate_hz = join.sample_rate_hz;
   options.since = join.since;
-  options.max_replay_bytes = std::min(session::ListenerLink::kDefaultReplayBytes, ctx_.limits.queue_hard_bytes / 8);
+  options.max_replay_bytes = std::min(2 * session::ListenerLink::kDefaultReplayBytes, ctx_.limits.queue_hard_bytes / 4);
   role_ = Role::participant;
   join_timer_.cancel();
   auto connected = ws::ParticipantConnection::connect(conversation, *joined, this->weak_from_this(), options);

@@ -224,8 +224,10 @@ TEST_F(Conversations_, SpeechSentToAPageMutesItsMicrophoneBeforeThePageSaysItPla
   auto pcm = loud(320);
   c->gate(id, pcm, 16000);
   EXPECT_TRUE(silent(pcm));
-  // The page plays it, and says it stopped: the echo margin follows, then Ana is heard.
+  // The page plays it (200 ms), and says it stopped: the echo margin
+  // follows, then Ana is heard.
   c->playback(id, true);
+  std::this_thread::sleep_for(300ms);
   c->playback(id, false);
   size_t zeroed = 0;
   for (int i = 0; i < 40; ++i) {
@@ -247,6 +249,21 @@ TEST_F(Conversations_, SpeechSentToAPageMutesItsMicrophoneBeforeThePageSaysItPla
   }
   ASSERT_TRUE(heard);
   EXPECT_GE(std::chrono::steady_clock::now() - sent_at, std::chrono::milliseconds(100 + Conversation::kSentSpeechSlackMs - 30));
+  // Speech sent just as the page said it stopped (the two crossed) stays gated.
+  c->playback(id, true);
+  c->speech_sent(id, 1000);
+  c->playback(id, false);
+  pcm = loud(320);
+  c->gate(id, pcm, 16000);
+  EXPECT_TRUE(silent(pcm));
+  // A replaced page's late word changes nothing.
+  auto m1 = std::make_shared<Member>(), m2 = std::make_shared<Member>();
+  c->connect(id, m1);
+  c->connect(id, m2);
+  c->playback(id, true, m1.get());
+  pcm = loud(320);
+  c->gate(id, pcm, 16000);
+  EXPECT_EQ(zeros(pcm), 0u) << "the new page plays nothing";
 }
 
 TEST_F(Conversations_, OneAtATimeTheFirstToSpeakHoldsTheFloorUntilTheirFinalAndAMomentAfter) {
@@ -308,6 +325,30 @@ TEST_F(Conversations_, AtMostMaxConversationsAndIdleOnesEnd) {
   // A conversation's sessions are never ended by the registry's idle reaper.
   EXPECT_EQ(registry->reap(1), 0u);
   EXPECT_FALSE(a.session->has_ended());
+}
+
+}  // namespace
+}  // namespace parley::session
+
+namespace parley::session {
+namespace {
+
+TEST_F(Conversations_, WhoLeavesHasTheirSessionEndedAndAConversationEveryoneLeftEnds) {
+  auto c = make();
+  auto a = *c->join("Ana", "en");
+  auto b = *c->join("Bea", "es");
+  c->leave(a.participant.id);
+  EXPECT_FALSE(c->is_participant_token(a.token)) << "who left no longer reads the conversation";
+  EXPECT_TRUE(c->is_participant_token(b.token));
+  EXPECT_EQ(conversations->reap(0), 0u);
+  EXPECT_TRUE(a.session->has_ended()) << "their session stops (its history stays in the store)";
+  EXPECT_FALSE(b.session->has_ended());
+  EXPECT_FALSE(c->has_ended());
+  c->leave(b.participant.id);
+  EXPECT_EQ(conversations->reap(0), 1u);
+  EXPECT_TRUE(c->has_ended());
+  EXPECT_TRUE(b.session->has_ended());
+  EXPECT_EQ(conversations->find(c->code()), nullptr);
 }
 
 }  // namespace

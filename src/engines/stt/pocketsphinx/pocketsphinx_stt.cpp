@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -46,9 +47,22 @@ std::mutex g_init_mu;
 // utterance at a time. Thread-safe.
 class DecoderPool {
  public:
-  DecoderPool(std::function<core::Result<ps_decoder_t*>()> make, size_t max, int timeout_ms)
-      : make_(std::move(make)), max_(std::max<size_t>(1, max)), timeout_ms_(timeout_ms) {}
+  // `ready`: decoders kept idle ahead of demand (up to `max` in all), made
+  // on a thread of the pool's own: loading one takes seconds, which a
+  // speaker's first sentence would otherwise wait (after a restart, or when
+  // more people start talking than ever did before).
+  DecoderPool(std::function<core::Result<ps_decoder_t*>()> make, size_t max, int timeout_ms, size_t ready = 0)
+      : make_(std::move(make)), max_(std::max<size_t>(1, max)), timeout_ms_(timeout_ms),
+        ready_(std::min(ready, max_)) {
+    if (ready_ > 0) maker_ = std::thread([this] { keep_ready(); });
+  }
   ~DecoderPool() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    maker_cv_.notify_all();
+    if (maker_.joinable()) maker_.join();
     for (auto* ps : idle_) ps_free(ps);
   }
 
@@ -58,6 +72,7 @@ class DecoderPool {
       if (!idle_.empty()) {
         auto* ps = idle_.back();
         idle_.pop_back();
+        if (ready_ > 0) maker_cv_.notify_one();  // the next one gets made ahead of its speaker
         return ps;
       }
       if (created_ < max_) {
@@ -113,13 +128,39 @@ class DecoderPool {
   }
 
  private:
+  // The maker thread: tops the idle decoders up to ready_ while fewer than
+  // max_ exist.
+  void keep_ready() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      maker_cv_.wait(lock, [&] { return stopping_ || (idle_.size() < ready_ && created_ < max_); });
+      if (stopping_) return;
+      ++created_;
+      lock.unlock();
+      auto made = make_();
+      lock.lock();
+      if (!made) {
+        --created_;
+        // The model cannot be loaded now; speakers will say so. Try again later.
+        maker_cv_.wait_for(lock, std::chrono::seconds(30), [&] { return stopping_; });
+        continue;
+      }
+      idle_.push_back(*made);
+      cv_.notify_one();
+    }
+  }
+
   std::function<core::Result<ps_decoder_t*>()> make_;
   const size_t max_;
   const int timeout_ms_;
+  const size_t ready_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable maker_cv_;
   std::vector<ps_decoder_t*> idle_;
   size_t created_ = 0;
+  bool stopping_ = false;  // guarded by mu_
+  std::thread maker_;      // when ready_ > 0
 };
 
 // Decoders of their own with a session's words (session_words.h): the
@@ -380,7 +421,7 @@ class PsModel final : public Model {
   explicit PsModel(PocketsphinxConfig c)
       : c_(std::move(c)),
         pool_(std::make_shared<DecoderPool>([c = c_] { return make_decoder(c); }, c_.max_decoders,
-                                            c_.borrow_timeout_ms)) {}
+                                            c_.borrow_timeout_ms, c_.ready_decoders)) {}
 
   std::string name() const override { return "pocketsphinx"; }
   std::vector<std::string> languages() const override { return {c_.language}; }

@@ -31,6 +31,10 @@ struct PocketsphinxConfig {
   // A new speaker's second pass may borrow one alongside theirs, but only
   // while a quarter of the pool (at least one) stays free for others.
   size_t max_decoders = 8;
+  // Decoders kept loaded and idle ahead of the next speaker who starts
+  // talking (made in the background: a decoder takes seconds to load, which
+  // a first sentence would otherwise wait).
+  size_t ready_decoders = 2;
   // How long begin_utterance waits for a decoder when all are in use
   // (then resource_exhausted: the utterance is lost, the stream carries on).
   int borrow_timeout_ms = 5000;
