@@ -22,6 +22,7 @@
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -227,6 +228,9 @@ void Participant::connect(const Options& o, const std::string& code, const json&
   ws_.write(net::buffer(json({{"type", "join"}, {"role", "participant"}, {"protocol", 1}, {"code", code},
                               {"participant", id}, {"token", joined["token"]}})
                             .dump()));
+  // A recording speaks on whatever it would hear: it takes captions only,
+  // so the server has no playback of its own to keep out of its microphone.
+  if (speaks_) ws_.write(net::buffer(json({{"type", "speech"}, {"mode", "none"}}).dump()));
   read();
 }
 
@@ -263,7 +267,9 @@ void Participant::on_text(std::string_view m) {
   const int64_t seq = j.value("seq", int64_t{0});
   int64_t truth = 0;
   if (partner->speaks()) {
-    const int64_t end = true_end_before(*run_.script, j.value("endMs", int64_t{0}));
+    // The server may end an utterance in a short pause inside a sentence:
+    // its speech ended where that pause began.
+    const int64_t end = pause_start_before(*run_.script, j.value("endMs", int64_t{0}));
     if (end < 0 || partner->stream_t0_ns == 0) return;
     truth = partner->stream_t0_ns + end * 1000000;
   } else {
@@ -278,6 +284,11 @@ void Participant::on_text(std::string_view m) {
   auto& d = run_.direction(*partner, *this);
   ++d.captions;
   d.caption.add(now - truth);
+  if (std::getenv("PARLEY_LOAD_TRACE") != nullptr) {
+    std::fprintf(stderr, "trace %s>%s seq %lld endMs %lld caption %.0f ms: %s\n", partner->language().c_str(),
+                 language_.c_str(), static_cast<long long>(seq), static_cast<long long>(j.value("endMs", int64_t{0})),
+                 static_cast<double>(now - truth) / 1e6, j.value("source", "").c_str());
+  }
 }
 
 void Participant::on_binary(std::string_view m) {

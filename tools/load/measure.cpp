@@ -41,27 +41,40 @@ Script load_script(const std::vector<std::string>& paths) {
     if (speech) {
       quiet = 0;
       last_speech_end = static_cast<int64_t>(to / 16);
-    } else if (++quiet == 30 && last_speech_end >= 0) {
-      s.speech_ends_ms.push_back(last_speech_end);
-      last_speech_end = -1;
+    } else {
+      ++quiet;
+      if (quiet == 10 && last_speech_end >= 0) s.pause_starts_ms.push_back(last_speech_end);
+      if (quiet == 30 && last_speech_end >= 0) {
+        s.speech_ends_ms.push_back(last_speech_end);
+        last_speech_end = -1;
+      }
     }
   }
-  if (last_speech_end >= 0) s.speech_ends_ms.push_back(last_speech_end);
+  if (last_speech_end >= 0) {
+    s.speech_ends_ms.push_back(last_speech_end);
+    if (s.pause_starts_ms.empty() || s.pause_starts_ms.back() != last_speech_end) s.pause_starts_ms.push_back(last_speech_end);
+  }
   if (s.speech_ends_ms.empty()) throw std::runtime_error("the recordings hold no speech");
   return s;
 }
 
-// The latest true end of speech at or before stream position `ms` (the
-// server's segment end comes after it by the hangover). -1 if none.
-int64_t true_end_before(const Script& s, int64_t ms) {
-  const int64_t loop = ms / s.length_ms;
+namespace {
+int64_t latest_before(const std::vector<int64_t>& ends, int64_t length_ms, int64_t ms) {
+  const int64_t loop = ms / length_ms;
   for (int64_t l = loop; l >= std::max<int64_t>(0, loop - 1); --l) {
-    for (auto it = s.speech_ends_ms.rbegin(); it != s.speech_ends_ms.rend(); ++it) {
-      const int64_t e = l * s.length_ms + *it;
+    for (auto it = ends.rbegin(); it != ends.rend(); ++it) {
+      const int64_t e = l * length_ms + *it;
       if (e <= ms) return e;
     }
   }
   return -1;
 }
+}  // namespace
+
+// The latest true end of speech at or before stream position `ms` (the
+// server's segment end comes after it by the hangover). -1 if none.
+int64_t true_end_before(const Script& s, int64_t ms) { return latest_before(s.speech_ends_ms, s.length_ms, ms); }
+
+int64_t pause_start_before(const Script& s, int64_t ms) { return latest_before(s.pause_starts_ms, s.length_ms, ms); }
 
 }  // namespace parley::load

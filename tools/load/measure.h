@@ -66,6 +66,9 @@ class Histogram {
 struct Script {
   std::vector<float> samples;      // 16 kHz mono
   std::vector<int64_t> speech_ends_ms;  // where speech really ends, in file time
+  // Where every pause of 100 ms or more starts (a server may end an
+  // utterance in a short pause inside a sentence).
+  std::vector<int64_t> pause_starts_ms;
   int64_t length_ms = 0;
 };
 
@@ -76,5 +79,9 @@ Script load_script(const std::vector<std::string>& paths);
 // The latest true end of speech at or before stream position `ms` (the
 // server's segment end comes after it by the hangover). -1 if none.
 int64_t true_end_before(const Script& s, int64_t ms);
+// The same over every pause of 100 ms or more: where the speech a segment
+// ending at `ms` holds really stopped, when the server cut it in a short
+// pause rather than at a sentence's end.
+int64_t pause_start_before(const Script& s, int64_t ms);
 
 }  // namespace parley::load

@@ -219,6 +219,9 @@
       talking.clear();
       // The server starts a new connection as "not playing": say so if it is.
       if (playing > 0) send({ type: 'playing', playing: true });
+      // A page whose sound is still locked plays nothing: it gets no speech
+      // until the tap (and the server does not wait for an echo from it).
+      send({ type: 'speech', mode: audioCtx ? 'full' : 'none' });
       halfDuplex = m.halfDuplex;
       floor = m.floor;
       $('opt-half-duplex').checked = halfDuplex;
@@ -458,9 +461,11 @@
   }
 
   async function unlockAudio() {
-    if (!audioCtx) audioCtx = new AudioContext();
+    const first = !audioCtx;
+    if (first) audioCtx = new AudioContext();
     await audioCtx.resume();
     $('hear').classList.add('hidden');
+    if (first) send({ type: 'speech', mode: 'full' });
   }
 
   // ---- Microphone ----

@@ -114,25 +114,44 @@ void ParticipantConnection::listen_to(const std::string& from, const std::shared
     return;
   }
   // The own session is read in its own words, never spoken back.
-  const bool partner = from != me_.id;
-  if (partner) s->count_speech_listener(me_.language, 1);
+  std::lock_guard counting(hearing_mu_);
+  const bool hears = from != me_.id && hearing_;
+  if (hears) s->count_speech_listener(me_.language, 1);
   bool kept = false;
   {
     std::lock_guard lock(mu_);
     auto it = listening_.find(from);
     kept = !detached_ && it != listening_.end() && it->second.feed == feed;
-    if (kept) it->second.hears = partner;
+    if (kept) it->second.hears = hears;
   }
   if (!kept) {  // detached meanwhile: undone here, since detach() did not count it
-    if (partner) s->count_speech_listener(me_.language, -1);
+    if (hears) s->count_speech_listener(me_.language, -1);
     s->remove_listener(me_.language, feed.get());
   }
+}
+
+void ParticipantConnection::set_hearing(bool on) {
+  std::lock_guard counting(hearing_mu_);
+  if (hearing_ == on) return;
+  hearing_ = on;
+  std::vector<std::shared_ptr<session::LiveSession>> changed;
+  {
+    std::lock_guard lock(mu_);
+    if (detached_) return;
+    for (auto& [from, l] : listening_) {
+      if (from == me_.id || l.hears == on) continue;
+      l.hears = on;
+      changed.push_back(l.session);
+    }
+  }
+  for (const auto& s : changed) s->count_speech_listener(me_.language, on ? 1 : -1);
 }
 
 void ParticipantConnection::forward(const std::string& from, const fanout::MessagePtr& m) {
   auto c = connection();
   if (!c) return;
-  if (m->binary && from != me_.id) {
+  if (m->binary) {
+    if (from == me_.id || !hearing_) return;  // a page that plays no speech gets none
     // A partner's translated speech: this page is about to play it.
     if (auto speech = session::wire::parse_speech(m->bytes); speech && !speech->ogg.empty()) {
       conversation_->speech_sent(me_.id, speech->duration_ms);
@@ -194,6 +213,7 @@ void ParticipantConnection::leave() {
 }
 
 void ParticipantConnection::detach() {
+  std::lock_guard counting(hearing_mu_);
   std::shared_ptr<Feed> speaker;
   std::map<std::string, Listening> listening;
   {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,6 +62,11 @@ class ParticipantConnection final : public session::ConversationMember,
   // The page heard the speech of `from`'s final `seq` in full, `lag_ms` after its source speech ended.
   void played(const std::string& from, int64_t seq, int64_t lag_ms);
   void set_half_duplex(bool on);
+  // Whether this page plays translated speech (it says so with
+  // {"type":"speech","mode":…}; default yes). A page that does not gets
+  // none, is not counted as hearing (nothing is synthesised for it alone),
+  // and its microphone is not gated for speech it never plays.
+  void set_hearing(bool on);
   // Goodbye for good.
   void leave();
   // The connection is going: stops listening and speaking. Idempotent.
@@ -92,6 +98,9 @@ class ParticipantConnection final : public session::ConversationMember,
   size_t replay_bytes_ = 64 * 1024;  // each session's share of the replay (set before anything is replayed)
   std::mutex mu_;
   bool detached_ = false;                                // guarded by mu_
+  // Serialises changes of the "wants speech" counts (listen_to, set_hearing).
+  std::mutex hearing_mu_;
+  std::atomic<bool> hearing_{true};
   std::shared_ptr<Feed> speaker_feed_;                   // guarded by mu_: as the own session's speaker
   struct Listening {
     std::shared_ptr<session::LiveSession> session;

@@ -244,6 +244,8 @@ void WsSession<Stream>::handle_participant_message(const ws::Message& msg) {
     participant_->playing(playing->on);
   } else if (const auto* report = std::get_if<ws::PlaybackReport>(&msg)) {
     participant_->played(report->from, report->seq, report->lag_ms);
+  } else if (const auto* mode = std::get_if<ws::SetSpeechMode>(&msg)) {
+    participant_->set_hearing(mode->mode != session::wire::SpeechMode::none);
   } else if (const auto* half = std::get_if<ws::HalfDuplex>(&msg)) {
     participant_->set_half_duplex(half->on);
   } else if (std::holds_alternative<ws::Leave>(msg)) {
