@@ -47,14 +47,19 @@ std::mutex g_init_mu;
 // utterance at a time. Thread-safe.
 class DecoderPool {
  public:
-  // `ready`: decoders kept idle ahead of demand (up to `max` in all), made
-  // on a thread of the pool's own: loading one takes seconds, which a
-  // speaker's first sentence would otherwise wait (after a restart, or when
-  // more people start talking than ever did before).
+  // `ready`: once primed (someone opened a stream: a speaker is about to
+  // talk), decoders kept idle ahead of demand (up to `max` in all), made on
+  // a thread of the pool's own: loading one takes a second or more, which a
+  // speaker's first sentence would otherwise wait. A server nobody speaks
+  // to loads none.
   DecoderPool(std::function<core::Result<ps_decoder_t*>()> make, size_t max, int timeout_ms, size_t ready = 0)
       : make_(std::move(make)), max_(std::max<size_t>(1, max)), timeout_ms_(timeout_ms),
-        ready_(std::min(ready, max_)) {
-    if (ready_ > 0) maker_ = std::thread([this] { keep_ready(); });
+        ready_(std::min(ready, max_)) {}
+
+  void prime() {
+    std::lock_guard lock(mu_);
+    if (ready_ == 0 || maker_.joinable() || stopping_) return;
+    maker_ = std::thread([this] { keep_ready(); });
   }
   ~DecoderPool() {
     {
@@ -160,7 +165,7 @@ class DecoderPool {
   std::vector<ps_decoder_t*> idle_;
   size_t created_ = 0;
   bool stopping_ = false;  // guarded by mu_
-  std::thread maker_;      // when ready_ > 0
+  std::thread maker_;      // guarded by mu_ (started by prime())
 };
 
 // Decoders of their own with a session's words (session_words.h): the
@@ -481,6 +486,7 @@ class PsModel final : public Model {
       pool_->give_back(*ps);
     });
     if (!cold_error_) return cold_error_;
+    pool_->prime();  // from now on decoders are loaded ahead of the speakers who need them
     return std::unique_ptr<Stream>(std::make_unique<PsStream>(pool_, cold_means_, c_.cold_second_pass_ms));
   }
 
