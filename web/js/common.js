@@ -171,6 +171,19 @@ const parley = {
     return words;
   },
 
+  // A speaker's binary audio frame (docs/protocol.md): the sequence number
+  // (uint32 LE), then the float samples as PCM16 LE.
+  audioFrame(seq, samples) {
+    const buf = new ArrayBuffer(4 + samples.length * 2);
+    const view = new DataView(buf);
+    view.setUint32(0, seq, true);
+    for (let i = 0; i < samples.length; i++) {
+      const s = Math.max(-1, Math.min(1, samples[i]));
+      view.setInt16(4 + 2 * i, s < 0 ? s * 0x8000 : s * 0x7fff, true);
+    }
+    return buf;
+  },
+
   // The six digits in what someone typed ("482 913", "482-913"), or null.
   sessionCode(typed) {
     const digits = String(typed || '').replace(/[\s.-]/g, '');

@@ -500,14 +500,7 @@
     checkInput(peak);
     if (transport !== 'websocket') return;
     if (!ws || ws.readyState !== WebSocket.OPEN || state !== 'ACTIVE') return;
-    const buf = new ArrayBuffer(4 + samples.length * 2);
-    const view = new DataView(buf);
-    view.setUint32(0, ++seq, true);
-    for (let i = 0; i < samples.length; i++) {
-      const s = Math.max(-1, Math.min(1, samples[i]));
-      view.setInt16(4 + 2 * i, s < 0 ? s * 0x8000 : s * 0x7fff, true);
-    }
-    ws.send(buf);
+    ws.send(parley.audioFrame(++seq, samples));
   }
 
   // ---- The talk's words: vocabulary, glossary, script ----
