@@ -42,7 +42,7 @@ struct SessionSpec {
   // The conversation this session is one participant's voice in (a code);
   // empty for a talk. Such a session is private to its conversation: no
   // listener link, WebSocket join or stream reaches it by its own code.
-  std::string conversation;
+  std::string conversation{};
 };
 
 struct SessionInfo {
