@@ -115,7 +115,13 @@ core::Result<Conversation::Joined> Conversation::join(const std::string& name_in
     std::lock_guard lock(mu_);
     joining_.erase(std::find(joining_.begin(), joining_.end(), lang));
   };
-  // Everyone must be translatable into the newcomer's language and back.
+  // Everyone must be translatable into the newcomer's language and back; the
+  // first one's language into something at least.
+  if (others.empty() && engines.router->targets_from(*language).empty()) {
+    unreserve();
+    return core::invalid_argument("this server cannot translate " + engines::language_name(*language) +
+                                  " into any language, so nobody could understand it here");
+  }
   for (const auto& other : others) {
     for (const auto& [from, to] : {std::pair{other, *language}, std::pair{*language, other}}) {
       if (auto r = engines.router->route(from, to); !r) {
@@ -208,6 +214,7 @@ Conversation::Roster Conversation::connect(const std::string& id, std::shared_pt
     p->member = member;
     p->member_ptr = member.get();
     p->info.online = true;
+    ever_online_ = true;
     p->playing = false;  // a new page plays nothing yet
     p->sent_until_ms = 0;
     p->echo_tail_ms = 0;
@@ -462,6 +469,11 @@ int64_t Conversation::idle_ms() const {
   return steady_ms() - last_online_ms_;
 }
 
+bool Conversation::never_used() const {
+  std::lock_guard lock(mu_);
+  return !ever_online_;
+}
+
 bool Conversation::has_ended() const {
   std::lock_guard lock(mu_);
   return ended_;
@@ -523,7 +535,8 @@ size_t Conversations::reap(int64_t idle_ms) {
     for (auto it = by_code_.begin(); it != by_code_.end();) {
       if (it->second->has_ended()) {
         it = by_code_.erase(it);
-      } else if (it->second->everyone_left() || (idle_ms > 0 && it->second->idle_ms() > idle_ms)) {
+      } else if (it->second->everyone_left() || (idle_ms > 0 && it->second->idle_ms() > idle_ms) ||
+                 (it->second->never_used() && it->second->idle_ms() > Conversation::kUnusedMs)) {
         idle.push_back(it->second);
         it = by_code_.erase(it);
       } else {

@@ -151,6 +151,10 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
   std::vector<std::shared_ptr<LiveSession>> sessions() const;
   size_t n_online() const;
   int64_t idle_ms() const;  // since anyone was connected
+  // Nobody has ever connected (a conversation made and abandoned, or a
+  // script filling the server): it ends after kUnusedMs, not the idle timeout.
+  bool never_used() const;
+  static constexpr int64_t kUnusedMs = 120'000;
   bool has_ended() const;
   // Ends every participant's session and closes every connection. Idempotent.
   void end(const std::string& reason);
@@ -194,6 +198,7 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
   bool ended_ = false;                     // guarded by mu_
   std::vector<std::string> joining_;       // guarded by mu_: languages of joins making their session
   int64_t last_online_ms_;                 // guarded by mu_ (steady clock)
+  bool ever_online_ = false;               // guarded by mu_
   std::string floor_;                      // guarded by mu_: the holder's id
   int64_t floor_since_ms_ = 0;             // guarded by mu_
   int64_t floor_until_ms_ = 0;             // guarded by mu_: 0 while its utterance is open

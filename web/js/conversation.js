@@ -268,6 +268,7 @@
       addNote(parley.t('conv.ended'));
       say(parley.t('conv.ended'));
       stopMic();
+      for (const id of ['say', 'send', 'mic', 'invite-button']) $(id).disabled = true;
       localStorage.removeItem(storeKey(code));
       return;
     }
@@ -552,6 +553,7 @@
     $(button).addEventListener('click', () => {
       const open = $(panel).classList.toggle('hidden') === false;
       $(button).setAttribute('aria-expanded', String(open));
+      if (open) $(panel).scrollIntoView({ block: 'start' });
     });
   }
   $('opt-half-duplex').addEventListener('change', () => send({ type: 'halfDuplex', on: $('opt-half-duplex').checked }));
@@ -589,8 +591,15 @@
       try {
         await parley.api('GET', '/api/conversations/' + code);
       } catch (e) {
+        if (e.status !== 404) {
+          // A passing failure (offline, overloaded, rate-limited): who this
+          // page is stays saved; try again.
+          say(e.message, true);
+          setTimeout(() => init().catch((err) => say(err.message, true)), 3000);
+          return undefined;
+        }
         localStorage.removeItem(storeKey(code));
-        say(e.status === 404 ? parley.t('conv.gone') : e.message, true);
+        say(parley.t('conv.gone'), true);
         code = null;
         history.replaceState(null, '', '/c');
         return showSetup();

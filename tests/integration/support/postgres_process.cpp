@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <vector>
 
@@ -90,12 +92,27 @@ std::string PostgresProcess::address() const {
 }
 
 void PostgresProcess::start() {
+  // The port accepts while the server is still starting up (it then
+  // answers "the database system is starting up"): ready is when its log
+  // says so, once more than before this start (a restart appends).
+  const auto log = dir_ / "server.log";
+  const auto times_ready = [&] {
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t n = 0;
+    for (size_t at = text.find("ready to accept connections"); at != std::string::npos;
+         at = text.find("ready to accept connections", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const size_t before = times_ready();
   // Loopback only, no Unix socket outside the cluster's directory.
   pid_ = spawn({bin_ + "/postgres", "-D", (dir_ / "data").string(), "-p", std::to_string(port_), "-h", "127.0.0.1",
                 "-k", dir_.string(), "-c", "max_connections=100"},
-               dir_ / "server.log");
-  if (!eventually([&] { return accepts(port_); }, std::chrono::seconds(20))) {
-    throw std::runtime_error("PostgreSQL did not start; see " + (dir_ / "server.log").string());
+               log);
+  if (!eventually([&] { return accepts(port_) && times_ready() > before; }, std::chrono::seconds(20))) {
+    throw std::runtime_error("PostgreSQL did not start; see " + log.string());
   }
 }
 

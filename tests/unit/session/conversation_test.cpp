@@ -124,6 +124,10 @@ TEST_F(Conversations_, ALanguageNobodyCanBeTranslatedIntoOrFromIsRefusedWithTheR
   EXPECT_NE(de.status().message().find("German"), std::string::npos) << de.status().message();
   EXPECT_EQ(c->join("X", "not a language").status().code(), core::Code::invalid_argument);
   EXPECT_EQ(c->participants().size(), 1u);
+  // Nor can the first person speak a language nothing here translates.
+  auto alone = make();
+  EXPECT_EQ(alone->join("Dieter", "de").status().code(), core::Code::invalid_argument);
+  EXPECT_TRUE(alone->participants().empty());
 }
 
 TEST_F(Conversations_, EightPeopleAtMostAndTheNinthIsToldItIsFull) {
