@@ -45,12 +45,10 @@ fanout::MessagePtr session_ended(const std::string& reason) {
   return make_text(Kind::control, dump({{"type", "sessionEnded"}, {"reason", reason}}));
 }
 
-namespace {
 json participant_json(const ParticipantInfo& p) {
   return {{"id", p.id},         {"name", p.name},     {"language", p.language}, {"typed", p.typed},
           {"online", p.online}, {"left", p.left},     {"joinedAtMs", p.joined_at_ms}};
 }
-}  // namespace
 
 fanout::MessagePtr conversation_welcome(const ConversationWelcome& w) {
   json you = participant_json(w.you);

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "avatar/viseme.h"
 #include "fanout/message.h"
 #include "session/events.h"
@@ -94,6 +96,8 @@ struct ConversationWelcome {
   std::string floor;  // the holder's id, or empty
 };
 fanout::MessagePtr conversation_welcome(const ConversationWelcome& w);
+// A participant as every message and the REST API show them.
+nlohmann::json participant_json(const ParticipantInfo& p);
 // Someone joined (or came back: `returning`).
 fanout::MessagePtr partner_joined(const ParticipantInfo& p, bool returning);
 // Someone's connection went (or they left for good: `for_good`).

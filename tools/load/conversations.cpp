@@ -30,7 +30,6 @@
 #include <vector>
 
 #include "common/http_client.h"
-#include "core/process_stats.h"
 #include "load/measure.h"
 
 namespace parley::load {
@@ -389,16 +388,6 @@ void Participant::write_next() {
   });
 }
 
-parley::core::ProcessStats server_stats(const std::vector<int>& pids) {
-  parley::core::ProcessStats sum;
-  for (int pid : pids) {
-    const auto one = parley::core::read_process_stats(pid);
-    sum.ok = one.ok;
-    sum.cpu_seconds += one.cpu_seconds;
-    sum.resident_bytes += one.resident_bytes;
-  }
-  return sum;
-}
 
 }  // namespace
 

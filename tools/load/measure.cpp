@@ -17,6 +17,19 @@ int64_t now_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
 
+// The measured servers' /proc figures, summed; nothing without --server-pid.
+core::ProcessStats server_stats(const std::vector<int>& pids) {
+  core::ProcessStats sum;
+  for (int pid : pids) {
+    const auto one = core::read_process_stats(pid);
+    sum.ok = one.ok;
+    sum.cpu_seconds += one.cpu_seconds;
+    sum.system_seconds += one.system_seconds;
+    sum.resident_bytes += one.resident_bytes;
+  }
+  return sum;
+}
+
 // ---------------------------------------------------------------- speech ends in a WAV
 
 

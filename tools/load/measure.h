@@ -11,10 +11,15 @@
 #include <string>
 #include <vector>
 
+#include "core/process_stats.h"
+
 namespace parley::load {
 
 // CLOCK_MONOTONIC in ns: every process on the machine shares it.
 int64_t now_ns();
+
+// The measured servers' /proc figures, summed; nothing without pids.
+core::ProcessStats server_stats(const std::vector<int>& pids);
 
 // 50 µs buckets up to 20 s; beyond goes to the last bucket.
 class Histogram {

@@ -73,6 +73,7 @@ using parley::load::Histogram;
 using parley::load::Script;
 using parley::load::load_script;
 using parley::load::now_ns;
+using parley::load::server_stats;
 using parley::load::true_end_before;
 
 // ---------------------------------------------------------------- options
@@ -218,18 +219,6 @@ parley::tools::HttpResult http_call(const Options& o, http::verb method, const s
   return parley::tools::http_call(o.host, static_cast<unsigned short>(o.port), method, target, body, bearer);
 }
 
-// The measured servers' /proc figures, summed; nothing without --server-pid.
-parley::core::ProcessStats server_stats(const std::vector<int>& pids) {
-  parley::core::ProcessStats sum;
-  for (int pid : pids) {
-    const auto one = parley::core::read_process_stats(pid);
-    sum.ok = one.ok;
-    sum.cpu_seconds += one.cpu_seconds;
-    sum.system_seconds += one.system_seconds;
-    sum.resident_bytes += one.resident_bytes;
-  }
-  return sum;
-}
 
 // ---------------------------------------------------------------- listeners (child processes)
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engines/language.h"
+#include "session/wire.h"
 #include "transcript/captions.h"
 
 namespace parley::transport {
@@ -22,14 +23,9 @@ Response json_response(const Request& req, http::status st, const json& j) {
   return make_response(req, st, "application/json", j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-json participant_json(const session::ParticipantInfo& p) {
-  return {{"id", p.id},         {"name", p.name}, {"language", p.language}, {"typed", p.typed},
-          {"online", p.online}, {"left", p.left}, {"joinedAtMs", p.joined_at_ms}};
-}
-
 json conversation_json(const ApiContext& ctx, const Request& req, const session::Conversation& c) {
   json people = json::array();
-  for (const auto& p : c.participants()) people.push_back(participant_json(p));
+  for (const auto& p : c.participants()) people.push_back(session::wire::participant_json(p));
   return {{"code", c.code()},
           {"title", c.options().title},
           {"url", base_url(ctx, req) + "/c/" + c.code()},
@@ -96,7 +92,7 @@ Response join(const ApiContext& ctx, const Request& req, const Client& client, s
   if (auto n = body.find("name"); n != body.end() && n->is_string()) name = n->get<std::string>();
   auto joined = c.join(name, body["language"].get<std::string>());
   if (!joined) return error_response(req, joined.status());
-  json you = participant_json(joined->participant);
+  json you = session::wire::participant_json(joined->participant);
   you["token"] = joined->token;
   return json_response(req, http::status::created,
                        {{"code", c.code()}, {"participant", you}, {"token", joined->token},
@@ -163,7 +159,7 @@ Response export_all(const ApiContext& ctx, const Request& req, const Client& cli
                        {"text", tr}});
     }
     json people = json::array();
-    for (const auto& p : c.participants()) people.push_back(participant_json(p));
+    for (const auto& p : c.participants()) people.push_back(session::wire::participant_json(p));
     return json_response(req, http::status::ok,
                          {{"code", c.code()}, {"title", c.options().title}, {"createdAtMs", t0},
                           {"participants", people}, {"items", items}});
