@@ -61,6 +61,34 @@ Conversation::Conversation(std::string code, ConversationOptions options, Regist
 
 Conversation::~Conversation() = default;
 
+store::ConversationMember Conversation::stored(const Participant& p) const {
+  store::ConversationMember row;
+  row.session_id = p.session_id;
+  row.code = code_;
+  row.conversation_created_at_ms = created_at_ms_;
+  row.title = options_.title;
+  row.participant_id = p.info.id;
+  row.name = p.info.name;
+  row.language = p.info.language;
+  row.token_hash = p.token_hash;
+  row.typed = p.info.typed;
+  row.joined_at_ms = p.info.joined_at_ms;
+  row.left_at_ms = p.info.left ? wall_clock_ms() : 0;
+  return row;
+}
+
+void Conversation::save(const store::ConversationMember& row) {
+  const auto& store = sessions_.store();
+  if (!store || row.session_id == 0) return;
+  // Queued (AsyncStore): never blocks a network thread. A refusal leaves the
+  // conversation whole while it lives; its export after the end would miss
+  // this participant, so it is logged.
+  if (auto st = store->save_conversation_member(row); !st) {
+    core::log_warn("conversation", "could not keep participant " + row.participant_id + " of " + code_ +
+                                       " in the store: " + st.message());
+  }
+}
+
 Conversation::Participant* Conversation::find(const std::string& id) {
   for (auto& p : participants_) {
     if (p.info.id == id) return &p;
@@ -162,6 +190,8 @@ core::Result<Conversation::Joined> Conversation::join(const std::string& name_in
   const std::string token = random_token();
   p.token_hash = hash_token(token);
   p.session = session;
+  p.session_id = session->info().id;
+  const auto row = stored(p);
   p.watcher = std::make_shared<Watcher>(weak_from_this(), info.id);
   session->watch_utterances(p.watcher);
   std::vector<std::shared_ptr<ConversationMember>> told;
@@ -179,6 +209,7 @@ core::Result<Conversation::Joined> Conversation::join(const std::string& name_in
     session->end("the conversation ended");
     return core::failed_precondition("this conversation has ended");
   }
+  save(row);
   counters_->participants_joined.fetch_add(1, std::memory_order_relaxed);
   // Everyone is told at once (a newcomer is seen even before their page
   // connects), and listens to the newcomer from now on.
@@ -262,6 +293,7 @@ void Conversation::disconnect(const std::string& id, const ConversationMember* m
 void Conversation::leave(const std::string& id) {
   std::vector<std::shared_ptr<ConversationMember>> told;
   ParticipantInfo info;
+  store::ConversationMember row;
   bool freed = false;
   {
     std::lock_guard lock(mu_);
@@ -273,10 +305,12 @@ void Conversation::leave(const std::string& id) {
     p->member_ptr = nullptr;
     p->talking = false;
     info = p->info;
+    row = stored(*p);
     freed = floor_ == id;
     if (freed) floor_.clear();
     told = members(id);
   }
+  save(row);  // who left cannot read the conversation after its end either
   broadcast(told, wire::partner_left(info, true));
   if (freed) broadcast(told, wire::floor("", half_duplex()));
   // Their session ends, and the conversation when nobody is left, on the

@@ -28,6 +28,7 @@
 #include "core/status.h"
 #include "fanout/message.h"
 #include "session/live_session.h"
+#include "store/store.h"
 
 namespace parley::session {
 
@@ -168,6 +169,7 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
     ParticipantInfo info;
     std::string token_hash;
     std::shared_ptr<LiveSession> session;
+    int64_t session_id = 0;  // in the store
     std::shared_ptr<UtteranceWatcher> watcher;
     std::weak_ptr<ConversationMember> member;
     const ConversationMember* member_ptr = nullptr;
@@ -181,6 +183,10 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
     double echo_tail_ms = 0;       // microphone audio still zeroed after the playback ended
   };
   Participant* find(const std::string& id);  // mu_ held
+  // Keeps who `p` is in the store beside their session's words, for the
+  // export after the end (mu_ held to build the row; the write queues).
+  store::ConversationMember stored(const Participant& p) const;
+  void save(const store::ConversationMember& row);
   // Every connected member but `except`'s (mu_ held): told outside the lock.
   std::vector<std::shared_ptr<ConversationMember>> members(const std::string& except = "") const;
   void broadcast(const std::vector<std::shared_ptr<ConversationMember>>& to, const fanout::MessagePtr& m);

@@ -57,6 +57,8 @@ class Registry {
 
   size_t size() const;
   const pipeline::Engines& engines() const { return engines_; }
+  // Where sessions are kept (null: nowhere).
+  const std::shared_ptr<store::Store>& store() const { return store_; }
   // Counters and latencies of every session this registry ever held.
   const Telemetry& telemetry() const { return *config_.telemetry; }
   // Where sessions' vocabularies are built (for /metrics).

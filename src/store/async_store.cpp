@@ -167,4 +167,12 @@ core::Status AsyncStore::set_transcript_public(int64_t session_id, bool is_publi
 
 core::Result<int> AsyncStore::delete_ended_before(int64_t at_ms) { return inner_->delete_ended_before(at_ms); }
 
+core::Status AsyncStore::save_conversation_member(const ConversationMember& m) {
+  return enqueue([m](Store& s) { return s.save_conversation_member(m); }, true);
+}
+
+core::Result<std::optional<StoredConversation>> AsyncStore::find_conversation(const std::string& code) {
+  return inner_->find_conversation(code);
+}
+
 }  // namespace parley::store

@@ -56,6 +56,9 @@ class AsyncStore final : public Store {
   core::Result<std::map<std::string, double>> metrics(int64_t session_id) override;
   core::Status add_timings(int64_t session_id, int64_t seq, const std::vector<StageTiming>& timings) override;
   core::Result<int> end_interrupted_sessions(int64_t at_ms) override;
+  // Kept (essential): a conversation's export after its end needs it.
+  core::Status save_conversation_member(const ConversationMember& m) override;
+  core::Result<std::optional<StoredConversation>> find_conversation(const std::string& code) override;
   core::Status set_transcript_public(int64_t session_id, bool is_public) override;
   // Blocks (it deletes at once and returns the count): call it from the
   // reaper, not a network thread.

@@ -68,6 +68,38 @@ struct HistoryItem {
   std::vector<StageTiming> timings;
 };
 
+// A participant of a conversation (conversation mode) and the session that
+// carries their words: what the conversation's export needs once it has
+// ended and left the server's memory.
+struct ConversationMember {
+  int64_t session_id = 0;
+  std::string code;                        // the conversation's
+  int64_t conversation_created_at_ms = 0;  // with the code, tells apart conversations that reused it
+  std::string title;
+  std::string participant_id;
+  std::string name;
+  std::string language;
+  std::string token_hash;  // of the participant's token
+  bool typed = false;      // their language has no recogniser here: they typed
+  int64_t joined_at_ms = 0;
+  int64_t left_at_ms = 0;  // 0: stayed to the end
+  bool session_ended = false;  // read back only: the session's row says ENDED
+};
+
+struct StoredConversation {
+  std::string code;
+  std::string title;
+  int64_t created_at_ms = 0;
+  std::vector<ConversationMember> members;  // in joining order
+  // Every participant's session has ended: the conversation is over.
+  bool ended() const {
+    for (const auto& m : members) {
+      if (!m.session_ended) return false;
+    }
+    return true;
+  }
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -78,6 +110,8 @@ class Store {
   virtual core::Status add_utterance(int64_t session_id, const HistoryItem& item) = 0;
   virtual core::Status add_translation(int64_t session_id, int64_t seq, const TranslationRow& t) = 0;
   // The newest session that used this code.
+  // (A conversation participant's session carries the conversation's code
+  // in info.spec.conversation.)
   virtual core::Result<std::optional<StoredSession>> find_session(const std::string& code) = 0;
   // Items with seq > after_seq, oldest first, at most `limit`.
   virtual core::Result<std::vector<HistoryItem>> history(int64_t session_id, int64_t after_seq,
@@ -93,6 +127,10 @@ class Store {
   // Deletes sessions that ended before at_ms, with everything said in them
   // (the retention period); returns how many.
   virtual core::Result<int> delete_ended_before(int64_t at_ms) = 0;
+  // Inserts or replaces the member with m.session_id.
+  virtual core::Status save_conversation_member(const ConversationMember& m) = 0;
+  // The newest conversation that used this code, with every member.
+  virtual core::Result<std::optional<StoredConversation>> find_conversation(const std::string& code) = 0;
   // Without I/O: whether the store is keeping up with writes. A store that
   // cannot tell says ok.
   virtual core::Status health() const { return {}; }

@@ -239,6 +239,39 @@ test('two phones talk across languages; a third joins and reads it all in French
       assert.ok(n >= 1, `latency is measured per direction (${from}→${to}: ${n})`);
     }
     assert.deepEqual(problems, []);
+
+    // The end: every page says so and offers the export, which still works
+    // once the server has let the conversation go (read from the store),
+    // and a reload shows the conversation read back, in the page's language.
+    const beaBubbles = (await bubbles(bea, aliceId)).length;
+    const ended = await fetch(`${server.url}/api/conversations/${code}/end`,
+      { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(ended.status, 200);
+    for (const page of [alice, bea, fleur]) {
+      await page.waitForSelector('#ended:not(.hidden)', { timeout: 10000 });
+      assert.equal(await page.locator('#say').isDisabled(), true, 'nothing more can be said');
+    }
+    const deadline = Date.now() + 20000;
+    while (await metric(server, 'parley_conversations') > 0) {
+      assert.ok(Date.now() < deadline, 'the ended conversation is let go');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const gone = await fetch(`${server.url}/api/conversations/${code}`);
+    assert.equal(gone.status, 410, 'an ended conversation says so');
+    const afterEnd = await (await fetch(`${server.url}/api/conversations/${code}/export?format=json`,
+      { headers: { Authorization: `Bearer ${token}` } })).json();
+    assert.equal(afterEnd.items.length, exported.items.length, 'the whole conversation, after the end');
+    assert.ok(afterEnd.items.find((i) => i.from.id === beaId).text.fr, 'in every language');
+    assert.deepEqual(afterEnd.participants.map((p) => p.name).sort(), ['Alice', 'Bea', 'Fleur']);
+    assert.equal((await fetch(`${server.url}/api/conversations/${code}/export?format=json`,
+      { headers: { Authorization: 'Bearer not-a-participant' } })).status, 403);
+    await bea.reload();
+    await bea.waitForSelector('#ended:not(.hidden)', { timeout: 10000 });
+    await bea.waitForFunction((n) => document.querySelectorAll('#history .bubble').length >= n, beaBubbles);
+    assert.equal((await bubbles(bea, aliceId))[0].lang, 'es', 'read back in Bea’s language');
+    await screenshot(bea, 'conversation-ended-es');
+    // The browser logs the page's own 404 and the lookup's 410 after the reload: nothing else.
+    assert.deepEqual(problems.filter((p) => !/Failed to load resource.*\b(404|410)\b/.test(p)), []);
   } finally {
     await aliceBrowser.close();
     await othersBrowser.close();

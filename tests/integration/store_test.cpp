@@ -129,6 +129,64 @@ TEST_P(StoreContract, RetentionAndInterruptedSessionsTouchOnlyWhatTheyShould) {
   EXPECT_TRUE((*store->find_session("222222"))->info.transcript_public);
 }
 
+// A conversation's participants outlive it in the store: the newest
+// conversation by a code comes back whole, with who left and whether every
+// session ended; a participant's session says whose conversation it is;
+// retention takes them with their sessions.
+TEST_P(StoreContract, AConversationsParticipantsAreKeptForItsExportAfterTheEnd) {
+  auto member = [&](int64_t session, int64_t created, const std::string& id, const std::string& lang) {
+    ConversationMember m;
+    m.session_id = session;
+    m.code = "444444";
+    m.conversation_created_at_ms = created;
+    m.title = created == 100 ? "Old one" : "Market «día»";
+    m.participant_id = id;
+    m.name = "Name " + id;
+    m.language = lang;
+    m.token_hash = session::hash_token("token-" + id);
+    m.typed = lang == "es";
+    m.joined_at_ms = created + 10;
+    return m;
+  };
+  // An older conversation that used the same code, ended long ago.
+  ASSERT_TRUE(store->create_session(info("123457"), "t").is_ok());
+  const auto old_a = *store->create_session(info("900001"), "t");
+  ASSERT_TRUE(store->save_conversation_member(member(old_a, 100, "old", "de")));
+  ASSERT_TRUE(store->set_state(old_a, session::State::ended, 500));
+  const auto a = *store->create_session(info("900002"), "t");
+  const auto b = *store->create_session(info("900003"), "t");
+  ASSERT_TRUE(store->save_conversation_member(member(a, 2000, "aaaa", "en")));
+  ASSERT_TRUE(store->save_conversation_member(member(b, 2000, "bbbb", "es")));
+  auto left = member(b, 2000, "bbbb", "es");
+  left.left_at_ms = 3000;
+  ASSERT_TRUE(store->save_conversation_member(left));  // the same member again: replaced, not doubled
+
+  auto found = store->find_conversation("444444");
+  ASSERT_TRUE(found.is_ok()) << found.status().message();
+  ASSERT_TRUE(found->has_value());
+  const auto& c = **found;
+  EXPECT_EQ(c.title, "Market «día»");
+  EXPECT_EQ(c.created_at_ms, 2000);
+  ASSERT_EQ(c.members.size(), 2U) << "the older conversation's member is not this one's";
+  EXPECT_EQ(c.members[0].participant_id, "aaaa");
+  EXPECT_EQ(c.members[0].language, "en");
+  EXPECT_EQ(c.members[0].token_hash, session::hash_token("token-aaaa"));
+  EXPECT_EQ(c.members[1].left_at_ms, 3000);
+  EXPECT_TRUE(c.members[1].typed);
+  EXPECT_FALSE(c.members[0].typed);
+  EXPECT_EQ(c.members[0].joined_at_ms, 2010);
+  EXPECT_FALSE(c.ended());
+  EXPECT_EQ((*store->find_session("900002"))->info.spec.conversation, "444444");
+  EXPECT_EQ((*store->find_session("123457"))->info.spec.conversation, "") << "a talk is nobody's conversation";
+  ASSERT_TRUE(store->set_state(a, session::State::ended, 4000));
+  ASSERT_TRUE(store->set_state(b, session::State::ended, 4000));
+  EXPECT_TRUE((*store->find_conversation("444444"))->ended());
+  EXPECT_FALSE(store->find_conversation("555555")->has_value());
+
+  EXPECT_EQ(*store->delete_ended_before(5000), 3);
+  EXPECT_FALSE(store->find_conversation("444444")->has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(BothStores, StoreContract, ::testing::Values("sqlite", "postgres"),
                          [](const auto& p) { return p.param; });
 

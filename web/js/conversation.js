@@ -269,7 +269,8 @@
       say(parley.t('conv.ended'));
       stopMic();
       for (const id of ['say', 'send', 'mic', 'invite-button']) $(id).disabled = true;
-      localStorage.removeItem(storeKey(code));
+      // Who this page was stays saved: the export still works, after a reload too.
+      showEndedCard();
       return;
     }
     if (m.type === 'error') {
@@ -513,6 +514,47 @@
     ws.send(parley.audioFrame(++frameSeq, samples));
   }
 
+  // ---- After the end ----
+  function showEndedCard() {
+    $('invite').classList.add('hidden');
+    $('ended').classList.remove('hidden');
+    $('ended').scrollIntoView({ block: 'end' });
+  }
+
+  // A reload after the end: the conversation is read back from its export,
+  // in this page's language, with the way to save it.
+  async function showEnded() {
+    over = true;
+    await parley.useLanguage(me.language);
+    document.documentElement.lang = me.language;
+    $('setup').classList.add('hidden');
+    $('talk').classList.remove('hidden');
+    say(parley.t('conv.ended'));
+    try {
+      const res = await fetch('/api/conversations/' + code + '/export?format=json',
+        { headers: { Authorization: 'Bearer ' + me.token } });
+      if (res.status === 404 || res.status === 403) {
+        // Kept no longer (the retention period), or this person had left.
+        localStorage.removeItem(storeKey(code));
+        say(parley.t('conv.gone'), true);
+        return;
+      }
+      if (!res.ok) throw new Error((await res.json()).error.message);
+      const all = await res.json();
+      $('title').textContent = all.title || parley.t('conv.titleCode', { code: code.slice(0, 3) + ' ' + code.slice(3) });
+      people = new Map(all.participants.map((p) => [p.id, p]));
+      for (const item of all.items) {
+        const li = document.createElement('li');
+        li.id = 'said-' + item.from.id + '-' + item.seq;
+        insertByTime(li, item.atMs);
+        fillBubble(li, item.from.id, item.text[me.language] || item.source, item.source);
+      }
+    } catch (e) {
+      say(e.message, true);
+    }
+    showEndedCard();
+  }
+
   // ---- Export ----
   async function download(format) {
     try {
@@ -591,10 +633,14 @@
       try {
         await parley.api('GET', '/api/conversations/' + code);
       } catch (e) {
-        if (e.status !== 404) {
+        if (e.status === 410 && saved && saved.id && saved.token) {
+          me = saved;
+          return showEnded();
+        }
+        if (e.status !== 404 && e.status !== 410) {
           // A passing failure (offline, overloaded, rate-limited): who this
           // page is stays saved; try again.
-          say(e.message, true);
+          say(e.status === 429 ? parley.t('conv.busy') : e.message, true);
           setTimeout(() => init().catch((err) => say(err.message, true)), 3000);
           return undefined;
         }

@@ -79,6 +79,22 @@ CREATE TABLE session_metrics (
   PRIMARY KEY (session_id, key)
 );
 )sql"},
+    {2, R"sql(
+CREATE TABLE conversation_members (
+  session_id BIGINT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+  code TEXT NOT NULL,
+  conversation_created_at_ms BIGINT NOT NULL,
+  title TEXT NOT NULL,
+  participant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  language TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  typed BOOLEAN NOT NULL DEFAULT FALSE,
+  joined_at_ms BIGINT NOT NULL DEFAULT 0,
+  left_at_ms BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX conversation_members_by_code ON conversation_members(code, conversation_created_at_ms);
+)sql"},
 };
 // Any constant: the lock every node takes while it migrates.
 constexpr const char* kMigrationLock = "SELECT pg_advisory_lock(7261636)";
@@ -261,9 +277,11 @@ class PostgresStore final : public Store {
   core::Result<std::optional<StoredSession>> find_session(const std::string& code) override {
     std::lock_guard lock(read_.mu);
     auto r = read_.run("find_session",
-                       "SELECT id,code,name,source_language,avatar,default_targets,state,token_hash,created_at_ms,"
-                       "ended_at_ms,listener_key_hash,transcript_public,started_at_ms,hide_strong_words "
-                       "FROM sessions WHERE code=$1 ORDER BY id DESC LIMIT 1",
+                       "SELECT s.id,s.code,s.name,s.source_language,s.avatar,s.default_targets,s.state,"
+                       "s.token_hash,s.created_at_ms,s.ended_at_ms,s.listener_key_hash,s.transcript_public,"
+                       "s.started_at_ms,s.hide_strong_words,COALESCE(m.code,'') FROM sessions s "
+                       "LEFT JOIN conversation_members m ON m.session_id=s.id "
+                       "WHERE s.code=$1 ORDER BY s.id DESC LIMIT 1",
                        {code});
     if (!r) return r.status();
     const PGresult* p = r->get();
@@ -283,7 +301,60 @@ class PostgresStore final : public Store {
     s.info.transcript_public = boolean(p, 0, 11);
     s.info.started_at_ms = i64(p, 0, 12);
     s.info.spec.hide_strong_words = boolean(p, 0, 13);
+    s.info.spec.conversation = text(p, 0, 14);
     return std::optional<StoredSession>(std::move(s));
+  }
+
+  core::Status save_conversation_member(const ConversationMember& m) override {
+    std::lock_guard lock(write_.mu);
+    return write_
+        .run("save_conversation_member",
+             "INSERT INTO conversation_members(session_id,code,conversation_created_at_ms,title,participant_id,"
+             "name,language,token_hash,typed,joined_at_ms,left_at_ms) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
+             "ON CONFLICT (session_id) DO UPDATE SET code=EXCLUDED.code, "
+             "conversation_created_at_ms=EXCLUDED.conversation_created_at_ms, title=EXCLUDED.title, "
+             "participant_id=EXCLUDED.participant_id, name=EXCLUDED.name, language=EXCLUDED.language, "
+             "token_hash=EXCLUDED.token_hash, typed=EXCLUDED.typed, joined_at_ms=EXCLUDED.joined_at_ms, "
+             "left_at_ms=EXCLUDED.left_at_ms",
+             {std::to_string(m.session_id), m.code, std::to_string(m.conversation_created_at_ms), m.title,
+              m.participant_id, m.name, m.language, m.token_hash, m.typed ? "true" : "false",
+              std::to_string(m.joined_at_ms), std::to_string(m.left_at_ms)})
+        .status();
+  }
+
+  core::Result<std::optional<StoredConversation>> find_conversation(const std::string& code) override {
+    std::lock_guard lock(read_.mu);
+    auto r = read_.run("find_conversation",
+                       "SELECT m.session_id,m.conversation_created_at_ms,m.title,m.participant_id,m.name,m.language,"
+                       "m.token_hash,m.typed,m.joined_at_ms,m.left_at_ms,s.state FROM conversation_members m "
+                       "JOIN sessions s ON s.id=m.session_id WHERE m.code=$1 AND m.conversation_created_at_ms="
+                       "(SELECT MAX(conversation_created_at_ms) FROM conversation_members WHERE code=$1) "
+                       "ORDER BY m.session_id",
+                       {code});
+    if (!r) return r.status();
+    const PGresult* p = r->get();
+    if (PQntuples(p) == 0) return std::optional<StoredConversation>();
+    StoredConversation c;
+    c.code = code;
+    for (int i = 0; i < PQntuples(p); ++i) {
+      ConversationMember m;
+      m.session_id = i64(p, i, 0);
+      m.code = code;
+      m.conversation_created_at_ms = i64(p, i, 1);
+      m.title = text(p, i, 2);
+      m.participant_id = text(p, i, 3);
+      m.name = text(p, i, 4);
+      m.language = text(p, i, 5);
+      m.token_hash = text(p, i, 6);
+      m.typed = boolean(p, i, 7);
+      m.joined_at_ms = i64(p, i, 8);
+      m.left_at_ms = i64(p, i, 9);
+      m.session_ended = text(p, i, 10) == "ENDED";
+      c.members.push_back(std::move(m));
+    }
+    c.title = c.members.front().title;
+    c.created_at_ms = c.members.front().conversation_created_at_ms;
+    return std::optional<StoredConversation>(std::move(c));
   }
 
   core::Result<std::vector<HistoryItem>> history(int64_t id, int64_t after_seq, size_t limit) override {

@@ -204,10 +204,10 @@ class SqliteStore final : public Store {
 
   core::Result<std::optional<StoredSession>> find_session(const std::string& code) override {
     std::lock_guard lock(read_mu_);
-    Stmt st(read_db_, "SELECT id,code,name,source_language,avatar,default_targets,state,token_hash,"
-                 "created_at_ms,ended_at_ms,listener_key_hash,transcript_public,started_at_ms,hide_strong_words "
-                 "FROM sessions WHERE code=? "
-                 "ORDER BY id DESC LIMIT 1");
+    Stmt st(read_db_, "SELECT s.id,s.code,s.name,s.source_language,s.avatar,s.default_targets,s.state,s.token_hash,"
+                 "s.created_at_ms,s.ended_at_ms,s.listener_key_hash,s.transcript_public,s.started_at_ms,"
+                 "s.hide_strong_words,COALESCE(m.code,'') FROM sessions s "
+                 "LEFT JOIN conversation_members m ON m.session_id=s.id WHERE s.code=? ORDER BY s.id DESC LIMIT 1");
     if (!st.ok()) return read_error("prepare find_session");
     st.bind(1, code);
     int rc = st.step();
@@ -228,7 +228,56 @@ class SqliteStore final : public Store {
     s.info.transcript_public = st.i64(11) != 0;
     s.info.started_at_ms = st.i64(12);
     s.info.spec.hide_strong_words = st.i64(13) != 0;
+    s.info.spec.conversation = st.text(14);
     return std::optional<StoredSession>(std::move(s));
+  }
+
+  core::Status save_conversation_member(const ConversationMember& m) override {
+    std::lock_guard lock(mu_);
+    Stmt st(db_, "INSERT OR REPLACE INTO conversation_members(session_id,code,conversation_created_at_ms,title,"
+                 "participant_id,name,language,token_hash,typed,joined_at_ms,left_at_ms) "
+                 "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st.ok()) return error("prepare save_conversation_member");
+    st.bind(1, m.session_id).bind(2, m.code).bind(3, m.conversation_created_at_ms).bind(4, m.title)
+        .bind(5, m.participant_id).bind(6, m.name).bind(7, m.language).bind(8, m.token_hash)
+        .bind(9, int64_t{m.typed}).bind(10, m.joined_at_ms).bind(11, m.left_at_ms);
+    return st.done("save_conversation_member");
+  }
+
+  core::Result<std::optional<StoredConversation>> find_conversation(const std::string& code) override {
+    std::lock_guard lock(read_mu_);
+    Stmt st(read_db_,
+            "SELECT m.session_id,m.conversation_created_at_ms,m.title,m.participant_id,m.name,m.language,"
+            "m.token_hash,m.typed,m.joined_at_ms,m.left_at_ms,s.state "
+            "FROM conversation_members m JOIN sessions s ON s.id=m.session_id "
+            "WHERE m.code=?1 AND m.conversation_created_at_ms=(SELECT MAX(conversation_created_at_ms) "
+            "FROM conversation_members WHERE code=?1) ORDER BY m.session_id");
+    if (!st.ok()) return read_error("prepare find_conversation");
+    st.bind(1, code);
+    StoredConversation c;
+    int rc = SQLITE_ROW;
+    while ((rc = st.step()) == SQLITE_ROW) {
+      ConversationMember m;
+      m.session_id = st.i64(0);
+      m.code = code;
+      m.conversation_created_at_ms = st.i64(1);
+      m.title = st.text(2);
+      m.participant_id = st.text(3);
+      m.name = st.text(4);
+      m.language = st.text(5);
+      m.token_hash = st.text(6);
+      m.typed = st.i64(7) != 0;
+      m.joined_at_ms = st.i64(8);
+      m.left_at_ms = st.i64(9);
+      m.session_ended = st.text(10) == "ENDED";
+      c.members.push_back(std::move(m));
+    }
+    if (rc != SQLITE_DONE) return read_error("find_conversation");
+    if (c.members.empty()) return std::optional<StoredConversation>();
+    c.code = code;
+    c.title = c.members.front().title;
+    c.created_at_ms = c.members.front().conversation_created_at_ms;
+    return std::optional<StoredConversation>(std::move(c));
   }
 
   core::Result<std::vector<HistoryItem>> history(int64_t id, int64_t after_seq, size_t limit) override {
@@ -338,6 +387,7 @@ class SqliteStore final : public Store {
     static const std::string kStatements[] = {
         "DELETE FROM translations" + kOld, "DELETE FROM utterance_timings" + kOld,
         "DELETE FROM session_metrics" + kOld, "DELETE FROM utterances" + kOld,
+        "DELETE FROM conversation_members" + kOld,
         "DELETE FROM sessions WHERE state='ENDED' AND ended_at_ms>0 AND ended_at_ms<?"};
     if (auto begun = exec("BEGIN IMMEDIATE", "begin retention"); !begun) return begun;
     for (const auto& sql : kStatements) {
@@ -395,12 +445,13 @@ class SqliteStore final : public Store {
 };
 
 // Versioned migrations: PRAGMA user_version is the newest one applied.
-// Version 1 is kSchema; version k + 2 adds kAdded[k] (checked first, so a
-// database from before versions were kept is brought up as well). Never
-// edit a released one: add the next.
+// Version 1 is kSchema; version k + 2 applies kAdded[k]: a column (added
+// unless it is there already, so a database from before versions were kept
+// is brought up as well) or, with no table, a statement that is safe to run
+// twice. Never edit a released one: add the next.
 core::Status migrate(sqlite3* db) {
   struct Column {
-    const char* table;
+    const char* table;  // nullptr: `definition` is a statement
     const char* name;
     const char* definition;
   };
@@ -410,6 +461,14 @@ core::Status migrate(sqlite3* db) {
       {"utterances", "from_script", "INTEGER NOT NULL DEFAULT 0"},
       {"sessions", "started_at_ms", "INTEGER NOT NULL DEFAULT 0"},
       {"sessions", "hide_strong_words", "INTEGER NOT NULL DEFAULT 0"},
+      {nullptr, "conversation_members",
+       "CREATE TABLE IF NOT EXISTS conversation_members ("
+       "session_id INTEGER PRIMARY KEY REFERENCES sessions(id), code TEXT NOT NULL, "
+       "conversation_created_at_ms INTEGER NOT NULL, title TEXT NOT NULL, participant_id TEXT NOT NULL, "
+       "name TEXT NOT NULL, language TEXT NOT NULL, token_hash TEXT NOT NULL, typed INTEGER NOT NULL DEFAULT 0, "
+       "joined_at_ms INTEGER NOT NULL DEFAULT 0, left_at_ms INTEGER NOT NULL DEFAULT 0);"
+       "CREATE INDEX IF NOT EXISTS conversation_members_by_code "
+       "ON conversation_members(code, conversation_created_at_ms);"},
   };
   int version = 0;
   {
@@ -425,15 +484,19 @@ core::Status migrate(sqlite3* db) {
     const auto& c = kAdded[k];
     const int target = static_cast<int>(k) + 2;
     if (target <= version) continue;
-    std::vector<std::string> have;
-    {
-      const std::string sql = std::string("PRAGMA table_info(") + c.table + ")";
-      Stmt st(db, sql.c_str());
-      while (st.step() == SQLITE_ROW) have.push_back(st.text(1));
-    }
     std::string sql;
-    if (std::find(have.begin(), have.end(), c.name) == have.end()) {
-      sql = std::string("ALTER TABLE ") + c.table + " ADD COLUMN " + c.name + " " + c.definition + ";";
+    if (c.table == nullptr) {
+      sql = c.definition;
+    } else {
+      std::vector<std::string> have;
+      {
+        const std::string info = std::string("PRAGMA table_info(") + c.table + ")";
+        Stmt st(db, info.c_str());
+        while (st.step() == SQLITE_ROW) have.push_back(st.text(1));
+      }
+      if (std::find(have.begin(), have.end(), c.name) == have.end()) {
+        sql = std::string("ALTER TABLE ") + c.table + " ADD COLUMN " + c.name + " " + c.definition + ";";
+      }
     }
     sql = "BEGIN IMMEDIATE;" + sql + "PRAGMA user_version=" + std::to_string(target) + ";COMMIT;";
     char* err = nullptr;

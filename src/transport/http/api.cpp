@@ -725,11 +725,19 @@ Response handle_request(const ApiContext& ctx, const Request& req, const Client&
   if (parts[0] == "c" && parts.size() <= 2 && get) {
     if (parts.size() == 2) {
       // A code that exists or not costs what a session code's lookup costs (scanning).
-      if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return error_response(req, st);
+      // A refused lookup still gets the page (429), which says so and tries
+      // again, rather than a bare JSON error in a browser tab.
+      auto refused = [&](const core::Status& st) {
+        Response res = page(req, "conversation.html", http::status::too_many_requests);
+        if (st.retry_after_s() > 0) res.set(http::field::retry_after, std::to_string(st.retry_after_s()));
+        return res;
+      };
+      if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return refused(st);
       auto c = ctx.conversations ? ctx.conversations->find(parts[1]) : nullptr;
       if (!c || c->has_ended()) {
-        if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return error_response(req, st);
-        return page(req, "conversation.html", http::status::not_found);  // the page says so, and offers a new one
+        if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return refused(st);
+        // The page says so (or, to a participant of one that ended, offers its export).
+        return page(req, "conversation.html", http::status::not_found);
       }
     }
     return page(req, "conversation.html");

@@ -2,7 +2,9 @@
 #include "transport/http/conversation_api.h"
 
 #include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "engines/language.h"
 #include "session/wire.h"
@@ -35,30 +37,66 @@ json conversation_json(const ApiContext& ctx, const Request& req, const session:
           {"participants", people}};
 }
 
+// A conversation by code: live on this server, or (ended, or live on
+// another node sharing the store) as the store keeps it.
+struct Located {
+  std::shared_ptr<session::Conversation> live;
+  std::optional<store::StoredConversation> stored;
+};
+
 // The conversation by code, on behalf of `client` (each miss costs a token,
 // as for session codes).
-core::Result<std::shared_ptr<session::Conversation>> find(const ApiContext& ctx, const Client& client,
-                                                          const std::string& code) {
+core::Result<Located> find(const ApiContext& ctx, const Client& client, const std::string& code) {
   if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return st;
-  auto c = ctx.conversations->find(code);
-  if (!c || c->has_ended()) {
-    if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return st;
-    return core::not_found("no conversation with code " + code.substr(0, 16) + "; check the code");
+  // (An ended one is kept in memory until the reaper's next round.)
+  if (auto c = ctx.conversations->find(code)) return Located{c, std::nullopt};
+  if (ctx.store && session::is_valid_code(code)) {
+    auto stored = ctx.store->find_conversation(code);
+    if (!stored) return stored.status();
+    if (*stored) return Located{nullptr, std::move(*stored)};
   }
-  return c;
+  if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return st;
+  return core::not_found("no conversation with code " + code.substr(0, 16) + "; check the code");
 }
 
-// A participant's token (or an operator key) as the bearer.
+// 410: the conversation was here and has ended (its export still works).
+Response ended_response(const Request& req, const std::string& code) {
+  return json_response(req, http::status::gone,
+                       {{"error", {{"code", "gone"},
+                                   {"message", "conversation " + code +
+                                                   " has ended; its participants can still export it"}}},
+                        {"code", code},
+                        {"ended", true}});
+}
+
+// A participant's token (or an operator key) as the bearer; `is_token`
+// says whether a token is one of the participants' who are still in.
 core::Status check_participant(const ApiContext& ctx, const Client& client, const Request& req,
-                               const session::Conversation& c) {
+                               const std::string& code, const std::function<bool(const std::string&)>& is_token) {
   auto token = bearer(req);
   if (!token) {
     return core::unauthenticated("send your participant token as 'Authorization: Bearer <token>'");
   }
   if (auto st = peek(ctx, client, guard::Action::bad_credential); !st) return st;
-  if (c.is_participant_token(*token) || key_in(ctx.api_key_hashes, *token)) return {};
+  if (is_token(*token) || key_in(ctx.api_key_hashes, *token)) return {};
   if (auto st = take(ctx, client, guard::Action::bad_credential); !st) return st;
-  return core::permission_denied("this token is not one of conversation " + c.code() + "'s participants");
+  return core::permission_denied("this token is not one of conversation " + code + "'s participants");
+}
+
+core::Status check_participant(const ApiContext& ctx, const Client& client, const Request& req,
+                               const session::Conversation& c) {
+  return check_participant(ctx, client, req, c.code(),
+                           [&](const std::string& token) { return c.is_participant_token(token); });
+}
+
+core::Status check_participant(const ApiContext& ctx, const Client& client, const Request& req,
+                               const store::StoredConversation& c) {
+  return check_participant(ctx, client, req, c.code, [&](const std::string& token) {
+    const std::string hash = session::hash_token(token);
+    bool found = false;  // every member compared: constant time per member
+    for (const auto& m : c.members) found = (session::digests_equal(m.token_hash, hash) && m.left_at_ms == 0) || found;
+    return found;
+  });
 }
 
 Response create(const ApiContext& ctx, const Request& req, const Client& client) {
@@ -100,19 +138,50 @@ Response join(const ApiContext& ctx, const Request& req, const Client& client, s
                         {"conversation", conversation_json(ctx, req, c)}});
 }
 
+// Who took part, and the store's id of the session that carries each
+// one's words: read from the live conversation, or from the store once it
+// has left this server.
+struct Record {
+  std::string code;
+  std::string title;
+  int64_t created_at_ms = 0;
+  std::vector<std::pair<session::ParticipantInfo, int64_t>> people;
+};
+
+Record record_of(const session::Conversation& c) {
+  Record r{c.code(), c.options().title, c.created_at_ms(), {}};
+  for (const auto& p : c.participants()) {
+    auto s = c.session_of(p.id);
+    r.people.emplace_back(p, s ? s->info().id : 0);
+  }
+  return r;
+}
+
+Record record_of(const store::StoredConversation& c) {
+  Record r{c.code, c.title, c.created_at_ms, {}};
+  for (const auto& m : c.members) {
+    session::ParticipantInfo p;
+    p.id = m.participant_id;
+    p.name = m.name;
+    p.language = m.language;
+    p.typed = m.typed;
+    p.joined_at_ms = m.joined_at_ms;
+    p.left = m.left_at_ms != 0;
+    r.people.emplace_back(std::move(p), m.session_id);
+  }
+  return r;
+}
+
 // One final of the conversation, whoever said it.
 struct Said {
   session::ParticipantInfo from;
   store::HistoryItem item;
 };
 
-core::Result<std::vector<Said>> everything_said(const ApiContext& ctx, const session::Conversation& c) {
+core::Result<std::vector<Said>> everything_said(const ApiContext& ctx, const Record& r) {
   std::vector<Said> all;
-  const auto people = c.participants();
-  for (const auto& p : people) {
-    auto s = c.session_of(p.id);
-    if (!s) continue;
-    const int64_t id = s->info().id;
+  for (const auto& [p, id] : r.people) {
+    if (id == 0) continue;
     int64_t after = 0;
     while (all.size() < kMaxExportItems) {
       auto page = ctx.store->history(id, after, kHistoryPage);
@@ -128,9 +197,7 @@ core::Result<std::vector<Said>> everything_said(const ApiContext& ctx, const ses
   return all;
 }
 
-Response export_all(const ApiContext& ctx, const Request& req, const Client& client, const Target& t,
-                    const session::Conversation& c) {
-  if (auto st = check_participant(ctx, client, req, c); !st) return error_response(req, st);
+Response export_all(const ApiContext& ctx, const Request& req, const Target& t, const Record& c) {
   if (!ctx.store) return error_response(req, core::unavailable("this server keeps no transcripts"));
   const std::string format = t.query("format", "json");
   if (format != "json" && format != "vtt" && format != "srt") {
@@ -144,7 +211,7 @@ Response export_all(const ApiContext& ctx, const Request& req, const Client& cli
   }
   auto all = everything_said(ctx, c);
   if (!all) return error_response(req, all.status());
-  const int64_t t0 = c.created_at_ms();
+  const int64_t t0 = c.created_at_ms;
   if (format == "json") {
     json items = json::array();
     for (const auto& s : *all) {
@@ -159,9 +226,9 @@ Response export_all(const ApiContext& ctx, const Request& req, const Client& cli
                        {"text", tr}});
     }
     json people = json::array();
-    for (const auto& p : c.participants()) people.push_back(session::wire::participant_json(p));
+    for (const auto& [p, id] : c.people) people.push_back(session::wire::participant_json(p));
     return json_response(req, http::status::ok,
-                         {{"code", c.code()}, {"title", c.options().title}, {"createdAtMs", t0},
+                         {{"code", c.code}, {"title", c.title}, {"createdAtMs", t0},
                           {"participants", people}, {"items", items}});
   }
   std::vector<transcript::Cue> cues;
@@ -187,7 +254,7 @@ Response export_all(const ApiContext& ctx, const Request& req, const Client& cli
   Response res = make_response(req, http::status::ok,
                                format == "vtt" ? "text/vtt; charset=utf-8" : "application/x-subrip",
                                format == "vtt" ? transcript::to_webvtt(cues) : transcript::to_srt(cues));
-  res.set(http::field::content_disposition, "attachment; filename=\"parley-conversation-" + c.code() +
+  res.set(http::field::content_disposition, "attachment; filename=\"parley-conversation-" + c.code +
                                                 (lang.empty() ? "" : "-" + lang) + "." + format + "\"");
   return res;
 }
@@ -203,15 +270,32 @@ Response handle_conversation_api(const ApiContext& ctx, const Request& req, cons
     if (method == http::verb::post) return create(ctx, req, client);
     return error_response(req, core::invalid_argument("use POST to create a conversation"));
   }
-  auto c = find(ctx, client, parts[2]);
-  if (!c) return error_response(req, c.status());
-  if (parts.size() == 3 && get) return json_response(req, http::status::ok, conversation_json(ctx, req, **c));
-  if (parts.size() == 4 && parts[3] == "participants" && method == http::verb::post) return join(ctx, req, client, **c);
-  if (parts.size() == 4 && parts[3] == "export" && get) return export_all(ctx, req, client, t, **c);
+  const bool export_route = parts.size() == 4 && parts[3] == "export" && get;
+  auto found = find(ctx, client, parts[2]);
+  if (!found) return error_response(req, found.status());
+  if (!found->live) {
+    // Not live here. What the store keeps of it is exported (ended, or live
+    // on another node that shares the store); the rest needs it live.
+    const auto& stored = *found->stored;
+    if (export_route) {
+      if (auto st = check_participant(ctx, client, req, stored); !st) return error_response(req, st);
+      return export_all(ctx, req, t, record_of(stored));
+    }
+    if (stored.ended()) return ended_response(req, stored.code);
+    return error_response(req, core::not_found("conversation " + stored.code + " is not held by this server"));
+  }
+  auto& c = *found->live;
+  if (export_route) {
+    if (auto st = check_participant(ctx, client, req, c); !st) return error_response(req, st);
+    return export_all(ctx, req, t, record_of(c));
+  }
+  if (c.has_ended()) return ended_response(req, c.code());
+  if (parts.size() == 3 && get) return json_response(req, http::status::ok, conversation_json(ctx, req, c));
+  if (parts.size() == 4 && parts[3] == "participants" && method == http::verb::post) return join(ctx, req, client, c);
   if (parts.size() == 4 && parts[3] == "end" && method == http::verb::post) {
-    if (auto st = check_participant(ctx, client, req, **c); !st) return error_response(req, st);
-    (*c)->end("a participant ended the conversation");
-    return json_response(req, http::status::ok, {{"code", (*c)->code()}, {"ended", true}});
+    if (auto st = check_participant(ctx, client, req, c); !st) return error_response(req, st);
+    c.end("a participant ended the conversation");
+    return json_response(req, http::status::ok, {{"code", c.code()}, {"ended", true}});
   }
   return error_response(req, core::not_found("no API route " + std::string(req.method_string()) + " " + t.path));
 }

@@ -12,6 +12,7 @@
 
 #include "app/engine_set.h"
 #include "session/registry.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace parley::session {
 namespace {
@@ -353,6 +354,48 @@ TEST_F(Conversations_, WhoLeavesHasTheirSessionEndedAndAConversationEveryoneLeft
   EXPECT_TRUE(c->has_ended());
   EXPECT_TRUE(b.session->has_ended());
   EXPECT_EQ(conversations->find(c->code()), nullptr);
+}
+
+// Who took part is kept beside their words, so the conversation can be
+// exported after it has ended and left memory: each participant's session,
+// name, language and token, and who left before the end.
+TEST(ConversationStore, EachParticipantIsKeptWithTheirSessionAndWhoLeftIsMarked) {
+  auto engines = app::load_engines({.need_speech_out = false});
+  ASSERT_TRUE(engines.is_ok()) << engines.status().message();
+  std::shared_ptr<store::Store> store = std::move(*store::open_sqlite_store(":memory:"));
+  Registry registry(*engines, store, LiveConfig{}, 8);
+  Conversations conversations(registry, 2);
+  auto c = *conversations.create({.title = "Market"});
+  auto a = *c->join("Ana", "en");
+  auto b = *c->join("Bea", "es");
+  c->leave(b.participant.id);
+
+  auto kept = store->find_conversation(c->code());
+  ASSERT_TRUE(kept.is_ok()) << kept.status().message();
+  ASSERT_TRUE(kept->has_value());
+  const auto& k = **kept;
+  EXPECT_EQ(k.title, "Market");
+  EXPECT_EQ(k.created_at_ms, c->created_at_ms());
+  ASSERT_EQ(k.members.size(), 2u);
+  EXPECT_EQ(k.members[0].participant_id, a.participant.id);
+  EXPECT_EQ(k.members[0].session_id, a.session->info().id);
+  EXPECT_EQ(k.members[0].name, "Ana");
+  EXPECT_EQ(k.members[0].token_hash, hash_token(a.token));
+  EXPECT_EQ(k.members[0].left_at_ms, 0);
+  EXPECT_EQ(k.members[1].language, "es");
+  EXPECT_TRUE(k.members[1].typed);
+  EXPECT_GT(k.members[1].left_at_ms, 0) << "who left cannot export after the end";
+  EXPECT_FALSE(k.ended());
+  auto row = store->find_session(a.session->info().code);
+  ASSERT_TRUE(row.is_ok() && row->has_value());
+  EXPECT_EQ((*row)->info.spec.conversation, c->code()) << "the session's row says whose it is";
+
+  c->end("test over");
+  conversations.reap(0);
+  registry.reap(0);
+  EXPECT_TRUE((*store->find_conversation(c->code()))->ended());
+  registry.end_all("test over");
+  registry.reap(0);
 }
 
 }  // namespace

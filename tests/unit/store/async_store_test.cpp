@@ -63,6 +63,12 @@ class HeldStore final : public Store {
   core::Result<int> end_interrupted_sessions(int64_t at) override { return inner_->end_interrupted_sessions(at); }
   core::Status set_transcript_public(int64_t id, bool p) override { return inner_->set_transcript_public(id, p); }
   core::Result<int> delete_ended_before(int64_t at) override { return inner_->delete_ended_before(at); }
+  core::Status save_conversation_member(const ConversationMember& m) override {
+    return inner_->save_conversation_member(m);
+  }
+  core::Result<std::optional<StoredConversation>> find_conversation(const std::string& code) override {
+    return inner_->find_conversation(code);
+  }
 
  private:
   void wait() {
