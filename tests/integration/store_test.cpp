@@ -5,6 +5,7 @@
 // that was accepted is lost.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +19,8 @@
 #include "store/sqlite/sqlite_store.h"
 #include "support/postgres_process.h"
 #include "support/server_process.h"
+#include "support/sessions.h"
+#include "support/ws_client.h"
 
 namespace parley::store {
 namespace {
@@ -229,6 +232,80 @@ TEST(PostgresStore, ARestartMakesWritesWaitAndTryAgainAndLosesNone) {
   ASSERT_EQ(h->size(), 15U);
   for (size_t i = 0; i < h->size(); ++i) EXPECT_EQ((*h)[i].seq, static_cast<int64_t>(i + 1));
   EXPECT_TRUE(async->health().is_ok());
+}
+
+// A conversation's export after its end, from a restarted server: read
+// from what the store kept. Its participants' sessions stay private: their
+// codes, found in the database, are unknown to the sessions API.
+TEST(ConversationAfterItsEnd, TheExportComesFromTheStoreAfterARestartAndItsSessionsStayPrivate) {
+  using nlohmann::json;
+  const std::string db = testing::temp_db("conversation-after");
+  std::string code, token_a, token_b;
+  {
+    testing::ServerProcess server(db, {"--rtc", "off"});
+    const auto port = server.port();
+    auto created = testing::http_request(port, "POST", "/api/conversations", R"({"title":"Market"})");
+    ASSERT_EQ(created.status, 201) << created.body;
+    code = json::parse(created.body)["code"];
+    auto join = [&](const std::string& name, const std::string& lang) {
+      auto r = testing::http_request(port, "POST", "/api/conversations/" + code + "/participants",
+                                     json{{"name", name}, {"language", lang}}.dump());
+      EXPECT_EQ(r.status, 201) << r.body;
+      return json::parse(r.body);
+    };
+    const auto a = join("Ana", "en"), b = join("Bea", "es");
+    token_a = a["token"];
+    token_b = b["token"];
+    testing::WsClient ana(port), bea(port);
+    for (auto [client, who] : {std::pair{&ana, &a}, std::pair{&bea, &b}}) {
+      client->send_json({{"type", "join"}, {"role", "participant"}, {"protocol", 1}, {"code", code},
+                         {"participant", (*who)["participant"]["id"]}, {"token", (*who)["token"]}});
+      ASSERT_TRUE(client->wait_for_type("conversation", 10s));
+    }
+    ana.send_json({{"type", "text"}, {"text", "Good morning."}});
+    // Bea reads it in Spanish before the end.
+    ASSERT_TRUE(bea.wait_for([](const auto& all) {
+      for (const auto& m : all) {
+        if (!m.binary && m.json.value("type", "") == "final" && m.json.value("language", "") == "es") return true;
+      }
+      return false;
+    }, 15s));
+    EXPECT_EQ(testing::http_request(port, "POST", "/api/conversations/" + code + "/end", "", token_a).status, 200);
+  }  // the server stops: its store writes are flushed
+
+  testing::ServerProcess server(db, {"--rtc", "off"});
+  const auto port = server.port();
+  EXPECT_EQ(testing::http_request(port, "GET", "/api/conversations/" + code).status, 410);
+  const std::string path = "/api/conversations/" + code + "/export?format=json";
+  for (const auto& token : {token_a, token_b}) {
+    auto r = testing::http_request(port, "GET", path, "", token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto all = json::parse(r.body);
+    EXPECT_EQ(all["title"], "Market");
+    ASSERT_EQ(all["items"].size(), 1U) << r.body;
+    EXPECT_EQ(all["items"][0]["source"], "Good morning.");
+    EXPECT_EQ(all["items"][0]["from"]["name"], "Ana");
+    EXPECT_FALSE(all["items"][0]["text"].value("es", "").empty()) << "in Spanish too";
+    EXPECT_EQ(all["participants"].size(), 2U);
+  }
+  EXPECT_EQ(testing::http_request(port, "GET", path, "", "not-a-token").status, 403);
+  EXPECT_EQ(testing::http_request(port, "GET", path).status, 401);
+
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> handle(raw, &sqlite3_close);
+  std::vector<std::string> codes;
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT s.code FROM sessions s JOIN conversation_members m ON m.session_id=s.id",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW) codes.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  ASSERT_EQ(codes.size(), 2U);
+  for (const auto& c : codes) {
+    EXPECT_EQ(testing::http_request(port, "GET", "/api/sessions/" + c).status, 404) << c;
+    EXPECT_EQ(testing::http_request(port, "GET", "/api/sessions/" + c + "/history").status, 404) << c;
+  }
 }
 
 }  // namespace

@@ -85,6 +85,9 @@ core::Result<Found> lookup(const ApiContext& ctx, const std::string& code) {
   if (ctx.store) {
     auto s = ctx.store->find_session(code);
     if (!s) return s.status();
+    if (*s && !(*s)->info.spec.conversation.empty()) {  // an ended participant's session: private too
+      return core::not_found("no session with code " + code + "; check the code with the speaker");
+    }
     if (*s) {
       Found found{live, (*s)->info, (*s)->token_hash};
       if (live) {
