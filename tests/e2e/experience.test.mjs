@@ -215,13 +215,14 @@ test('the speaker keeps control across a reload and from another device; mic tes
 
   // A reload keeps the session and its control.
   await speaker.reload();
-  await speaker.waitForFunction((c) => document.getElementById('code').textContent === c, code, { timeout: 10000 });
+  await speaker.waitForFunction((c) => document.getElementById('code').textContent === c, code, { timeout: 30000 });
   assert.ok(await speaker.isVisible('#resumed'));
   assert.equal(await speaker.isVisible('#create'), false, 'not the empty create form');
   await speaker.click('#start');
   await speaker.waitForFunction(() => document.getElementById('state').dataset.state === 'ACTIVE');
   await speaker.waitForFunction(() => /^Live for$/.test(document.getElementById('timer-label').textContent) &&
-                                      /^00:00:0[1-9]$/.test(document.getElementById('timer').textContent), null, { timeout: 10000 });
+                                      /^00:(00:0[1-9]|00:[1-5]\d|0[1-9]:\d\d)$/.test(document.getElementById('timer').textContent),
+                                null, { timeout: 30000 });
 
   const listener = await newPage('listener-es', PHONE);
   await listener.goto(`${link}&lang=es`);
@@ -253,7 +254,7 @@ test('the speaker keeps control across a reload and from another device; mic tes
   const forged = await speaker.context().newPage();
   await forged.goto(`${server.url}/speaker#code=${code}&token=deadbeef`);
   await forged.waitForFunction(() => /does not control/.test(document.getElementById('session-error').textContent), null,
-                               { timeout: 10000 });
+                               { timeout: 30000 });
   assert.equal(await forged.isDisabled('#pause'), true, 'no controls that would not work');
   await forged.close();
   assert.ok(await speaker.evaluate((c) => JSON.parse(localStorage.getItem('parley-speaker-sessions'))[c].token.length === 64, code));
@@ -263,7 +264,7 @@ test('the speaker keeps control across a reload and from another device; mic tes
   assert.match(control, new RegExp(`/speaker#code=${code}&token=[0-9a-f]+`));
   const other = await newPage('speaker-other-device', PHONE);
   await other.goto(control);
-  await other.waitForFunction((c) => document.getElementById('code').textContent === c, code, { timeout: 10000 });
+  await other.waitForFunction((c) => document.getElementById('code').textContent === c, code, { timeout: 30000 });
   assert.doesNotMatch(other.url(), /token=/, 'the token leaves the address bar');
   await other.waitForFunction(() => document.getElementById('state').dataset.state === 'ACTIVE');
   // The page it took over from says so and offers no controls.
@@ -272,7 +273,7 @@ test('the speaker keeps control across a reload and from another device; mic tes
   // A new tab on that device offers the session; it never takes it over unasked.
   const tab = await other.context().newPage();
   await tab.goto(`${server.url}/speaker`);
-  await tab.waitForFunction((c) => document.getElementById('resume-offers').textContent.includes(c), code, { timeout: 10000 });
+  await tab.waitForFunction((c) => document.getElementById('resume-offers').textContent.includes(c), code, { timeout: 30000 });
   assert.ok(await tab.isVisible('#create'), 'the create form, with the offer');
   await tab.close();
   assert.equal(await other.textContent('#session-error'), '', 'the device in control was not displaced');
@@ -299,7 +300,7 @@ test('the speaker keeps control across a reload and from another device; mic tes
   await screenshot(other, 'speaker-other-device-phone');
 
   await other.click('#end');
-  await other.waitForFunction(() => !document.getElementById('summary-card').classList.contains('hidden'), null, { timeout: 10000 });
+  await other.waitForFunction(() => !document.getElementById('summary-card').classList.contains('hidden'), null, { timeout: 30000 });
   const rows = await other.$$eval('#summary-rows tr', (trs) => trs.map((tr) => Array.from(tr.cells).map((c) => c.textContent)));
   const spanish = rows.find((r) => r[0] === 'Spanish');
   assert.ok(spanish, `the summary lists Spanish: ${JSON.stringify(rows)}`);
@@ -323,7 +324,7 @@ test('the speaker keeps control across a reload and from another device; mic tes
   // transcript; "Start another session" gives the create form.
   await speaker.reload();
   await speaker.waitForFunction(() => !document.getElementById('summary-card').classList.contains('hidden'), null,
-                                { timeout: 10000 });
+                                { timeout: 30000 });
   assert.match(await speaker.textContent('#transcript'), /coffee is ready/, 'the transcript is back after a reload');
   await speaker.click('#new-session');
   await speaker.waitForFunction(() => !document.getElementById('create').classList.contains('hidden'));
@@ -373,7 +374,7 @@ test('a phone listener: the header stays while captions scroll; display options 
   await phone.check('#opt-mask');
   // (The list file loads the first time masking is asked for.)
   await phone.waitForFunction(() => Array.from(document.querySelectorAll('#history .source'))
-    .some((x) => x.textContent === 'The mayor said the old plan was b*******.'), null, { timeout: 10000 });
+    .some((x) => x.textContent === 'The mayor said the old plan was b*******.'), null, { timeout: 30000 });
   await phone.uncheck('#opt-mask');
   assert.equal(await strong(), 'The mayor said the old plan was bullshit.');
   await phone.click('#display-button');
@@ -494,7 +495,7 @@ test('the overlay stacks languages for a video mixer; the embed is driven by pos
     // A language the session cannot offer is said on the overlay, for whoever sets it up.
     const wrong = await newPage('overlay-de', { width: 800, height: 300 });
     await wrong.goto(`${server.url}/overlay/${code}?lang=de`);
-    await wrong.waitForFunction(() => document.querySelector('.problem') !== null, null, { timeout: 10000 });
+    await wrong.waitForFunction(() => document.querySelector('.problem') !== null, null, { timeout: 30000 });
     assert.match(await wrong.textContent('.problem'), /^de: /);
   } finally {
     host.close();

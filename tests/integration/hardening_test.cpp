@@ -148,14 +148,16 @@ TEST(Hardening, RefusedJoinsReleaseTheirSockets) {
       clients.push_back(std::move(bad_role));
       clients.push_back(std::move(bad_language));
     }
+    const auto last_sent = std::chrono::steady_clock::now();
     EXPECT_TRUE(eventually([&] { return ws_connections(port) == 30; }, 3s));
     // Well before the 10 s join timer (which would close them too): the
-    // close of a refused join gives up after 5 s.
-    const auto by = sent + 8500ms;
+    // close of a refused join gives up after 5 s, counted from each one's
+    // refusal (connecting 30 clients takes a while on a loaded machine).
+    const auto by = std::min(sent + 9500ms, last_sent + 8500ms);
     EXPECT_TRUE(eventually([&] { return ws_connections(port) == 0; },
                            std::chrono::duration_cast<std::chrono::milliseconds>(by - std::chrono::steady_clock::now())))
         << "still open: " << ws_connections(port);
-    EXPECT_LT(std::chrono::steady_clock::now(), sent + 9s);
+    EXPECT_LT(std::chrono::steady_clock::now(), sent + 9900ms);
   }
 }
 
@@ -270,14 +272,16 @@ TEST(Hardening, ALockedDatabaseNeitherStallsTheServerNorLosesHistory) {
   ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
   const auto locked_at = std::chrono::steady_clock::now();
   speaker.send_json({{"type", "text"}, {"text", "Written while the database was locked."}});
-  EXPECT_TRUE(listener.wait_for_type("final", 2s)) << "captions do not wait for the disk";
+  // Waiting for the disk would take SQLite's 5 s busy timeout: 3 s bounds
+  // leave room for a loaded machine and still tell the two apart.
+  EXPECT_TRUE(listener.wait_for_type("final", 3s)) << "captions do not wait for the disk";
   for (int i = 0; i < 3; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
     WsClient late(port);
     join_listener(late, s.code, "en");
-    EXPECT_TRUE(late.wait_for_type("final", 2s)) << "a join replays from memory";
-    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+    EXPECT_TRUE(late.wait_for_type("final", 3s)) << "a join replays from memory";
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
   }
   EXPECT_TRUE(eventually([&] { return http_request(port, "GET", "/readyz").status == 503; }, 6s))
       << "readiness reports a store that cannot write";
@@ -394,8 +398,8 @@ TEST(Hardening, AFullDiskIsReportedNotFatal) {
   EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
   WsClient late(port);
   join_listener(late, s.code, "en");
-  EXPECT_TRUE(late.wait_for_type("welcome", 2s));
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  EXPECT_TRUE(late.wait_for_type("welcome", 3s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
   EXPECT_EQ(server.stop(SIGTERM), 0) << "and it shuts down cleanly";
 }
 

@@ -49,7 +49,7 @@ class LoadTool : public ::testing::Test {
 };
 
 TEST_F(LoadTool, CaptionModeCountsEveryDeliveryOfEveryCaption) {
-  auto j = load({"captions", "--listeners", "300", "--procs", "3", "--rate", "5", "--duration", "2", "--drain", "1"});
+  auto j = load({"captions", "--listeners", "300", "--procs", "3", "--rate", "5", "--duration", "2", "--drain", "5"});
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["connected"], 300);
   EXPECT_EQ(j["connectFailures"], 0);

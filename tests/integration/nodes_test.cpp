@@ -85,7 +85,11 @@ class Redis {
       ::execvp("redis-server", const_cast<char* const*>(argv.data()));
       std::_Exit(127);
     }
-    if (!eventually([&] { return accepts(port_); }, 10s)) throw std::runtime_error("redis-server did not start");
+    // Redis accepts before it has read its append-only file back (it answers
+    // -LOADING meanwhile): ready is when it answers PONG.
+    if (!eventually([&] { return accepts(port_) && cli("PING").find("PONG") != std::string::npos; }, 10s)) {
+      throw std::runtime_error("redis-server did not start");
+    }
   }
   void stop(int signal) {
     if (pid_ <= 0) return;

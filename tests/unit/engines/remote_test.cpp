@@ -72,7 +72,8 @@ TEST(RemoteEndpoint, ABreakerOpensAfterFailuresAnswersAtOnceAndTriesAgainLater) 
   const auto t0 = std::chrono::steady_clock::now();
   auto skipped = e.call(x);
   EXPECT_FALSE(skipped.is_ok());
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50)) << "an open breaker answers at once";
+  // No call is made (calls stays 4 below); the time only has to be far from a connect timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500)) << "an open breaker answers at once";
   EXPECT_EQ(e.stats().failures[static_cast<size_t>(remote::Failure::breaker_open)].load(), 1u);
   EXPECT_EQ(e.stats().failures[static_cast<size_t>(remote::Failure::unreachable)].load(), 2u);
   EXPECT_EQ(e.stats().calls.load(), 4u) << "each failed call was retried once";

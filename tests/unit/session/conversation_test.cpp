@@ -243,8 +243,8 @@ TEST_F(Conversations_, SpeechSentToAPageMutesItsMicrophoneBeforeThePageSaysItPla
   EXPECT_EQ(zeroed, static_cast<size_t>(Conversation::kEchoMarginMs * 16));
   // A page that never says anything (its sound is off): muted for the
   // speech's length and the slack, then heard again.
+  const auto sent_at = std::chrono::steady_clock::now();  // before the call: a pause after it only adds
   c->speech_sent(id, 100);
-  const auto sent_at = std::chrono::steady_clock::now();
   bool heard = false;
   while (!heard && std::chrono::steady_clock::now() - sent_at < 5s) {
     pcm = loud(320);
@@ -291,10 +291,10 @@ TEST_F(Conversations_, OneAtATimeTheFirstToSpeakHoldsTheFloorUntilTheirFinalAndA
   c->utterance_opened(b.participant.id);  // Ben started in the same instant: the floor stays Ana's
   EXPECT_EQ(watch->of_type("floor").size(), 1u);
   c->utterance_closed(b.participant.id);
+  const auto closed_at = std::chrono::steady_clock::now();  // before the call: a pause after it only adds
   c->utterance_closed(a.participant.id);
   EXPECT_TRUE(watch->of_type("floor").back()["holder"].is_null()) << "the pages see it free at once";
   // Ben is still not heard for the margin, then is.
-  const auto closed_at = std::chrono::steady_clock::now();
   bool heard = false;
   while (!heard && std::chrono::steady_clock::now() - closed_at < 3s) {
     pcm = loud(320);

@@ -104,9 +104,16 @@ TEST(AsyncStore, WritesDoNotWaitForTheDatabaseAndArriveInOrder) {
   held->hold(true);
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t seq = 1; seq <= 20; ++seq) ASSERT_TRUE(store.add_utterance(*id, item(seq)));
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 50ms) << "the caller never waits for the lock";
-  std::this_thread::sleep_for(100ms);
-  EXPECT_FALSE(store.health()) << "a write stuck for longer than the stall limit";
+  // A caller that waited would wait for ever (the store is held until
+  // below): the bound only has to be finite, with room for a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s) << "the caller never waits for the lock";
+  // Stuck until released: however long the writer takes to start, it says so.
+  bool unhealthy = false;
+  for (auto until = std::chrono::steady_clock::now() + 5s; !unhealthy && std::chrono::steady_clock::now() < until;) {
+    std::this_thread::sleep_for(20ms);
+    unhealthy = !store.health();
+  }
+  EXPECT_TRUE(unhealthy) << "a write stuck for longer than the stall limit";
   held->hold(false);
   store.flush();
   EXPECT_TRUE(store.health());
@@ -137,11 +144,10 @@ TEST(AsyncStore, AWriteThatWouldFailAgainIsNotRetried) {
   auto id = store.create_session(info(), "hash");
   held->failures_pass = false;
   held->failures_left = 1;
-  const auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(store.add_utterance(*id, item(1)));
   ASSERT_TRUE(store.add_utterance(*id, item(2)));
   store.flush();
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 50ms) << "no pauses for a write that cannot succeed";
+  EXPECT_EQ(store.stats().retried, 0u) << "no second try (nor its pause) for a write that cannot succeed";
   EXPECT_EQ(store.stats().failed, 1u);
   EXPECT_EQ(store.history(*id, 0, 10)->size(), 1u) << "the next write is not held up";
 }
