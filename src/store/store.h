@@ -111,7 +111,7 @@ class Store {
   virtual core::Status add_translation(int64_t session_id, int64_t seq, const TranslationRow& t) = 0;
   // The newest session that used this code.
   // (A conversation participant's session carries the conversation's code
-  // in info.spec.conversation.)
+  // in info.spec.conversation, from create_session on.)
   virtual core::Result<std::optional<StoredSession>> find_session(const std::string& code) = 0;
   // Items with seq > after_seq, oldest first, at most `limit`.
   virtual core::Result<std::vector<HistoryItem>> history(int64_t session_id, int64_t after_seq,

@@ -515,6 +515,15 @@
   }
 
   // ---- After the end ----
+  // The conversation is gone for this page: it offers a new one.
+  async function forget() {
+    localStorage.removeItem(storeKey(code));
+    say(parley.t('conv.gone'), true);
+    code = null;
+    history.replaceState(null, '', '/c');
+    return showSetup();
+  }
+
   function showEndedCard() {
     $('invite').classList.add('hidden');
     $('ended').classList.remove('hidden');
@@ -535,9 +544,8 @@
         { headers: { Authorization: 'Bearer ' + me.token } });
       if (res.status === 404 || res.status === 403) {
         // Kept no longer (the retention period), or this person had left.
-        localStorage.removeItem(storeKey(code));
-        say(parley.t('conv.gone'), true);
-        return;
+        $('talk').classList.add('hidden');
+        return forget();
       }
       if (!res.ok) throw new Error((await res.json()).error.message);
       const all = await res.json();
@@ -633,7 +641,9 @@
       try {
         await parley.api('GET', '/api/conversations/' + code);
       } catch (e) {
-        if (e.status === 410 && saved && saved.id && saved.token) {
+        if ((e.status === 410 || e.status === 404) && saved && saved.id && saved.token) {
+          // Ended (or, just after its end, not yet known as ended): what
+          // was said can still be read and saved, if it is kept.
           me = saved;
           return showEnded();
         }
@@ -644,11 +654,7 @@
           setTimeout(() => init().catch((err) => say(err.message, true)), 3000);
           return undefined;
         }
-        localStorage.removeItem(storeKey(code));
-        say(parley.t('conv.gone'), true);
-        code = null;
-        history.replaceState(null, '', '/c');
-        return showSetup();
+        return forget();
       }
       if (saved && saved.id && saved.token) {
         me = saved;

@@ -94,6 +94,7 @@ CREATE TABLE conversation_members (
   left_at_ms BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX conversation_members_by_code ON conversation_members(code, conversation_created_at_ms);
+ALTER TABLE sessions ADD COLUMN conversation TEXT NOT NULL DEFAULT '';
 )sql"},
 };
 // Any constant: the lock every node takes while it migrates.
@@ -217,12 +218,13 @@ class PostgresStore final : public Store {
     std::lock_guard lock(write_.mu);
     auto r = write_.run("create_session",
                         "INSERT INTO sessions(code,name,source_language,avatar,default_targets,state,token_hash,"
-                        "created_at_ms,listener_key_hash,transcript_public,hide_strong_words) "
-                        "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
+                        "created_at_ms,listener_key_hash,transcript_public,hide_strong_words,conversation) "
+                        "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
                         {info.code, info.spec.name, info.spec.source_language, info.spec.avatar,
                          join_list(info.spec.default_targets), session::state_name(info.state), token_hash,
                          std::to_string(info.created_at_ms), info.listener_key_hash,
-                         info.transcript_public ? "true" : "false", info.spec.hide_strong_words ? "true" : "false"});
+                         info.transcript_public ? "true" : "false", info.spec.hide_strong_words ? "true" : "false",
+                         info.spec.conversation});
     if (!r) return r.status();
     return i64(r->get(), 0, 0);
   }
@@ -279,8 +281,7 @@ class PostgresStore final : public Store {
     auto r = read_.run("find_session",
                        "SELECT s.id,s.code,s.name,s.source_language,s.avatar,s.default_targets,s.state,"
                        "s.token_hash,s.created_at_ms,s.ended_at_ms,s.listener_key_hash,s.transcript_public,"
-                       "s.started_at_ms,s.hide_strong_words,COALESCE(m.code,'') FROM sessions s "
-                       "LEFT JOIN conversation_members m ON m.session_id=s.id "
+                       "s.started_at_ms,s.hide_strong_words,s.conversation FROM sessions s "
                        "WHERE s.code=$1 ORDER BY s.id DESC LIMIT 1",
                        {code});
     if (!r) return r.status();

@@ -134,15 +134,15 @@ class SqliteStore final : public Store {
                                        const std::string& token_hash) override {
     std::lock_guard lock(mu_);
     Stmt st(db_, "INSERT INTO sessions(code,name,source_language,avatar,default_targets,state,"
-                 "token_hash,created_at_ms,listener_key_hash,transcript_public,hide_strong_words) "
-                 "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+                 "token_hash,created_at_ms,listener_key_hash,transcript_public,hide_strong_words,conversation) "
+                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st.ok()) return error("prepare create_session");
     st.bind(1, info.code).bind(2, info.spec.name).bind(3, info.spec.source_language)
         .bind(4, info.spec.avatar).bind(5, join_list(info.spec.default_targets))
         .bind(6, std::string(session::state_name(info.state))).bind(7, token_hash)
         .bind(8, info.created_at_ms).bind(9, info.listener_key_hash)
         .bind(10, static_cast<int64_t>(info.transcript_public ? 1 : 0))
-        .bind(11, static_cast<int64_t>(info.spec.hide_strong_words ? 1 : 0));
+        .bind(11, static_cast<int64_t>(info.spec.hide_strong_words ? 1 : 0)).bind(12, info.spec.conversation);
     if (auto s = st.done("create_session"); !s) return s;
     return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
   }
@@ -206,8 +206,8 @@ class SqliteStore final : public Store {
     std::lock_guard lock(read_mu_);
     Stmt st(read_db_, "SELECT s.id,s.code,s.name,s.source_language,s.avatar,s.default_targets,s.state,s.token_hash,"
                  "s.created_at_ms,s.ended_at_ms,s.listener_key_hash,s.transcript_public,s.started_at_ms,"
-                 "s.hide_strong_words,COALESCE(m.code,'') FROM sessions s "
-                 "LEFT JOIN conversation_members m ON m.session_id=s.id WHERE s.code=? ORDER BY s.id DESC LIMIT 1");
+                 "s.hide_strong_words,s.conversation FROM sessions s "
+                 "WHERE s.code=? ORDER BY s.id DESC LIMIT 1");
     if (!st.ok()) return read_error("prepare find_session");
     st.bind(1, code);
     int rc = st.step();
@@ -469,6 +469,9 @@ core::Status migrate(sqlite3* db) {
        "joined_at_ms INTEGER NOT NULL DEFAULT 0, left_at_ms INTEGER NOT NULL DEFAULT 0);"
        "CREATE INDEX IF NOT EXISTS conversation_members_by_code "
        "ON conversation_members(code, conversation_created_at_ms);"},
+      // The conversation a session is a participant's voice in, written with
+      // the session itself: it is private from its first row.
+      {"sessions", "conversation", "TEXT NOT NULL DEFAULT ''"},
   };
   int version = 0;
   {

@@ -737,10 +737,16 @@ Response handle_request(const ApiContext& ctx, const Request& req, const Client&
       };
       if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return refused(st);
       auto c = ctx.conversations ? ctx.conversations->find(parts[1]) : nullptr;
-      if (!c || c->has_ended()) {
+      // One that ended is a real code (no cost): to its participants the
+      // page offers its export, to anyone else a new conversation.
+      if (c && c->has_ended()) return page(req, "conversation.html", http::status::gone);
+      if (!c && ctx.store && session::is_valid_code(parts[1])) {
+        auto stored = ctx.store->find_conversation(parts[1]);  // this route runs on the blocking pool
+        if (stored && *stored) return page(req, "conversation.html", http::status::gone);
+      }
+      if (!c) {
         if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return refused(st);
-        // The page says so (or, to a participant of one that ended, offers its export).
-        return page(req, "conversation.html", http::status::not_found);
+        return page(req, "conversation.html", http::status::not_found);  // the page says so, and offers a new one
       }
     }
     return page(req, "conversation.html");

@@ -45,11 +45,13 @@ constexpr size_t kMaxLingerBytes = 64u << 20;
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 
 // Routes whose answer may read or write the store (sessions: creation,
-// lookups of ended ones, history, transcripts; the listener, overlay and
-// embed pages' lookups).
+// lookups of ended ones, history, transcripts; conversations and their
+// exports; the listener, overlay, embed and conversation pages' lookups).
 bool may_block(std::string_view path) {
-  return path.rfind("/api/sessions", 0) == 0 || path.rfind("/api/conversations", 0) == 0 || path.rfind("/listener/", 0) == 0 || path.rfind("/overlay/", 0) == 0 ||
-         path.rfind("/embed/", 0) == 0;
+  for (std::string_view prefix : {"/api/sessions", "/api/conversations", "/listener/", "/overlay/", "/embed/", "/c/"}) {
+    if (path.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
 }
 
 // handle_request, with an exception turned into a 500 for this request alone.
