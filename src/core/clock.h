@@ -16,6 +16,9 @@ inline int64_t now_us() {
       .count();
 }
 
+// Milliseconds on the same clock (timeouts, idle times, margins).
+inline int64_t now_ms() { return now_us() / 1000; }
+
 // Milliseconds between two now_us() stamps, or -1 when either is unset.
 inline double elapsed_ms(int64_t from_us, int64_t to_us) {
   if (from_us == 0 || to_us == 0) return -1.0;

@@ -114,7 +114,7 @@ void LocalBus::acquire(const std::string& name, const std::string& holder, int64
   std::optional<int64_t> fence;
   {
     std::lock_guard lock(mu_);
-    const int64_t now = core::now_us() / 1000;
+    const int64_t now = core::now_ms();
     auto& l = leases_[name];
     if (l.holder.empty() || l.expires_ms <= now) {
       l.holder = holder;
@@ -131,7 +131,7 @@ void LocalBus::renew(const std::string& name, const std::string& holder, int64_t
   std::optional<int64_t> fence;
   {
     std::lock_guard lock(mu_);
-    const int64_t now = core::now_us() / 1000;
+    const int64_t now = core::now_ms();
     auto it = leases_.find(name);
     if (it != leases_.end() && it->second.holder == holder && it->second.expires_ms > now) {
       it->second.expires_ms = now + ttl_ms;

@@ -34,7 +34,6 @@ constexpr size_t kLiveMax = kRateHz * 200 / 1000;
 // Translated speech: utterances queue up to this much audio.
 constexpr size_t kSpeechMax = static_cast<size_t>(kRateHz) * 120;
 
-int64_t now_ms() { return core::now_us() / 1000; }
 
 // Runs a std::function on a GLib main context.
 gboolean run_function(gpointer data) {
@@ -354,7 +353,7 @@ struct Service::Impl {
     auto p = find(id);
     if (!p || p->connected) return;
     p->connected = true;
-    p->last_media_ms = now_ms();
+    p->last_media_ms = core::now_ms();
     if (p->kind == PeerKind::publisher) {
       p->watch_media = true;
       return;
@@ -371,7 +370,7 @@ struct Service::Impl {
     p->watch_media = true;
   }
 
-  static void on_rtcp(GObject*, GstBuffer*, gpointer data) { static_cast<Peer*>(data)->last_media_ms = now_ms(); }
+  static void on_rtcp(GObject*, GstBuffer*, gpointer data) { static_cast<Peer*>(data)->last_media_ms = core::now_ms(); }
 
   // --- publishers ----------------------------------------------------------
 
@@ -406,7 +405,7 @@ struct Service::Impl {
     GstMapInfo map;
     if (buf && gst_buffer_map(buf, &map, GST_MAP_READ)) {
       std::span<const int16_t> pcm(reinterpret_cast<const int16_t*>(map.data), map.size / 2);
-      p->last_media_ms = now_ms();
+      p->last_media_ms = core::now_ms();
       // Sequence 0: WebRTC has its own; frames may interleave with none other.
       (void)p->live->push_audio(std::nullopt, pcm, kRateHz, nullptr);
       gst_buffer_unmap(buf, &map);
@@ -639,7 +638,7 @@ struct Service::Impl {
       std::lock_guard lock(self->mu);
       for (const auto& [id, p] : self->peers) all.push_back(p);
     }
-    const int64_t now = now_ms();
+    const int64_t now = core::now_ms();
     for (const auto& p : all) {
       if (p->live->has_ended()) {
         self->remove(p->id, &Impl::ended, "the session ended");
@@ -667,7 +666,7 @@ struct Service::Impl {
     p->offer = *summary;
     p->offer_text = std::move(offer);
     p->id = session::random_token().substr(0, 32);
-    p->created_ms = now_ms();
+    p->created_ms = core::now_ms();
     p->done = std::move(done);
     {
       std::lock_guard lock(mu);

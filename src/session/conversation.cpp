@@ -14,8 +14,6 @@ namespace parley::session {
 
 namespace {
 
-int64_t steady_ms() { return core::now_us() / 1000; }
-
 // A participant's session tells the conversation when they talk.
 class Watcher final : public UtteranceWatcher {
  public:
@@ -57,7 +55,7 @@ std::string clean_name(const std::string& raw) {
 Conversation::Conversation(std::string code, ConversationOptions options, Registry& sessions,
                            std::shared_ptr<ConversationCounters> counters)
     : code_(std::move(code)), options_(std::move(options)), created_at_ms_(wall_clock_ms()), sessions_(sessions),
-      counters_(std::move(counters)), half_duplex_(options_.half_duplex), last_online_ms_(steady_ms()) {}
+      counters_(std::move(counters)), half_duplex_(options_.half_duplex), last_online_ms_(core::now_ms()) {}
 
 Conversation::~Conversation() = default;
 
@@ -249,9 +247,9 @@ Conversation::Roster Conversation::connect(const std::string& id, std::shared_pt
     p->playing = false;  // a new page plays nothing yet
     p->sent_until_ms = 0;
     p->echo_tail_ms = 0;
-    last_online_ms_ = steady_ms();
+    last_online_ms_ = core::now_ms();
     info = p->info;
-    expire_floor(steady_ms());
+    expire_floor(core::now_ms());
     for (const auto& q : participants_) {
       roster.participants.push_back(q.info);
       if (q.info.id != id) roster.sessions[q.info.id] = q.session;
@@ -266,6 +264,22 @@ Conversation::Roster Conversation::connect(const std::string& id, std::shared_pt
   return roster;
 }
 
+bool Conversation::go_offline(Participant& p) {
+  p.member.reset();
+  p.member_ptr = nullptr;
+  p.info.online = false;
+  p.talking = false;
+  const bool freed = floor_ == p.info.id;
+  if (freed) floor_.clear();
+  return freed;
+}
+
+void Conversation::tell_gone(const std::vector<std::shared_ptr<ConversationMember>>& to, const ParticipantInfo& info,
+                             bool for_good, bool floor_freed) {
+  broadcast(to, wire::partner_left(info, for_good));
+  if (floor_freed) broadcast(to, wire::floor("", half_duplex()));
+}
+
 void Conversation::disconnect(const std::string& id, const ConversationMember* member) {
   std::vector<std::shared_ptr<ConversationMember>> told;
   ParticipantInfo info;
@@ -274,20 +288,14 @@ void Conversation::disconnect(const std::string& id, const ConversationMember* m
     std::lock_guard lock(mu_);
     Participant* p = find(id);
     if (!p || p->member_ptr != member) return;  // replaced meanwhile: the new one stays
-    p->member.reset();
-    p->member_ptr = nullptr;
-    p->info.online = false;
+    freed = go_offline(*p);
     p->playing = false;
     p->sent_until_ms = 0;
-    p->talking = false;
-    last_online_ms_ = steady_ms();
+    last_online_ms_ = core::now_ms();
     info = p->info;
-    freed = floor_ == id;
-    if (freed) floor_.clear();
     told = members(id);
   }
-  broadcast(told, wire::partner_left(info, false));
-  if (freed) broadcast(told, wire::floor("", half_duplex()));
+  tell_gone(told, info, /*for_good=*/false, freed);
 }
 
 void Conversation::leave(const std::string& id) {
@@ -300,19 +308,13 @@ void Conversation::leave(const std::string& id) {
     Participant* p = find(id);
     if (!p || p->info.left) return;
     p->info.left = true;
-    p->info.online = false;
-    p->member.reset();
-    p->member_ptr = nullptr;
-    p->talking = false;
+    freed = go_offline(*p);
     info = p->info;
     row = stored(*p);
-    freed = floor_ == id;
-    if (freed) floor_.clear();
     told = members(id);
   }
   save(row);  // who left cannot read the conversation after its end either
-  broadcast(told, wire::partner_left(info, true));
-  if (freed) broadcast(told, wire::floor("", half_duplex()));
+  tell_gone(told, info, /*for_good=*/true, freed);
   // Their session ends, and the conversation when nobody is left, on the
   // reaper's thread (Conversations::reap): ending writes the store.
 }
@@ -336,7 +338,7 @@ void Conversation::playback(const std::string& id, bool playing, const Conversat
   std::lock_guard lock(mu_);
   Participant* p = find(id);
   if (!p || (from != nullptr && p->member_ptr != from)) return;  // a replaced page's late word
-  const int64_t now = steady_ms();
+  const int64_t now = core::now_ms();
   if (playing) {
     p->playing = true;
     p->playing_since_ms = now;
@@ -354,7 +356,7 @@ void Conversation::speech_sent(const std::string& id, int64_t duration_ms) {
   std::lock_guard lock(mu_);
   Participant* p = find(id);
   if (!p) return;
-  const int64_t now = steady_ms();
+  const int64_t now = core::now_ms();
   const int64_t until = now + std::clamp<int64_t>(duration_ms, 0, kMaxPlaybackMs) + kSentSpeechSlackMs;
   p->sent_until_ms = std::max(p->sent_until_ms, until);
   p->last_sent_ms = now;
@@ -367,7 +369,7 @@ void Conversation::gate(const std::string& id, std::span<int16_t> pcm, int rate_
   std::lock_guard lock(mu_);
   Participant* p = find(id);
   if (!p) return;
-  const int64_t now = steady_ms();
+  const int64_t now = core::now_ms();
   if (p->playing && now - p->playing_since_ms > kMaxPlaybackMs) p->playing = false;  // an "end" never came
   if (p->sent_until_ms > 0 && now >= p->sent_until_ms) p->sent_until_ms = 0;
   if (p->playing || p->sent_until_ms > 0) {
@@ -423,7 +425,7 @@ void Conversation::utterance_opened(const std::string& id) {
     Participant* p = find(id);
     if (!p || p->talking) return;
     p->talking = true;
-    const int64_t now = steady_ms();
+    const int64_t now = core::now_ms();
     if (half_duplex_) {
       expire_floor(now);
       if (floor_.empty() || floor_ == id) {
@@ -450,7 +452,7 @@ void Conversation::utterance_closed(const std::string& id) {
     if (floor_ == id) {
       // The others stay muted a moment longer (the end of this speech may
       // still be sounding on their devices); the pages see it free now.
-      floor_until_ms_ = steady_ms() + kFloorMarginMs;
+      floor_until_ms_ = core::now_ms() + kFloorMarginMs;
       released = true;
     }
     told = members();
@@ -482,13 +484,6 @@ std::shared_ptr<LiveSession> Conversation::session_of(const std::string& id) con
   return nullptr;
 }
 
-std::vector<std::shared_ptr<LiveSession>> Conversation::sessions() const {
-  std::lock_guard lock(mu_);
-  std::vector<std::shared_ptr<LiveSession>> out;
-  for (const auto& p : participants_) out.push_back(p.session);
-  return out;
-}
-
 size_t Conversation::n_online() const {
   std::lock_guard lock(mu_);
   return static_cast<size_t>(std::count_if(participants_.begin(), participants_.end(),
@@ -500,7 +495,7 @@ int64_t Conversation::idle_ms() const {
   for (const auto& p : participants_) {
     if (p.info.online) return 0;
   }
-  return steady_ms() - last_online_ms_;
+  return core::now_ms() - last_online_ms_;
 }
 
 bool Conversation::never_used() const {

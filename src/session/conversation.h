@@ -149,7 +149,6 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
   bool is_participant_token(const std::string& token) const;
   std::vector<ParticipantInfo> participants() const;
   std::shared_ptr<LiveSession> session_of(const std::string& id) const;
-  std::vector<std::shared_ptr<LiveSession>> sessions() const;
   size_t n_online() const;
   int64_t idle_ms() const;  // since anyone was connected
   // Nobody has ever connected (a conversation made and abandoned, or a
@@ -183,6 +182,13 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
     double echo_tail_ms = 0;       // microphone audio still zeroed after the playback ended
   };
   Participant* find(const std::string& id);  // mu_ held
+  // `p` has no connection any more (mu_ held): whether it held the floor,
+  // which is free now.
+  bool go_offline(Participant& p);
+  // The others hear that someone went (`info`, for good or not), and of the
+  // floor when they held it.
+  void tell_gone(const std::vector<std::shared_ptr<ConversationMember>>& to, const ParticipantInfo& info,
+                 bool for_good, bool floor_freed);
   // Keeps who `p` is in the store beside their session's words, for the
   // export after the end (mu_ held to build the row; the write queues).
   store::ConversationMember stored(const Participant& p) const;

@@ -581,13 +581,13 @@ core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> spe
   speaker->deliver(wire::welcome(w));
   speaker->deliver(wire::listeners(listener_counts()));
   speaker_.add(kSpeakerKey, std::move(speaker));
-  speaker_seen_ms_ = core::now_us() / 1000;
+  speaker_seen_ms_ = core::now_ms();
   return {};
 }
 
 void LiveSession::detach_speaker(const fanout::Subscriber* speaker) {
   speaker_.remove(kSpeakerKey, speaker);
-  speaker_seen_ms_ = core::now_us() / 1000;
+  speaker_seen_ms_ = core::now_ms();
 }
 
 core::Status LiveSession::push_audio(std::optional<uint32_t> frame_seq,
@@ -1042,7 +1042,7 @@ std::string LiveSession::audience_summary() const {
 void LiveSession::send_audience(bool if_changed) {
   if (!config_.bus || has_ended()) return;
   auto summary = audience_summary();
-  const int64_t now = core::now_us() / 1000;
+  const int64_t now = core::now_ms();
   {
     // The heartbeat repeats an unchanged summary only every
     // kAudienceRefreshMs: with many sessions seen on many nodes, these are
@@ -1071,7 +1071,7 @@ void LiveSession::on_audience(std::string_view message) {
     return;
   }
   if (node.empty() || node == config_.node_id) return;
-  told.seen_ms = core::now_us() / 1000;
+  told.seen_ms = core::now_ms();
   if (is_view()) {
     // Kept for the day this node takes the session over.
     std::lock_guard lock(audience_mu_);
@@ -1106,7 +1106,7 @@ void LiveSession::on_control(std::string_view message) {
 
 std::map<std::string, LiveSession::RemoteAudience> LiveSession::remote_audience() const {
   std::map<std::string, RemoteAudience> out;
-  const int64_t now = core::now_us() / 1000;
+  const int64_t now = core::now_ms();
   std::lock_guard lock(audience_mu_);
   for (const auto& [node, told] : remote_) {
     if (now - told.seen_ms > kAudienceTtlMs) continue;
@@ -1145,7 +1145,7 @@ void LiveSession::tick() {
   // Nodes that stopped telling (gone, or cut off): their languages may go.
   std::set<std::string> expired;
   {
-    const int64_t now = core::now_us() / 1000;
+    const int64_t now = core::now_ms();
     std::lock_guard lock(audience_mu_);
     for (auto it = remote_.begin(); it != remote_.end();) {
       if (now - it->second.seen_ms > kAudienceTtlMs) {
@@ -1163,7 +1163,7 @@ void LiveSession::take_over() {
   if (!config_.bus || has_ended()) return;
   // One request at a time; one the bus never answered (it was down) is
   // given up after a few seconds.
-  const int64_t now = core::now_us() / 1000;
+  const int64_t now = core::now_ms();
   if (taking_over_.exchange(true) && now - take_over_since_ms_.load() < 3000) return;
   take_over_since_ms_ = now;
   std::weak_ptr<LiveSession> weak = weak_from_this();
@@ -1199,7 +1199,7 @@ void LiveSession::promote(int64_t fence) {
   subscribe_as(&LiveSession::bus_sub_, nullptr);
   fence_ = fence;
   newest_fence_ = fence;
-  speaker_seen_ms_ = core::now_us() / 1000;  // its speaker, who asked for it, joins again soon
+  speaker_seen_ms_ = core::now_ms();  // its speaker, who asked for it, joins again soon
   producing_ = true;
   listen_to_other_nodes();
   config_.telemetry->nodes.taken_over.fetch_add(1);
@@ -1275,7 +1275,7 @@ void LiveSession::hand_over() {
     // One whose speaker was here a moment ago (or that was just taken over
     // for a speaker who comes back) stays: a speaker trying nodes in turn
     // must not bounce it between them.
-    if (worker_running_ && core::now_us() / 1000 - speaker_seen_ms_.load() < kHandOverAfterMs) return;
+    if (worker_running_ && core::now_ms() - speaker_seen_ms_.load() < kHandOverAfterMs) return;
     if (!worker_running_) producing_ = false;
   }
   if (!is_view()) {

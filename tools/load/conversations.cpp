@@ -27,6 +27,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/http_client.h"
@@ -87,11 +88,7 @@ Options parse(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--server") {
-      const std::string v = value();
-      const auto colon = v.rfind(':');
-      if (colon == std::string::npos) throw std::runtime_error("--server is HOST:PORT");
-      o.host = v.substr(0, colon);
-      o.port = std::stoi(v.substr(colon + 1));
+      std::tie(o.host, o.port) = host_port(a, value());
     } else if (a == "--conversations") {
       o.conversations = std::stoi(value());
     } else if (a == "--input") {

@@ -17,6 +17,12 @@ int64_t now_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
 
+std::pair<std::string, unsigned short> host_port(const std::string& flag, const std::string& value) {
+  const auto colon = value.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error(flag + " is HOST:PORT");
+  return {value.substr(0, colon), static_cast<unsigned short>(std::stoi(value.substr(colon + 1)))};
+}
+
 // The measured servers' /proc figures, summed; nothing without --server-pid.
 core::ProcessStats server_stats(const std::vector<int>& pids) {
   core::ProcessStats sum;

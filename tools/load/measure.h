@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/process_stats.h"
@@ -17,6 +18,9 @@ namespace parley::load {
 
 // CLOCK_MONOTONIC in ns: every process on the machine shares it.
 int64_t now_ns();
+
+// A HOST:PORT option's value; `flag` names it in the error.
+std::pair<std::string, unsigned short> host_port(const std::string& flag, const std::string& value);
 
 // The measured servers' /proc figures, summed; nothing without pids.
 core::ProcessStats server_stats(const std::vector<int>& pids);

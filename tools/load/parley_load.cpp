@@ -150,13 +150,7 @@ bool parse_options(int argc, char** argv, Options& o) {
       if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
       return argv[++i];
     };
-    auto host_port = [&]() {
-      std::string v = value();
-      auto colon = v.rfind(':');
-      if (colon == std::string::npos) throw std::runtime_error(a + " is HOST:PORT");
-      return std::pair<std::string, unsigned short>{v.substr(0, colon),
-                                                    static_cast<unsigned short>(std::stoi(v.substr(colon + 1)))};
-    };
+    auto host_port = [&]() { return parley::load::host_port(a, value()); };
     if (a == "--server") {
       std::tie(o.host, o.port) = host_port();
     } else if (a == "--listen-on") {

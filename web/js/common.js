@@ -21,6 +21,17 @@ const parley = {
     return data;
   },
 
+  // A language's name in the page's language ("español" on a Spanish page),
+  // or null where the browser cannot say (the caller has the server's name).
+  languageName(lang) {
+    try {
+      const n = new Intl.DisplayNames([parley.uiLanguage || 'en'], { type: 'language' }).of(lang);
+      return n && n !== lang ? n : null;
+    } catch (e) {
+      return null;  // an engine without Intl.DisplayNames, or a tag it refuses
+    }
+  },
+
   // `speakerOf`: the session this socket speaks in. The server ignores it;
   // a load balancer in front of several nodes sends a session's speaker to
   // the same node every time by it (docs/deploy.md).

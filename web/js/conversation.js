@@ -42,11 +42,7 @@
   // A language's name in the page's own language ("español" on a Spanish
   // page), else the server's English one.
   function languageName(l) {
-    try {
-      const n = new Intl.DisplayNames([parley.uiLanguage || 'en'], { type: 'language' }).of(l);
-      if (n && n !== l) return n;
-    } catch (e) { /* an engine without Intl.DisplayNames */ }
-    return names[l] || l;
+    return parley.languageName(l) || names[l] || l;
   }
 
   // ---- Setup: start or join ----

@@ -215,11 +215,8 @@
   // The download links for `lang`'s transcript.
   // A language's name inside a sentence of the page ("en español", "in Spanish").
   function sentenceName(lang) {
-    try {
-      const n = new Intl.DisplayNames([parley.uiLanguage], { type: 'language' }).of(lang);
-      if (n && n !== lang) return n;
-    } catch (e) { /* no Intl names: the menu's */ }
-    return (Array.from($('language').options).find((o) => o.value === lang) || { dataset: { name: lang } }).dataset.name;
+    return parley.languageName(lang) ||
+      (Array.from($('language').options).find((o) => o.value === lang) || { dataset: { name: lang } }).dataset.name;
   }
 
   function showDownloads(lang) {
@@ -242,11 +239,9 @@
     for (const id of ['history', 'current', 'partial']) $(id).lang = lang;
     // Language names in the page's language ("espagnol" on a French page).
     const select = $('language');
-    let names = null;
-    try { names = new Intl.DisplayNames([parley.uiLanguage], { type: 'language' }); } catch (e) { names = null; }
     const nameOf = (o) => {
-      const n = names && names.of(o.value);
-      return n && n !== o.value ? n.charAt(0).toLocaleUpperCase(parley.uiLanguage) + n.slice(1) : o.dataset.name;
+      const n = parley.languageName(o.value);
+      return n ? n.charAt(0).toLocaleUpperCase(parley.uiLanguage) + n.slice(1) : o.dataset.name;
     };
     for (const o of select.options) o.textContent = nameOf(o);
     if (select.options[0]) select.options[0].textContent = parley.t('original', { name: nameOf(select.options[0]) });

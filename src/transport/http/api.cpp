@@ -28,11 +28,11 @@ Response make(const Request& req, http::status st, std::string_view type, std::s
   return make_response(req, st, type, std::move(body));
 }
 
+}  // namespace
+
 Response json_response(const Request& req, http::status st, const json& j) {
   return make(req, st, "application/json", dump(j));
 }
-
-}  // namespace
 
 std::string base_url(const ApiContext& ctx, const Request& req) {
   if (!ctx.public_url.empty()) return ctx.public_url;
@@ -727,27 +727,19 @@ Response handle_request(const ApiContext& ctx, const Request& req, const Client&
   // Conversations: /c starts one, /c/<code> is its page.
   if (parts[0] == "c" && parts.size() <= 2 && get) {
     if (parts.size() == 2) {
-      // A code that exists or not costs what a session code's lookup costs (scanning).
-      // A refused lookup still gets the page (429), which says so and tries
-      // again, rather than a bare JSON error in a browser tab.
-      auto refused = [&](const core::Status& st) {
-        Response res = page(req, "conversation.html", http::status::too_many_requests);
-        if (st.retry_after_s() > 0) res.set(http::field::retry_after, std::to_string(st.retry_after_s()));
+      // A code that exists or not costs what a session code's lookup costs
+      // (scanning). A refused or failed lookup still gets the page, which
+      // says so (and tries again), rather than a bare JSON error in a tab;
+      // an ended conversation's offers its participants the export.
+      auto found = find_conversation(ctx, client, parts[1]);
+      if (!found) {
+        Response res = page(req, "conversation.html", http_status(found.status().code()));
+        if (found.status().retry_after_s() > 0) {
+          res.set(http::field::retry_after, std::to_string(found.status().retry_after_s()));
+        }
         return res;
-      };
-      if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return refused(st);
-      auto c = ctx.conversations ? ctx.conversations->find(parts[1]) : nullptr;
-      // One that ended is a real code (no cost): to its participants the
-      // page offers its export, to anyone else a new conversation.
-      if (c && c->has_ended()) return page(req, "conversation.html", http::status::gone);
-      if (!c && ctx.store && session::is_valid_code(parts[1])) {
-        auto stored = ctx.store->find_conversation(parts[1]);  // this route runs on the blocking pool
-        if (stored && *stored) return page(req, "conversation.html", http::status::gone);
       }
-      if (!c) {
-        if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return refused(st);
-        return page(req, "conversation.html", http::status::not_found);  // the page says so, and offers a new one
-      }
+      if (found->ended(ctx)) return page(req, "conversation.html", http::status::gone);
     }
     return page(req, "conversation.html");
   }

@@ -5,6 +5,8 @@
 // (http_status()).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <boost/beast/http.hpp>
 #include <memory>
@@ -92,6 +94,8 @@ bool key_in(const std::vector<std::string>& hashes, const std::string& key);
 
 // A response with the server's common headers.
 Response make_response(const Request& req, http::status st, std::string_view type, std::string body);
+// A JSON answer (invalid UTF-8 in strings replaced, never thrown on).
+Response json_response(const Request& req, http::status st, const nlohmann::json& j);
 // The CSP frame-ancestors sources for an --embed-origins setting: origins
 // (scheme://host[:port], or a scheme-less host) separated by spaces or
 // commas, 'self', *, or none; an error says which entry is not one.

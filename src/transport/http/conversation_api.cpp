@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <optional>
 
 #include "engines/language.h"
 #include "session/wire.h"
@@ -21,10 +20,6 @@ constexpr size_t kMaxExportItems = 100'000;  // a long day of talk; bounded memo
 // A typed caption has no spoken length: its cue shows this long.
 constexpr int64_t kTypedCueMs = 2500;
 
-Response json_response(const Request& req, http::status st, const json& j) {
-  return make_response(req, st, "application/json", j.dump(-1, ' ', false, json::error_handler_t::replace));
-}
-
 json conversation_json(const ApiContext& ctx, const Request& req, const session::Conversation& c) {
   json people = json::array();
   for (const auto& p : c.participants()) people.push_back(session::wire::participant_json(p));
@@ -35,28 +30,6 @@ json conversation_json(const ApiContext& ctx, const Request& req, const session:
           {"createdAtMs", c.created_at_ms()},
           {"maxParticipants", session::Conversation::kMaxParticipants},
           {"participants", people}};
-}
-
-// A conversation by code: live on this server, or (ended, or live on
-// another node sharing the store) as the store keeps it.
-struct Located {
-  std::shared_ptr<session::Conversation> live;
-  std::optional<store::StoredConversation> stored;
-};
-
-// The conversation by code, on behalf of `client` (each miss costs a token,
-// as for session codes).
-core::Result<Located> find(const ApiContext& ctx, const Client& client, const std::string& code) {
-  if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return st;
-  // (An ended one is kept in memory until the reaper's next round.)
-  if (auto c = ctx.conversations->find(code)) return Located{c, std::nullopt};
-  if (ctx.store && session::is_valid_code(code)) {
-    auto stored = ctx.store->find_conversation(code);
-    if (!stored) return stored.status();
-    if (*stored) return Located{nullptr, std::move(*stored)};
-  }
-  if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return st;
-  return core::not_found("no conversation with code " + code.substr(0, 16) + "; check the code");
 }
 
 // 410: the conversation was here and has ended (its export still works).
@@ -91,12 +64,12 @@ core::Status check_participant(const ApiContext& ctx, const Client& client, cons
 
 core::Status check_participant(const ApiContext& ctx, const Client& client, const Request& req,
                                const store::StoredConversation& c) {
-  return check_participant(ctx, client, req, c.code, [&](const std::string& token) {
-    const std::string hash = session::hash_token(token);
-    bool found = false;  // every member compared: constant time per member
-    for (const auto& m : c.members) found = (session::digests_equal(m.token_hash, hash) && m.left_at_ms == 0) || found;
-    return found;
-  });
+  std::vector<std::string> stayed;  // who left before the end reads it no more
+  for (const auto& m : c.members) {
+    if (m.left_at_ms == 0) stayed.push_back(m.token_hash);
+  }
+  return check_participant(ctx, client, req, c.code,
+                           [&](const std::string& token) { return key_in(stayed, token); });
 }
 
 Response create(const ApiContext& ctx, const Request& req, const Client& client) {
@@ -261,6 +234,24 @@ Response export_all(const ApiContext& ctx, const Request& req, const Target& t, 
 
 }  // namespace
 
+bool LocatedConversation::ended(const ApiContext& ctx) const {
+  if (live) return live->has_ended();
+  return !ctx.registry->bus_stats().has_value() || stored->ended();
+}
+
+core::Result<LocatedConversation> find_conversation(const ApiContext& ctx, const Client& client,
+                                                    const std::string& code) {
+  if (auto st = peek(ctx, client, guard::Action::unknown_code); !st) return st;
+  if (auto c = ctx.conversations ? ctx.conversations->find(code) : nullptr) return LocatedConversation{c, std::nullopt};
+  if (ctx.store && session::is_valid_code(code)) {
+    auto stored = ctx.store->find_conversation(code);
+    if (!stored) return stored.status();
+    if (*stored) return LocatedConversation{nullptr, std::move(*stored)};
+  }
+  if (auto st = take(ctx, client, guard::Action::unknown_code); !st) return st;
+  return core::not_found("no conversation with code " + code.substr(0, 16) + "; check the code");
+}
+
 Response handle_conversation_api(const ApiContext& ctx, const Request& req, const Client& client, const Target& t,
                                  const std::vector<std::string>& parts) {
   if (!ctx.conversations) return error_response(req, core::not_found("conversations are off on this server"));
@@ -271,7 +262,7 @@ Response handle_conversation_api(const ApiContext& ctx, const Request& req, cons
     return error_response(req, core::invalid_argument("use POST to create a conversation"));
   }
   const bool export_route = parts.size() == 4 && parts[3] == "export" && get;
-  auto found = find(ctx, client, parts[2]);
+  auto found = find_conversation(ctx, client, parts[2]);
   if (!found) return error_response(req, found.status());
   if (!found->live) {
     // Not live here. What the store keeps of it is exported (ended, or live
@@ -281,11 +272,7 @@ Response handle_conversation_api(const ApiContext& ctx, const Request& req, cons
       if (auto st = check_participant(ctx, client, req, stored); !st) return error_response(req, st);
       return export_all(ctx, req, t, record_of(stored));
     }
-    // Alone, this server held every conversation it knows: one not in its
-    // memory is over, even while its sessions' end is still on its way to
-    // the store. With other nodes, it may be live on one of them.
-    const bool alone = !ctx.registry->bus_stats().has_value();
-    if (alone || stored.ended()) return ended_response(req, stored.code);
+    if (found->ended(ctx)) return ended_response(req, stored.code);
     return error_response(req, core::not_found("conversation " + stored.code + " is not held by this server"));
   }
   auto& c = *found->live;
@@ -293,7 +280,7 @@ Response handle_conversation_api(const ApiContext& ctx, const Request& req, cons
     if (auto st = check_participant(ctx, client, req, c); !st) return error_response(req, st);
     return export_all(ctx, req, t, record_of(c));
   }
-  if (c.has_ended()) return ended_response(req, c.code());
+  if (found->ended(ctx)) return ended_response(req, c.code());
   if (parts.size() == 3 && get) return json_response(req, http::status::ok, conversation_json(ctx, req, c));
   if (parts.size() == 4 && parts[3] == "participants" && method == http::verb::post) return join(ctx, req, client, c);
   if (parts.size() == 4 && parts[3] == "end" && method == http::verb::post) {

@@ -61,6 +61,16 @@ bool silent(const std::vector<int16_t>& pcm) {
 size_t zeros(const std::vector<int16_t>& pcm) {
   return static_cast<size_t>(std::count(pcm.begin(), pcm.end(), int16_t{0}));
 }
+// `frames` loud 20 ms frames (16 kHz) through `id`'s gate: how many samples were zeroed.
+size_t zeroed_over(Conversation& c, const std::string& id, int frames) {
+  size_t zeroed = 0;
+  for (int i = 0; i < frames; ++i) {
+    auto pcm = loud(320);
+    c.gate(id, pcm, 16000);
+    zeroed += zeros(pcm);
+  }
+  return zeroed;
+}
 
 class Conversations_ : public ::testing::Test {
  protected:
@@ -202,13 +212,7 @@ TEST_F(Conversations_, AMicrophoneIsNotRecognisedWhileItsOwnDeviceSpeaksAndForTh
   }
   c->playback(id, false);
   // The margin is counted in audio, whenever the frames arrive: 400 ms.
-  size_t zeroed = 0;
-  for (int i = 0; i < 30; ++i) {
-    pcm = loud(320);
-    c->gate(id, pcm, 16000);
-    zeroed += zeros(pcm);
-  }
-  EXPECT_EQ(zeroed, static_cast<size_t>(Conversation::kEchoMarginMs * 16));
+  EXPECT_EQ(zeroed_over(*c, id, 30), static_cast<size_t>(Conversation::kEchoMarginMs * 16));
   pcm = loud(480);  // at 24 kHz too
   c->gate(id, pcm, 24000);
   EXPECT_EQ(zeros(pcm), 0u);
@@ -234,13 +238,7 @@ TEST_F(Conversations_, SpeechSentToAPageMutesItsMicrophoneBeforeThePageSaysItPla
   c->playback(id, true);
   std::this_thread::sleep_for(300ms);
   c->playback(id, false);
-  size_t zeroed = 0;
-  for (int i = 0; i < 40; ++i) {
-    pcm = loud(320);
-    c->gate(id, pcm, 16000);
-    zeroed += zeros(pcm);
-  }
-  EXPECT_EQ(zeroed, static_cast<size_t>(Conversation::kEchoMarginMs * 16));
+  EXPECT_EQ(zeroed_over(*c, id, 40), static_cast<size_t>(Conversation::kEchoMarginMs * 16));
   // A page that never says anything (its sound is off): muted for the
   // speech's length and the slack, then heard again.
   const auto sent_at = std::chrono::steady_clock::now();  // before the call: a pause after it only adds
