@@ -71,7 +71,7 @@ store::ConversationMember Conversation::stored(const Participant& p) const {
   row.token_hash = p.token_hash;
   row.typed = p.info.typed;
   row.joined_at_ms = p.info.joined_at_ms;
-  row.left_at_ms = p.info.left ? wall_clock_ms() : 0;
+  row.left_at_ms = p.info.left_at_ms;
   return row;
 }
 
@@ -308,6 +308,7 @@ void Conversation::leave(const std::string& id) {
     Participant* p = find(id);
     if (!p || p->info.left) return;
     p->info.left = true;
+    p->info.left_at_ms = wall_clock_ms();
     freed = go_offline(*p);
     info = p->info;
     row = stored(*p);
@@ -461,12 +462,14 @@ void Conversation::utterance_closed(const std::string& id) {
   if (released) broadcast(told, wire::floor("", true));
 }
 
-bool Conversation::is_participant_token(const std::string& token) const {
+std::optional<int64_t> Conversation::token_left_at(const std::string& token) const {
   const std::string hash = hash_token(token);
   std::lock_guard lock(mu_);
-  bool found = false;
-  for (const auto& p : participants_) found = (digests_equal(p.token_hash, hash) && !p.info.left) || found;
-  return found;
+  std::optional<int64_t> left_at;
+  for (const auto& p : participants_) {
+    if (digests_equal(p.token_hash, hash)) left_at = p.info.left_at_ms;
+  }
+  return left_at;
 }
 
 std::vector<ParticipantInfo> Conversation::participants() const {

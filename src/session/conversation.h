@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -145,8 +146,9 @@ class Conversation final : public std::enable_shared_from_this<Conversation> {
   void set_half_duplex(bool on);
   bool half_duplex() const;
 
-  // Whether `token` is one of the participants' (constant time per participant).
-  bool is_participant_token(const std::string& token) const;
+  // Whose `token` is (constant time per participant): nothing for nobody's;
+  // else when its participant left (wall clock ms), 0 while they are in.
+  std::optional<int64_t> token_left_at(const std::string& token) const;
   std::vector<ParticipantInfo> participants() const;
   std::shared_ptr<LiveSession> session_of(const std::string& id) const;
   size_t n_online() const;

@@ -82,6 +82,7 @@ struct ParticipantInfo {
   bool online = false;  // a connection is attached
   bool left = false;    // said goodbye for good
   int64_t joined_at_ms = 0;
+  int64_t left_at_ms = 0;  // wall clock; 0 while in
 };
 
 }  // namespace parley::session

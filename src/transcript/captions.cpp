@@ -9,7 +9,10 @@ namespace {
 
 constexpr int64_t kMinCueMs = 500;
 
-std::string safe_text(const std::string& in) {
+// `vtt`: WebVTT reads '&' and '<' as the start of an entity or a tag, so
+// they are written as entities (a name like "<b>Ana" stays text in every
+// player); SRT has no escapes.
+std::string safe_text(const std::string& in, bool vtt) {
   std::string out;
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
@@ -20,13 +23,19 @@ std::string safe_text(const std::string& in) {
       i += 2;
       continue;
     }
-    out += c;
+    if (vtt && c == '&') {
+      out += "&amp;";
+    } else if (vtt && c == '<') {
+      out += "&lt;";
+    } else {
+      out += c;
+    }
   }
   return out;
 }
 
 template <typename HeaderFn>
-std::string render(const std::vector<Cue>& cues, char sep, HeaderFn header) {
+std::string render(const std::vector<Cue>& cues, char sep, bool vtt, HeaderFn header) {
   std::string out;
   int n = 0;
   for (const auto& c : cues) {
@@ -35,7 +44,7 @@ std::string render(const std::vector<Cue>& cues, char sep, HeaderFn header) {
     int64_t end = std::max(c.end_ms, start + kMinCueMs);
     out += header(n);
     out += format_timestamp(start, sep) + " --> " + format_timestamp(end, sep) + "\n";
-    out += safe_text(c.text) + "\n\n";
+    out += safe_text(c.text, vtt) + "\n\n";
   }
   return out;
 }
@@ -53,11 +62,11 @@ std::string format_timestamp(int64_t ms, char fraction_separator) {
 }
 
 std::string to_webvtt(const std::vector<Cue>& cues) {
-  return "WEBVTT\n\n" + render(cues, '.', [](int) { return std::string(); });
+  return "WEBVTT\n\n" + render(cues, '.', /*vtt=*/true, [](int) { return std::string(); });
 }
 
 std::string to_srt(const std::vector<Cue>& cues) {
-  return render(cues, ',', [](int n) { return std::to_string(n) + "\n"; });
+  return render(cues, ',', /*vtt=*/false, [](int n) { return std::to_string(n) + "\n"; });
 }
 
 }  // namespace parley::transcript

@@ -243,6 +243,14 @@ test('two phones talk across languages; a third joins and reads it all in French
     // The end: every page says so and offers the export, which still works
     // once the server has let the conversation go (read from the store),
     // and a reload shows the conversation read back, in the page's language.
+    // Fleur leaves: her page says so and still offers what was said until then.
+    const fleurToken = await fleur.evaluate(() => window.parleyConversation.me().token);
+    await fleur.click('#menu-button');
+    await fleur.click('#leave');
+    await fleur.waitForSelector('#ended:not(.hidden)', { timeout: 10000 });
+    assert.equal(await fleur.textContent('#ended-title'), 'Vous avez quitté la conversation.');
+    await alice.waitForFunction(() => /Fleur/.test(Array.from(document.querySelectorAll('#history .note'))
+      .map((n) => n.textContent).slice(-1).join(' ')));
     const beaBubbles = (await bubbles(bea, aliceId)).length;
     const ended = await fetch(`${server.url}/api/conversations/${code}/end`,
       { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
@@ -265,6 +273,9 @@ test('two phones talk across languages; a third joins and reads it all in French
     assert.deepEqual(afterEnd.participants.map((p) => p.name).sort(), ['Alice', 'Bea', 'Fleur']);
     assert.equal((await fetch(`${server.url}/api/conversations/${code}/export?format=json`,
       { headers: { Authorization: 'Bearer not-a-participant' } })).status, 403);
+    const fleurs = await (await fetch(`${server.url}/api/conversations/${code}/export?format=json`,
+      { headers: { Authorization: `Bearer ${fleurToken}` } })).json();
+    assert.equal(fleurs.items.length, afterEnd.items.length, 'Fleur reads what was said until she left: all of it');
     await bea.reload();
     await bea.waitForSelector('#ended:not(.hidden)', { timeout: 10000 });
     await bea.waitForFunction((n) => document.querySelectorAll('#history .bubble').length >= n, beaBubbles);

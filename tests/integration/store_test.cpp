@@ -268,21 +268,29 @@ TEST(ConversationAfterItsEnd, TheExportComesFromTheStoreAfterARestartAndItsSessi
                          {"participant", (*who)["participant"]["id"]}, {"token", (*who)["token"]}});
       ASSERT_TRUE(client->wait_for_type("conversation", 10s));
     }
-    ana.send_json({{"type", "text"}, {"text", "Good morning."}});
-    // Bea reads it in Spanish before the end.
-    ASSERT_TRUE(bea.wait_for([](const auto& all) {
-      for (const auto& m : all) {
-        if (!m.binary && m.json.value("type", "") == "final" && m.json.value("language", "") == "es") return true;
+    // Bea reads each of Ana's sentences in Spanish.
+    auto spanish_finals = [&] {
+      size_t n = 0;
+      for (const auto& m : bea.messages()) {
+        n += !m.binary && m.json.value("type", "") == "final" && m.json.value("language", "") == "es";
       }
-      return false;
-    }, 15s));
-    cy.send_json({{"type", "leave"}});  // Cy leaves before the end
+      return n;
+    };
+    ana.send_json({{"type", "text"}, {"text", "Good morning."}});
+    ASSERT_TRUE(bea.wait_for([&](const auto&) { return spanish_finals() >= 1; }, 15s));
+    cy.send_json({{"type", "leave"}});  // Cy leaves before the second sentence and the end
     ASSERT_TRUE(ana.wait_for([](const auto& all) {
       for (const auto& m : all) {
         if (!m.binary && m.json.value("type", "") == "partnerLeft" && m.json.value("forGood", false)) return true;
       }
       return false;
     }, 10s));
+    // Times are kept in milliseconds: the next sentence is made in a later one.
+    std::this_thread::sleep_for(20ms);
+    ana.send_json({{"type", "text"}, {"text", "See you tomorrow."}});
+    ASSERT_TRUE(bea.wait_for([&](const auto&) { return spanish_finals() >= 2; }, 15s));
+    EXPECT_EQ(testing::http_request(port, "POST", "/api/conversations/" + code + "/end", "", token_gone).status, 403)
+        << "who left cannot end it";
     EXPECT_EQ(testing::http_request(port, "POST", "/api/conversations/" + code + "/end", "", token_a).status, 200);
   }  // the server stops: its store writes are flushed
 
@@ -295,13 +303,27 @@ TEST(ConversationAfterItsEnd, TheExportComesFromTheStoreAfterARestartAndItsSessi
     ASSERT_EQ(r.status, 200) << r.body;
     const auto all = json::parse(r.body);
     EXPECT_EQ(all["title"], "Market");
-    ASSERT_EQ(all["items"].size(), 1U) << r.body;
+    ASSERT_EQ(all["items"].size(), 2U) << r.body;
     EXPECT_EQ(all["items"][0]["source"], "Good morning.");
+    EXPECT_EQ(all["items"][1]["source"], "See you tomorrow.");
     EXPECT_EQ(all["items"][0]["from"]["name"], "Ana");
     EXPECT_FALSE(all["items"][0]["text"].value("es", "").empty()) << "in Spanish too";
     EXPECT_EQ(all["participants"].size(), 3U);
   }
-  EXPECT_EQ(testing::http_request(port, "GET", path, "", token_gone).status, 403) << "who left before the end";
+  auto spanish = testing::http_request(port, "GET", "/api/conversations/" + code + "/export?format=vtt&lang=es", "",
+                                       token_b);
+  EXPECT_EQ(spanish.status, 200);
+  EXPECT_NE(spanish.body.find("Ana: "), std::string::npos) << spanish.body;
+  EXPECT_EQ(testing::http_request(port, "GET", "/api/conversations/" + code + "/export?format=vtt&lang=de", "",
+                                  token_b).status,
+            400)
+      << "nobody read German: an error, not an empty file";
+  // Who left before the end reads what was said until they left, no more.
+  auto until_left = testing::http_request(port, "GET", path, "", token_gone);
+  ASSERT_EQ(until_left.status, 200) << until_left.body;
+  const auto cys = json::parse(until_left.body)["items"];
+  ASSERT_EQ(cys.size(), 1U) << until_left.body;
+  EXPECT_EQ(cys[0]["source"], "Good morning.");
   EXPECT_EQ(testing::http_request(port, "GET", path, "", "not-a-token").status, 403);
   EXPECT_EQ(testing::http_request(port, "GET", path).status, 401);
 

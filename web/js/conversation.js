@@ -12,7 +12,7 @@
   let code = pathCode;
   let me = null;            // {id, token, name, language, typed}
   let people = new Map();   // id → participant
-  let ws = null, wsOpen = false, over = false, retryMs = 500, lastError = '';
+  let ws = null, wsOpen = false, over = false, retryMs = 500, lastError = '', lastErrorCode = '';
   let changing = null;  // changing language: the old self, still connected until the new one has joined
   let halfDuplex = false, floor = null;
   const talking = new Set();           // ids whose utterance is open
@@ -187,6 +187,12 @@
       if (ws !== mine) return;  // an old socket (the language was changed)
       wsOpen = false;
       if (over) return;
+      if (me && (ev.code === 4404 || (ev.code === 1008 && lastErrorCode === 'failed_precondition'))) {
+        // It ended while this page was away, or this person left it: what
+        // was said (until they left) can still be read and saved.
+        stopMic();
+        return showEnded();
+      }
       if (ev.code === 4403 || ev.code === 4404 || ev.code === 1008) {
         // The token or the conversation is no longer good (or this person
         // left it): trying again would not help.
@@ -264,7 +270,6 @@
       addNote(parley.t('conv.ended'));
       say(parley.t('conv.ended'));
       stopMic();
-      for (const id of ['say', 'send', 'mic', 'invite-button']) $(id).disabled = true;
       // Who this page was stays saved: the export still works, after a reload too.
       showEndedCard();
       return;
@@ -276,6 +281,7 @@
         stopMic();
       } else {
         lastError = m.message;
+        lastErrorCode = m.code;
         say(m.message, true);
       }
       return;
@@ -513,6 +519,9 @@
   // ---- After the end ----
   // The conversation is gone for this page: it offers a new one.
   async function forget() {
+    for (const id of ['talk', 'composer', 'people', 'invite-button', 'menu-button', 'menu', 'invite', 'ended']) {
+      $(id).classList.add('hidden');
+    }
     localStorage.removeItem(storeKey(code));
     say(parley.t('conv.gone'), true);
     code = null;
@@ -520,8 +529,12 @@
     return showSetup();
   }
 
-  function showEndedCard() {
-    $('invite').classList.add('hidden');
+  // `left`: this person left (the conversation may go on without them).
+  function showEndedCard(left) {
+    for (const id of ['say', 'send', 'mic', 'invite-button']) $(id).disabled = true;
+    for (const id of ['invite', 'invite-button', 'menu', 'menu-button', 'composer']) $(id).classList.add('hidden');
+    $('ended-title').dataset.i18n = left ? 'conv.youLeft' : 'conv.ended';
+    $('ended-title').textContent = parley.t($('ended-title').dataset.i18n);
     $('ended').classList.remove('hidden');
     $('ended').scrollIntoView({ block: 'end' });
   }
@@ -534,29 +547,32 @@
     document.documentElement.lang = me.language;
     $('setup').classList.add('hidden');
     $('talk').classList.remove('hidden');
-    say(parley.t('conv.ended'));
+    let left = false;
     try {
       const res = await fetch('/api/conversations/' + code + '/export?format=json',
         { headers: { Authorization: 'Bearer ' + me.token } });
       if (res.status === 404 || res.status === 403) {
         // Kept no longer (the retention period), or this person had left.
-        $('talk').classList.add('hidden');
         return forget();
       }
       if (!res.ok) throw new Error((await res.json()).error.message);
       const all = await res.json();
       $('title').textContent = all.title || parley.t('conv.titleCode', { code: code.slice(0, 3) + ' ' + code.slice(3) });
       people = new Map(all.participants.map((p) => [p.id, p]));
+      left = !!(people.get(me.id) || {}).left;
       for (const item of all.items) {
+        const id = 'said-' + item.from.id + '-' + item.seq;
+        if (document.getElementById(id)) continue;  // shown already, before the page was away
         const li = document.createElement('li');
-        li.id = 'said-' + item.from.id + '-' + item.seq;
+        li.id = id;
         insertByTime(li, item.atMs);
         fillBubble(li, item.from.id, item.text[me.language] || item.source, item.source);
       }
+      say(parley.t(left ? 'conv.youLeft' : 'conv.ended'));
     } catch (e) {
       say(e.message, true);
     }
-    showEndedCard();
+    showEndedCard(left);
   }
 
   // ---- Export ----
@@ -614,8 +630,9 @@
     send({ type: 'leave' });
     over = true;
     stopMic();
-    localStorage.removeItem(storeKey(code));
-    location.href = '/c';
+    // Who this page was stays saved: what was said until now can be saved, after a reload too.
+    say(parley.t('conv.youLeft'));
+    showEndedCard(true);
   });
   $('change-language').addEventListener('click', async () => {
     // A participant speaks one language: changing it joins again under the
@@ -652,6 +669,7 @@
         }
         return forget();
       }
+      say('');  // a "too many tries" from an earlier attempt is over
       if (saved && saved.id && saved.token) {
         me = saved;
         await loadLanguages();

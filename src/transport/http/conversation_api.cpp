@@ -42,34 +42,39 @@ Response ended_response(const Request& req, const std::string& code) {
                         {"ended", true}});
 }
 
-// A participant's token (or an operator key) as the bearer; `is_token`
-// says whether a token is one of the participants' who are still in.
-core::Status check_participant(const ApiContext& ctx, const Client& client, const Request& req,
-                               const std::string& code, const std::function<bool(const std::string&)>& is_token) {
+// Whose the bearer token is: a participant's (when they left, wall clock
+// ms; 0 while they are in) or an operator key (0). `left_at` looks a token
+// up among the participants.
+using TokenLookup = std::function<std::optional<int64_t>(const std::string&)>;
+core::Result<int64_t> bearer_left_at(const ApiContext& ctx, const Client& client, const Request& req,
+                                     const std::string& code, const TokenLookup& left_at) {
   auto token = bearer(req);
   if (!token) {
     return core::unauthenticated("send your participant token as 'Authorization: Bearer <token>'");
   }
   if (auto st = peek(ctx, client, guard::Action::bad_credential); !st) return st;
-  if (is_token(*token) || key_in(ctx.api_key_hashes, *token)) return {};
+  if (key_in(ctx.api_key_hashes, *token)) return int64_t{0};
+  if (auto at = left_at(*token)) return *at;
   if (auto st = take(ctx, client, guard::Action::bad_credential); !st) return st;
   return core::permission_denied("this token is not one of conversation " + code + "'s participants");
 }
 
-core::Status check_participant(const ApiContext& ctx, const Client& client, const Request& req,
-                               const session::Conversation& c) {
-  return check_participant(ctx, client, req, c.code(),
-                           [&](const std::string& token) { return c.is_participant_token(token); });
+core::Result<int64_t> bearer_left_at(const ApiContext& ctx, const Client& client, const Request& req,
+                                     const session::Conversation& c) {
+  return bearer_left_at(ctx, client, req, c.code(),
+                        [&](const std::string& token) { return c.token_left_at(token); });
 }
 
-core::Status check_participant(const ApiContext& ctx, const Client& client, const Request& req,
-                               const store::StoredConversation& c) {
-  std::vector<std::string> stayed;  // who left before the end reads it no more
-  for (const auto& m : c.members) {
-    if (m.left_at_ms == 0) stayed.push_back(m.token_hash);
-  }
-  return check_participant(ctx, client, req, c.code,
-                           [&](const std::string& token) { return key_in(stayed, token); });
+core::Result<int64_t> bearer_left_at(const ApiContext& ctx, const Client& client, const Request& req,
+                                     const store::StoredConversation& c) {
+  return bearer_left_at(ctx, client, req, c.code, [&](const std::string& token) {
+    const std::string hash = session::hash_token(token);
+    std::optional<int64_t> left_at;  // every member compared: constant time per member
+    for (const auto& m : c.members) {
+      if (session::digests_equal(m.token_hash, hash)) left_at = m.left_at_ms;
+    }
+    return left_at;
+  });
 }
 
 Response create(const ApiContext& ctx, const Request& req, const Client& client) {
@@ -140,6 +145,7 @@ Record record_of(const store::StoredConversation& c) {
     p.typed = m.typed;
     p.joined_at_ms = m.joined_at_ms;
     p.left = m.left_at_ms != 0;
+    p.left_at_ms = m.left_at_ms;
     r.people.emplace_back(std::move(p), m.session_id);
   }
   return r;
@@ -151,7 +157,8 @@ struct Said {
   store::HistoryItem item;
 };
 
-core::Result<std::vector<Said>> everything_said(const ApiContext& ctx, const Record& r) {
+// `until_ms` (wall clock; 0: no limit): what was said by then.
+core::Result<std::vector<Said>> everything_said(const ApiContext& ctx, const Record& r, int64_t until_ms) {
   std::vector<Said> all;
   for (const auto& [p, id] : r.people) {
     if (id == 0) continue;
@@ -161,7 +168,9 @@ core::Result<std::vector<Said>> everything_said(const ApiContext& ctx, const Rec
       if (!page) return page.status();
       if (page->empty()) break;
       after = page->back().seq;
-      for (auto& h : *page) all.push_back({p, std::move(h)});
+      for (auto& h : *page) {
+        if (until_ms == 0 || h.created_at_ms <= until_ms) all.push_back({p, std::move(h)});
+      }
     }
   }
   // In the order it was said (a final is made when its speech ends).
@@ -170,7 +179,9 @@ core::Result<std::vector<Said>> everything_said(const ApiContext& ctx, const Rec
   return all;
 }
 
-Response export_all(const ApiContext& ctx, const Request& req, const Target& t, const Record& c) {
+// `until_ms`: for a participant who left, what was said until they left
+// (wall clock; 0: everything).
+Response export_all(const ApiContext& ctx, const Request& req, const Target& t, const Record& c, int64_t until_ms) {
   if (!ctx.store) return error_response(req, core::unavailable("this server keeps no transcripts"));
   const std::string format = t.query("format", "json");
   if (format != "json" && format != "vtt" && format != "srt") {
@@ -181,8 +192,19 @@ Response export_all(const ApiContext& ctx, const Request& req, const Target& t, 
     auto l = engines::normalize_language(raw);
     if (!l) return error_response(req, core::invalid_argument("'" + raw.substr(0, 40) + "' is not a language code"));
     lang = l->substr(0, l->find('-'));  // participants' languages carry no region
+    // Translations are made into the participants' languages only.
+    std::vector<std::string> read;
+    for (const auto& [p, id] : c.people) {
+      if (std::find(read.begin(), read.end(), p.language) == read.end()) read.push_back(p.language);
+    }
+    if (std::find(read.begin(), read.end(), lang) == read.end()) {
+      std::string listed;
+      for (const auto& l : read) listed += (listed.empty() ? "" : ", ") + l;
+      return error_response(req, core::invalid_argument("nobody in conversation " + c.code + " reads '" + lang +
+                                                        "'; its languages are " + listed));
+    }
   }
-  auto all = everything_said(ctx, c);
+  auto all = everything_said(ctx, c, until_ms);
   if (!all) return error_response(req, all.status());
   const int64_t t0 = c.created_at_ms;
   if (format == "json") {
@@ -211,12 +233,17 @@ Response export_all(const ApiContext& ctx, const Request& req, const Target& t, 
     const int64_t start = std::max<int64_t>(0, end - (spoken > 0 ? spoken : kTypedCueMs));
     std::string text;
     if (!lang.empty()) {
-      // One language: the speaker's name and what they said, in it.
+      // One language: the speaker's name and what they said, in it; in
+      // their own words, marked, where no translation was made (nobody
+      // read that language at the time).
       auto it = s.item.translations.find(lang);
-      const std::string& words =
-          lang == s.from.language ? s.item.source_text : (it != s.item.translations.end() ? it->second.text : "");
-      if (words.empty()) continue;
-      text = s.from.name + ": " + words;
+      if (lang == s.from.language) {
+        text = s.from.name + ": " + s.item.source_text;
+      } else if (it != s.item.translations.end() && !it->second.text.empty()) {
+        text = s.from.name + ": " + it->second.text;
+      } else {
+        text = s.from.name + " (" + s.from.language + "): " + s.item.source_text;
+      }
     } else {
       // Every language: the original, then each translation on its own line.
       text = s.from.name + " (" + s.from.language + "): " + s.item.source_text;
@@ -269,22 +296,26 @@ Response handle_conversation_api(const ApiContext& ctx, const Request& req, cons
     // on another node that shares the store); the rest needs it live.
     const auto& stored = *found->stored;
     if (export_route) {
-      if (auto st = check_participant(ctx, client, req, stored); !st) return error_response(req, st);
-      return export_all(ctx, req, t, record_of(stored));
+      auto until = bearer_left_at(ctx, client, req, stored);
+      if (!until) return error_response(req, until.status());
+      return export_all(ctx, req, t, record_of(stored), *until);
     }
     if (found->ended(ctx)) return ended_response(req, stored.code);
     return error_response(req, core::not_found("conversation " + stored.code + " is not held by this server"));
   }
   auto& c = *found->live;
   if (export_route) {
-    if (auto st = check_participant(ctx, client, req, c); !st) return error_response(req, st);
-    return export_all(ctx, req, t, record_of(c));
+    auto until = bearer_left_at(ctx, client, req, c);
+    if (!until) return error_response(req, until.status());
+    return export_all(ctx, req, t, record_of(c), *until);
   }
   if (found->ended(ctx)) return ended_response(req, c.code());
   if (parts.size() == 3 && get) return json_response(req, http::status::ok, conversation_json(ctx, req, c));
   if (parts.size() == 4 && parts[3] == "participants" && method == http::verb::post) return join(ctx, req, client, c);
   if (parts.size() == 4 && parts[3] == "end" && method == http::verb::post) {
-    if (auto st = check_participant(ctx, client, req, c); !st) return error_response(req, st);
+    auto left_at = bearer_left_at(ctx, client, req, c);
+    if (!left_at) return error_response(req, left_at.status());
+    if (*left_at != 0) return error_response(req, core::permission_denied("you left this conversation"));
     c.end("a participant ended the conversation");
     return json_response(req, http::status::ok, {{"code", c.code()}, {"ended", true}});
   }

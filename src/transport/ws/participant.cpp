@@ -108,6 +108,9 @@ void ParticipantConnection::listen_to(const std::string& from, const std::shared
       std::lock_guard lock(mu_);
       listening_.erase(from);
     }
+    // Someone who left: their session has ended and has nothing more to
+    // say (what they said is in the export). Not this page's error.
+    if (from != me_.id && st.code() == core::Code::failed_precondition) return;
     if (auto c = connection()) {
       c->deliver(tag_from(*session::wire::error(core::code_name(st.code()), st.message()), from));
     }

@@ -15,6 +15,12 @@ TEST(Captions, WebVttAndSrt) {
   EXPECT_EQ(to_srt({{100, 50, "x"}}), "1\n00:00:00,100 --> 00:00:00,600\nx\n\n");
 }
 
+TEST(Captions, WebVttCueTextIsTextNotTags) {
+  EXPECT_EQ(to_webvtt({{0, 1000, "<b>Ana</b> & Bea: 3 < 4"}}),
+            "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n&lt;b>Ana&lt;/b> &amp; Bea: 3 &lt; 4\n\n");
+  EXPECT_EQ(to_srt({{0, 1000, "A & B"}}), "1\n00:00:00,000 --> 00:00:01,000\nA & B\n\n") << "SRT has no escapes";
+}
+
 TEST(Wer, CountsEditOperations) {
   auto ref = normalise_words("Mister John, he was here!");
   EXPECT_EQ(ref, (std::vector<std::string>{"mister", "john", "he", "was", "here"}));
