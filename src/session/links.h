@@ -42,8 +42,14 @@ class SpeakerLink {
   virtual core::Result<State> apply(Action action) = 0;
   // The speaker's connection: receives its transcript and listener counts.
   // One at a time: failed_precondition while another is attached, unless
-  // `takeover`, which tells the other ("replaced") and closes it.
-  virtual core::Status attach_speaker(std::shared_ptr<fanout::Subscriber> speaker, bool takeover) = 0;
+  // `takeover`, which tells the other ("replaced") and closes it. Each
+  // attached connection gets a generation (the welcome's
+  // "speakerGeneration"); `resume` is the one a page held before it lost
+  // its connection: a takeover from it replaces only that same generation
+  // (its own connection the server has not yet seen drop), never another
+  // page's that took over meanwhile (permission_denied: it was replaced).
+  virtual core::Status attach_speaker(std::shared_ptr<fanout::Subscriber> speaker, bool takeover,
+                                      std::optional<uint64_t> resume = std::nullopt) = 0;
   virtual void detach_speaker(const fanout::Subscriber* speaker) = 0;
   // One frame of mono PCM16 at `rate_hz`. `seq` counts frames from the
   // speaker's connection, 1, 2, 3, … (gaps are counted as lost audio); nullopt

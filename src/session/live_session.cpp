@@ -543,8 +543,8 @@ std::vector<std::shared_ptr<Channel>> LiveSession::all_channels() const {
 
 // ---- the speaker ----
 
-core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> speaker,
-                                         bool takeover) {
+core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> speaker, bool takeover,
+                                         std::optional<uint64_t> resume) {
   if (is_view()) {
     // The session's node holds its lease while it lives; once it has
     // stopped renewing it, this node takes the session over.
@@ -565,6 +565,10 @@ core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> spe
       return core::failed_precondition("another speaker is connected to session " + code_ +
                                        "; join with \"takeover\": true to replace it");
     }
+    if (resume && *resume != speaker_generation_) {
+      return core::permission_denied("another page took over session " + code_ +
+                                     " since this one lost its connection; reload to take it back");
+    }
     speaker_.broadcast_all(
         wire::error("replaced", "another speaker connection took over this session"));
     speaker_.close_all("replaced by another speaker connection");
@@ -578,6 +582,7 @@ core::Status LiveSession::attach_speaker(std::shared_ptr<fanout::Subscriber> spe
   }
   wire::Welcome w{"speaker", info(), "",
                   last_seq_.load()};  // speaker_mu_ is held: no final in between
+  w.speaker_generation = ++speaker_generation_;
   speaker->deliver(wire::welcome(w));
   speaker->deliver(wire::listeners(listener_counts()));
   speaker_.add(kSpeakerKey, std::move(speaker));

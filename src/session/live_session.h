@@ -112,7 +112,8 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
 
   // SpeakerLink.
   core::Result<State> apply(Action action) override;
-  core::Status attach_speaker(std::shared_ptr<fanout::Subscriber> speaker, bool takeover) override;
+  core::Status attach_speaker(std::shared_ptr<fanout::Subscriber> speaker, bool takeover,
+                              std::optional<uint64_t> resume = std::nullopt) override;
   void detach_speaker(const fanout::Subscriber* speaker) override;
   core::Status push_audio(std::optional<uint32_t> seq, std::span<const int16_t> pcm, int rate_hz,
                           const fanout::Subscriber* source) override;
@@ -305,6 +306,7 @@ class LiveSession final : public std::enable_shared_from_this<LiveSession>,
   // speaker" atomic with "welcome a speaker", like a channel's join.
   std::mutex speaker_mu_;
   fanout::Hub speaker_;  // key "speaker"; guarded by speaker_mu_
+  uint64_t speaker_generation_ = 0;  // guarded by speaker_mu_: the attached connection's (links.h)
   std::mutex frames_mu_;
   const fanout::Subscriber* current_speaker_ =
       nullptr;                   // guarded by frames_mu_: whose frames are taken

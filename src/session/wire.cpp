@@ -29,6 +29,7 @@ fanout::MessagePtr welcome(const Welcome& w) {
             {"avatar", w.info.spec.avatar},
             {"lastSeq", w.last_seq}};
   if (!w.language.empty()) j["language"] = w.language;
+  if (w.speaker_generation > 0) j["speakerGeneration"] = w.speaker_generation;
   if (w.replay_from_seq > 0) {
     j["olderHistory"] = {{"after", w.since},
                          {"before", w.replay_from_seq},

@@ -63,6 +63,7 @@ struct Welcome {
   // 0: everything after `since` follows on the socket.
   int64_t replay_from_seq = 0;
   int64_t since = 0;
+  uint64_t speaker_generation = 0;  // a speaker's: what it resumes with (links.h); 0: none
 };
 
 fanout::MessagePtr welcome(const Welcome& w);

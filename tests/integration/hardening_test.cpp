@@ -315,6 +315,28 @@ TEST(Hardening, OneSpeakerAtATimeUnlessItTakesOver) {
   // The new speaker controls the session.
   third.send_json({{"type", "control"}, {"action", "start"}});
   EXPECT_TRUE(third.wait_for_type("state", 5s));
+
+  // Generations: the first page, reconnecting after it lost its connection,
+  // resumes the generation it held. Another page took over since: it is
+  // told so and the session stays with that page.
+  const auto first_generation = first.of_type("welcome")[0]["speakerGeneration"].get<uint64_t>();
+  const auto third_generation = third.of_type("welcome")[0]["speakerGeneration"].get<uint64_t>();
+  EXPECT_GT(third_generation, first_generation);
+  WsClient first_again(port);
+  first_again.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token},
+                         {"takeover", true}, {"resume", first_generation}});
+  ASSERT_TRUE(first_again.wait_for_type("error", 5s));
+  EXPECT_EQ(first_again.of_type("error")[0]["code"], "replaced");
+  EXPECT_TRUE(first_again.of_type("welcome").empty());
+  EXPECT_TRUE(third.of_type("error").empty()) << "the page in control keeps it";
+  // A page resuming its own generation (its old connection not yet seen to
+  // drop) takes its place.
+  WsClient third_again(port);
+  third_again.send_json({{"type", "join"}, {"role", "speaker"}, {"code", s.code}, {"token", s.token},
+                         {"takeover", true}, {"resume", third_generation}});
+  ASSERT_TRUE(third_again.wait_for_type("welcome", 5s));
+  ASSERT_TRUE(third.wait_for_type("error", 5s));
+  EXPECT_EQ(third.of_type("error")[0]["code"], "replaced");
 }
 
 TEST(Hardening, ListenersAndLanguagesPerSessionAreCapped) {

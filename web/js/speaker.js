@@ -10,6 +10,7 @@
   const $ = parley.$;
   let code = null, token = null, listenerKey = null, ws = null, seq = 0, audioCtx = null, micStream = null;
   let state = 'CREATED', replaced = false, languageNames = {};
+  let generation = null;  // the welcome's speakerGeneration: this page's hold on the session
   let startedAt = null, endedAt = null;  // wall clock: the session timer, from the server when it knows
   let handedOver = null;  // {token, listenerKey} from a "control from another device" link, until accepted
   // 'websocket' until WebRTC is connected; back to it if WebRTC fails.
@@ -79,6 +80,7 @@
       if (info.state === 'ENDED' && !wanted && Date.now() - info.endedAtMs > 3600 * 1000) continue;
       const held = c === wanted ? handedOver : all[c];
       code = c;
+      generation = null;
       token = held.token;
       listenerKey = held.listenerKey;
       webrtcOffered = !!info.webrtc;
@@ -316,6 +318,7 @@
         profanity: $('profanity').checked ? 'mask' : 'off',
       }, apiKey);
       code = r.code;
+      generation = null;
       token = r.speakerToken;
       listenerKey = r.listenerKey;
       webrtcOffered = !!r.session.webrtc;
@@ -342,13 +345,19 @@
     ws.onopen = () => {
       // This page holds the token: it takes the session over from a
       // connection of its own that the server has not yet seen drop.
-      ws.send(JSON.stringify({ type: 'join', protocol: 1, role: 'speaker', code, token, takeover: true,
-                               sampleRate: audioCtx ? audioCtx.sampleRate : 16000 }));
+      // After a lost connection it resumes the generation it held: if another
+      // page took over meanwhile, the server says "replaced" instead of
+      // handing the session back to this one behind the other's back.
+      const join = { type: 'join', protocol: 1, role: 'speaker', code, token, takeover: true,
+                     sampleRate: audioCtx ? audioCtx.sampleRate : 16000 };
+      if (generation !== null) join.resume = generation;
+      ws.send(JSON.stringify(join));
     };
     ws.onmessage = (ev) => {
       if (typeof ev.data !== 'string') return;
       const m = JSON.parse(ev.data);
       if (m.type === 'welcome') {
+        generation = m.speakerGeneration === undefined ? null : m.speakerGeneration;
         remember(code, { token, listenerKey });  // accepted: this device controls the session now
         sessionStorage.setItem(kTab, code);
         $('session-error').textContent = '';  // a "join again" from before this welcome is over

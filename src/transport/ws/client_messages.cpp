@@ -60,6 +60,12 @@ Join parse_join(std::string_view text) {
     SpeakerJoin j{code, string_at(msg, "token")};
     j.sample_rate_hz = rate_hz;
     if (auto t = msg.find("takeover"); t != msg.end() && t->is_boolean()) j.takeover = t->get<bool>();
+    if (auto r = msg.find("resume"); r != msg.end()) {
+      if (!r->is_number_unsigned()) {
+        return Refusal{"bad_message", "resume is the speakerGeneration of an earlier welcome", "bad resume"};
+      }
+      j.resume = r->get<uint64_t>();
+    }
     return j;
   }
   if (role == "participant") {

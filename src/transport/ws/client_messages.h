@@ -31,6 +31,7 @@ struct SpeakerJoin {
   std::string code, token;
   int sample_rate_hz = 16000;
   bool takeover = false;
+  std::optional<uint64_t> resume;  // the speakerGeneration this page held (links.h)
 };
 
 struct ListenerJoin {

@@ -160,9 +160,13 @@ void WsSession<Stream>::handle_join(std::string_view text) {
       return;
     }
     sample_rate_hz_ = speaker->sample_rate_hz;
-    if (auto st = live->attach_speaker(this->shared_from_this(), speaker->takeover); !st) {
-      // unavailable: the session is moving to this node (several nodes).
-      send_error(st.code() == core::Code::unavailable ? "unavailable" : "speaker_connected", st.message());
+    if (auto st = live->attach_speaker(this->shared_from_this(), speaker->takeover, speaker->resume); !st) {
+      // unavailable: the session is moving to this node (several nodes);
+      // permission_denied: another page took over since this one's generation.
+      send_error(st.code() == core::Code::unavailable           ? "unavailable"
+                 : st.code() == core::Code::permission_denied ? "replaced"
+                                                              : "speaker_connected",
+                 st.message());
       close_with(websocket::close_code::policy_error, "another speaker is connected");
       return;
     }
