@@ -251,7 +251,17 @@ test('two phones talk across languages; a third joins and reads it all in French
     assert.equal(await fleur.textContent('#ended-title'), 'Vous avez quitté la conversation.');
     await alice.waitForFunction(() => /Fleur/.test(Array.from(document.querySelectorAll('#history .note'))
       .map((n) => n.textContent).slice(-1).join(' ')));
+    // Once her session has ended, a page that reloads is not told about it as if it were an error.
+    const activeBy = Date.now() + 20000;
+    while (await metric(server, 'parley_sessions{state="ACTIVE"}') > 2) {
+      assert.ok(Date.now() < activeBy, 'the session of who left ends');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const beaBubbles = (await bubbles(bea, aliceId)).length;
+    await bea.reload();
+    await bea.waitForFunction(([a, n]) => window.parleyConversation && (window.parleyConversation.stats.finals[a] || 0) >= n,
+      [aliceId, beaBubbles], { timeout: 20000 });
+    assert.equal(await bea.textContent('#notice'), '', 'no error on Bea’s page');
     const ended = await fetch(`${server.url}/api/conversations/${code}/end`,
       { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
     assert.equal(ended.status, 200);
