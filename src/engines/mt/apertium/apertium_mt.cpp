@@ -130,7 +130,10 @@ class Pipeline {
 
   // Sends one NUL-terminated segment and reads the answer up to its NUL.
   core::Result<std::string> roundtrip(const std::string& segment, std::chrono::milliseconds timeout) {
-    const int64_t deadline_us = core::now_us() + timeout.count() * 1000;
+    // A new pipeline's first answer also waits for its processes to start
+    // and load their dictionaries: seconds more on a loaded machine.
+    const int64_t allowance_ms = answered_ ? 0 : kStartUpMs;
+    const int64_t deadline_us = core::now_us() + (timeout.count() + allowance_ms) * 1000;
     // An answer nobody asked for (a late second answer to an earlier
     // segment): this pipeline is out of step. Tried again on a fresh one.
     pollfd early{from_child_, POLLIN, 0};
@@ -150,6 +153,7 @@ class Pipeline {
         // More than one answer to one segment: the pipeline is out of step,
         // and this answer may belong to another sentence. Never reused.
         if (!pending_.empty()) return broken("the Apertium pipeline answered out of step");
+        answered_ = true;
         return out;
       }
       int64_t left_ms = (deadline_us - core::now_us()) / 1000;
@@ -189,9 +193,11 @@ class Pipeline {
   pid_t pid_;
   int to_child_;
   int from_child_;
+  static constexpr int64_t kStartUpMs = 10'000;
   std::string pending_;
   bool healthy_ = true;
   bool died_ = false;
+  bool answered_ = false;  // it has answered once: started and loaded
 };
 
 // The pipelines of one direction. Thread-safe.

@@ -22,7 +22,8 @@ struct ApertiumConfig {
   std::string modes_dir = "/usr/share/apertium/modes";
   // Pipelines per direction; more serve more concurrent sessions.
   int pipelines_per_direction = 2;
-  // A sentence that takes longer than this kills its pipeline.
+  // A sentence that takes longer than this kills its pipeline (a new
+  // pipeline's first gets 10 s more, to start and load its dictionaries).
   std::chrono::milliseconds timeout{5000};
 };
 
